@@ -1,0 +1,67 @@
+package io.raftcached.store;
+
+/**
+ * One slab class's figures for {@code stats slabs} and {@code stats items}, read without
+ * stopping apply (memcached's stats are not atomic snapshots either).
+ */
+public final class SlabStats {
+    public final int classId;
+    public final int chunkSizeBytes;
+    public final int chunksPerPage;
+    public final long totalPages;
+    public final long totalChunks;
+    public final long freeChunks;
+    public final long items;
+    public final long requestedBytes;
+    public final long oldestItemAgeSeconds;
+    public final long evicted;
+    public final long evictedNonzero;
+    public final long evictedTimeSeconds;
+    public final long outOfMemory;
+    public final long reclaimed;
+    public final long expiredUnfetched;
+    public final long evictedUnfetched;
+    public final long directReclaims;
+    public final long tailProtected;
+    public final long setCommands;
+    public final long deleteHits;
+    public final long incrHits;
+    public final long decrHits;
+    public final long casHits;
+    public final long casBadValue;
+    public final long touchHits;
+
+    SlabStats(Items items, int classId) {
+        this.classId = classId;
+        this.chunkSizeBytes = items.classes.chunkSizeBytes(classId);
+        this.chunksPerPage = items.classes.chunksPerPage(classId);
+        this.totalPages = items.slabs.logicalPages(classId);
+        this.totalChunks = items.slabs.totalChunks(classId);
+        this.freeChunks = items.slabs.logicalFreeChunks(classId);
+        this.items = items.lru.itemCount(classId);
+        this.requestedBytes = items.lru.requestedBytes(classId);
+        long tail = items.lru.tail(classId);
+        this.oldestItemAgeSeconds = tail == 0 ? 0 : Math.max(0, items.nowSeconds - items.time(tail));
+        ItemStats stats = items.stats;
+        this.evicted = stats.evicted[classId];
+        this.evictedNonzero = stats.evictedNonzero[classId];
+        this.evictedTimeSeconds = stats.evictedTimeSeconds[classId];
+        this.outOfMemory = stats.outOfMemory[classId];
+        this.reclaimed = stats.reclaimed[classId];
+        this.expiredUnfetched = stats.expiredUnfetched[classId];
+        this.evictedUnfetched = stats.evictedUnfetched[classId];
+        this.directReclaims = stats.directReclaims[classId];
+        this.tailProtected = stats.tailProtected[classId];
+        this.setCommands = stats.setCommands[classId];
+        this.deleteHits = stats.deleteHits[classId];
+        this.incrHits = stats.incrHits[classId];
+        this.decrHits = stats.decrHits[classId];
+        this.casHits = stats.casHits[classId];
+        this.casBadValue = stats.casBadValue[classId];
+        this.touchHits = stats.touchHits[classId];
+    }
+
+    public long usedChunks() {
+        return totalChunks - freeChunks;
+    }
+}

@@ -1,0 +1,590 @@
+package io.raftcached.store;
+
+import com.google.protobuf.ByteOutput;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.raftcached.proto.Command;
+import io.raftcached.proto.CommandOption;
+import io.raftcached.proto.StoreMode;
+import io.raftcached.store.StoreResult.Status;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The deterministic cache: memcached's command semantics over off-heap slab memory.
+ *
+ * <p>Writes arrive only through {@link #apply}, on one thread, with time passed in through
+ * {@link #advanceClock}: the same commands applied to the same state give the same results and
+ * the same bytes on every replica. No clock, no randomness, no I/O in here (a build check keeps
+ * it so). Reads ({@link #read}) run concurrently on any thread, change nothing replicated, and
+ * use a read clock the caller derives from the applied time.
+ */
+public final class Store implements AutoCloseable {
+    /** Store seconds count from this Unix time so 32-bit times last until 2088. */
+    static final long EPOCH_UNIX_SECONDS = 1_600_000_000L;
+    /** memcached's REALTIME_MAXDELTA: exptimes above 30 days are absolute Unix times. */
+    static final long RELATIVE_EXPTIME_MAX_SECONDS = 60L * 60 * 24 * 30;
+
+    public enum ReadOutcome { HIT, MISS, EXPIRED, FLUSHED }
+
+    /** Visits the item a read found, while its memory is guaranteed to be that item's. */
+    public interface ItemVisitor {
+        void visit(ItemView item);
+    }
+
+    private final Items items;
+    private final ReadEpochs epochs;
+    private final ThreadLocal<ItemView> readerViews;
+    private long nowMillis;
+    private volatile long publishedNowMillis;
+
+    public Store(StoreConfig config, long hashSeed) {
+        this.epochs = new ReadEpochs();
+        this.items = new Items(config, epochs, hashSeed);
+        this.readerViews = ThreadLocal.withInitial(() -> new ItemView(items));
+    }
+
+    public StoreConfig config() {
+        return items.config;
+    }
+
+    public SlabClasses slabClasses() {
+        return items.classes;
+    }
+
+    // --- time ------------------------------------------------------------------------------
+
+    /** Sets the replicated now to max(now, stamp): time never runs backwards across leaders. */
+    public void advanceClock(long leaderTimeMillis) {
+        if (leaderTimeMillis > nowMillis) {
+            nowMillis = leaderTimeMillis;
+            items.nowSeconds = toStoreSeconds(nowMillis);
+            publishedNowMillis = nowMillis;
+        }
+    }
+
+    /** The last applied now, readable from any thread (for the read clock). */
+    public long appliedNowMillis() {
+        return publishedNowMillis;
+    }
+
+    static int toStoreSeconds(long unixMillis) {
+        long seconds = Math.floorDiv(unixMillis, 1000) - EPOCH_UNIX_SECONDS;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, seconds));
+    }
+
+    /** memcached's realtime(EXPTIME_TO_POSITIVE_TIME(exptime)), in store seconds; 0 = never. */
+    int realtime(long exptime) {
+        if (exptime < 0) {
+            exptime = RELATIVE_EXPTIME_MAX_SECONDS + 1;   // an absolute time long past: expired
+        }
+        return realtimeNonNegative(exptime);
+    }
+
+    private int realtimeNonNegative(long exptime) {
+        if (exptime == 0) {
+            return 0;
+        }
+        if (exptime > RELATIVE_EXPTIME_MAX_SECONDS) {
+            if (exptime <= EPOCH_UNIX_SECONDS) {
+                return 1;
+            }
+            return (int) Math.min(Integer.MAX_VALUE, exptime - EPOCH_UNIX_SECONDS);
+        }
+        return (int) Math.min(Integer.MAX_VALUE, items.nowSeconds + exptime);
+    }
+
+    // --- writes (apply thread) --------------------------------------------------------------
+
+    /**
+     * Applies one command at the current replicated time. {@code wantValue} asks for value bytes
+     * in the result (only the node that answers the client needs them); it changes nothing else.
+     * Never throws for any command contents: a malformed command yields {@link Status#INVALID}.
+     */
+    public StoreResult apply(Command command, boolean wantValue) {
+        if (command.getKey().size() == 0 && command.getOp() != io.raftcached.proto.Op.FLUSH_ALL
+                || command.getKey().size() > ItemLayout.KEY_MAX_BYTES) {
+            return StoreResult.of(Status.INVALID);
+        }
+        return switch (command.getOp()) {
+            case STORE -> store(command);
+            case DELETE -> delete(command);
+            case ARITH -> arithmetic(command);
+            case TOUCH -> touch(command, false, false);
+            case GET_TOUCH -> touch(command, true, wantValue);
+            case META_GET -> metaGet(command, wantValue);
+            case FLUSH_ALL -> flushAll(command);
+            default -> StoreResult.of(Status.INVALID);
+        };
+    }
+
+    /** Lets memory freed by earlier commands be reused; call between batches. */
+    public void maintain() {
+        items.slabs.reclaim();
+    }
+
+    private static boolean has(Command command, CommandOption option) {
+        return (command.getOptions() & option.getNumber()) != 0;
+    }
+
+    private StoreResult store(Command command) {
+        byte[] key = command.getKey().toByteArray();
+        long hash = items.index.hash(key, key.length);
+        StoreMode mode = command.getMode();
+        boolean meta = has(command, CommandOption.META_COMMAND);
+        if (has(command, CommandOption.VALUE_TOO_LARGE)) {
+            unlinkAfterFailedAllocation(key, hash, mode, meta);
+            return StoreResult.of(Status.TOO_LARGE);
+        }
+        ByteString value = command.getValue();
+        long item = items.allocate(key, command.getClientFlags(), realtime(command.getExptime()), value.size(), 0);
+        if (item <= 0) {
+            unlinkAfterFailedAllocation(key, hash, mode, meta);
+            return StoreResult.of(item == Items.TOO_LARGE ? Status.TOO_LARGE : Status.OUT_OF_MEMORY);
+        }
+        writeValue(item, value);
+        if (has(command, CommandOption.KEY_BINARY)) {
+            items.setFlags(item, (byte) (items.flags(item) | ItemLayout.FLAG_KEY_BINARY));
+        }
+        items.stats.setCommands[items.classId(item)]++;
+        long requestCas = has(command, CommandOption.HAS_COMPARE_CAS) ? command.getCompareCas() : 0;
+        boolean setStale = has(command, CommandOption.INVALIDATE) && mode == StoreMode.MODE_CAS;
+        long explicitCas = has(command, CommandOption.HAS_EXPLICIT_CAS) ? command.getExplicitCas() : 0;
+        long old = items.getForWrite(key, hash);
+        Status status = Status.NOT_STORED;
+        long stored = 0;
+        if (old != 0) {
+            long oldCas = items.cas(old);
+            int oldClass = items.classId(old);
+            boolean casMatch = requestCas != 0 && requestCas == oldCas;
+            boolean casStale = requestCas != 0 && !casMatch && setStale && Long.compareUnsigned(requestCas, oldCas) < 0;
+            boolean casNone = requestCas == 0;
+            switch (mode) {
+                case MODE_ADD -> items.bump(old);   // add fails but promotes the existing item
+                case MODE_CAS -> {
+                    if (casMatch || casStale) {
+                        items.stats.casHits[oldClass]++;
+                        if (casStale) {
+                            items.setExptime(item, items.exptime(old));
+                            byte flags = (byte) (items.flags(item) | ItemLayout.FLAG_STALE
+                                    | (items.flags(old) & ItemLayout.FLAG_TOKEN_SENT));
+                            items.setFlags(item, flags);
+                        }
+                        stored = item;
+                    } else {
+                        items.stats.casBadValue[oldClass]++;
+                        status = Status.EXISTS;
+                    }
+                }
+                case MODE_APPEND, MODE_PREPEND -> {
+                    if (!casNone && !casMatch) {
+                        status = Status.EXISTS;
+                    } else {
+                        stored = concatenate(key, old, item, mode == StoreMode.MODE_APPEND, has(command, CommandOption.KEY_BINARY));
+                    }
+                }
+                default -> stored = item;   // set, replace
+            }
+            if (stored != 0) {
+                items.replace(old, stored, hash, explicitCas);
+                status = Status.STORED;
+            }
+        } else if (mode == StoreMode.MODE_ADD || mode == StoreMode.MODE_SET) {
+            items.link(item, hash, explicitCas);
+            stored = item;
+            status = Status.STORED;
+        } else if (mode == StoreMode.MODE_CAS) {
+            status = Status.NOT_FOUND;
+        }
+        StoreResult result = StoreResult.of(status);
+        if (stored != 0) {
+            result.cas = items.cas(stored);
+        }
+        if (stored != item) {
+            items.free(item);
+        }
+        return result;
+    }
+
+    /** memcached drops the old value when a set (any ms) cannot allocate, rather than keep stale data. */
+    private void unlinkAfterFailedAllocation(byte[] key, long hash, StoreMode mode, boolean meta) {
+        if (meta || mode == StoreMode.MODE_SET) {
+            long old = items.getForWrite(key, hash);
+            if (old != 0) {
+                items.unlink(old, hash);
+            }
+        }
+    }
+
+    /** append/prepend: a new item holding both values, with the old item's flags and exptime. */
+    private long concatenate(byte[] key, long old, long addition, boolean append, boolean keyBinary) {
+        int oldLength = items.valueLength(old);
+        int addLength = items.valueLength(addition);
+        long combined = items.allocate(key, items.clientFlags(old), items.exptime(old), (long) oldLength + addLength, old);
+        if (combined <= 0) {
+            return 0;
+        }
+        byte[] oldValue = new byte[oldLength];
+        items.readValue(old, 0, oldValue, 0, oldLength);
+        byte[] addValue = new byte[addLength];
+        items.readValue(addition, 0, addValue, 0, addLength);
+        items.writeValue(combined, 0, append ? oldValue : addValue, 0, append ? oldLength : addLength);
+        items.writeValue(combined, append ? oldLength : addLength, append ? addValue : oldValue, 0, append ? addLength : oldLength);
+        if (keyBinary) {
+            items.setFlags(combined, (byte) (items.flags(combined) | ItemLayout.FLAG_KEY_BINARY));
+        }
+        return combined;
+    }
+
+    private void writeValue(long item, ByteString value) {
+        try {
+            UnsafeByteOperations.unsafeWriteTo(value, new ByteOutput() {
+                private long offset;
+
+                @Override
+                public void write(byte b) {
+                    write(new byte[] {b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] bytes, int start, int length) {
+                    items.writeValue(item, offset, bytes, start, length);
+                    offset += length;
+                }
+
+                @Override
+                public void writeLazy(byte[] bytes, int start, int length) {
+                    write(bytes, start, length);
+                }
+
+                @Override
+                public void write(java.nio.ByteBuffer buffer) {
+                    byte[] bytes = new byte[buffer.remaining()];
+                    buffer.get(bytes);
+                    write(bytes, 0, bytes.length);
+                }
+
+                @Override
+                public void writeLazy(java.nio.ByteBuffer buffer) {
+                    write(buffer);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);   // not reachable: the output never throws
+        }
+    }
+
+    private StoreResult delete(Command command) {
+        byte[] key = command.getKey().toByteArray();
+        long hash = items.index.hash(key, key.length);
+        long item = items.getForWrite(key, hash);
+        if (item == 0) {
+            return StoreResult.of(Status.NOT_FOUND);
+        }
+        if (has(command, CommandOption.HAS_COMPARE_CAS) && items.cas(item) != command.getCompareCas()) {
+            return StoreResult.of(Status.EXISTS);
+        }
+        if (has(command, CommandOption.INVALIDATE)) {
+            // md I: keep the item but mark it stale with a new CAS, so one client wins the recache.
+            if (has(command, CommandOption.HAS_EXPTIME)) {
+                items.setExptime(item, realtime(command.getExptime()));
+            }
+            byte flags = (byte) ((items.flags(item) | ItemLayout.FLAG_STALE) & ~ItemLayout.FLAG_TOKEN_SENT);
+            items.setFlags(item, flags);
+            items.setCas(item, has(command, CommandOption.HAS_EXPLICIT_CAS) ? command.getExplicitCas() : items.nextCas());
+        } else {
+            items.stats.deleteHits[items.classId(item)]++;
+            items.unlink(item, hash);
+        }
+        return StoreResult.of(Status.DELETED);
+    }
+
+    private StoreResult arithmetic(Command command) {
+        byte[] key = command.getKey().toByteArray();
+        long hash = items.index.hash(key, key.length);
+        boolean increment = !has(command, CommandOption.DECREMENT);
+        long explicitCas = has(command, CommandOption.HAS_EXPLICIT_CAS) ? command.getExplicitCas() : 0;
+        long item = items.getForWrite(key, hash);
+        StoreResult result;
+        if (item == 0) {
+            if (!has(command, CommandOption.HAS_VIVIFY)) {
+                return StoreResult.of(Status.NOT_FOUND);
+            }
+            byte[] digits = Long.toUnsignedString(command.getInitial()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            item = items.allocate(key, 0, 0, digits.length, 0);
+            if (item <= 0) {
+                return StoreResult.of(Status.OUT_OF_MEMORY);
+            }
+            items.writeValue(item, 0, digits, 0, digits.length);
+            items.link(item, hash, explicitCas);
+            result = StoreResult.of(Status.NUMBER);
+            result.number = command.getInitial();
+            result.created = true;
+        } else {
+            int valueLength = items.valueLength(item);
+            if (valueLength == 0 || items.chunked(item)) {
+                return StoreResult.of(Status.NON_NUMERIC);
+            }
+            long requestCas = has(command, CommandOption.HAS_COMPARE_CAS) ? command.getCompareCas() : 0;
+            if (requestCas != 0 && items.cas(item) != requestCas) {
+                return StoreResult.of(Status.EXISTS);
+            }
+            byte[] current = new byte[valueLength];
+            items.readValue(item, 0, current, 0, valueLength);
+            Long parsed = Numbers.parseUnsigned64(current);
+            if (parsed == null) {
+                return StoreResult.of(Status.NON_NUMERIC);
+            }
+            long delta = command.getDelta();
+            long updated = increment ? parsed + delta : (Long.compareUnsigned(delta, parsed) > 0 ? 0 : parsed - delta);
+            int classId = items.classId(item);
+            if (increment) {
+                items.stats.incrHits[classId]++;
+            } else {
+                items.stats.decrHits[classId]++;
+            }
+            byte[] digits = Long.toUnsignedString(updated).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            if (digits.length <= valueLength) {
+                // memcached rewrites in place, space-padded; a relocated copy gives readers the same.
+                long copy = items.relocate(item);
+                byte[] padded = new byte[valueLength];
+                java.util.Arrays.fill(padded, (byte) ' ');
+                System.arraycopy(digits, 0, padded, 0, digits.length);
+                items.writeValue(copy, 0, padded, 0, valueLength);
+                items.setCas(copy, explicitCas != 0 ? explicitCas : items.nextCas());
+                items.publishRelocated(item, copy, hash);
+                item = copy;
+                items.bump(item);
+            } else {
+                long grown = items.allocate(key, items.clientFlags(item), items.exptime(item), digits.length, item);
+                if (grown <= 0) {
+                    return StoreResult.of(Status.OUT_OF_MEMORY);
+                }
+                items.writeValue(grown, 0, digits, 0, digits.length);
+                items.replace(item, grown, hash, explicitCas);
+                item = grown;
+            }
+            result = StoreResult.of(Status.NUMBER);
+            result.number = updated;
+        }
+        result.ttlBeforeSeconds = ttl(item);
+        applyTtlFlags(command, item, result.created);
+        result.ttlAfterSeconds = ttl(item);
+        result.cas = items.cas(item);
+        return result;
+    }
+
+    /** T and N of ma/mg, in request order; returns whether N made the client a recache winner. */
+    private boolean applyTtlFlags(Command command, long item, boolean created) {
+        boolean won = false;
+        String order = command.getFlagOrder();
+        for (int i = 0; i < order.length(); i++) {
+            char flag = order.charAt(i);
+            if (flag == 'T' && has(command, CommandOption.HAS_EXPTIME)) {
+                items.setExptime(item, realtime(command.getExptime()));
+            } else if (flag == 'N' && created) {
+                items.setExptime(item, realtime(command.getVivifyExptime()));
+                won = true;
+            } else if (flag == 'R' && has(command, CommandOption.HAS_RECACHE) && !created
+                    && !items.hasFlag(item, ItemLayout.FLAG_TOKEN_SENT) && items.exptime(item) != 0
+                    && items.exptime(item) < realtime(command.getRecacheExptime())) {
+                won = true;
+            }
+        }
+        return won;
+    }
+
+    private long ttl(long item) {
+        int exptime = items.exptime(item);
+        return exptime == 0 ? -1 : Integer.toUnsignedLong(exptime - items.nowSeconds);
+    }
+
+    private StoreResult touch(Command command, boolean returnsItem, boolean wantValue) {
+        byte[] key = command.getKey().toByteArray();
+        long hash = items.index.hash(key, key.length);
+        long item = items.getForWrite(key, hash);
+        if (item == 0) {
+            return StoreResult.of(returnsItem ? Status.MISS : Status.NOT_FOUND);
+        }
+        items.bump(item);
+        items.setExptime(item, realtime(command.getExptime()));
+        items.stats.touchHits[items.classId(item)]++;
+        StoreResult result = StoreResult.of(returnsItem ? Status.HIT : Status.TOUCHED);
+        describe(item, result, wantValue);
+        return result;
+    }
+
+    /** mg with T, N or R, or on a stale item: the flags that change the item go through the log. */
+    private StoreResult metaGet(Command command, boolean wantValue) {
+        byte[] key = command.getKey().toByteArray();
+        long hash = items.index.hash(key, key.length);
+        long item = items.getForWrite(key, hash);
+        boolean created = false;
+        if (item == 0 && has(command, CommandOption.HAS_VIVIFY)) {
+            item = items.allocate(key, 0, 0, 0, 0);
+            if (item > 0) {
+                if (has(command, CommandOption.KEY_BINARY)) {
+                    items.setFlags(item, ItemLayout.FLAG_KEY_BINARY);
+                }
+                items.link(item, hash, has(command, CommandOption.HAS_EXPLICIT_CAS) ? command.getExplicitCas() : 0);
+                created = true;
+            } else {
+                item = 0;
+            }
+        }
+        if (item == 0) {
+            return StoreResult.of(Status.MISS);
+        }
+        StoreResult result = StoreResult.of(Status.HIT);
+        result.created = created;
+        result.ttlBeforeSeconds = ttl(item);
+        boolean won = applyTtlFlags(command, item, created);
+        result.ttlAfterSeconds = ttl(item);
+        result.tokenAlreadySent = items.hasFlag(item, ItemLayout.FLAG_TOKEN_SENT);
+        result.stale = items.hasFlag(item, ItemLayout.FLAG_STALE);
+        if (result.stale && !result.tokenAlreadySent) {
+            won = true;
+        }
+        if (won) {
+            items.setFlags(item, (byte) (items.flags(item) | ItemLayout.FLAG_TOKEN_SENT));
+        }
+        result.won = won;
+        if (has(command, CommandOption.HAS_EXPTIME)) {
+            items.stats.touchHits[items.classId(item)]++;
+        }
+        if (!has(command, CommandOption.NO_LRU_BUMP)) {
+            items.bump(item);
+        }
+        describe(item, result, wantValue);
+        return result;
+    }
+
+    private void describe(long item, StoreResult result, boolean wantValue) {
+        result.cas = items.cas(item);
+        result.clientFlags = items.clientFlags(item);
+        result.valueLength = items.valueLength(item);
+        result.slabClass = items.classId(item);
+        result.totalSizeBytes = items.totalSize(item);
+        result.keyBinary = items.hasFlag(item, ItemLayout.FLAG_KEY_BINARY);
+        if (result.ttlBeforeSeconds == -1 && result.ttlAfterSeconds == -1) {
+            result.ttlBeforeSeconds = ttl(item);
+            result.ttlAfterSeconds = result.ttlBeforeSeconds;
+        }
+        if (wantValue) {
+            result.value = new byte[result.valueLength];
+            items.readValue(item, 0, result.value, 0, result.valueLength);
+        }
+    }
+
+    /** memcached's flush_all: a marker, not a sweep; items are dropped as they are met. */
+    private StoreResult flushAll(Command command) {
+        long delay = command.getExptime();
+        int newOldest = delay > 0 ? realtimeNonNegative(delay) : items.nowSeconds;
+        if (items.casEnabled) {
+            items.oldestLiveSeconds = newOldest - 1;
+            if (newOldest - 1 <= items.nowSeconds) {
+                items.oldestCas = items.nextCas();
+            }
+        } else {
+            items.oldestLiveSeconds = newOldest;
+        }
+        return StoreResult.of(Status.OK);
+    }
+
+    // --- reads (any thread) -----------------------------------------------------------------
+
+    /**
+     * Looks a key up at {@code readNowMillis} without changing replicated state. On a hit the
+     * visitor sees the item; {@code markAccess} then records this node's own access facts
+     * (fetched, last access) after the visit, as memcached reports them "before" the command.
+     */
+    public ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, ItemVisitor visitor) {
+        if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+            return ReadOutcome.MISS;
+        }
+        ReadEpochs.Reader reader = epochs.reader();
+        reader.enter();
+        try {
+            long item = items.index.find(key, key.length, items.index.hash(key, key.length));
+            if (item == 0) {
+                return ReadOutcome.MISS;
+            }
+            int nowSeconds = toStoreSeconds(readNowMillis);
+            if (items.flushedAt(item, nowSeconds)) {
+                return ReadOutcome.FLUSHED;
+            }
+            if (items.expiredAt(item, nowSeconds)) {
+                return ReadOutcome.EXPIRED;
+            }
+            ItemView view = readerViews.get();
+            view.reset(item, nowSeconds);
+            visitor.visit(view);
+            if (markAccess) {
+                long address = items.address(item);
+                OffHeap.putInt(address + ItemLayout.LAST_ACCESS, nowSeconds);
+                OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS,
+                        (byte) (OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS) | ItemLayout.LOCAL_FLAG_FETCHED));
+            }
+            return ReadOutcome.HIT;
+        } finally {
+            reader.exit();
+        }
+    }
+
+    // --- facts for stats and the digest -----------------------------------------------------
+
+    Items items() {
+        return items;
+    }
+
+    public long currentItems() {
+        return items.currentItems;
+    }
+
+    public long totalItems() {
+        return items.totalItems;
+    }
+
+    public long currentBytes() {
+        return items.currentBytes;
+    }
+
+    public long casCounter() {
+        return items.casCounter;
+    }
+
+    public long mallocedBytes() {
+        return items.slabs.mallocedBytes();
+    }
+
+    /** Memory actually allocated for pages, including slack held for readers. */
+    public long physicalBytes() {
+        return items.slabs.physicalBytes();
+    }
+
+    public long hashBuckets() {
+        return items.index.bucketCount();
+    }
+
+    public boolean hashExpanding() {
+        return items.index.migrating();
+    }
+
+    public SlabStats slabStats(int classId) {
+        return new SlabStats(items, classId);
+    }
+
+    /** A digest of all replicated state; the caller must keep apply from running meanwhile. */
+    public String digest() {
+        return StoreDigest.of(this, items);
+    }
+
+    long nowMillisForDigest() {
+        return nowMillis;
+    }
+
+    @Override
+    public void close() {
+        items.release();
+    }
+}

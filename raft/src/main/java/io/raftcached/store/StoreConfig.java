@@ -1,0 +1,72 @@
+package io.raftcached.store;
+
+/**
+ * The store's shape: every value here changes what applying a command returns, so it is fixed
+ * for the whole cluster when it is created and a node with other values refuses to start.
+ * Names and defaults are memcached's ({@code -m -M -n -f -I -C}, {@code -o slab_chunk_max}).
+ */
+public record StoreConfig(
+        long memoryLimitBytes,
+        boolean evictionsDisabled,
+        int chunkSizeMinBytes,
+        double growthFactor,
+        int itemSizeMaxBytes,
+        boolean casDisabled,
+        int slabPageSizeBytes,
+        int slabChunkMaxBytes) {
+
+    public static final int MEGABYTE = 1024 * 1024;
+    public static final int SLAB_PAGE_SIZE_BYTES = MEGABYTE;
+
+    public StoreConfig {
+        if (memoryLimitBytes < MEGABYTE) {
+            throw new IllegalArgumentException("memory limit must be at least 1 MB, got " + memoryLimitBytes);
+        }
+        if (chunkSizeMinBytes <= 0) {
+            throw new IllegalArgumentException("chunk size minimum must be positive, got " + chunkSizeMinBytes);
+        }
+        if (!(growthFactor > 1.0)) {
+            throw new IllegalArgumentException("growth factor must be greater than 1.0, got " + growthFactor);
+        }
+        if (itemSizeMaxBytes < 1024 || itemSizeMaxBytes > 1024 * MEGABYTE) {
+            throw new IllegalArgumentException("item size max must be between 1k and 1024m, got " + itemSizeMaxBytes);
+        }
+        if (slabPageSizeBytes != SLAB_PAGE_SIZE_BYTES) {
+            throw new IllegalArgumentException("slab pages are 1 MB, got " + slabPageSizeBytes);
+        }
+        if (slabChunkMaxBytes <= 0 || slabChunkMaxBytes > slabPageSizeBytes
+                || slabPageSizeBytes % slabChunkMaxBytes != 0) {
+            throw new IllegalArgumentException("slab chunk max must divide the page size, got " + slabChunkMaxBytes);
+        }
+    }
+
+    /** memcached 1.6's defaults: -m 64 -n 48 -f 1.25 -I 1m, CAS on, evictions on. */
+    public static StoreConfig defaults() {
+        return withMemory(64L * MEGABYTE);
+    }
+
+    public static StoreConfig withMemory(long memoryLimitBytes) {
+        return new StoreConfig(memoryLimitBytes, false, 48, 1.25, MEGABYTE, false,
+                SLAB_PAGE_SIZE_BYTES, SLAB_PAGE_SIZE_BYTES / 2);
+    }
+
+    public StoreConfig withEvictionsDisabled(boolean disabled) {
+        return new StoreConfig(memoryLimitBytes, disabled, chunkSizeMinBytes, growthFactor, itemSizeMaxBytes,
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes);
+    }
+
+    public StoreConfig withCasDisabled(boolean disabled) {
+        return new StoreConfig(memoryLimitBytes, evictionsDisabled, chunkSizeMinBytes, growthFactor,
+                itemSizeMaxBytes, disabled, slabPageSizeBytes, slabChunkMaxBytes);
+    }
+
+    public StoreConfig withItemSizeMax(int bytes) {
+        return new StoreConfig(memoryLimitBytes, evictionsDisabled, chunkSizeMinBytes, growthFactor, bytes,
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes);
+    }
+
+    public StoreConfig withSlabClasses(int chunkSizeMin, double factor) {
+        return new StoreConfig(memoryLimitBytes, evictionsDisabled, chunkSizeMin, factor, itemSizeMaxBytes,
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes);
+    }
+}

@@ -1,0 +1,120 @@
+package io.raftcached.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftcached.proto.Command;
+import io.raftcached.proto.Op;
+import io.raftcached.proto.StoreMode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Readers racing the apply thread must only ever see a whole value of the key they asked for —
+ * never a half-written value and never another key's bytes — while apply overwrites, deletes,
+ * increments, evicts, reuses chunks and grows the index underneath them.
+ */
+class StoreConcurrencyTest {
+    private static final int KEYS = 150_000;   // enough to force index growth past 2^16 buckets
+    private static final long RUN_MILLIS = 2_500;
+
+    @Test
+    void readersNeverSeeTornOrForeignValues() throws Exception {
+        StoreConfig config = StoreConfig.withMemory(40L * StoreConfig.MEGABYTE);
+        try (Store store = new Store(config, 5)) {
+            long now = 1_790_000_000_000L;
+            store.advanceClock(now);
+            // Close to the index's growth threshold, so it grows while the readers run.
+            for (int i = 0; i < 90_000; i++) {
+                store.apply(Cmd.set("k" + i, valueFor("k" + i, 10)), false);
+            }
+            AtomicBoolean running = new AtomicBoolean(true);
+            AtomicReference<String> failure = new AtomicReference<>();
+            AtomicLong hits = new AtomicLong();
+            List<Thread> readers = new ArrayList<>();
+            for (int r = 0; r < 3; r++) {
+                long seed = r;
+                Thread reader = new Thread(() -> {
+                    Random random = new Random(seed);
+                    while (running.get() && failure.get() == null) {
+                        String key = "k" + random.nextInt(KEYS);
+                        byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+                        String[] seen = {null};
+                        store.read(keyBytes, Long.MAX_VALUE / 2, true,
+                                item -> seen[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
+                        if (seen[0] != null) {
+                            hits.incrementAndGet();
+                            String problem = check(key, seen[0]);
+                            if (problem != null) {
+                                failure.compareAndSet(null, problem);
+                            }
+                        }
+                    }
+                });
+                reader.start();
+                readers.add(reader);
+            }
+            Random random = new Random(99);
+            long deadline = System.nanoTime() + RUN_MILLIS * 1_000_000;
+            int applied = 0;
+            while (System.nanoTime() < deadline && failure.get() == null) {
+                String key = "k" + random.nextInt(KEYS);
+                int roll = random.nextInt(10);
+                Command command;
+                if (roll < 7) {
+                    command = Command.newBuilder().setOp(Op.STORE).setMode(StoreMode.MODE_SET).setKey(Cmd.bytes(key))
+                            .setValue(Cmd.bytes(valueFor(key, random.nextInt(10) == 0 ? random.nextInt(3_000) : random.nextInt(60)))).build();
+                } else if (roll < 8) {
+                    command = Cmd.delete(key);
+                } else {
+                    command = Cmd.store(StoreMode.MODE_APPEND, key, "", 0, 0);
+                }
+                store.apply(command, false);
+                if (++applied % 256 == 0) {
+                    store.maintain();
+                }
+            }
+            running.set(false);
+            for (Thread reader : readers) {
+                reader.join();
+            }
+            assertEquals(null, failure.get());
+            assertTrue(hits.get() > 10_000, "readers must actually have read: " + hits.get());
+            assertTrue(store.hashBuckets() > 1 << 16 || store.hashExpanding(),
+                    "the index must have grown: applied " + applied + ", items " + store.currentItems());
+            long evicted = 0;
+            for (int c = 1; c <= store.slabClasses().largestClass(); c++) {
+                evicted += store.slabStats(c).evicted;
+            }
+            assertTrue(evicted > 0, "chunks must have been recycled by eviction");
+        }
+    }
+
+    /** A value names its key and length, then repeats a byte derived from both. */
+    private static String valueFor(String key, int padding) {
+        StringBuilder text = new StringBuilder(key).append('|').append(padding).append('|');
+        char fill = (char) ('a' + Math.floorMod((key + padding).hashCode(), 26));
+        for (int i = 0; i < padding; i++) {
+            text.append(fill);
+        }
+        return text.toString();
+    }
+
+    private static String check(String key, String value) {
+        String[] parts = value.split("\\|", 3);
+        if (parts.length != 3 || !parts[0].equals(key)) {
+            return "read " + key + " but got a value for " + (parts.length > 0 ? parts[0] : "?");
+        }
+        int padding = Integer.parseInt(parts[1]);
+        if (!parts[2].equals(valueFor(key, padding).split("\\|", 3)[2])) {
+            return "torn value for " + key;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,36 @@
+package io.raftcached.protocol;
+
+import java.util.Objects;
+
+/**
+ * Limits and callbacks for one {@link TextProtocolDecoder}. Pass every value explicitly at the call
+ * site; {@link #memcachedDefaults(ItemSizeCheck)} is for tests and tools.
+ *
+ * @param itemSizeCheck         whether a declared item fits (see {@link ItemSizeCheck})
+ * @param maxLineBytes          a command line with no '\n' in its first {@code maxLineBytes + 1}
+ *                              bytes closes the connection (memcached: 2048), unless it is a get/gets
+ * @param maxMultigetLineBytes  bound on a get/gets line, which memcached lets grow without limit; a
+ *                              longer one closes the connection. Must be at least maxLineBytes.
+ */
+public record DecoderConfig(ItemSizeCheck itemSizeCheck, int maxLineBytes, int maxMultigetLineBytes) {
+    /** memcached's limit before it decides a newline-less buffer is garbage (try_read_command_ascii). */
+    public static final int MEMCACHED_MAX_LINE_BYTES = 2048;
+    /** Default bound for get/gets lines: 1 MiB, about 4000 keys of 250 bytes. */
+    public static final int DEFAULT_MAX_MULTIGET_LINE_BYTES = 1 << 20;
+
+    public DecoderConfig {
+        Objects.requireNonNull(itemSizeCheck, "itemSizeCheck");
+        if (maxLineBytes < 64) {
+            throw new IllegalArgumentException("maxLineBytes too small: " + maxLineBytes);
+        }
+        if (maxMultigetLineBytes < maxLineBytes) {
+            throw new IllegalArgumentException("maxMultigetLineBytes " + maxMultigetLineBytes
+                    + " < maxLineBytes " + maxLineBytes);
+        }
+    }
+
+    /** memcached's line limits with the given item size check. */
+    public static DecoderConfig memcachedDefaults(ItemSizeCheck itemSizeCheck) {
+        return new DecoderConfig(itemSizeCheck, MEMCACHED_MAX_LINE_BYTES, DEFAULT_MAX_MULTIGET_LINE_BYTES);
+    }
+}

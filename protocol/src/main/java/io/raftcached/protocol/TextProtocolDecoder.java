@@ -1,0 +1,246 @@
+package io.raftcached.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.util.List;
+
+/**
+ * Frames and parses memcached's ASCII protocol the way memcached 1.6.18 does, and emits one
+ * {@link Request} per command in arrival order (pipelining: any number of commands per packet, a
+ * command split over any number of packets).
+ *
+ * <h2>Framing, as memcached</h2>
+ * <ul>
+ *   <li>A command line ends at "\n"; a "\r" just before it is dropped (a lone "\r\n" line is the
+ *       command "\r", i.e. ERROR). A NUL byte ends the command early (memcached uses C strings).</li>
+ *   <li>Storage commands are followed by exactly {@code <bytes>} + 2 bytes; when the last two are
+ *       not "\r\n" the reply is "CLIENT_ERROR bad data chunk" and parsing resumes right after those
+ *       bytes, so a too-long data block is then read as commands (usually "ERROR").</li>
+ *   <li>A data block refused before reading (item too large, ms flag errors) is discarded as it
+ *       arrives, never buffered; so is everything after a request that closes the connection.</li>
+ *   <li>A line with no "\n" in its first {@code maxLineBytes + 1} bytes closes the connection,
+ *       unless it starts, after at most 100 spaces, with "get " or "gets ": those multigets may grow
+ *       to {@code maxMultigetLineBytes} (memcached: unbounded) and close the connection beyond.</li>
+ *   <li>An unknown command whose last token starts with "HTTP/" closes the connection silently.</li>
+ * </ul>
+ *
+ * <h2>Where raftcached differs from memcached 1.6.18, and why</h2>
+ * <ul>
+ *   <li><b>Binary protocol.</b> memcached switches a connection whose first byte is 0x80 to its
+ *       binary protocol. raftcached does not speak it: it emits an ERROR_REPLY with no line that
+ *       closes the connection, so binary clients fail fast instead of hanging.</li>
+ *   <li><b>Long lines.</b> memcached only checks for a missing newline when a read leaves more than
+ *       2048 bytes buffered, so whether a 3000-byte "set" line is refused depends on how TCP split
+ *       it. raftcached always refuses it (what memcached does when the line arrives in pieces), so
+ *       the outcome does not depend on packet boundaries.</li>
+ *   <li><b>Closing.</b> memcached drops replies still queued from the same read when it closes on
+ *       garbage; raftcached emits the closing request in order, so earlier replies are sent first.</li>
+ *   <li><b>Meta opaque too long</b> with mg T/N or any ma: memcached applies the command and then
+ *       answers "CLIENT_ERROR opaque token too long"; raftcached refuses it unapplied, same reply.</li>
+ *   <li><b>E flag</b> accepted on meta commands (see {@link MetaFlags}).</li>
+ * </ul>
+ *
+ * <p>Memory stays bounded for any input: at most {@code maxMultigetLineBytes} of one line, plus
+ * the data block of an item that passed {@link ItemSizeCheck} (copied out as it arrives).
+ *
+ * <p>One instance per connection (it is stateful and not {@code @Sharable}).
+ */
+public final class TextProtocolDecoder extends ByteToMessageDecoder {
+    /** memcached tolerates this many spaces before "get " on an over-long line. */
+    private static final int MULTIGET_MAX_LEADING_SPACES = 100;
+    /** Line buffers above this are released after use, so one huge multiget does not pin memory. */
+    private static final int RETAINED_LINE_BUFFER_BYTES = 4096;
+    private static final byte BINARY_PROTOCOL_MAGIC = (byte) 0x80;
+
+    private enum State { LINE, DATA, SWALLOW, DISCARD }
+
+    private final DecoderConfig config;
+    private final CommandParser parser;
+    private final CommandParser.Outcome outcome = new CommandParser.Outcome();
+
+    private State state = State.LINE;
+    private boolean sawFirstByte;
+
+    // LINE: bytes of the current line already searched for '\n', and whether it is a long multiget
+    private int lineScannedBytes;
+    private boolean longMultiget;
+    private byte[] lineBuffer = new byte[256];
+
+    // DATA: the storage command waiting for its data block
+    private Request.Builder pending;
+    private boolean pendingBadChunkSilent;
+    private byte[] data;
+    private int dataFilled;
+    private final byte[] trailer = new byte[2];
+    private int trailerFilled;
+
+    // SWALLOW
+    private long swallowRemaining;
+
+    public TextProtocolDecoder(DecoderConfig config) {
+        this.config = config;
+        this.parser = new CommandParser(config.itemSizeCheck());
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (in.isReadable()) {
+            switch (state) {
+                case LINE -> {
+                    if (!sawFirstByte) {
+                        sawFirstByte = true;
+                        if (in.getByte(in.readerIndex()) == BINARY_PROTOCOL_MAGIC) {
+                            closeWith(null, out);
+                            continue;
+                        }
+                    }
+                    if (!decodeLine(in, out)) {
+                        return;
+                    }
+                }
+                case DATA -> {
+                    if (!readData(in, out)) {
+                        return;
+                    }
+                }
+                case SWALLOW -> {
+                    int n = (int) Math.min(swallowRemaining, in.readableBytes());
+                    in.skipBytes(n);
+                    swallowRemaining -= n;
+                    if (swallowRemaining == 0) {
+                        state = State.LINE;
+                    }
+                }
+                case DISCARD -> in.skipBytes(in.readableBytes());
+            }
+        }
+    }
+
+    /** @return false when more bytes are needed */
+    private boolean decodeLine(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        int readable = in.readableBytes();
+        int window = (longMultiget ? config.maxMultigetLineBytes() : config.maxLineBytes()) + 1;
+        int searchEnd = Math.min(readable, window);
+        int newline = lineScannedBytes < searchEnd
+                ? in.indexOf(start + lineScannedBytes, start + searchEnd, (byte) '\n')
+                : -1;
+        if (newline < 0) {
+            lineScannedBytes = searchEnd;
+            if (readable < window) {
+                return false; // wait for the rest of the line
+            }
+            if (!longMultiget && isMultigetStart(in, start)) {
+                longMultiget = true;
+                return true; // search on with the larger window
+            }
+            closeWith(null, out);
+            return true;
+        }
+        int lineLength = newline - start;
+        if (lineLength > 1 && in.getByte(newline - 1) == '\r') {
+            lineLength--;
+        }
+        if (lineBuffer.length < lineLength) {
+            lineBuffer = new byte[Math.max(lineLength, lineBuffer.length * 2)];
+        }
+        in.getBytes(start, lineBuffer, 0, lineLength);
+        in.readerIndex(newline + 1);
+        lineScannedBytes = 0;
+        longMultiget = false;
+
+        int commandLength = lineLength;
+        for (int i = 0; i < lineLength; i++) {
+            if (lineBuffer[i] == 0) {
+                commandLength = i; // memcached parses a C string: a NUL ends the command
+                break;
+            }
+        }
+        parser.parse(lineBuffer, commandLength, outcome);
+        if (lineBuffer.length > RETAINED_LINE_BUFFER_BYTES) {
+            lineBuffer = new byte[256];
+        }
+        apply(outcome, out);
+        return true;
+    }
+
+    private void apply(CommandParser.Outcome o, List<Object> out) {
+        if (o.request != null) {
+            out.add(o.request);
+        }
+        if (o.stop) {
+            state = State.DISCARD;
+        } else if (o.pending != null) {
+            pending = o.pending;
+            pendingBadChunkSilent = o.badChunkSilent;
+            data = o.dataLength == 0 ? EMPTY : new byte[o.dataLength];
+            dataFilled = 0;
+            trailerFilled = 0;
+            state = State.DATA;
+        } else if (o.swallowBytes > 0) {
+            swallowRemaining = o.swallowBytes;
+            state = State.SWALLOW;
+        }
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    /** @return false when more bytes are needed */
+    private boolean readData(ByteBuf in, List<Object> out) {
+        if (dataFilled < data.length) {
+            int n = Math.min(data.length - dataFilled, in.readableBytes());
+            in.readBytes(data, dataFilled, n);
+            dataFilled += n;
+            if (dataFilled < data.length) {
+                return false;
+            }
+        }
+        while (trailerFilled < 2) {
+            if (!in.isReadable()) {
+                return false;
+            }
+            trailer[trailerFilled++] = in.readByte();
+        }
+        if (trailer[0] == '\r' && trailer[1] == '\n') {
+            out.add(pending.value(data).build());
+        } else if (!pendingBadChunkSilent) {
+            out.add(Request.error(Replies.CLIENT_ERROR_BAD_DATA_CHUNK, false));
+        }
+        pending = null;
+        data = null;
+        state = State.LINE;
+        return true;
+    }
+
+    /** memcached's test for a multiget worth growing the buffer for. */
+    private static boolean isMultigetStart(ByteBuf in, int start) {
+        int end = in.writerIndex();
+        int i = start;
+        while (i < end && in.getByte(i) == ' ') {
+            i++;
+        }
+        if (i - start > MULTIGET_MAX_LEADING_SPACES) {
+            return false;
+        }
+        return startsWith(in, i, end, "get ") || startsWith(in, i, end, "gets ");
+    }
+
+    private static boolean startsWith(ByteBuf in, int from, int end, String prefix) {
+        if (end - from < prefix.length()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            if (in.getByte(from + i) != (byte) prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void closeWith(String line, List<Object> out) {
+        out.add(Request.error(line, true));
+        state = State.DISCARD;
+    }
+}

@@ -9,6 +9,8 @@ import org.HdrHistogram.Histogram;
 final class BenchReport {
     /** A worker thread above this share of one core is probably what limits throughput. */
     static final double WORKER_BUSY_WARNING = 0.90;
+    /** Other processes using more than this many cores during the window make the numbers suspect. */
+    static final double OTHER_CORES_WARNING = 0.15;
 
     private final RunResult run;
     private final RunResult prefill;
@@ -35,6 +37,11 @@ final class BenchReport {
         if (cores > WORKER_BUSY_WARNING * availableProcessors) {
             warnings.add(String.format(Locale.ROOT, "the generator used %.2f of %d available cores", cores,
                     availableProcessors));
+        }
+        double other = run.cores(run.otherCpuNanos());
+        if (other > OTHER_CORES_WARNING) {
+            warnings.add(String.format(Locale.ROOT, "other processes used %.2f cores during the window: "
+                    + "this run competed for CPU and its numbers are disturbed", other));
         }
         if (!run.complete()) {
             warnings.add("stopped by the --duration cap after " + run.stats().ops() + " of "
@@ -82,6 +89,13 @@ final class BenchReport {
             out.append(String.format(Locale.ROOT, "server      %.2f CPU-µs/op, %.2f cores (pids %s)%n",
                     RunResult.cpuMicrosPerOp(run.serverCpuNanos(), s.ops()), run.cores(run.serverCpuNanos()),
                     serverPids.stream().map(String::valueOf).collect(Collectors.joining(","))));
+        }
+        if (run.machineBusyNanos() >= 0) {
+            out.append(String.format(Locale.ROOT, "machine     %.2f cores busy, %.2f of them in softirq; %s%n",
+                    run.cores(run.machineBusyNanos()), run.cores(run.machineSoftirqNanos()),
+                    run.otherCpuNanos() >= 0
+                            ? String.format(Locale.ROOT, "other processes %.2f cores", run.cores(run.otherCpuNanos()))
+                            : "give --server-pid to separate the server from other processes"));
         }
         for (String warning : warnings()) {
             out.append("WARNING: ").append(warning).append(System.lineSeparator());
@@ -150,6 +164,11 @@ final class BenchReport {
             j.field("cpuCores").value(run.cores(run.serverCpuNanos()));
             j.close();
         }
+        j.field("machine").open();
+        j.field("cpuCores").value(run.cores(run.machineBusyNanos()));
+        j.field("softirqCores").value(run.cores(run.machineSoftirqNanos()));
+        j.field("otherProcessesCores").value(run.cores(run.otherCpuNanos()));
+        j.close();
         j.field("warnings").array(warnings().stream().map(Json::quote).toList());
         j.close();
         return j.toString();

@@ -49,6 +49,36 @@ final class CpuClock {
         return ticks * (1_000_000_000L / clockTicksPerSecond);
     }
 
+    /**
+     * Whole-machine CPU time from the first line of {@code /proc/stat}, in ns:
+     * {@code [busy, softirq]}, where busy is everything but idle and iowait (softirq included). Null
+     * if unavailable. Loopback traffic is processed largely in softirq; the share is reported because
+     * it is CPU the network costs, usually charged to whichever of our processes it interrupted.
+     */
+    static long[] machineCpuNanos(int clockTicksPerSecond) {
+        try {
+            String first = Files.readAllLines(Path.of("/proc/stat")).get(0);
+            return machineCpuTicks(first, 1_000_000_000L / clockTicksPerSecond);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** {@code cpu user nice system idle iowait irq softirq steal ...} to {@code [busy, softirq]} times {@code scale}. */
+    static long[] machineCpuTicks(String cpuLine, long scale) {
+        String[] f = cpuLine.trim().split("\\s+");
+        if (!f[0].equals("cpu") || f.length < 9) {
+            throw new IllegalArgumentException("not a /proc/stat cpu line: " + cpuLine);
+        }
+        long busy = 0;
+        for (int i = 1; i <= 8; i++) {
+            if (i != 4 && i != 5) { // idle, iowait
+                busy += Long.parseLong(f[i]);
+            }
+        }
+        return new long[] {busy * scale, Long.parseLong(f[7]) * scale};
+    }
+
     /** Fields 14 (utime) and 15 (stime) of proc(5) stat, counted after the parenthesised command name. */
     static long statCpuTicks(String stat) {
         int close = stat.lastIndexOf(')');

@@ -59,9 +59,11 @@ final class LoadRun {
             }
 
             finished.await(Math.max(0, measureStartNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            long[] machineAtStart = CpuClock.machineCpuNanos(clockTicksPerSecond);
             long processCpuAtStart = CpuClock.processCpuNanos();
             long serverCpuAtStart = serverPids.isEmpty() ? -1 : CpuClock.processesCpuNanos(serverPids, clockTicksPerSecond);
             finished.await(Math.max(0, measureEndNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            long[] machineAtEnd = CpuClock.machineCpuNanos(clockTicksPerSecond);
             long processCpuAtEnd = CpuClock.processCpuNanos();
             long serverCpuAtEnd = serverPids.isEmpty() ? -1 : CpuClock.processesCpuNanos(serverPids, clockTicksPerSecond);
 
@@ -99,8 +101,10 @@ final class LoadRun {
                 }
             }
             return new RunResult(profile, stats, windowEndNanos - measureStartNanos,
-                    delta(processCpuAtStart, processCpuAtEnd), delta(serverCpuAtStart, serverCpuAtEnd), busy,
-                    complete, issuedMeasured);
+                    delta(processCpuAtStart, processCpuAtEnd), delta(serverCpuAtStart, serverCpuAtEnd),
+                    machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[0] - machineAtStart[0],
+                    machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[1] - machineAtStart[1],
+                    busy, complete, issuedMeasured);
         } finally {
             abort.set(true);
             for (LoadWorker worker : workers) {

@@ -91,6 +91,14 @@ class BenchCommandTest {
     }
 
     @Test
+    void readsMachineCpuFromProcStat() {
+        long[] busyAndSoftirq = CpuClock.machineCpuTicks("cpu  100 5 50 9000 40 3 20 2 0 0", 10);
+        // busy = user + nice + system + irq + softirq + steal; idle and iowait excluded
+        assertEquals(1800, busyAndSoftirq[0]);
+        assertEquals(200, busyAndSoftirq[1]);
+    }
+
+    @Test
     void parsesServerAddresses() {
         assertEquals(new ServerAddress("127.0.0.1", 11211), ServerAddress.parse(" 127.0.0.1:11211 "));
         assertEquals(new ServerAddress("::1", 11211), ServerAddress.parse("[::1]:11211"));

@@ -35,12 +35,15 @@ final class ItemIndex {
     private long retiredTable;
     private long retiredEpoch;
 
-    ItemIndex(SlabAllocator slabs, ReadEpochs epochs, long seed, boolean casEnabled) {
+    ItemIndex(SlabAllocator slabs, ReadEpochs epochs, long seed, boolean casEnabled, long expectedItems) {
         this.slabs = slabs;
         this.epochs = epochs;
         this.seed = seed;
         this.keyOffset = ItemLayout.keyOffset(casEnabled);
         long buckets = 1L << INITIAL_HASH_POWER;
+        while (buckets * 3 / 2 < expectedItems) {
+            buckets *= 2;   // sized up front when restoring, so loading does not rehash
+        }
         this.tables = new Tables(OffHeap.allocateZeroed(buckets * 8), buckets - 1, 0, 0);
     }
 
@@ -112,7 +115,7 @@ final class ItemIndex {
     /** Links a fully written item at the head of its chain. */
     void insert(long handle, long hash) {
         long bucket = bucketAddress(tables, migrateCursor, hash);
-        OffHeap.putLong(slabs.address(handle) + ItemLayout.HASH_NEXT, OffHeap.getLong(bucket));
+        OffHeap.putLong(slabs.writable(handle) + ItemLayout.HASH_NEXT, OffHeap.getLong(bucket));
         OffHeap.putLongRelease(bucket, handle);
         itemCount++;
         maintain();
@@ -121,7 +124,7 @@ final class ItemIndex {
     /** Puts {@code newHandle} in {@code oldHandle}'s place with one store: readers see one or the other. */
     void replace(long oldHandle, long newHandle, long hash) {
         long slot = slotPointingTo(oldHandle, hash);
-        OffHeap.putLong(slabs.address(newHandle) + ItemLayout.HASH_NEXT,
+        OffHeap.putLong(slabs.writable(newHandle) + ItemLayout.HASH_NEXT,
                 OffHeap.getLong(slabs.address(oldHandle) + ItemLayout.HASH_NEXT));
         OffHeap.putLongRelease(slot, newHandle);
         maintain();
@@ -154,7 +157,7 @@ final class ItemIndex {
             if (current == 0) {
                 throw new IllegalStateException("item not in its index chain: " + handle);
             }
-            slot = slabs.address(current) + ItemLayout.HASH_NEXT;
+            slot = slabs.writable(current) + ItemLayout.HASH_NEXT;
             current = OffHeap.getLong(slot);
         }
         return slot;
@@ -191,7 +194,7 @@ final class ItemIndex {
             long bucket = t.old + (cursor << 3);
             long handle = OffHeap.getLong(bucket);
             while (handle != 0) {
-                long address = slabs.address(handle);
+                long address = slabs.writable(handle);
                 long next = OffHeap.getLong(address + ItemLayout.HASH_NEXT);
                 long itemHash = KeyHash.hashAt(address + keyOffset, OffHeap.getByte(address + ItemLayout.NKEY) & 0xFF, seed);
                 long target = t.primary + ((itemHash & t.primaryMask) << 3);

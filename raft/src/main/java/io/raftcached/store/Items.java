@@ -32,13 +32,13 @@ final class Items {
     volatile int oldestLiveSeconds;
     volatile long oldestCas;
 
-    Items(StoreConfig config, ReadEpochs epochs, long hashSeed) {
+    Items(StoreConfig config, ReadEpochs epochs, long hashSeed, long expectedItems) {
         this.config = config;
         this.classes = new SlabClasses(config);
         this.slabs = new SlabAllocator(config, classes, epochs);
         this.casEnabled = !config.casDisabled();
         this.keyOffset = ItemLayout.keyOffset(casEnabled);
-        this.index = new ItemIndex(slabs, epochs, hashSeed, casEnabled);
+        this.index = new ItemIndex(slabs, epochs, hashSeed, casEnabled, expectedItems);
         this.lru = new LruLists(slabs, classes.largestClass() + 1);
         this.stats = new ItemStats(classes.largestClass() + 1);
     }
@@ -47,6 +47,11 @@ final class Items {
 
     long address(long handle) {
         return slabs.address(handle);
+    }
+
+    /** The address for apply to write at: see {@link SlabAllocator#writable}. */
+    long writable(long handle) {
+        return slabs.writable(handle);
     }
 
     int keyLength(long handle) {
@@ -66,7 +71,7 @@ final class Items {
     }
 
     void setExptime(long handle, int exptimeSeconds) {
-        OffHeap.putInt(address(handle) + ItemLayout.EXPTIME, exptimeSeconds);
+        OffHeap.putInt(writable(handle) + ItemLayout.EXPTIME, exptimeSeconds);
     }
 
     int time(long handle) {
@@ -82,7 +87,7 @@ final class Items {
     }
 
     void setFlags(long handle, byte flags) {
-        OffHeap.putByte(address(handle) + ItemLayout.FLAGS, flags);
+        OffHeap.putByte(writable(handle) + ItemLayout.FLAGS, flags);
     }
 
     boolean hasFlag(long handle, byte flag) {
@@ -95,7 +100,7 @@ final class Items {
 
     void setCas(long handle, long cas) {
         if (casEnabled) {
-            OffHeap.putLong(address(handle) + ItemLayout.CAS, cas);
+            OffHeap.putLong(writable(handle) + ItemLayout.CAS, cas);
         }
     }
 
@@ -110,6 +115,10 @@ final class Items {
 
     boolean chunked(long handle) {
         return hasFlag(handle, ItemLayout.FLAG_CHUNKED);
+    }
+
+    long writableData(long handle) {
+        return writable(handle) + ItemLayout.dataOffset(keyLength(handle), clientFlags(handle), casEnabled);
     }
 
     long dataAddress(long handle) {
@@ -185,7 +194,7 @@ final class Items {
             stats.outOfMemory[classId]++;
             return 0;
         }
-        long address = address(handle);
+        long address = writable(handle);
         OffHeap.putLong(address + ItemLayout.LRU_PREV, 0);
         OffHeap.putLong(address + ItemLayout.LRU_NEXT, 0);
         OffHeap.putLong(address + ItemLayout.HASH_NEXT, 0);
@@ -233,7 +242,7 @@ final class Items {
             if (chunk == 0) {
                 return false;
             }
-            long chunkAddress = address(chunk);
+            long chunkAddress = writable(chunk);
             OffHeap.putLong(chunkAddress + ItemLayout.CHUNK_NEXT, 0);
             OffHeap.putByte(chunkAddress + ItemLayout.CHUNK_CLASS, (byte) chunkClass);
             OffHeap.putLong(linkAddress, chunk);
@@ -315,7 +324,7 @@ final class Items {
 
     /** memcached's do_item_link(): time, CAS ({@code explicitCas} or the counter), index, LRU. */
     void link(long handle, long hash, long explicitCas) {
-        OffHeap.putInt(address(handle) + ItemLayout.TIME, nowSeconds);
+        OffHeap.putInt(writable(handle) + ItemLayout.TIME, nowSeconds);
         setCas(handle, explicitCas != 0 ? explicitCas : nextCas());
         long totalSize = totalSize(handle);
         currentBytes += totalSize;
@@ -340,7 +349,7 @@ final class Items {
         currentBytes -= oldSize;
         currentItems--;
         lru.unlink(oldHandle, classId(oldHandle), oldSize);
-        OffHeap.putInt(address(newHandle) + ItemLayout.TIME, nowSeconds);
+        OffHeap.putInt(writable(newHandle) + ItemLayout.TIME, nowSeconds);
         setCas(newHandle, explicitCas != 0 ? explicitCas : nextCas());
         long newSize = totalSize(newHandle);
         currentBytes += newSize;
@@ -361,7 +370,7 @@ final class Items {
         assert !chunked(handle) : "chunked items are never changed in place";
         int classId = classId(handle);
         long fresh = slabs.takeSpareChunk(classId);
-        OffHeap.copy(address(handle), address(fresh), totalSize(handle));
+        OffHeap.copy(address(handle), writable(fresh), totalSize(handle));
         return fresh;
     }
 
@@ -376,7 +385,7 @@ final class Items {
     /** memcached's do_item_update() in flat-LRU mode: bump at most once per interval. */
     void bump(long handle) {
         if (time(handle) < nowSeconds - UPDATE_INTERVAL_SECONDS) {
-            OffHeap.putInt(address(handle) + ItemLayout.TIME, nowSeconds);
+            OffHeap.putInt(writable(handle) + ItemLayout.TIME, nowSeconds);
             lru.moveToHead(handle, classId(handle), totalSize(handle));
         }
     }
@@ -403,7 +412,7 @@ final class Items {
     /** Writes {@code length} value bytes at {@code valueOffset} of an unlinked item. */
     void writeValue(long handle, long valueOffset, byte[] source, int sourceOffset, int length) {
         if (!chunked(handle)) {
-            OffHeap.copyFromArray(source, sourceOffset, dataAddress(handle) + valueOffset, length);
+            OffHeap.copyFromArray(source, sourceOffset, writableData(handle) + valueOffset, length);
             return;
         }
         ValueChunks.write(this, handle, valueOffset, source, sourceOffset, length);

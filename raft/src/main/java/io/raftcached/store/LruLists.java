@@ -21,12 +21,12 @@ final class LruLists {
     }
 
     void linkAtHead(long handle, int classId, long totalSizeBytes) {
-        long address = slabs.address(handle);
+        long address = slabs.writable(handle);
         long oldHead = head[classId];
         OffHeap.putLong(address + ItemLayout.LRU_PREV, 0);
         OffHeap.putLong(address + ItemLayout.LRU_NEXT, oldHead);
         if (oldHead != 0) {
-            OffHeap.putLong(slabs.address(oldHead) + ItemLayout.LRU_PREV, handle);
+            OffHeap.putLong(slabs.writable(oldHead) + ItemLayout.LRU_PREV, handle);
         }
         head[classId] = handle;
         if (tail[classId] == 0) {
@@ -41,13 +41,13 @@ final class LruLists {
         long prev = OffHeap.getLong(address + ItemLayout.LRU_PREV);
         long next = OffHeap.getLong(address + ItemLayout.LRU_NEXT);
         if (prev != 0) {
-            OffHeap.putLong(slabs.address(prev) + ItemLayout.LRU_NEXT, next);
+            OffHeap.putLong(slabs.writable(prev) + ItemLayout.LRU_NEXT, next);
         } else {
             assert head[classId] == handle : "unlinking an item that is not in its LRU";
             head[classId] = next;
         }
         if (next != 0) {
-            OffHeap.putLong(slabs.address(next) + ItemLayout.LRU_PREV, prev);
+            OffHeap.putLong(slabs.writable(next) + ItemLayout.LRU_PREV, prev);
         } else {
             tail[classId] = prev;
         }
@@ -68,17 +68,24 @@ final class LruLists {
         long prev = OffHeap.getLong(copyAddress + ItemLayout.LRU_PREV);
         long next = OffHeap.getLong(copyAddress + ItemLayout.LRU_NEXT);
         if (prev != 0) {
-            OffHeap.putLong(slabs.address(prev) + ItemLayout.LRU_NEXT, copy);
+            OffHeap.putLong(slabs.writable(prev) + ItemLayout.LRU_NEXT, copy);
         } else {
             assert head[classId] == original;
             head[classId] = copy;
         }
         if (next != 0) {
-            OffHeap.putLong(slabs.address(next) + ItemLayout.LRU_PREV, copy);
+            OffHeap.putLong(slabs.writable(next) + ItemLayout.LRU_PREV, copy);
         } else {
             assert tail[classId] == original;
             tail[classId] = copy;
         }
+    }
+
+    void restore(int classId, long headHandle, long tailHandle, long items, long bytes) {
+        head[classId] = headHandle;
+        tail[classId] = tailHandle;
+        itemCount[classId] = items;
+        requestedBytes[classId] = bytes;
     }
 
     long head(int classId) {

@@ -33,6 +33,8 @@ final class SlabAllocator {
     private final byte[] pageClass;
     private int physicalPageCount;
     private int slackPageCount;
+    /** The snapshot whose pages are being dumped, if any. */
+    private volatile SnapshotPages snapshot;
 
     // Logical accounting, memcached's slabclass_t.
     private final int[] logicalPages;
@@ -63,6 +65,18 @@ final class SlabAllocator {
         this.logicalFreeChunks = new long[classCount];
         this.freeListHead = new long[classCount];
         this.freeListLength = new long[classCount];
+    }
+
+    /**
+     * The address to write a chunk at, for the apply thread. Every write to page memory by apply
+     * goes through here, so a snapshot in progress can copy a page before its first change.
+     */
+    long writable(long handle) {
+        SnapshotPages snapshot = this.snapshot;
+        if (snapshot != null) {
+            snapshot.beforeWrite((int) (handle >>> PAGE_SHIFT));
+        }
+        return address(handle);
     }
 
     /** Translates a handle to an address. Safe for readers: page slots are written before use. */
@@ -172,7 +186,7 @@ final class SlabAllocator {
     }
 
     private void pushFree(long handle, int classId) {
-        OffHeap.putLong(address(handle) + ItemLayout.LRU_NEXT, freeListHead[classId]);
+        OffHeap.putLong(writable(handle) + ItemLayout.LRU_NEXT, freeListHead[classId]);
         freeListHead[classId] = handle;
         freeListLength[classId]++;
     }
@@ -203,6 +217,70 @@ final class SlabAllocator {
         limboEpoch = epochTags;
         limboClass = classIds;
         limboStart = 0;
+    }
+
+    // --- snapshots -------------------------------------------------------------------------
+
+    long pageAddress(int page) {
+        return pageAddress[page];
+    }
+
+    int pageClass(int page) {
+        return pageClass[page] & 0xFF;
+    }
+
+    /** Arms copy-on-write for the pages that exist now. Apply thread. */
+    SnapshotPages beginSnapshot(int copiesMax, SnapshotPages.PageSink sink) {
+        if (snapshot != null) {
+            throw new IllegalStateException("a snapshot is already being taken");
+        }
+        SnapshotPages pages = new SnapshotPages(this, physicalPageCount, config.slabPageSizeBytes(), copiesMax, sink);
+        snapshot = pages;
+        return pages;
+    }
+
+    /** Disarms copy-on-write; any thread, once the dump is over. */
+    void endSnapshot(SnapshotPages pages) {
+        if (snapshot == pages) {
+            snapshot = null;
+        }
+        pages.release();
+    }
+
+    /** Restores a page at a snapshot's page number; pages must be restored 1, 2, 3... */
+    long restorePage(int page, int classId) {
+        if (page != physicalPageCount + 1) {
+            throw new IllegalStateException("pages must be restored in order, got " + page);
+        }
+        physicalPageCount = page;
+        pageAddress[page] = OffHeap.allocate(config.slabPageSizeBytes());
+        pageClass[page] = (byte) classId;
+        return pageAddress[page];
+    }
+
+    /** Restores the logical accounting that a snapshot recorded. */
+    void restoreAccounting(int classId, int pages, long freeChunks) {
+        logicalPages[classId] = pages;
+        logicalFreeChunks[classId] = freeChunks;
+    }
+
+    void restoreTotals(long malloced, int slackPages) {
+        mallocedBytes = malloced;
+        slackPageCount = slackPages;
+    }
+
+    /** After a restore: every chunk that no live item uses becomes free. */
+    void rebuildFreeLists(java.util.function.LongPredicate inUse) {
+        for (int page = 1; page <= physicalPageCount; page++) {
+            int classId = pageClass(page);
+            int chunkBytes = classes.chunkSizeBytes(classId);
+            for (int i = classes.chunksPerPage(classId) - 1; i >= 0; i--) {
+                long handle = ((long) page << PAGE_SHIFT) | ((long) i * chunkBytes);
+                if (!inUse.test(handle)) {
+                    pushFree(handle, classId);
+                }
+            }
+        }
     }
 
     // --- accounting, for stats and the digest -------------------------------------------------

@@ -39,8 +39,12 @@ public final class Store implements AutoCloseable {
     private volatile long publishedNowMillis;
 
     public Store(StoreConfig config, long hashSeed) {
+        this(config, hashSeed, 0);
+    }
+
+    Store(StoreConfig config, long hashSeed, long expectedItems) {
         this.epochs = new ReadEpochs();
-        this.items = new Items(config, epochs, hashSeed);
+        this.items = new Items(config, epochs, hashSeed, expectedItems);
         this.readerViews = ThreadLocal.withInitial(() -> new ItemView(items));
     }
 
@@ -581,6 +585,25 @@ public final class Store implements AutoCloseable {
 
     long nowMillisForDigest() {
         return nowMillis;
+    }
+
+    /**
+     * Starts a point-in-time snapshot of the state applied so far; apply may continue while the
+     * returned snapshot's pages are written out. Apply thread only.
+     */
+    public StoreSnapshot beginSnapshot(StoreSnapshot.PageSink sink) {
+        return beginSnapshot(sink, StoreSnapshot.COPY_BUDGET_BYTES / items.config.slabPageSizeBytes());
+    }
+
+    StoreSnapshot beginSnapshot(StoreSnapshot.PageSink sink, long copyBudgetPages) {
+        return StoreSnapshot.begin(items, nowMillis, sink, (int) copyBudgetPages);
+    }
+
+    /** Used by a snapshot restore: the replicated clock as the snapshot recorded it. */
+    void restoreClock(long restoredNowMillis) {
+        nowMillis = restoredNowMillis;
+        items.nowSeconds = toStoreSeconds(restoredNowMillis);
+        publishedNowMillis = restoredNowMillis;
     }
 
     @Override

@@ -14,6 +14,11 @@ final class ValueChunks {
     }
 
     static void forEachPiece(Items items, long handle, long offset, long length, PieceVisitor visitor) {
+        forEachPiece(items, handle, offset, length, false, visitor);
+    }
+
+    private static void forEachPiece(Items items, long handle, long offset, long length, boolean forWriting,
+            PieceVisitor visitor) {
         long chunk = OffHeap.getLong(items.dataAddress(handle));
         long chunkStart = 0;
         long done = 0;
@@ -26,7 +31,8 @@ final class ValueChunks {
             long position = offset + done;
             if (position < chunkEnd) {
                 int pieceLength = (int) Math.min(chunkEnd - position, length - done);
-                visitor.piece(items.address(chunk) + ItemLayout.CHUNK_HEADER_BYTES + (position - chunkStart), done, pieceLength);
+                long chunkAddress = forWriting ? items.writable(chunk) : items.address(chunk);
+                visitor.piece(chunkAddress + ItemLayout.CHUNK_HEADER_BYTES + (position - chunkStart), done, pieceLength);
                 done += pieceLength;
             }
             chunkStart = chunkEnd;
@@ -35,7 +41,7 @@ final class ValueChunks {
     }
 
     static void write(Items items, long handle, long valueOffset, byte[] source, int sourceOffset, int length) {
-        forEachPiece(items, handle, valueOffset, length,
+        forEachPiece(items, handle, valueOffset, length, true,
                 (address, done, pieceLength) -> OffHeap.copyFromArray(source, sourceOffset + (int) done, address, pieceLength));
     }
 

@@ -1,0 +1,199 @@
+package io.raftcached.store;
+
+import com.google.protobuf.ByteString;
+import io.raftcached.proto.SlabClassState;
+import io.raftcached.proto.StoreShape;
+import io.raftcached.proto.StoreSnapshotHeader;
+import java.io.IOException;
+import java.util.BitSet;
+
+/**
+ * A point-in-time image of the store: a small header captured on the apply thread when it begins,
+ * and the slab pages, written afterwards by any thread under copy-on-write
+ * ({@link SnapshotPages}). Restoring loads the pages as they were — items, values, LRU links —
+ * and rebuilds what is derived: the index, the free lists, the per-node access facts.
+ */
+public final class StoreSnapshot {
+    /** Where pages go: page {@code n} belongs at offset {@code (n-1) * page size}. Thread-safe. */
+    public interface PageSink extends SnapshotPages.PageSink {}
+
+    /** Fills page memory when restoring. */
+    public interface PageSource {
+        void readPage(int pageNumber, long address, int lengthBytes) throws IOException;
+    }
+
+    static final int FORMAT_VERSION = 1;
+    /** Pages apply may copy aside per snapshot before it writes further pages out itself. */
+    static final long COPY_BUDGET_BYTES = 256L * StoreConfig.MEGABYTE;
+
+    private final StoreSnapshotHeader header;
+    private final SlabAllocator slabs;
+    private final SnapshotPages pages;
+
+    private StoreSnapshot(StoreSnapshotHeader header, SlabAllocator slabs, SnapshotPages pages) {
+        this.header = header;
+        this.slabs = slabs;
+        this.pages = pages;
+    }
+
+    static StoreSnapshot begin(Items items, long nowMillis, PageSink sink, int copiesMax) {
+        SlabAllocator slabs = items.slabs;
+        StoreConfig config = items.config;
+        StoreSnapshotHeader.Builder header = StoreSnapshotHeader.newBuilder()
+                .setFormatVersion(FORMAT_VERSION)
+                .setShape(shapeOf(config))
+                .setNowMillis(nowMillis)
+                .setCasCounter(items.casCounter)
+                .setOldestLiveSeconds(items.oldestLiveSeconds)
+                .setOldestCas(items.oldestCas)
+                .setCurrentItems(items.currentItems)
+                .setTotalItems(items.totalItems)
+                .setCurrentBytes(items.currentBytes)
+                .setMallocedBytes(slabs.mallocedBytes())
+                .setPhysicalPages(slabs.physicalPageCount())
+                .setSlackPages(slabs.slackPageCount());
+        long[][] counters = items.stats.replicated();
+        for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
+            SlabClassState.Builder state = SlabClassState.newBuilder()
+                    .setLogicalPages(slabs.logicalPages(classId))
+                    .setLogicalFreeChunks(slabs.logicalFreeChunks(classId))
+                    .setLruHead(items.lru.head(classId))
+                    .setLruTail(items.lru.tail(classId))
+                    .setItemCount(items.lru.itemCount(classId))
+                    .setRequestedBytes(items.lru.requestedBytes(classId));
+            for (long[] counter : counters) {
+                state.addCounters(counter[classId]);
+            }
+            header.addClasses(state);
+        }
+        byte[] pageClasses = new byte[slabs.physicalPageCount()];
+        for (int page = 1; page <= pageClasses.length; page++) {
+            pageClasses[page - 1] = (byte) slabs.pageClass(page);
+        }
+        header.setPageClasses(ByteString.copyFrom(pageClasses));
+        return new StoreSnapshot(header.build(), slabs, slabs.beginSnapshot(copiesMax, sink));
+    }
+
+    static StoreShape shapeOf(StoreConfig config) {
+        return StoreShape.newBuilder()
+                .setMemoryLimitBytes(config.memoryLimitBytes())
+                .setEvictionsDisabled(config.evictionsDisabled())
+                .setChunkSizeMin(config.chunkSizeMinBytes())
+                .setGrowthFactor(config.growthFactor())
+                .setItemSizeMax(config.itemSizeMaxBytes())
+                .setCasDisabled(config.casDisabled())
+                .setSlabPageSize(config.slabPageSizeBytes())
+                .setSlabChunkMax(config.slabChunkMaxBytes())
+                .build();
+    }
+
+    public static StoreConfig configOf(StoreShape shape) {
+        return new StoreConfig(shape.getMemoryLimitBytes(), shape.getEvictionsDisabled(), shape.getChunkSizeMin(),
+                shape.getGrowthFactor(), shape.getItemSizeMax(), shape.getCasDisabled(), shape.getSlabPageSize(),
+                shape.getSlabChunkMax());
+    }
+
+    public StoreSnapshotHeader header() {
+        return header;
+    }
+
+    public int pageCount() {
+        return header.getPhysicalPages();
+    }
+
+    /** Writes every page through the sink; apply may run meanwhile. Call {@link #close} after. */
+    public void writePages() throws IOException {
+        pages.dump();
+    }
+
+    /** Pages apply copied aside during this snapshot (for stall measurements). */
+    public int pagesCopiedByApply() {
+        return pages.copiesMade();
+    }
+
+    public void close() {
+        slabs.endSnapshot(pages);
+    }
+
+    /** Rebuilds a store from a snapshot's header and pages. */
+    public static Store restore(StoreSnapshotHeader header, PageSource source, long hashSeed) throws IOException {
+        if (header.getFormatVersion() != FORMAT_VERSION) {
+            throw new IOException("unsupported store snapshot format " + header.getFormatVersion());
+        }
+        StoreConfig config = configOf(header.getShape());
+        Store store = new Store(config, hashSeed, header.getCurrentItems());
+        boolean restored = false;
+        try {
+            Items items = store.items();
+            restoreInto(header, source, items);
+            store.restoreClock(header.getNowMillis());
+            restored = true;
+            return store;
+        } finally {
+            if (!restored) {
+                store.close();
+            }
+        }
+    }
+
+    private static void restoreInto(StoreSnapshotHeader header, PageSource source, Items items) throws IOException {
+        SlabAllocator slabs = items.slabs;
+        int pageBytes = items.config.slabPageSizeBytes();
+        byte[] pageClasses = header.getPageClasses().toByteArray();
+        for (int page = 1; page <= header.getPhysicalPages(); page++) {
+            long address = slabs.restorePage(page, pageClasses[page - 1] & 0xFF);
+            source.readPage(page, address, pageBytes);
+        }
+        long[][] counters = items.stats.replicated();
+        for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
+            SlabClassState state = header.getClasses(classId - 1);
+            slabs.restoreAccounting(classId, state.getLogicalPages(), state.getLogicalFreeChunks());
+            items.lru.restore(classId, state.getLruHead(), state.getLruTail(), state.getItemCount(), state.getRequestedBytes());
+            for (int c = 0; c < counters.length; c++) {
+                counters[c][classId] = state.getCounters(c);
+            }
+        }
+        slabs.restoreTotals(header.getMallocedBytes(), header.getSlackPages());
+        items.casCounter = header.getCasCounter();
+        items.oldestLiveSeconds = header.getOldestLiveSeconds();
+        items.oldestCas = header.getOldestCas();
+        items.currentItems = header.getCurrentItems();
+        items.totalItems = header.getTotalItems();
+        items.currentBytes = header.getCurrentBytes();
+        items.nowSeconds = Store.toStoreSeconds(header.getNowMillis());
+
+        BitSet[] used = new BitSet[header.getPhysicalPages() + 1];
+        for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
+            for (long item = items.lru.head(classId); item != 0; item = items.lru.next(item)) {
+                markUsed(items, used, item);
+                if (items.chunked(item)) {
+                    for (long chunk = OffHeap.getLong(items.dataAddress(item)); chunk != 0;
+                            chunk = OffHeap.getLong(items.address(chunk) + ItemLayout.CHUNK_NEXT)) {
+                        markUsed(items, used, chunk);
+                    }
+                }
+                long address = items.address(item);
+                OffHeap.putInt(address + ItemLayout.LAST_ACCESS, items.nowSeconds);
+                OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS, (byte) 0);
+                items.index.insert(item, items.hashOf(item));
+            }
+        }
+        slabs.rebuildFreeLists(handle -> {
+            BitSet pageUsed = used[(int) (handle >>> SlabAllocator.PAGE_SHIFT)];
+            return pageUsed != null && pageUsed.get(chunkIndex(items, handle));
+        });
+    }
+
+    private static void markUsed(Items items, BitSet[] used, long handle) {
+        int page = (int) (handle >>> SlabAllocator.PAGE_SHIFT);
+        if (used[page] == null) {
+            used[page] = new BitSet();
+        }
+        used[page].set(chunkIndex(items, handle));
+    }
+
+    private static int chunkIndex(Items items, long handle) {
+        int page = (int) (handle >>> SlabAllocator.PAGE_SHIFT);
+        return (int) ((handle & SlabAllocator.OFFSET_MASK) / items.classes.chunkSizeBytes(items.slabs.pageClass(page)));
+    }
+}

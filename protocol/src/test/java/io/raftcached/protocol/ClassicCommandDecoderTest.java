@@ -85,10 +85,10 @@ class ClassicCommandDecoderTest {
     @Test
     void httpRequestLinesCloseSilently() {
         // memcached 1.6.18: no reply, connection closed, following commands not run
-        assertEquals("<CLOSE>", decoderReplies(decode("GET / HTTP/1.1\r\nversion\r\n")));
-        assertEquals("<CLOSE>", decoderReplies(decode("foo HTTP/1.0\r\n")));
-        assertEquals("<CLOSE>", decoderReplies(decode("foo HTTP/\r\n")));
-        assertEquals("<CLOSE>", decoderReplies(decode("POST /x HTTP/1.0\r\n")));
+        Wire.assertReplies("<CLOSE>", "GET / HTTP/1.1\r\nversion\r\n");
+        Wire.assertReplies("<CLOSE>", "foo HTTP/1.0\r\n");
+        Wire.assertReplies("<CLOSE>", "foo HTTP/\r\n");
+        Wire.assertReplies("<CLOSE>", "POST /x HTTP/1.0\r\n");
         // but a known command keeps its meaning: get fetches keys "/" and "HTTP/1.1"
         assertEquals(2, one("get / HTTP/1.1\r\n").keys().size());
         // and commands starting with s/a/c/i/d/t/g answer ERROR before the HTTP check
@@ -217,55 +217,51 @@ class ClassicCommandDecoderTest {
     void storageFormatErrorsLeaveTheDataToBeReadAsACommand() {
         // memcached 1.6.18: "CLIENT_ERROR bad command line format\r\nERROR\r\n" for each
         String bad = "CLIENT_ERROR bad command line format\r\nERROR\r\n";
-        assertEquals(bad, decoderReplies(decode("set s3 abc 0 1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s3 -1 0 1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s5 18446744073709551616 0 1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s7 0 0 -1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s7 0 0 abc\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s7 0 0 2147483647\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s7 0 0 2147483646\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s7 0 0 9223372036854775807\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s7 0 0 9223372036854775808\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s8 0 abc 1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set s8 0 99999999999999999999 1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("set " + "k".repeat(251) + " 0 0 1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("cas c1 0 0 1 abc\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("cas c1 0 0 1 -1\r\nx\r\n")));
-        assertEquals(bad, decoderReplies(decode("cas c1 0 0 1 18446744073709551616\r\nx\r\n")));
+        Wire.assertReplies(bad, "set s3 abc 0 1\r\nx\r\n");
+        Wire.assertReplies(bad, "set s3 -1 0 1\r\nx\r\n");
+        Wire.assertReplies(bad, "set s5 18446744073709551616 0 1\r\nx\r\n");
+        Wire.assertReplies(bad, "set s7 0 0 -1\r\nx\r\n");
+        Wire.assertReplies(bad, "set s7 0 0 abc\r\nx\r\n");
+        Wire.assertReplies(bad, "set s7 0 0 2147483647\r\nx\r\n");
+        Wire.assertReplies(bad, "set s7 0 0 2147483646\r\nx\r\n");
+        Wire.assertReplies(bad, "set s7 0 0 9223372036854775807\r\nx\r\n");
+        Wire.assertReplies(bad, "set s7 0 0 9223372036854775808\r\nx\r\n");
+        Wire.assertReplies(bad, "set s8 0 abc 1\r\nx\r\n");
+        Wire.assertReplies(bad, "set s8 0 99999999999999999999 1\r\nx\r\n");
+        Wire.assertReplies(bad, "set " + "k".repeat(251) + " 0 0 1\r\nx\r\n");
+        Wire.assertReplies(bad, "cas c1 0 0 1 abc\r\nx\r\n");
+        Wire.assertReplies(bad, "cas c1 0 0 1 -1\r\nx\r\n");
+        Wire.assertReplies(bad, "cas c1 0 0 1 18446744073709551616\r\nx\r\n");
         // memcached 1.6.18: "cas c1 0 0 1\r\nx\r\n" -> "ERROR\r\nERROR\r\n"
-        assertEquals("ERROR\r\nERROR\r\n", decoderReplies(decode("cas c1 0 0 1\r\nx\r\n")));
+        Wire.assertReplies("ERROR\r\nERROR\r\n", "cas c1 0 0 1\r\nx\r\n");
     }
 
     @Test
     void noreplySilencesStorageFormatErrors() {
         // memcached 1.6.18: only "ERROR\r\n" (for the data line read as a command)
-        assertEquals("ERROR\r\n", decoderReplies(decode("set s9 0 0 noreply\r\nx\r\n")));
-        assertEquals("ERROR\r\n", decoderReplies(decode("set s9 0 0 x noreply\r\nx\r\n")));
-        assertEquals("ERROR\r\n", decoderReplies(decode("set " + "k".repeat(251) + " 0 0 1 noreply\r\nx\r\n")));
+        Wire.assertReplies("ERROR\r\n", "set s9 0 0 noreply\r\nx\r\n");
+        Wire.assertReplies("ERROR\r\n", "set s9 0 0 x noreply\r\nx\r\n");
+        Wire.assertReplies("ERROR\r\n", "set " + "k".repeat(251) + " 0 0 1 noreply\r\nx\r\n");
     }
 
     @Test
     void badDataChunk() {
         // memcached 1.6.18: "set b1 0 0 3\r\nabcde\r\nget b1\r\n"
         //   -> "CLIENT_ERROR bad data chunk\r\nERROR\r\nEND\r\n": it read "abcde", then "\r\n" as a command
-        assertEquals("CLIENT_ERROR bad data chunk\r\nERROR\r\n<GET>",
-                decoderReplies(decode("set b1 0 0 3\r\nabcde\r\nget b1\r\n")));
+        Wire.assertReplies("CLIENT_ERROR bad data chunk\r\nERROR\r\n<GET>", "set b1 0 0 3\r\nabcde\r\nget b1\r\n");
         // "abc\nget b1\r\n" -> reads "abc\ng", then "et b1" is a command
-        assertEquals("CLIENT_ERROR bad data chunk\r\nERROR\r\n",
-                decoderReplies(decode("set b1 0 0 3\r\nabc\nget b1\r\n")));
-        assertEquals("CLIENT_ERROR bad data chunk\r\n<GET>",
-                decoderReplies(decode("set b3 0 0 3\r\nabcXYget b3\r\n")));
-        assertEquals("CLIENT_ERROR bad data chunk\r\n<GET>",
-                decoderReplies(decode("set b3 0 0 1\r\nx\n\rget b3\r\n")));
+        Wire.assertReplies("CLIENT_ERROR bad data chunk\r\nERROR\r\n", "set b1 0 0 3\r\nabc\nget b1\r\n");
+        Wire.assertReplies("CLIENT_ERROR bad data chunk\r\n<GET>", "set b3 0 0 3\r\nabcXYget b3\r\n");
+        Wire.assertReplies("CLIENT_ERROR bad data chunk\r\n<GET>", "set b3 0 0 1\r\nx\n\rget b3\r\n");
         // with noreply the chunk error is silent: memcached sends "ERROR\r\nEND\r\n"
-        assertEquals("ERROR\r\n<GET>", decoderReplies(decode("set b2 0 0 3 noreply\r\nabcde\r\nget b2\r\n")));
+        Wire.assertReplies("ERROR\r\n<GET>", "set b2 0 0 3 noreply\r\nabcde\r\nget b2\r\n");
     }
 
     @Test
     void aBareNewlineEndsLinesButNotDataBlocks() {
         // memcached 1.6.18: both store and fetch
-        assertEquals("<SET><GET>", decoderReplies(decode("set lf1 0 0 1\r\nx\r\nget lf1\n")));
-        assertEquals("<SET><GET>", decoderReplies(decode("set lf2 0 0 1\nx\r\nget lf2\r\n")));
+        Wire.assertReplies("<SET><GET>", "set lf1 0 0 1\r\nx\r\nget lf1\n");
+        Wire.assertReplies("<SET><GET>", "set lf2 0 0 1\nx\r\nget lf2\r\n");
     }
 
     @Test
@@ -348,7 +344,7 @@ class ClassicCommandDecoderTest {
         assertErrorReply("decr k 18446744073709551616\r\n", "CLIENT_ERROR invalid numeric delta argument");
         assertErrorReply("incr " + "k".repeat(251) + " 1\r\n", "CLIENT_ERROR bad command line format");
         // memcached 1.6.18: "incr k abc noreply\r\nmn\r\n" -> "MN\r\n"
-        assertEquals("<META_NOOP>", decoderReplies(decode("incr k abc noreply\r\nmn\r\n")));
+        Wire.assertReplies("<META_NOOP>", "incr k abc noreply\r\nmn\r\n");
     }
 
     @Test
@@ -360,7 +356,7 @@ class ClassicCommandDecoderTest {
         assertErrorReply("touch t1 abc\r\n", "CLIENT_ERROR invalid exptime argument");
         assertErrorReply("touch " + "k".repeat(251) + " 10\r\n", "CLIENT_ERROR bad command line format");
         // memcached 1.6.18: "touch t1 abc noreply" is silent
-        assertEquals("<META_NOOP>", decoderReplies(decode("touch t1 abc noreply\r\nmn\r\n")));
+        Wire.assertReplies("<META_NOOP>", "touch t1 abc noreply\r\nmn\r\n");
     }
 
     @Test
@@ -377,8 +373,8 @@ class ClassicCommandDecoderTest {
         assertErrorReply("delete d3 noreply 0\r\n", usage);
         assertErrorReply("delete " + "k".repeat(251) + "\r\n", "CLIENT_ERROR bad command line format");
         // memcached 1.6.18: silent, then MN
-        assertEquals("<META_NOOP>", decoderReplies(decode("delete d1 1 noreply\r\nmn\r\n")));
-        assertEquals("<META_NOOP>", decoderReplies(decode("delete " + "k".repeat(251) + " noreply\r\nmn\r\n")));
+        Wire.assertReplies("<META_NOOP>", "delete d1 1 noreply\r\nmn\r\n");
+        Wire.assertReplies("<META_NOOP>", "delete " + "k".repeat(251) + " noreply\r\nmn\r\n");
     }
 
     // ---- flush_all verbosity stats shutdown admin ----
@@ -414,7 +410,7 @@ class ClassicCommandDecoderTest {
         assertErrorReply("verbosity abc\r\n", "CLIENT_ERROR bad command line format");
         assertErrorReply("verbosity -1\r\n", "CLIENT_ERROR bad command line format");
         // "verbosity noreply": noreply is the level token, the parse fails silently
-        assertEquals("<META_NOOP>", decoderReplies(decode("verbosity noreply\r\nmn\r\n")));
+        Wire.assertReplies("<META_NOOP>", "verbosity noreply\r\nmn\r\n");
     }
 
     @Test

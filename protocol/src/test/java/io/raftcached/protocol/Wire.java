@@ -81,6 +81,25 @@ final class Wire {
         Request r = one(input);
         assertEquals(CommandType.ERROR_REPLY, r.type(), () -> "for " + escape(input) + ": " + r);
         assertEquals(expectedLine, r.errorLine(), () -> "for " + escape(input));
+        if (LiveMemcached.enabled()) {
+            String expected = expectedLine + "\r\n" + (r.closeConnection() ? "<CLOSE>" : "");
+            assertEquals(escape(expected), escape(LiveMemcached.exchange(bytes(input))),
+                    () -> "real memcached disagrees for " + escape(input));
+        }
+        return r;
+    }
+
+    /**
+     * Like {@link #assertErrorReply}, for a deliberate deviation: raftcached answers
+     * {@code expectedLine} where memcached 1.6.18 answers {@code memcachedReply} (checked when live).
+     */
+    static Request assertDeviatingErrorReply(String input, String expectedLine, String memcachedReply) {
+        Request r = one(input);
+        assertEquals(CommandType.ERROR_REPLY, r.type(), () -> "for " + escape(input) + ": " + r);
+        assertEquals(expectedLine, r.errorLine(), () -> "for " + escape(input));
+        if (LiveMemcached.enabled()) {
+            assertEquals(escape(memcachedReply), escape(LiveMemcached.exchange(bytes(input))));
+        }
         return r;
     }
 
@@ -103,6 +122,24 @@ final class Wire {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * Asserts what the decoder alone answers for {@code input} (see {@link #decoderReplies}). When
+     * live, also compares with the real memcached if every request left is stateless: META_NOOP and
+     * VERSION are replaced by their replies; other requests make the live check skip.
+     */
+    static List<Request> assertReplies(String expected, String input) {
+        List<Request> out = decode(input);
+        assertEquals(escape(expected), escape(decoderReplies(out)), () -> "for " + escape(input));
+        if (LiveMemcached.enabled()) {
+            String live = expected.replace("<META_NOOP>", "MN\r\n").replace("<VERSION>", "VERSION 1.6.18\r\n");
+            if (!live.replace("<CLOSE>", "").contains("<")) {
+                assertEquals(escape(live), escape(LiveMemcached.exchange(bytes(input))),
+                        () -> "real memcached disagrees for " + escape(input));
+            }
+        }
+        return out;
     }
 
     /** Runs a writer into a fresh buffer and returns what it wrote. */

@@ -106,6 +106,7 @@ final class BenchConnection implements ReplyParser.Listener {
         int slot = head;
         head = head + 1 == sentOps.length ? 0 : head + 1;
         inFlight--;
+        assert inFlight >= 0 && head >= 0 && head < sentOps.length;
         worker.onReply(this, sentOps[slot], sentNanos[slot], readNanos, kind, valueCount, line, lineLength);
     }
 
@@ -127,6 +128,7 @@ final class BenchConnection implements ReplyParser.Listener {
             sentNanos[tail] = now;
             inFlight++;
         }
+        assert inFlight <= sentOps.length : "pipeline depth exceeded";
         if (before == 0 && inFlight > 0) {
             lastProgressNanos = now;
         }

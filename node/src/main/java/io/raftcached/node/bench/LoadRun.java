@@ -92,6 +92,8 @@ final class LoadRun {
                 busy[worker.index] = worker.threadCpuNanosAtEnd < 0 || threadWall <= 0
                         ? Double.NaN : (double) threadCpu / threadWall;
             }
+            assert !profile.isRequestBounded() || issuedMeasured <= profile.requests() : "issued past --requests";
+            assert stats.ops() <= issuedMeasured : "counted more replies than requests sent in the window";
             boolean complete = true;
             long windowEndNanos = measureEndNanos;
             if (profile.isRequestBounded()) {

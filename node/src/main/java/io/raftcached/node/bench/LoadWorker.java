@@ -133,6 +133,8 @@ final class LoadWorker implements Runnable {
     void onReply(BenchConnection connection, byte op, long sentNanos, long replyNanos, ReplyKind kind,
             int valueCount, byte[] line, int lineLength) {
         inFlight--;
+        assert inFlight >= 0 : "more replies than requests issued by this worker";
+        assert sentNanos <= replyNanos : "reply stamped before its request";
         boolean counted = sentNanos >= measureStartNanos && replyNanos < measureEndNanos;
         boolean ok = op == BenchConnection.OP_GET
                 ? kind == ReplyKind.END && valueCount <= 1

@@ -7,6 +7,7 @@
 # visible as such instead of passing for a server limit.
 #
 # Usage: bench/compare-memcached.sh [--duration S] [--warmup S] [--repeats N] [--profiles "a b"] [--out DIR]
+#        bench/compare-memcached.sh --report DIR   (only print the table again from DIR/runs.tsv)
 # Settings (environment; flags above override the matching ones):
 #   DURATION=10 WARMUP=2 REPEATS=3          measured seconds, warm-up seconds, runs per profile and server
 #   PROFILES="get-p1 get-p16 set-p1 set-p16 mix-p1"   also available: mix-p16
@@ -55,6 +56,7 @@ OTHER_CORES_MAX=${OTHER_CORES_MAX:-0.15}
 DISTURBED_RETRIES=${DISTURBED_RETRIES:-2}
 RETRY_PAUSE=${RETRY_PAUSE:-5}
 OUT_DIR=${OUT_DIR:-}
+REPORT_ONLY=
 
 die() { echo "compare-memcached: $*" >&2; exit 2; }
 fail() { echo "compare-memcached: $*" >&2; exit 1; }
@@ -67,10 +69,101 @@ while [[ $# -gt 0 ]]; do
     --repeats) REPEATS=$2; shift 2 ;;
     --profiles) PROFILES=$2; shift 2 ;;
     --out) OUT_DIR=$2; shift 2 ;;
+    --report) REPORT_ONLY=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
+
+# --- table -------------------------------------------------------------------------------------
+clean_count() { # profile server: how many kept runs had other processes under OTHER_CORES_MAX
+  awk -F'\t' -v p="$1" -v s="$2" -v m="$OTHER_CORES_MAX" \
+    'NR > 1 && $1 == p && $2 == s && ($14 == "-" || $14 + 0 <= m) {n++} END {print n + 0}' "$TSV"
+}
+median() { # column-number profile server: median over the undisturbed repeats (all, if none was), "-" if no numbers
+  local only_clean=0
+  (($(clean_count "$2" "$3") > 0)) && only_clean=1
+  awk -F'\t' -v c="$1" -v p="$2" -v s="$3" -v m="$OTHER_CORES_MAX" -v clean="$only_clean" \
+    'NR > 1 && $1 == p && $2 == s && $c != "-" && $c != "" && (!clean || $14 == "-" || $14 + 0 <= m) {print $c}' "$TSV" \
+    | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+                                        else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+max_of() { # column-number profile server: largest value over the runs the medians use
+  local only_clean=0
+  (($(clean_count "$2" "$3") > 0)) && only_clean=1
+  awk -F'\t' -v c="$1" -v p="$2" -v s="$3" -v m="$OTHER_CORES_MAX" -v clean="$only_clean" \
+    'NR > 1 && $1 == p && $2 == s && $c != "-" && $c != "" && (!clean || $14 == "-" || $14 + 0 <= m) {v = $c + 0;
+    if (n == 0 || v > best) best = v; n++} END {print n ? best : "-"}' "$TSV"
+}
+column_sum() {
+  awk -F'\t' -v c="$1" -v p="$2" -v s="$3" 'NR > 1 && $1 == p && $2 == s {t += $c; n++} END {print n ? t : "-"}' "$TSV"
+}
+spread() { # (max - min) / mid of ops/s over the runs the median used, in percent: how noisy they were
+  local only_clean=0
+  (($(clean_count "$1" "$2") > 0)) && only_clean=1
+  awk -F'\t' -v p="$1" -v s="$2" -v m="$OTHER_CORES_MAX" -v clean="$only_clean" \
+    'NR > 1 && $1 == p && $2 == s && (!clean || $14 == "-" || $14 + 0 <= m) {v = $4 + 0; if (n == 0 || v < lo) lo = v;
+    if (n == 0 || v > hi) hi = v; n++} END {if (n < 2) print "-"; else printf "%.0f%%", 100 * (hi - lo) / ((hi + lo) / 2)}' "$TSV"
+}
+fmt() { # printf-format value: leaves "-" alone
+  if [[ $2 == "-" ]]; then echo "-"; else awk -v f="$1" -v v="$2" 'BEGIN {printf f, v}'; fi
+}
+align() { # tab-separated rows -> left-aligned columns (keeps empty cells, unlike some column(1) builds)
+  awk -F'\t' '{for (i = 1; i <= NF; i++) {cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i)}
+    if (NF > nf) nf = NF; rows = NR}
+    END {for (r = 1; r <= rows; r++) {line = ""; for (i = 1; i <= nf; i++) line = line sprintf("%-*s  ", w[i], cell[r, i]);
+      sub(/ +$/, "", line); print line}}'
+}
+ratio() {
+  if [[ $1 == "-" || $2 == "-" ]]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "-"; else printf "%.2f", a / b}'; fi
+}
+
+print_table() {
+echo
+echo "raftcached vs memcached on $(nproc) CPUs ($(uname -r)); $("$MEMCACHED_BIN" -V 2>/dev/null || true)"
+echo "bench: $THREADS threads, $CONNECTIONS connections, $VALUE_SIZE B values, $KEY_SPACE keys, ${DURATION} s measured after ${WARMUP} s warm-up, median of $REPEATS"
+[[ -n $REPORT_ONLY ]] || echo "raftcached: ${RAFTCACHED_CMD//\{port\}/$RAFTCACHED_PORT}"
+[[ -n $SERVER_CPUS$BENCH_CPUS ]] && echo "pinned: servers on CPUs ${SERVER_CPUS:-any}, bench on CPUs ${BENCH_CPUS:-any}"
+echo "latencies in µs; CPU in µs per op over the measured window; genCores = CPUs the generator used;"
+echo "medians over the repeats during which other processes used <= $OTHER_CORES_MAX cores (clean = how many; '!' = none, all used)"
+echo "spread = (max-min)/mid of ops/s over those repeats; other = most CPUs other processes used during one of them"
+echo
+{
+  printf 'profile\tserver\tclean\tops/s\tspread\tp50\tp99\tp99.9\thit%%\terrors\tsrvCPU/op\tgenCPU/op\tgenCores\tRSS MB\tother\n'
+  for profile in $PROFILES; do
+    declare -A m=()
+    for name in memcached raftcached; do
+      ops=$(median 4 "$profile" "$name"); p50=$(median 5 "$profile" "$name"); p99=$(median 6 "$profile" "$name")
+      p999=$(median 7 "$profile" "$name"); hit=$(median 8 "$profile" "$name"); srv=$(median 10 "$profile" "$name")
+      gen=$(median 11 "$profile" "$name"); cores=$(median 12 "$profile" "$name"); rss=$(median 13 "$profile" "$name")
+      other=$(max_of 14 "$profile" "$name")
+      runs=$(awk -F'\t' -v p="$profile" -v s="$name" 'NR > 1 && $1 == p && $2 == s {n++} END {print n + 0}' "$TSV")
+      clean=$(clean_count "$profile" "$name")
+      # "!" marks medians taken over disturbed runs only: no undisturbed run was available.
+      clean_label="$clean/$runs$( ((clean > 0 || runs == 0)) || echo '!')"
+      m[$name.ops]=$ops m[$name.p50]=$p50 m[$name.p99]=$p99 m[$name.p999]=$p999 m[$name.srv]=$srv m[$name.rss]=$rss
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$profile" "$name" "$clean_label" "$(fmt %.0f "$ops")" \
+        "$(spread "$profile" "$name")" "$(fmt %.0f "$p50")" "$(fmt %.0f "$p99")" "$(fmt %.0f "$p999")" \
+        "$(fmt %.2f "$(if [[ $hit == "-" ]]; then echo -; else awk -v h="$hit" 'BEGIN {print 100 * h}'; fi)")" \
+        "$(column_sum 9 "$profile" "$name")" "$(fmt %.2f "$srv")" "$(fmt %.2f "$gen")" "$(fmt %.2f "$cores")" \
+        "$(fmt %.0f "$(if [[ $rss == "-" ]]; then echo -; else awk -v r="$rss" 'BEGIN {print r / 1024}'; fi)")" \
+        "$(fmt %.2f "$other")"
+    done
+    printf '%s\t%s\t\t%s\t\t%s\t%s\t%s\t\t\t%s\t\t\t%s\n' "$profile" "rc/mc" \
+      "$(ratio "${m[raftcached.ops]}" "${m[memcached.ops]}")" "$(ratio "${m[raftcached.p50]}" "${m[memcached.p50]}")" \
+      "$(ratio "${m[raftcached.p99]}" "${m[memcached.p99]}")" "$(ratio "${m[raftcached.p999]}" "${m[memcached.p999]}")" \
+      "$(ratio "${m[raftcached.srv]}" "${m[memcached.srv]}")" "$(ratio "${m[raftcached.rss]}" "${m[memcached.rss]}")"
+    unset m
+  done
+} | align
+}
+
+if [[ -n $REPORT_ONLY ]]; then
+  TSV=$REPORT_ONLY/runs.tsv
+  [[ -f $TSV ]] || die "$TSV not found"
+  print_table
+  exit 0
+fi
 
 # --- checks before anything starts -------------------------------------------------------------
 [[ $REPEATS =~ ^[1-9][0-9]?$ ]] || die "REPEATS must be 1..99"
@@ -273,68 +366,7 @@ for ((repeat = 1; repeat <= REPEATS; repeat++)); do
   done
 done
 
-# --- table -------------------------------------------------------------------------------------
-median() { # column-number profile server: median over repeats, "-" if no numbers
-  awk -F'\t' -v c="$1" -v p="$2" -v s="$3" 'NR > 1 && $1 == p && $2 == s && $c != "-" && $c != "" {print $c}' "$TSV" \
-    | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-                                        else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
-max_of() { # column-number profile server: largest value over repeats
-  awk -F'\t' -v c="$1" -v p="$2" -v s="$3" 'NR > 1 && $1 == p && $2 == s && $c != "-" && $c != "" {v = $c + 0;
-    if (n == 0 || v > m) m = v; n++} END {print n ? m : "-"}' "$TSV"
-}
-column_sum() {
-  awk -F'\t' -v c="$1" -v p="$2" -v s="$3" 'NR > 1 && $1 == p && $2 == s {t += $c; n++} END {print n ? t : "-"}' "$TSV"
-}
-spread() { # (max - min) / median of ops/s, in percent: how noisy the repeats were
-  awk -F'\t' -v p="$1" -v s="$2" 'NR > 1 && $1 == p && $2 == s {v = $4 + 0; if (n == 0 || v < lo) lo = v;
-    if (n == 0 || v > hi) hi = v; n++} END {if (n < 2) print "-"; else printf "%.0f%%", 100 * (hi - lo) / ((hi + lo) / 2)}' "$TSV"
-}
-fmt() { # printf-format value: leaves "-" alone
-  if [[ $2 == "-" ]]; then echo "-"; else awk -v f="$1" -v v="$2" 'BEGIN {printf f, v}'; fi
-}
-align() { # tab-separated rows -> left-aligned columns (keeps empty cells, unlike some column(1) builds)
-  awk -F'\t' '{for (i = 1; i <= NF; i++) {cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i)}
-    if (NF > nf) nf = NF; rows = NR}
-    END {for (r = 1; r <= rows; r++) {line = ""; for (i = 1; i <= nf; i++) line = line sprintf("%-*s  ", w[i], cell[r, i]);
-      sub(/ +$/, "", line); print line}}'
-}
-ratio() {
-  if [[ $1 == "-" || $2 == "-" ]]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "-"; else printf "%.2f", a / b}'; fi
-}
-
-echo
-echo "raftcached vs memcached on $(nproc) CPUs ($(uname -r)); $("$MEMCACHED_BIN" -V 2>/dev/null || true)"
-echo "bench: $THREADS threads, $CONNECTIONS connections, $VALUE_SIZE B values, $KEY_SPACE keys, ${DURATION} s measured after ${WARMUP} s warm-up, median of $REPEATS"
-echo "raftcached: ${RAFTCACHED_CMD//\{port\}/$RAFTCACHED_PORT}"
-[[ -n $SERVER_CPUS$BENCH_CPUS ]] && echo "pinned: servers on CPUs ${SERVER_CPUS:-any}, bench on CPUs ${BENCH_CPUS:-any}"
-echo "latencies in µs; CPU in µs per op over the measured window; genCores = CPUs the generator used;"
-echo "spread = (max-min)/mid of ops/s over repeats; other = most CPUs other processes used during any kept run"
-echo
-{
-  printf 'profile\tserver\tops/s\tspread\tp50\tp99\tp99.9\thit%%\terrors\tsrvCPU/op\tgenCPU/op\tgenCores\tRSS MB\tother\n'
-  for profile in $PROFILES; do
-    declare -A m=()
-    for name in memcached raftcached; do
-      ops=$(median 4 "$profile" "$name"); p50=$(median 5 "$profile" "$name"); p99=$(median 6 "$profile" "$name")
-      p999=$(median 7 "$profile" "$name"); hit=$(median 8 "$profile" "$name"); srv=$(median 10 "$profile" "$name")
-      gen=$(median 11 "$profile" "$name"); cores=$(median 12 "$profile" "$name"); rss=$(median 13 "$profile" "$name")
-      other=$(max_of 14 "$profile" "$name")
-      m[$name.ops]=$ops m[$name.p50]=$p50 m[$name.p99]=$p99 m[$name.p999]=$p999 m[$name.srv]=$srv m[$name.rss]=$rss
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$profile" "$name" "$(fmt %.0f "$ops")" \
-        "$(spread "$profile" "$name")" "$(fmt %.0f "$p50")" "$(fmt %.0f "$p99")" "$(fmt %.0f "$p999")" \
-        "$(fmt %.2f "$(if [[ $hit == "-" ]]; then echo -; else awk -v h="$hit" 'BEGIN {print 100 * h}'; fi)")" \
-        "$(column_sum 9 "$profile" "$name")" "$(fmt %.2f "$srv")" "$(fmt %.2f "$gen")" "$(fmt %.2f "$cores")" \
-        "$(fmt %.0f "$(if [[ $rss == "-" ]]; then echo -; else awk -v r="$rss" 'BEGIN {print r / 1024}'; fi)")" \
-        "$(fmt %.2f "$other")"
-    done
-    printf '%s\t%s\t%s\t\t%s\t%s\t%s\t\t\t%s\t\t\t%s\n' "$profile" "rc/mc" \
-      "$(ratio "${m[raftcached.ops]}" "${m[memcached.ops]}")" "$(ratio "${m[raftcached.p50]}" "${m[memcached.p50]}")" \
-      "$(ratio "${m[raftcached.p99]}" "${m[memcached.p99]}")" "$(ratio "${m[raftcached.p999]}" "${m[memcached.p999]}")" \
-      "$(ratio "${m[raftcached.srv]}" "${m[memcached.srv]}")" "$(ratio "${m[raftcached.rss]}" "${m[memcached.rss]}")"
-    unset m
-  done
-} | align
+print_table
 echo
 for name in memcached raftcached; do
   var=RSS_AFTER_PREFILL_$name
@@ -342,7 +374,7 @@ for name in memcached raftcached; do
 done
 disturbed=$(awk -F'\t' -v m="$OTHER_CORES_MAX" 'NR > 1 && $14 != "-" && $14 + 0 > m {n++} END {print n + 0}' "$TSV")
 if ((disturbed > 0)); then
-  echo "WARNING: $disturbed kept runs had other processes using more than $OTHER_CORES_MAX cores (see 'other'); rerun on a quiet machine"
+  echo "note: $disturbed kept runs had other processes using more than $OTHER_CORES_MAX cores; medians skip them where a clean run exists"
 fi
 echo "raw reports: $OUT_DIR (runs.tsv, <profile>.<server>.<repeat>.json)"
 if ((failures > 0)); then

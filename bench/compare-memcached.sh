@@ -210,6 +210,9 @@ else
   mkdir -p "$OUT_DIR"
 fi
 CLOCK_TICKS=$(getconf CLK_TCK)
+# Run the generator from a private copy: a rebuild or `mvn clean` elsewhere must not swap or remove it mid-run.
+cp "$BENCH_JAR" "$OUT_DIR/bench.jar"
+BENCH_JAR=$OUT_DIR/bench.jar
 
 # --- server processes: each in its own process group, stopped by that group id on exit --------
 declare -A GROUP=()    # name -> pid we started (= its process group id)

@@ -7,8 +7,8 @@ import java.util.Objects;
  * site; {@link #memcachedDefaults(ItemSizeCheck)} is for tests and tools.
  *
  * @param itemSizeCheck         whether a declared item fits (see {@link ItemSizeCheck})
- * @param maxLineBytes          a command line with no '\n' in its first {@code maxLineBytes + 1}
- *                              bytes closes the connection (memcached: 2048), unless it is a get/gets
+ * @param maxLineBytes          a longer command line (not counting its "\r\n") closes the
+ *                              connection (memcached: 2048), unless it is a get/gets
  * @param maxMultigetLineBytes  bound on a get/gets line, which memcached lets grow without limit; a
  *                              longer one closes the connection. Must be at least maxLineBytes.
  */
@@ -17,11 +17,16 @@ public record DecoderConfig(ItemSizeCheck itemSizeCheck, int maxLineBytes, int m
     public static final int MEMCACHED_MAX_LINE_BYTES = 2048;
     /** Default bound for get/gets lines: 1 MiB, about 4000 keys of 250 bytes. */
     public static final int DEFAULT_MAX_MULTIGET_LINE_BYTES = 1 << 20;
+    /** A line is copied into one array; keep far from int overflow. */
+    public static final int MAX_LINE_BYTES_CEILING = 1 << 30;
 
     public DecoderConfig {
         Objects.requireNonNull(itemSizeCheck, "itemSizeCheck");
         if (maxLineBytes < 64) {
             throw new IllegalArgumentException("maxLineBytes too small: " + maxLineBytes);
+        }
+        if (maxMultigetLineBytes > MAX_LINE_BYTES_CEILING) {
+            throw new IllegalArgumentException("maxMultigetLineBytes above " + MAX_LINE_BYTES_CEILING);
         }
         if (maxMultigetLineBytes < maxLineBytes) {
             throw new IllegalArgumentException("maxMultigetLineBytes " + maxMultigetLineBytes

@@ -20,9 +20,10 @@ import java.util.List;
  *       bytes, so a too-long data block is then read as commands (usually "ERROR").</li>
  *   <li>A data block refused before reading (item too large, ms flag errors) is discarded as it
  *       arrives, never buffered; so is everything after a request that closes the connection.</li>
- *   <li>A line with no "\n" in its first {@code maxLineBytes + 1} bytes closes the connection,
- *       unless it starts, after at most 100 spaces, with "get " or "gets ": those multigets may grow
- *       to {@code maxMultigetLineBytes} (memcached: unbounded) and close the connection beyond.</li>
+ *   <li>A command line longer than {@code maxLineBytes} (2048, not counting its "\r\n") closes the
+ *       connection, unless it starts, after at most 100 spaces, with "get " or "gets ": those
+ *       multigets may grow to {@code maxMultigetLineBytes} (memcached: unbounded) and close the
+ *       connection beyond.</li>
  *   <li>An unknown command whose last token starts with "HTTP/" closes the connection silently.</li>
  * </ul>
  *
@@ -122,26 +123,31 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
     private boolean decodeLine(ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
         int readable = in.readableBytes();
-        int window = (longMultiget ? config.maxMultigetLineBytes() : config.maxLineBytes()) + 1;
+        int limit = longMultiget ? config.maxMultigetLineBytes() : config.maxLineBytes();
+        int window = limit + 2; // the longest accepted line and its "\r\n"
         int searchEnd = Math.min(readable, window);
         int newline = lineScannedBytes < searchEnd
                 ? in.indexOf(start + lineScannedBytes, start + searchEnd, (byte) '\n')
                 : -1;
-        if (newline < 0) {
-            lineScannedBytes = searchEnd;
-            if (readable < window) {
-                return false; // wait for the rest of the line
+        int lineLength = newline - start;
+        if (newline >= 0 && lineLength > 1 && in.getByte(newline - 1) == '\r') {
+            lineLength--; // memcached strips the \r only from a line of two bytes or more
+        }
+        if (newline < 0 || lineLength > limit) {
+            if (newline < 0) {
+                lineScannedBytes = searchEnd;
+                boolean mayStillFit = readable <= limit
+                        || (readable == limit + 1 && in.getByte(start + limit) == '\r');
+                if (mayStillFit) {
+                    return false; // wait for the rest of the line
+                }
             }
             if (!longMultiget && isMultigetStart(in, start)) {
                 longMultiget = true;
-                return true; // search on with the larger window
+                return true; // search on with the multiget bound
             }
             closeWith(null, out);
             return true;
-        }
-        int lineLength = newline - start;
-        if (lineLength > 1 && in.getByte(newline - 1) == '\r') {
-            lineLength--;
         }
         if (lineBuffer.length < lineLength) {
             lineBuffer = new byte[Math.max(lineLength, lineBuffer.length * 2)];
@@ -164,6 +170,12 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
         }
         apply(outcome, out);
         return true;
+    }
+
+    /** Bytes held in the cumulation buffer, for tests of bounded memory. */
+    int bufferedBytes() {
+        ByteBuf buf = internalBuffer();
+        return buf.readableBytes();
     }
 
     private void apply(CommandParser.Outcome o, List<Object> out) {

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 final class SnapshotPages {
     /** A page's bytes go to the snapshot through this; must accept calls from two threads. */
     interface PageSink {
-        void writePage(int pageNumber, long address, int lengthBytes) throws IOException;
+        void writePage(int pageNumber, byte[] pageBytes) throws IOException;
     }
 
     private static final int PENDING = 0;
@@ -30,6 +30,7 @@ final class SnapshotPages {
     private final int copiesMax;
     private final PageSink sink;
     private int copiesMade;
+    private final ThreadLocal<byte[]> pageBuffers;
     private volatile IOException writeThroughFailure;
 
     SnapshotPages(SlabAllocator slabs, int pageCount, int pageBytes, int copiesMax, PageSink sink) {
@@ -40,6 +41,13 @@ final class SnapshotPages {
         this.copies = new long[pageCount + 1];
         this.copiesMax = copiesMax;
         this.sink = sink;
+        this.pageBuffers = ThreadLocal.withInitial(() -> new byte[pageBytes]);
+    }
+
+    private void write(int page, long address) throws IOException {
+        byte[] buffer = pageBuffers.get();
+        OffHeap.copyToArray(address, buffer, 0, pageBytes);
+        sink.writePage(page, buffer);
     }
 
     /** Apply thread, before its first write to {@code page} since the snapshot began. */
@@ -58,7 +66,7 @@ final class SnapshotPages {
         if (state.compareAndSet(page, PENDING, DUMPING)) {
             // Over the copy budget: write the page out now instead of holding a copy.
             try {
-                sink.writePage(page, slabs.pageAddress(page), pageBytes);
+                write(page, slabs.pageAddress(page));
             } catch (IOException e) {
                 writeThroughFailure = e;
             }
@@ -72,7 +80,7 @@ final class SnapshotPages {
     void dump() throws IOException {
         for (int page = 1; page <= pageCount; page++) {
             if (state.compareAndSet(page, PENDING, DUMPING)) {
-                sink.writePage(page, slabs.pageAddress(page), pageBytes);
+                write(page, slabs.pageAddress(page));
                 state.set(page, DONE);
                 continue;
             }
@@ -80,7 +88,7 @@ final class SnapshotPages {
                 Thread.onSpinWait();
             }
             if (state.get(page) == COPIED) {
-                sink.writePage(page, copies[page], pageBytes);
+                write(page, copies[page]);
                 OffHeap.free(copies[page]);
                 copies[page] = 0;
                 state.set(page, DONE);

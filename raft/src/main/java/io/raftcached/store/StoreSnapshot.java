@@ -17,9 +17,9 @@ public final class StoreSnapshot {
     /** Where pages go: page {@code n} belongs at offset {@code (n-1) * page size}. Thread-safe. */
     public interface PageSink extends SnapshotPages.PageSink {}
 
-    /** Fills page memory when restoring. */
+    /** Fills page bytes when restoring. */
     public interface PageSource {
-        void readPage(int pageNumber, long address, int lengthBytes) throws IOException;
+        void readPage(int pageNumber, byte[] pageBytes) throws IOException;
     }
 
     static final int FORMAT_VERSION = 1;
@@ -74,7 +74,7 @@ public final class StoreSnapshot {
         return new StoreSnapshot(header.build(), slabs, slabs.beginSnapshot(copiesMax, sink));
     }
 
-    static StoreShape shapeOf(StoreConfig config) {
+    public static StoreShape shapeOf(StoreConfig config) {
         return StoreShape.newBuilder()
                 .setMemoryLimitBytes(config.memoryLimitBytes())
                 .setEvictionsDisabled(config.evictionsDisabled())
@@ -140,9 +140,11 @@ public final class StoreSnapshot {
         SlabAllocator slabs = items.slabs;
         int pageBytes = items.config.slabPageSizeBytes();
         byte[] pageClasses = header.getPageClasses().toByteArray();
+        byte[] buffer = new byte[pageBytes];
         for (int page = 1; page <= header.getPhysicalPages(); page++) {
             long address = slabs.restorePage(page, pageClasses[page - 1] & 0xFF);
-            source.readPage(page, address, pageBytes);
+            source.readPage(page, buffer);
+            OffHeap.copyFromArray(buffer, 0, address, pageBytes);
         }
         long[][] counters = items.stats.replicated();
         for (int classId = 1; classId <= items.classes.largestClass(); classId++) {

@@ -33,9 +33,8 @@ class StoreSnapshotTest {
         }
 
         @Override
-        public void writePage(int pageNumber, long address, int lengthBytes) {
-            byte[] copy = new byte[lengthBytes];
-            OffHeap.copyToArray(address, copy, 0, lengthBytes);
+        public void writePage(int pageNumber, byte[] pageBytes) {
+            byte[] copy = pageBytes.clone();
             if (pages.putIfAbsent(pageNumber, copy) != null) {
                 throw new IllegalStateException("page " + pageNumber + " written twice");
             }
@@ -48,8 +47,8 @@ class StoreSnapshotTest {
         }
 
         @Override
-        public void readPage(int pageNumber, long address, int lengthBytes) {
-            OffHeap.copyFromArray(pages.get(pageNumber), 0, address, lengthBytes);
+        public void readPage(int pageNumber, byte[] pageBytes) {
+            System.arraycopy(pages.get(pageNumber), 0, pageBytes, 0, pageBytes.length);
         }
     }
 

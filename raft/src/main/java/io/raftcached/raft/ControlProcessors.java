@@ -1,0 +1,140 @@
+package io.raftcached.raft;
+
+import com.alipay.sofa.jraft.conf.Configuration;
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.rpc.RpcContext;
+import com.alipay.sofa.jraft.rpc.RpcProcessor;
+import io.raftcached.proto.JoinRequest;
+import io.raftcached.proto.JoinResponse;
+import io.raftcached.proto.NodeInfoRequest;
+import io.raftcached.proto.PromoteRequest;
+import io.raftcached.proto.PromoteResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Membership and introspection RPCs between nodes: node info (bootstrap, readiness, status),
+ * a learner joining under a fresh incarnation, and a caught-up learner's promotion to voter.
+ */
+final class ControlProcessors {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlProcessors.class);
+
+    private ControlProcessors() {}
+
+    static List<RpcProcessor<?>> all(ClusterNode cluster, Executor executor) {
+        return List.of(new NodeInfo(cluster, executor), new Join(cluster, executor), new Promote(cluster, executor));
+    }
+
+    private abstract static class Base<T> implements RpcProcessor<T> {
+        final ClusterNode cluster;
+        private final Executor executor;
+        private final Class<T> type;
+
+        Base(ClusterNode cluster, Executor executor, Class<T> type) {
+            this.cluster = cluster;
+            this.executor = executor;
+            this.type = type;
+        }
+
+        @Override
+        public String interest() {
+            return type.getName();
+        }
+
+        @Override
+        public Executor executor() {
+            return executor;
+        }
+    }
+
+    private static final class NodeInfo extends Base<NodeInfoRequest> {
+        NodeInfo(ClusterNode cluster, Executor executor) {
+            super(cluster, executor, NodeInfoRequest.class);
+        }
+
+        @Override
+        public void handleRequest(RpcContext context, NodeInfoRequest request) {
+            context.sendResponse(cluster.nodeInfo());
+        }
+    }
+
+    /** On the leader: add the joiner as a learner with an incarnation above any it had. */
+    private static final class Join extends Base<JoinRequest> {
+        Join(ClusterNode cluster, Executor executor) {
+            super(cluster, executor, JoinRequest.class);
+        }
+
+        @Override
+        public void handleRequest(RpcContext context, JoinRequest request) {
+            if (!cluster.isLeader()) {
+                context.sendResponse(JoinResponse.newBuilder().setOk(false).setMessage("not the leader")
+                        .setLeaderHint(cluster.leaderHint()).build());
+                return;
+            }
+            Configuration conf = cluster.currentConfiguration();
+            int highest = -1;
+            List<PeerId> staleLearners = new ArrayList<>();
+            for (PeerId peer : conf.getPeers()) {
+                if (peer.getEndpoint().toString().equals(request.getEndpoint())) {
+                    highest = Math.max(highest, peer.getIdx());
+                }
+            }
+            for (PeerId learner : conf.getLearners()) {
+                if (learner.getEndpoint().toString().equals(request.getEndpoint())) {
+                    highest = Math.max(highest, learner.getIdx());
+                    staleLearners.add(learner);   // an earlier join that did not finish
+                }
+            }
+            int incarnation = highest + 1;
+            PeerId joiner = PeerId.parsePeer(request.getEndpoint() + ":" + incarnation);
+            LOG.info("node {} at {} joins as learner {} (earlier identities there stay out of quorum until promotion)",
+                    request.getNodeId(), request.getEndpoint(), joiner);
+            Runnable addJoiner = () -> cluster.raftNode().addLearners(List.of(joiner), status -> context.sendResponse(
+                    JoinResponse.newBuilder().setOk(status.isOk()).setMessage(String.valueOf(status.getErrorMsg()))
+                            .setIncarnation(incarnation).setClusterId(cluster.clusterId()).build()));
+            if (staleLearners.isEmpty()) {
+                addJoiner.run();
+            } else {
+                cluster.raftNode().removeLearners(staleLearners, status -> addJoiner.run());
+            }
+        }
+    }
+
+    /** On the leader: the learner replaces the voters at its address that it supersedes. */
+    private static final class Promote extends Base<PromoteRequest> {
+        Promote(ClusterNode cluster, Executor executor) {
+            super(cluster, executor, PromoteRequest.class);
+        }
+
+        @Override
+        public void handleRequest(RpcContext context, PromoteRequest request) {
+            if (!cluster.isLeader()) {
+                context.sendResponse(PromoteResponse.newBuilder().setOk(false).setMessage("not the leader")
+                        .setLeaderHint(cluster.leaderHint()).build());
+                return;
+            }
+            PeerId learner = PeerId.parsePeer(request.getPeerId());
+            Configuration conf = cluster.currentConfiguration();
+            if (learner == null || !conf.getLearners().contains(learner)) {
+                context.sendResponse(PromoteResponse.newBuilder().setOk(false)
+                        .setMessage(request.getPeerId() + " is not a learner of this cluster").build());
+                return;
+            }
+            List<PeerId> voters = new ArrayList<>();
+            for (PeerId peer : conf.getPeers()) {
+                if (!peer.getEndpoint().equals(learner.getEndpoint())) {
+                    voters.add(peer);
+                }
+            }
+            voters.add(learner);
+            List<PeerId> learners = new ArrayList<>(conf.getLearners());
+            learners.remove(learner);
+            LOG.info("promoting learner {} to voter; voters become {}", learner, voters);
+            cluster.raftNode().changePeers(new Configuration(voters, learners), status -> context.sendResponse(
+                    PromoteResponse.newBuilder().setOk(status.isOk()).setMessage(String.valueOf(status.getErrorMsg())).build()));
+        }
+    }
+}

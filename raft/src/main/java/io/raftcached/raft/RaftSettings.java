@@ -1,0 +1,83 @@
+package io.raftcached.raft;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How this node takes part in the cluster. Every value is explicit: the command line fills it in
+ * from documented defaults, tests set what they need.
+ *
+ * @param peers the initial members, this node included; empty for a one-member group
+ * @param snapshotLogBytes take a snapshot once this many log bytes were applied since the last
+ * @param writeTimeoutMillis a write not applied within this answers SERVER_ERROR
+ * @param maxStalenessMillis stop serving reads when no leader was confirmed for this long; 0 = never
+ */
+public record RaftSettings(
+        int nodeId,
+        String raftHost,
+        int raftPort,
+        List<Peer> peers,
+        Path dataDirectory,
+        int electionTimeoutMillis,
+        boolean fsync,
+        int snapshotIntervalSeconds,
+        long snapshotLogBytes,
+        long writeTimeoutMillis,
+        long maxStalenessMillis,
+        String clientAddress) {
+
+    /** A member as the operator names it: node id, Raft host and port. */
+    public record Peer(int nodeId, String host, int port) {
+        public static Peer parse(String text) {
+            int at = text.indexOf('@');
+            int colon = text.lastIndexOf(':');
+            if (at <= 0 || colon <= at + 1 || colon == text.length() - 1) {
+                throw new IllegalArgumentException("a peer is <node id>@<host>:<raft port>, got '" + text + "'");
+            }
+            try {
+                return new Peer(Integer.parseInt(text.substring(0, at)), text.substring(at + 1, colon),
+                        Integer.parseInt(text.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("a peer is <node id>@<host>:<raft port>, got '" + text + "'");
+            }
+        }
+
+        public String endpoint() {
+            return host + ":" + port;
+        }
+
+        @Override
+        public String toString() {
+            return nodeId + "@" + endpoint();
+        }
+    }
+
+    public RaftSettings {
+        peers = List.copyOf(peers);
+        if (nodeId <= 0) {
+            throw new IllegalArgumentException("node id must be positive, got " + nodeId);
+        }
+        if (!peers.isEmpty() && peers.stream().noneMatch(p -> p.nodeId() == nodeId)) {
+            throw new IllegalArgumentException("--peers must include this node (" + nodeId + ")");
+        }
+        if (peers.stream().map(Peer::nodeId).distinct().count() != peers.size()) {
+            throw new IllegalArgumentException("--peers names a node id twice");
+        }
+        for (Peer peer : peers) {
+            if (peer.nodeId() == nodeId && (peer.port() != raftPort || !peer.host().equals(raftHost))) {
+                throw new IllegalArgumentException("--peers says node " + nodeId + " is at " + peer.endpoint()
+                        + " but --raft says " + raftHost + ":" + raftPort);
+            }
+        }
+        if (electionTimeoutMillis < 100) {
+            throw new IllegalArgumentException("election timeout must be at least 100 ms");
+        }
+        if (writeTimeoutMillis < 10) {
+            throw new IllegalArgumentException("write timeout must be at least 10 ms");
+        }
+    }
+
+    public boolean singleMember() {
+        return peers.size() <= 1;
+    }
+}

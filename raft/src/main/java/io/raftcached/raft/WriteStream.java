@@ -1,0 +1,349 @@
+package io.raftcached.raft;
+
+import io.raftcached.proto.Batch;
+import io.raftcached.proto.Command;
+import io.raftcached.proto.WriterId;
+import io.raftcached.store.StoreResult;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's stream of writes into the Raft log. Every write a client sends through this node
+ * gets the next seq of the stream, so a connection's writes apply in the order it sent them.
+ * A sender thread packs queued writes into batches (many writes per log entry when busy, one when
+ * idle) and sends them to the leader, keeping a bounded number in flight. A write completes when
+ * this node applies it. If a batch may have been lost (leader change, timeout, refusal), every
+ * unapplied batch is resent in order: the replicated dedupe table answers duplicates with their
+ * first result and refuses batches that arrive ahead of a gap. A write still unapplied after the
+ * write timeout fails with "outcome unknown" (or "not written" if it never left this node), and
+ * the stream is abandoned for a fresh one so later writes never wait behind it.
+ */
+final class WriteStream implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WriteStream.class);
+    static final int COMMANDS_IN_FLIGHT_MAX = 4_096;
+    static final int BATCH_COMMANDS_MAX = 256;
+    static final int BATCH_BYTES_MAX = 2 * 1024 * 1024;
+    private static final long RESEND_BACKOFF_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long RESEND_BACKOFF_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** How batches reach the leader. */
+    interface Transport {
+        boolean leaderKnown();
+
+        /** Sends a serialized {@link Batch}; calls {@code onFailure} if it surely or possibly was not appended. */
+        void send(byte[] batch, Runnable onFailure);
+    }
+
+    /** Why a write failed before it got a result. */
+    static final class WriteFailedException extends RuntimeException {
+        final boolean outcomeUnknown;
+
+        WriteFailedException(String message, boolean outcomeUnknown) {
+            super(message, null, false, false);
+            this.outcomeUnknown = outcomeUnknown;
+        }
+    }
+
+    private static final class Pending {
+        final Command command;
+        final CompletableFuture<StoreResult> future = new CompletableFuture<>();
+        final long submittedNanos = System.nanoTime();
+        boolean sent;
+
+        Pending(Command command) {
+            this.command = command;
+        }
+    }
+
+    private static final class Flight {
+        final long firstSeq;
+        final List<Pending> writes;
+        final byte[] batch;
+
+        Flight(long firstSeq, List<Pending> writes, byte[] batch) {
+            this.firstSeq = firstSeq;
+            this.writes = writes;
+            this.batch = batch;
+        }
+
+        long lastSeq() {
+            return firstSeq + writes.size() - 1;
+        }
+    }
+
+    private final int nodeId;
+    private final long incarnation;
+    private final long writeTimeoutNanos;
+    private final Transport transport;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private final Thread sender;
+
+    // Guarded by lock.
+    private long stream = 1;
+    private long nextSeq = 1;
+    private long appliedSeq;
+    private final ArrayDeque<Pending> queued = new ArrayDeque<>();
+    private final ArrayDeque<Flight> inFlight = new ArrayDeque<>();
+    private int commandsInFlight;
+    private boolean resendNeeded;
+    private long resendNotBeforeNanos;
+    private long resendBackoffNanos = RESEND_BACKOFF_MIN_NANOS;
+    private boolean running = true;
+    private long abandonedStreams;
+
+    WriteStream(int nodeId, long incarnation, long writeTimeoutMillis, Transport transport) {
+        this.nodeId = nodeId;
+        this.incarnation = incarnation;
+        this.writeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis);
+        this.transport = transport;
+        this.sender = new Thread(this::sendLoop, "raftcached-write-stream");
+        this.sender.setDaemon(true);
+    }
+
+    void start() {
+        sender.start();
+    }
+
+    /** Queues a write; the future completes with its result once this node has applied it. */
+    CompletableFuture<StoreResult> submit(Command command) {
+        Pending pending = new Pending(command);
+        lock.lock();
+        try {
+            if (!running) {
+                pending.future.completeExceptionally(new WriteFailedException("node is shutting down", false));
+            } else if (queued.size() + commandsInFlight >= COMMANDS_IN_FLIGHT_MAX) {
+                pending.future.completeExceptionally(new WriteFailedException("too many writes in flight", false));
+            } else {
+                queued.add(pending);
+                if (queued.size() == 1) {
+                    wake.signal();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return pending.future;
+    }
+
+    /** The writer id results of this stream are applied under, for matching applied batches. */
+    boolean isCurrent(WriterId writer) {
+        lock.lock();
+        try {
+            return writer.getNodeId() == nodeId && writer.getIncarnation() == incarnation && writer.getStream() == stream;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Called by the state machine (apply thread) with the results of one of this node's batches;
+     * null results mean the batch was refused because an earlier one is missing.
+     */
+    void onApplied(Batch batch, StoreResult[] results) {
+        List<Pending> completed = new ArrayList<>();
+        List<StoreResult> completedResults = new ArrayList<>();
+        lock.lock();
+        try {
+            if (batch.getWriter().getStream() != stream) {
+                return;   // an abandoned stream's late batch
+            }
+            long seq = batch.getFirstSeq();
+            for (StoreResult result : results) {
+                if (result == null) {
+                    requestResend(0);
+                    break;
+                }
+                if (seq == appliedSeq + 1) {
+                    Flight head = inFlight.peekFirst();
+                    assert head != null && head.firstSeq <= seq && seq <= head.lastSeq() : "applied an unknown seq";
+                    completed.add(head.writes.get((int) (seq - head.firstSeq)));
+                    completedResults.add(result);
+                    appliedSeq = seq;
+                    if (seq == head.lastSeq()) {
+                        inFlight.removeFirst();
+                        commandsInFlight -= head.writes.size();
+                        wake.signal();
+                    }
+                }
+                seq++;
+            }
+            if (!completed.isEmpty()) {
+                resendBackoffNanos = RESEND_BACKOFF_MIN_NANOS;
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (int i = 0; i < completed.size(); i++) {
+            completed.get(i).future.complete(completedResults.get(i));
+        }
+    }
+
+    /** Something may have been lost on the way to the leader: resend everything unapplied. */
+    void requestResend(long delayNanos) {
+        lock.lock();
+        try {
+            if (!resendNeeded) {
+                resendNeeded = true;
+                resendNotBeforeNanos = System.nanoTime() + Math.max(delayNanos, resendBackoffNanos);
+                resendBackoffNanos = Math.min(RESEND_BACKOFF_MAX_NANOS, resendBackoffNanos * 2);
+                wake.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes the sender, e.g. when a leader becomes known. */
+    void nudge() {
+        lock.lock();
+        try {
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long abandonedStreams() {
+        lock.lock();
+        try {
+            return abandonedStreams;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int pendingWrites() {
+        lock.lock();
+        try {
+            return queued.size() + commandsInFlight;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void sendLoop() {
+        List<Flight> toSend = new ArrayList<>();
+        while (true) {
+            lock.lock();
+            try {
+                if (!running) {
+                    return;
+                }
+                expireTimedOut();
+                toSend.clear();
+                long now = System.nanoTime();
+                boolean leader = transport.leaderKnown();
+                if (leader && resendNeeded && now >= resendNotBeforeNanos) {
+                    resendNeeded = false;
+                    toSend.addAll(inFlight);
+                    if (!inFlight.isEmpty()) {
+                        LOG.debug("resending {} batches from seq {}", inFlight.size(), inFlight.peekFirst().firstSeq);
+                    }
+                }
+                if (leader && !resendNeeded) {
+                    while (!queued.isEmpty() && commandsInFlight < COMMANDS_IN_FLIGHT_MAX) {
+                        Flight flight = nextBatch();
+                        inFlight.addLast(flight);
+                        commandsInFlight += flight.writes.size();
+                        toSend.add(flight);
+                    }
+                }
+                for (Flight flight : toSend) {
+                    flight.writes.forEach(write -> write.sent = true);
+                }
+                if (toSend.isEmpty()) {
+                    wake.awaitNanos(resendNeeded ? Math.max(1, resendNotBeforeNanos - now) : IDLE_WAIT_NANOS);
+                    continue;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            for (Flight flight : toSend) {
+                transport.send(flight.batch, () -> requestResend(0));
+            }
+        }
+    }
+
+    private Flight nextBatch() {
+        List<Pending> writes = new ArrayList<>();
+        Batch.Builder batch = Batch.newBuilder()
+                .setWriter(WriterId.newBuilder().setNodeId(nodeId).setIncarnation(incarnation).setStream(stream))
+                .setFirstSeq(nextSeq);
+        long bytes = 0;
+        while (!queued.isEmpty() && writes.size() < BATCH_COMMANDS_MAX
+                && (writes.isEmpty() || bytes + queued.peekFirst().command.getSerializedSize() <= BATCH_BYTES_MAX)) {
+            Pending pending = queued.pollFirst();
+            bytes += pending.command.getSerializedSize();
+            batch.addCommands(pending.command);
+            writes.add(pending);
+        }
+        Flight flight = new Flight(nextSeq, writes, batch.build().toByteArray());
+        nextSeq += writes.size();
+        return flight;
+    }
+
+    /** Gives up on a stream whose oldest write has waited longer than the write timeout. */
+    private void expireTimedOut() {
+        Pending oldest = !inFlight.isEmpty() ? inFlight.peekFirst().writes.get((int) (appliedSeq + 1 - inFlight.peekFirst().firstSeq))
+                : queued.peekFirst();
+        if (oldest == null || System.nanoTime() - oldest.submittedNanos < writeTimeoutNanos) {
+            return;
+        }
+        List<Pending> failed = new ArrayList<>();
+        for (Flight flight : inFlight) {
+            failed.addAll(flight.writes.subList((int) Math.max(0, appliedSeq + 1 - flight.firstSeq), flight.writes.size()));
+        }
+        failed.addAll(queued);
+        LOG.warn("{} writes not applied within {} ms (no quorum or no leader?); abandoning write stream {}",
+                failed.size(), TimeUnit.NANOSECONDS.toMillis(writeTimeoutNanos), stream);
+        inFlight.clear();
+        queued.clear();
+        commandsInFlight = 0;
+        stream++;
+        nextSeq = 1;
+        appliedSeq = 0;
+        resendNeeded = false;
+        resendBackoffNanos = RESEND_BACKOFF_MIN_NANOS;
+        abandonedStreams++;
+        for (Pending write : failed) {
+            write.future.completeExceptionally(write.sent
+                    ? new WriteFailedException("write outcome unknown: no quorum confirmed it in time", true)
+                    : new WriteFailedException("not written: no leader reachable in time", false));
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Pending> failed = new ArrayList<>();
+        lock.lock();
+        try {
+            running = false;
+            inFlight.forEach(flight -> failed.addAll(flight.writes));
+            failed.addAll(queued);
+            inFlight.clear();
+            queued.clear();
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+        for (Pending write : failed) {
+            write.future.completeExceptionally(new WriteFailedException("node is shutting down", write.sent));
+        }
+        try {
+            sender.join(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.raftcached.raft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.raftcached.proto.Command;
+import io.raftcached.proto.Op;
+import io.raftcached.proto.StoreMode;
+import io.raftcached.store.StoreConfig;
+import io.raftcached.store.StoreResult;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three ClusterNodes in one JVM on loopback: writes through any node apply everywhere. */
+class ClusterNodeTest {
+    @TempDir
+    Path directory;
+    private final List<ClusterNode> nodes = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        nodes.forEach(ClusterNode::close);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static Command set(String key, String value) {
+        return Command.newBuilder().setOp(Op.STORE).setMode(StoreMode.MODE_SET)
+                .setKey(ByteString.copyFromUtf8(key)).setValue(ByteString.copyFromUtf8(value)).build();
+    }
+
+    private static Command incr(String key) {
+        return Command.newBuilder().setOp(Op.ARITH).setKey(ByteString.copyFromUtf8(key)).setDelta(1).build();
+    }
+
+    private static String read(ClusterNode node, String key) {
+        String[] value = {null};
+        node.store().read(key.getBytes(StandardCharsets.UTF_8), node.readClockMillis(), false,
+                item -> value[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
+        return value[0];
+    }
+
+    @Test
+    void writesThroughEveryNodeReachEveryReplica() throws Exception {
+        List<RaftSettings.Peer> peers = List.of(new RaftSettings.Peer(1, "127.0.0.1", freePort()),
+                new RaftSettings.Peer(2, "127.0.0.1", freePort()), new RaftSettings.Peer(3, "127.0.0.1", freePort()));
+        List<Thread> starters = new ArrayList<>();
+        ClusterNode[] started = new ClusterNode[3];
+        for (RaftSettings.Peer peer : peers) {
+            RaftSettings settings = new RaftSettings(peer.nodeId(), peer.host(), peer.port(), peers,
+                    directory.resolve("n" + peer.nodeId()), 1000, false, 3600, 0, 5_000, 0, "127.0.0.1:0");
+            Thread starter = new Thread(() -> {
+                try {
+                    started[peer.nodeId() - 1] = ClusterNode.start(settings, StoreConfig.defaults());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            starter.start();
+            starters.add(starter);
+        }
+        for (Thread starter : starters) {
+            starter.join();
+        }
+        nodes.addAll(List.of(started));
+        for (int i = 0; i < 3; i++) {
+            StoreResult result = nodes.get(i).submit(set("key" + i, "value" + i)).get(10, TimeUnit.SECONDS);
+            assertEquals(StoreResult.Status.STORED, result.status);
+        }
+        for (int round = 0; round < 30; round++) {
+            nodes.get(round % 3).submit(incr("counter")).exceptionally(t -> null);
+        }
+        nodes.get(0).submit(set("counter", "0")).get(10, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (ClusterNode node : nodes) {
+            for (int i = 0; i < 3; i++) {
+                while (read(node, "key" + i) == null && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertEquals("value" + i, read(node, "key" + i));
+            }
+        }
+        waitForEqualApplied(nodes);
+        String digest = nodes.get(0).digest();
+        assertTrue(digest.contains(":"), digest);
+        for (ClusterNode node : nodes) {
+            assertEquals(digest, node.digest());
+        }
+    }
+
+    static void waitForEqualApplied(List<ClusterNode> nodes) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            long first = nodes.get(0).status().appliedIndex;
+            if (nodes.stream().allMatch(n -> n.status().appliedIndex == first && n.status().committedIndex == first)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+}

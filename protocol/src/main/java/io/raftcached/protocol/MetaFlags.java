@@ -117,16 +117,21 @@ public final class MetaFlags {
         }
         Parser p = new Parser();
         p.order = new byte[count - firstFlag];
-        boolean[] seen = new boolean[127];
+        long seenLow = 0; // flags 0..63 seen so far, as bits
+        long seenHigh = 0; // flags 64..126
         String error = null;
         for (int t = firstFlag; t < count; t++) {
             int from = tokens.start(t);
             int to = tokens.end(t);
             int o = line[from] & 0xff;
-            if (o >= 127 || seen[o]) {
-                throw new ProtocolError(ERR_DUPLICATE);
+            if (o >= 127 || ((o < 64 ? seenLow : seenHigh) & (1L << (o & 63))) != 0) {
+                throw new ProtocolError(ERR_DUPLICATE); // memcached's wording for bytes >= 127 too
             }
-            seen[o] = true;
+            if (o < 64) {
+                seenLow |= 1L << o;
+            } else {
+                seenHigh |= 1L << (o - 64);
+            }
             p.order[t - firstFlag] = (byte) o;
             try {
                 switch (o) {

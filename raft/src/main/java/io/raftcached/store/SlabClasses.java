@@ -17,6 +17,7 @@ public final class SlabClasses {
     private final int[] chunksPerPage;
     private final int largestClass;
     private final int itemSizeMaxBytes;
+    private final boolean casEnabled;
 
     public SlabClasses(StoreConfig config) {
         List<int[]> classes = new ArrayList<>();
@@ -41,6 +42,12 @@ public final class SlabClasses {
             chunksPerPage[i + 1] = classes.get(i)[1];
         }
         itemSizeMaxBytes = config.itemSizeMaxBytes();
+        casEnabled = !config.casDisabled();
+    }
+
+    /** memcached's item_size_ok(): whether an item of these sizes has a slab class at all. */
+    public boolean itemFits(int keyLength, int clientFlags, long valueLength) {
+        return classFor(ItemLayout.totalSize(keyLength, clientFlags, valueLength, casEnabled)) != 0;
     }
 
     /** The class for an allocation of {@code sizeBytes}, or 0 if it exceeds the item size limit. */

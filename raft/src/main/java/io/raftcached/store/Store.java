@@ -79,13 +79,21 @@ public final class Store implements AutoCloseable {
 
     /** memcached's realtime(EXPTIME_TO_POSITIVE_TIME(exptime)), in store seconds; 0 = never. */
     int realtime(long exptime) {
+        return realtime(exptime, items.nowSeconds);
+    }
+
+    private static int realtime(long exptime, int nowSeconds) {
         if (exptime < 0) {
             exptime = RELATIVE_EXPTIME_MAX_SECONDS + 1;   // an absolute time long past: expired
         }
-        return realtimeNonNegative(exptime);
+        return realtimeNonNegative(exptime, nowSeconds);
     }
 
     private int realtimeNonNegative(long exptime) {
+        return realtimeNonNegative(exptime, items.nowSeconds);
+    }
+
+    private static int realtimeNonNegative(long exptime, int nowSeconds) {
         if (exptime == 0) {
             return 0;
         }
@@ -95,7 +103,18 @@ public final class Store implements AutoCloseable {
             }
             return (int) Math.min(Integer.MAX_VALUE, exptime - EPOCH_UNIX_SECONDS);
         }
-        return (int) Math.min(Integer.MAX_VALUE, items.nowSeconds + exptime);
+        return (int) Math.min(Integer.MAX_VALUE, nowSeconds + exptime);
+    }
+
+    /**
+     * The TTL an item gets from a client exptime applied at {@code appliedNowMillis}: seconds left,
+     * possibly negative for a time in the past, or -1 for "never". For replies that show the TTL
+     * a T or N flag set.
+     */
+    public static long ttlSecondsFor(long rawExptime, long appliedNowMillis) {
+        int now = toStoreSeconds(appliedNowMillis);
+        int exptime = realtime(rawExptime, now);
+        return exptime == 0 ? -1 : (long) exptime - now;
     }
 
     // --- writes (apply thread) --------------------------------------------------------------
@@ -106,6 +125,12 @@ public final class Store implements AutoCloseable {
      * Never throws for any command contents: a malformed command yields {@link Status#INVALID}.
      */
     public StoreResult apply(Command command, boolean wantValue) {
+        StoreResult result = applyCommand(command, wantValue);
+        result.appliedNowMillis = nowMillis;
+        return result;
+    }
+
+    private StoreResult applyCommand(Command command, boolean wantValue) {
         if (command.getKey().size() == 0 && command.getOp() != io.raftcached.proto.Op.FLUSH_ALL
                 || command.getKey().size() > ItemLayout.KEY_MAX_BYTES) {
             return StoreResult.of(Status.INVALID);
@@ -427,9 +452,7 @@ public final class Store implements AutoCloseable {
         if (item == 0 && has(command, CommandOption.HAS_VIVIFY)) {
             item = items.allocate(key, 0, 0, 0, 0);
             if (item > 0) {
-                if (has(command, CommandOption.KEY_BINARY)) {
-                    items.setFlags(item, ItemLayout.FLAG_KEY_BINARY);
-                }
+                // memcached 1.6.18 does not mark a vivified item's key as binary, even under b.
                 items.link(item, hash, has(command, CommandOption.HAS_EXPLICIT_CAS) ? command.getExplicitCas() : 0);
                 created = true;
             } else {

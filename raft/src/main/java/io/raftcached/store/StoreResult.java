@@ -5,6 +5,7 @@ package io.raftcached.store;
  * replica computes the same answer. Values are copied out only for the node that will reply.
  */
 public final class StoreResult {
+    /** Ordinals are stored in snapshots' dedupe tables: append new statuses, never reorder. */
     public enum Status {
         STORED, NOT_STORED, EXISTS, NOT_FOUND, DELETED, TOUCHED,
         /** A get-and-touch or meta get found the item. */
@@ -41,6 +42,9 @@ public final class StoreResult {
     public boolean tokenAlreadySent;
     /** ma/mg created the item on a miss (N). */
     public boolean created;
+
+    /** The replicated time the command was applied at, for computing TTLs in replies. */
+    public long appliedNowMillis;
 
     public StoreResult(Status status) {
         this.status = status;

@@ -1,0 +1,79 @@
+package io.raftcached.node;
+
+import io.netty.buffer.ByteBuf;
+import io.raftcached.protocol.Replies;
+import io.raftcached.protocol.Request;
+
+/**
+ * The commands a node answers itself, without the store's data: stats, version, verbosity,
+ * shutdown, and memcached's maintenance commands (which raftcached refuses by name: its LRU,
+ * crawler and slab mover are not memcached's).
+ */
+final class AdminCommands {
+    private final ServerConfig config;
+    private final NodeStats stats;
+    private final StatsReplies statsReplies;
+    private final Runnable shutdown;
+
+    AdminCommands(ServerConfig config, NodeStats stats, StatsReplies statsReplies, Runnable shutdown) {
+        this.config = config;
+        this.stats = stats;
+        this.statsReplies = statsReplies;
+        this.shutdown = shutdown;
+    }
+
+    void execute(Request request, ByteBuf out) {
+        switch (request.type()) {
+            case VERSION -> Replies.writeVersion(out, Replies.MEMCACHED_VERSION);
+            case VERBOSITY -> {
+                stats.verbosity = Math.min(2, request.verbosityLevel());
+                if (!request.noreply()) {
+                    Replies.writeLine(out, "OK");
+                }
+            }
+            case QUIT -> { }   // the connection handler closes after writing earlier replies
+            case SHUTDOWN -> {
+                if (!config.flags().enableShutdown) {
+                    Replies.writeLine(out, Replies.ERROR_SHUTDOWN_DISABLED);
+                } else if (request.errorLine() != null) {
+                    Replies.writeLine(out, request.errorLine());
+                } else {
+                    shutdown.run();
+                }
+            }
+            case STATS -> stats(request, out);
+            case ADMIN -> Replies.writeLine(out, "CLIENT_ERROR " + request.arg(0) + " is not supported by raftcached");
+            default -> Replies.writeLine(out, Replies.ERROR_LINE);
+        }
+    }
+
+    private void stats(Request request, ByteBuf out) {
+        if (request.errorLine() != null) {
+            Replies.writeLine(out, request.errorLine());
+            return;
+        }
+        String subcommand = request.args() == null || request.args().isEmpty() ? "" : request.arg(0);
+        switch (subcommand) {
+            case "" -> statsReplies.general(out);
+            case "settings" -> statsReplies.settings(out);
+            case "items" -> statsReplies.items(out);
+            case "slabs" -> statsReplies.slabs(out);
+            case "sizes" -> statsReplies.sizes(out);
+            case "conns" -> statsReplies.conns(out);
+            case "raft" -> {
+                statsReplies.raft(out);
+                Replies.writeLine(out, "END");
+            }
+            case "digest" -> statsReplies.digest(out);
+            case "reset" -> {
+                statsReplies.reset();
+                Replies.writeLine(out, "RESET");
+            }
+            case "detail" -> Replies.writeLine(out, request.args().size() < 2 ? "CLIENT_ERROR usage: stats detail on|off|dump"
+                    : "CLIENT_ERROR stats detail (per-prefix stats) is not supported by raftcached");
+            case "cachedump" -> Replies.writeLine(out, config.flags().disableDumping
+                    ? "CLIENT_ERROR stats cachedump not allowed" : "CLIENT_ERROR stats cachedump is not supported by raftcached");
+            default -> Replies.writeLine(out, Replies.ERROR_LINE);
+        }
+    }
+}

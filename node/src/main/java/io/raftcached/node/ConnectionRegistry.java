@@ -1,0 +1,75 @@
+package io.raftcached.node;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.raftcached.protocol.Replies;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Open client connections and listeners: enforces {@code -c}, answers {@code stats conns}, and
+ * lets shutdown close everything at once.
+ */
+final class ConnectionRegistry {
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup listeners = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final ConcurrentHashMap<Channel, Long> lastCommandNanos = new ConcurrentHashMap<>();
+
+    void addListener(Channel listener) {
+        listeners.add(listener);
+    }
+
+    void add(Channel channel) {
+        channels.add(channel);
+        lastCommandNanos.put(channel, System.nanoTime());
+        channel.closeFuture().addListener(future -> lastCommandNanos.remove(channel));
+    }
+
+    void touched(Channel channel) {
+        lastCommandNanos.replace(channel, System.nanoTime());
+    }
+
+    ChannelGroup channels() {
+        return channels;
+    }
+
+    ChannelGroup listeners() {
+        return listeners;
+    }
+
+    void describe(ByteBuf out) {
+        for (Channel listener : listeners) {
+            String id = id(listener);
+            Replies.writeStat(out, id + ":addr", address(listener.localAddress()));
+            Replies.writeStat(out, id + ":state", "conn_listening");
+        }
+        long now = System.nanoTime();
+        for (Channel channel : channels) {
+            String id = id(channel);
+            Replies.writeStat(out, id + ":addr", address(channel.remoteAddress()));
+            Replies.writeStat(out, id + ":listen_addr", address(channel.localAddress()));
+            Replies.writeStat(out, id + ":state", "conn_parse_cmd");
+            Long last = lastCommandNanos.get(channel);
+            Replies.writeStat(out, id + ":secs_since_last_cmd", last == null ? 0 : (now - last) / 1_000_000_000L);
+        }
+    }
+
+    /** The socket's file descriptor where the transport exposes it, as memcached labels lines. */
+    private static String id(Channel channel) {
+        if (channel instanceof io.netty.channel.unix.UnixChannel unix) {
+            return Integer.toString(unix.fd().intValue());
+        }
+        return channel.id().asShortText();
+    }
+
+    private static String address(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            return "tcp:" + inet.getAddress().getHostAddress() + ":" + inet.getPort();
+        }
+        return "unix:" + address;
+    }
+}

@@ -1,0 +1,94 @@
+package io.raftcached.node;
+
+import io.raftcached.node.bench.BenchCommand;
+import io.raftcached.protocol.Replies;
+import io.raftcached.store.SlabClasses;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code raftcached}: with memcached's flags it runs a cache node; its subcommands administer a
+ * cluster ({@code cluster ...}) and load-test one ({@code bench}).
+ */
+@Command(name = "raftcached", mixinStandardHelpOptions = false, sortOptions = false,
+        subcommands = {BenchCommand.class},
+        description = {"A memcached-compatible cache whose writes are replicated through Raft.",
+            "Takes memcached's flags; the cluster flags at the end are raftcached's own."})
+public final class Main implements Callable<Integer> {
+    /** memcached's exit code for bad usage (EX_USAGE). */
+    static final int EXIT_USAGE = 64;
+
+    @Mixin
+    ServerOptions options = new ServerOptions();
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    boolean help;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "print version and exit")
+    boolean version;
+
+    public static void main(String[] args) {
+        CommandLine commandLine = new CommandLine(new Main())
+                .setPosixClusteredShortOptionsAllowed(true)
+                .setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.getCommandSpec().version("raftcached " + Versions.RAFTCACHED + " (memcached "
+                + Replies.MEMCACHED_VERSION + " protocol)");
+        commandLine.setExecutionExceptionHandler((exception, cmd, parsed) -> {
+            if (exception instanceof ServerConfig.InvalidFlagException) {
+                cmd.getErr().println(exception.getMessage());
+                return EXIT_USAGE;
+            }
+            throw exception;
+        });
+        commandLine.setParameterExceptionHandler((exception, args1) -> {
+            exception.getCommandLine().getErr().println(exception.getMessage());
+            return EXIT_USAGE;
+        });
+        System.exit(commandLine.execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (options.license) {
+            System.out.println("raftcached is released under the Apache License 2.0; it speaks memcached's protocol"
+                    + " and takes its flags but contains no memcached code.");
+            return 0;
+        }
+        ServerConfig config = options.validate();
+        Logging.configure(config.verbosity());
+        if (config.verbosity() >= 2) {
+            PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+            new SlabClasses(config.store()).describe().forEach(err::println);
+        }
+        for (String warning : config.extended().warnings) {
+            System.err.println("raftcached: " + warning);
+        }
+        refuseUserSwitch(config);
+        Server server = Server.start(config);
+        if (options.pidFile != null) {
+            writePidFile(options.pidFile);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::stopGracefully, "raftcached-shutdown"));
+        return server.awaitStopped();
+    }
+
+    private static void refuseUserSwitch(ServerConfig config) {
+        String user = config.flags().user;
+        if (user != null && !user.equals(System.getProperty("user.name"))) {
+            throw new ServerConfig.InvalidFlagException("-u " + user + " must be handled by the raftcached launcher"
+                    + " script (bin/raftcached), which starts the JVM as that user");
+        }
+    }
+
+    private static void writePidFile(java.nio.file.Path file) throws IOException {
+        Files.writeString(file, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+        file.toFile().deleteOnExit();
+    }
+}

@@ -1,0 +1,50 @@
+package io.raftcached.node;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * This node's own counters for {@code stats}: what its clients asked and got. They are per node
+ * (memcached's are per process too) and never part of replicated state; the store's counters
+ * (items, bytes, evictions) come from the applied log instead.
+ */
+final class NodeStats {
+    final long startedMillis = System.currentTimeMillis();
+    final long startedNanos = System.nanoTime();
+    final AtomicInteger currentConnections = new AtomicInteger();
+    final LongAdder totalConnections = new LongAdder();
+    final LongAdder rejectedConnections = new LongAdder();
+    final LongAdder bytesRead = new LongAdder();
+    final LongAdder bytesWritten = new LongAdder();
+    final LongAdder getCommands = new LongAdder();
+    final LongAdder setCommands = new LongAdder();
+    final LongAdder flushCommands = new LongAdder();
+    final LongAdder touchCommands = new LongAdder();
+    final LongAdder metaCommands = new LongAdder();
+    final LongAdder getHits = new LongAdder();
+    final LongAdder getMisses = new LongAdder();
+    final LongAdder getExpired = new LongAdder();
+    final LongAdder getFlushed = new LongAdder();
+    final LongAdder deleteHits = new LongAdder();
+    final LongAdder deleteMisses = new LongAdder();
+    final LongAdder incrHits = new LongAdder();
+    final LongAdder incrMisses = new LongAdder();
+    final LongAdder decrHits = new LongAdder();
+    final LongAdder decrMisses = new LongAdder();
+    final LongAdder casHits = new LongAdder();
+    final LongAdder casMisses = new LongAdder();
+    final LongAdder casBadValue = new LongAdder();
+    final LongAdder touchHits = new LongAdder();
+    final LongAdder touchMisses = new LongAdder();
+    final LongAdder storeTooLarge = new LongAdder();
+    final LongAdder storeNoMemory = new LongAdder();
+    final LongAdder writesFailed = new LongAdder();
+    final LongAdder writesOutcomeUnknown = new LongAdder();
+    final LongAdder readsRefused = new LongAdder();
+    final LongAdder linearizableReads = new LongAdder();
+    volatile int verbosity;
+
+    long uptimeSeconds() {
+        return (System.nanoTime() - startedNanos) / 1_000_000_000L;
+    }
+}

@@ -1,0 +1,236 @@
+package io.raftcached.node;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.raftcached.protocol.DecoderConfig;
+import io.raftcached.protocol.TextProtocolDecoder;
+import io.raftcached.raft.ClusterNode;
+import io.raftcached.store.SlabClasses;
+import io.raftcached.store.StoreConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running node: the cluster member and the memcached listeners in front of it.
+ * Netty's native epoll transport when available, {@code -t} event loops, pooled buffers.
+ */
+final class Server {
+    private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+    private static final byte[] TOO_MANY_CONNECTIONS = "ERROR Too many open connections\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final long STOP_GRACE_MILLIS = 5_000;
+
+    private final ServerConfig config;
+    private final ClusterNode cluster;
+    private final NodeStats stats = new NodeStats();
+    private final ConnectionRegistry registry = new ConnectionRegistry();
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private final Class<? extends ServerChannel> tcpChannel;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicBoolean stopping = new AtomicBoolean();
+
+    private Server(ServerConfig config, ClusterNode cluster) {
+        this.config = config;
+        this.cluster = cluster;
+        boolean epoll = Epoll.isAvailable();
+        this.acceptors = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
+        this.workers = epoll ? new EpollEventLoopGroup(config.flags().threads) : new NioEventLoopGroup(config.flags().threads);
+        this.tcpChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        this.stats.verbosity = config.verbosity();
+    }
+
+    static Server start(ServerConfig config) throws IOException, InterruptedException {
+        ClusterNode cluster = ClusterNode.start(config.raft(), config.store());
+        Server server = new Server(config, cluster);
+        try {
+            server.listen();
+        } catch (IOException | RuntimeException e) {
+            server.stopGracefully();
+            throw e;
+        }
+        return server;
+    }
+
+    private void listen() throws IOException, InterruptedException {
+        ServerOptions flags = config.flags();
+        StatsReplies statsReplies = new StatsReplies(cluster, config, stats, registry);
+        AdminCommands admin = new AdminCommands(config, stats, statsReplies, () -> new Thread(this::stopGracefully,
+                "raftcached-shutdown-command").start());
+        RequestExecutor plain = new RequestExecutor(cluster, config, stats, admin, flags.linearizableReads);
+        if (flags.unixSocket != null) {
+            listenUnix(Path.of(flags.unixSocket), plain);
+        } else {
+            listenTcp(flags.listen, flags.port, plain);
+        }
+        if (flags.linearizablePort > 0) {
+            listenTcp(flags.listen, flags.linearizablePort, new RequestExecutor(cluster, config, stats, admin, true));
+        }
+        LOG.info("raftcached {} serving memcached's protocol on {}{} with {} MB, node {} of {}", Versions.RAFTCACHED,
+                flags.unixSocket != null ? flags.unixSocket : (flags.listen == null ? "*" : flags.listen) + ":" + flags.port,
+                flags.linearizablePort > 0 ? " (linearizable reads on port " + flags.linearizablePort + ")" : "",
+                config.store().memoryLimitBytes() / StoreConfig.MEGABYTE, config.raft().nodeId(),
+                config.raft().singleMember() ? "a one-member group" : config.raft().peers());
+    }
+
+    private ServerBootstrap bootstrap(RequestExecutor executor) {
+        SlabClasses classes = new SlabClasses(config.store());
+        DecoderConfig decoderConfig = new DecoderConfig(classes::itemFits,
+                DecoderConfig.MEMCACHED_MAX_LINE_BYTES, DecoderConfig.DEFAULT_MAX_MULTIGET_LINE_BYTES);
+        Integer idleSeconds = config.extended().idleTimeoutSeconds;
+        ChannelHandler limiter = new ConnectionLimiter();
+        ChannelHandler byteCounter = new ByteCounter();
+        return new ServerBootstrap().group(acceptors, workers)
+                .option(ChannelOption.SO_BACKLOG, config.flags().listenBacklog)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 4 * 1024 * 1024))
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        channel.pipeline().addLast(limiter, byteCounter);
+                        if (idleSeconds != null && idleSeconds > 0) {
+                            channel.pipeline().addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
+                        }
+                        channel.pipeline().addLast(new TextProtocolDecoder(decoderConfig),
+                                new ConnectionHandler(executor, stats, registry));
+                    }
+                });
+    }
+
+    private void listenTcp(String host, int port, RequestExecutor executor) throws IOException, InterruptedException {
+        ServerBootstrap bootstrap = bootstrap(executor).channel(tcpChannel).childOption(ChannelOption.TCP_NODELAY, true);
+        InetSocketAddress address = host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+        var bind = bootstrap.bind(address).await();
+        if (!bind.isSuccess()) {
+            throw new IOException("failed to listen on TCP port " + port + ": " + bind.cause().getMessage(), bind.cause());
+        }
+        registry.addListener(bind.channel());
+    }
+
+    private void listenUnix(Path socket, RequestExecutor executor) throws IOException, InterruptedException {
+        if (!Epoll.isAvailable()) {
+            throw new IOException("-s needs Linux epoll, which is not available here");
+        }
+        Files.deleteIfExists(socket);
+        var bind = bootstrap(executor).channel(EpollServerDomainSocketChannel.class)
+                .bind(new DomainSocketAddress(socket.toFile())).await();
+        if (!bind.isSuccess()) {
+            throw new IOException("failed to listen on UNIX socket " + socket + ": " + bind.cause().getMessage(), bind.cause());
+        }
+        Files.setPosixFilePermissions(socket, permissions(config.flags().unixMask));
+        registry.addListener(bind.channel());
+    }
+
+    /** -a is an octal mask, as memcached applies it to the socket file. */
+    private static Set<PosixFilePermission> permissions(String octal) {
+        int mask = Integer.parseInt(octal, 8);
+        Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.OWNER_READ};
+        for (int bit = 0; bit < order.length; bit++) {
+            if ((mask & (1 << bit)) != 0) {
+                permissions.add(order[bit]);
+            }
+        }
+        return permissions;
+    }
+
+    /** memcached's maxconns_fast: past {@code -c}, say so and close at once. */
+    @ChannelHandler.Sharable
+    private final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (stats.currentConnections.incrementAndGet() > config.flags().connLimit) {
+                stats.rejectedConnections.increment();
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            stats.totalConnections.increment();
+            registry.add(ctx.channel());
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            stats.currentConnections.decrementAndGet();
+            ctx.fireChannelInactive();
+        }
+    }
+
+    @ChannelHandler.Sharable
+    private final class ByteCounter extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object message) {
+            if (message instanceof ByteBuf bytes) {
+                stats.bytesRead.add(bytes.readableBytes());
+            }
+            ctx.fireChannelRead(message);
+        }
+    }
+
+    /** Blocks until the node has stopped; returns the process exit code. */
+    int awaitStopped() throws InterruptedException {
+        stopped.await();
+        return 0;
+    }
+
+    /**
+     * Stops accepting, lets requests in flight finish for a bounded time, closes connections and
+     * leaves the cluster's Raft group cleanly.
+     */
+    void stopGracefully() {
+        if (!stopping.compareAndSet(false, true)) {
+            try {
+                stopped.await(STOP_GRACE_MILLIS * 2, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
+        }
+        LOG.info("stopping");
+        try {
+            registry.listeners().close().awaitUninterruptibly(STOP_GRACE_MILLIS);
+            registry.channels().close().awaitUninterruptibly(STOP_GRACE_MILLIS);
+            cluster.close();
+            workers.shutdownGracefully(0, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS).awaitUninterruptibly(STOP_GRACE_MILLIS);
+            acceptors.shutdownGracefully(0, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS).awaitUninterruptibly(STOP_GRACE_MILLIS);
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    ClusterNode cluster() {
+        return cluster;
+    }
+}

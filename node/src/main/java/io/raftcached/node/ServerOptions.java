@@ -1,0 +1,351 @@
+package io.raftcached.node;
+
+import io.raftcached.raft.RaftSettings;
+import io.raftcached.store.StoreConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/**
+ * memcached's command-line flags, spelled and defaulted as memcached 1.6 spells them, plus the
+ * cluster flags raftcached adds. Every flag is either honoured or refused at start-up with a clear
+ * message; none is silently ignored.
+ */
+final class ServerOptions {
+    // --- memcached's flags ------------------------------------------------------------------------
+    @Option(names = {"-p", "--port"}, paramLabel = "<num>", description = "TCP port to listen on (default: 11211)")
+    int port = 11211;
+
+    @Option(names = {"-U", "--udp-port"}, paramLabel = "<num>", description = "UDP port; only 0 (off) is supported")
+    int udpPort = 0;
+
+    @Option(names = {"-s", "--unix-socket"}, paramLabel = "<file>", description = "UNIX socket to listen on (disables network support)")
+    String unixSocket;
+
+    @Option(names = {"-a", "--unix-mask"}, paramLabel = "<mask>", description = "access mask for UNIX socket, in octal (default: 700)")
+    String unixMask = "700";
+
+    @Option(names = {"-A", "--enable-shutdown"}, description = "enable ascii \"shutdown\" command")
+    boolean enableShutdown;
+
+    @Option(names = {"-l", "--listen"}, paramLabel = "<addr>", description = "interface to listen on (default: INADDR_ANY)")
+    String listen;
+
+    @Option(names = {"-d", "--daemon"}, description = "run as a daemon (handled by the raftcached launcher script)")
+    boolean daemon;
+
+    @Option(names = {"-r", "--enable-coredumps"}, description = "not supported: refused")
+    boolean enableCoredumps;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "<user>", description = "assume identity of <username> (handled by the launcher script)")
+    String user;
+
+    @Option(names = {"-m", "--memory-limit"}, paramLabel = "<num>", description = "item memory in megabytes (default: 64)")
+    String memoryLimit = "64";
+
+    @Option(names = {"-M", "--disable-evictions"}, description = "return error on memory exhausted instead of evicting")
+    boolean disableEvictions;
+
+    @Option(names = {"-c", "--conn-limit"}, paramLabel = "<num>", description = "max simultaneous connections (default: 1024)")
+    int connLimit = 1024;
+
+    @Option(names = {"-k", "--lock-memory"}, description = "not supported: refused")
+    boolean lockMemory;
+
+    @Option(names = {"-v", "--verbose"}, description = "verbose; -vv very verbose (also prints the slab classes)")
+    boolean[] verbose = new boolean[0];
+
+    @Option(names = {"-i", "--license"}, description = "print the license and exit")
+    boolean license;
+
+    @Option(names = {"-P", "--pidfile"}, paramLabel = "<file>", description = "save PID in <file>")
+    Path pidFile;
+
+    @Option(names = {"-f", "--slab-growth-factor"}, paramLabel = "<num>", description = "chunk size growth factor (default: 1.25)")
+    double growthFactor = 1.25;
+
+    @Option(names = {"-n", "--slab-min-size"}, paramLabel = "<bytes>", description = "min space used for key+value+flags (default: 48)")
+    int slabMinSize = 48;
+
+    @Option(names = {"-L", "--enable-largepages"}, description = "not supported: refused")
+    boolean largePages;
+
+    @Option(names = {"-D"}, paramLabel = "<char>", description = "not supported (per-prefix stats): refused")
+    String prefixDelimiter;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "<num>", description = "number of event-loop threads (default: 4)")
+    int threads = 4;
+
+    @Option(names = {"-R", "--max-reqs-per-event"}, paramLabel = "<num>", description = "requests handled per read event before yielding (default: 20)")
+    int maxRequestsPerEvent = 20;
+
+    @Option(names = {"-C", "--disable-cas"}, description = "disable use of CAS")
+    boolean disableCas;
+
+    @Option(names = {"-b", "--listen-backlog"}, paramLabel = "<num>", description = "the backlog queue limit (default: 1024)")
+    int listenBacklog = 1024;
+
+    @Option(names = {"-B", "--protocol"}, paramLabel = "<name>", description = "ascii or auto (default); binary is refused")
+    String protocol = "auto";
+
+    @Option(names = {"-I", "--max-item-size"}, paramLabel = "<num>", description = "max item size (default: 1m, min: 1k, max: 1024m)")
+    String maxItemSize = "1m";
+
+    @Option(names = {"-S", "--enable-sasl"}, description = "not supported: refused")
+    boolean sasl;
+
+    @Option(names = {"-F", "--disable-flush-all"}, description = "disable flush_all command")
+    boolean disableFlushAll;
+
+    @Option(names = {"-X", "--disable-dumping"}, description = "disable stats cachedump and lru_crawler metadump")
+    boolean disableDumping;
+
+    @Option(names = {"-W", "--disable-watch"}, description = "disable watch commands")
+    boolean disableWatch;
+
+    @Option(names = {"-Y", "--auth-file"}, paramLabel = "<file>", description = "not supported: refused")
+    String authFile;
+
+    @Option(names = {"-e", "--memory-file"}, paramLabel = "<file>", description = "not supported: refused (the Raft log makes restarts warm)")
+    String memoryFile;
+
+    @Option(names = {"-Z", "--enable-ssl"}, description = "not supported: refused")
+    boolean ssl;
+
+    @Option(names = {"-o", "--extended"}, paramLabel = "<list>", split = ",",
+            description = "extended options: idle_timeout, slab_chunk_max, hashpower, track_sizes, maxconns_fast, "
+                    + "and the no-op crawler/LRU switches; others are refused")
+    List<String> extended = new ArrayList<>();
+
+    // --- raftcached's cluster flags -------------------------------------------------------------------
+    @Option(names = "--node-id", paramLabel = "<id>", description = "this node's id in the cluster (default: 1)")
+    int nodeId = 1;
+
+    @Option(names = "--raft", paramLabel = "<host:port>",
+            description = "Raft address (default: 127.0.0.1:<port + 1000> without --peers)")
+    String raftAddress;
+
+    @Option(names = "--peers", paramLabel = "<id@host:port,...>", split = ",",
+            description = "initial members, this node included; without it the node is a one-member group")
+    List<String> peers = new ArrayList<>();
+
+    @Option(names = "--data-dir", paramLabel = "<dir>",
+            description = "Raft log, snapshots and identity (default: ./raftcached-data/node-<id>)")
+    Path dataDirectory;
+
+    @Option(names = "--election-timeout-ms", paramLabel = "<ms>", description = "Raft election timeout (default: 1000)")
+    int electionTimeoutMillis = 1000;
+
+    @Option(names = "--no-fsync", description = "RISK: do not fsync the Raft log; a power loss on a majority can lose "
+            + "acknowledged writes (a process crash cannot)")
+    boolean noFsync;
+
+    @Option(names = "--snapshot-interval-s", paramLabel = "<s>", description = "take a snapshot this often (default: 3600)")
+    int snapshotIntervalSeconds = 3600;
+
+    @Option(names = "--snapshot-log-mb", paramLabel = "<mb>",
+            description = "also take one after this much log was applied (default: max(64, -m / 4))")
+    Long snapshotLogMegabytes;
+
+    @Option(names = "--write-timeout-ms", paramLabel = "<ms>",
+            description = "a write not committed within this answers SERVER_ERROR (default: 5000)")
+    long writeTimeoutMillis = 5000;
+
+    @Option(names = "--max-staleness-ms", paramLabel = "<ms>",
+            description = "stop serving reads when no leader was heard from for this long (default: 0, never)")
+    long maxStalenessMillis = 0;
+
+    @Option(names = "--linearizable-reads", description = "serve every read through Raft ReadIndex (slower, never stale)")
+    boolean linearizableReads;
+
+    @Option(names = "--linearizable-port", paramLabel = "<num>",
+            description = "an extra client port whose reads are linearizable (default: off)")
+    int linearizablePort = 0;
+
+    @Option(names = "--serve-stale-while-catching-up",
+            description = "serve reads from a restarted node before it has caught up (default: SERVER_ERROR until then)")
+    boolean serveStaleWhileCatchingUp;
+
+    /** Everything needed to run, validated the way memcached validates its flags. */
+    ServerConfig validate() {
+        refuse(udpPort != 0, "UDP is not supported by raftcached; run without -U or with -U 0");
+        refuse(enableCoredumps, "-r (core dumps) is not supported by raftcached");
+        refuse(lockMemory, "-k (lock memory) is not supported by raftcached");
+        refuse(largePages, "-L (large pages) is not supported by raftcached");
+        refuse(prefixDelimiter != null, "-D (per-prefix stats) is not supported by raftcached");
+        refuse(sasl, "-S (SASL) is not supported by raftcached");
+        refuse(authFile != null, "-Y (ASCII authentication) is not supported by raftcached");
+        refuse(memoryFile != null, "-e (memory file) is not supported by raftcached: a restart replays the Raft log instead");
+        refuse(ssl, "-Z (TLS) is not supported by raftcached; terminate TLS in front of it");
+        refuse(daemon, "-d must be handled by the raftcached launcher script (bin/raftcached), not the JVM");
+        refuse(connLimit <= 0, "Maximum connections must be greater than 0");
+        refuse(threads <= 0, "Number of threads must be greater than 0");
+        refuse(maxRequestsPerEvent <= 0, "Number of requests per event must be greater than 0");
+        refuse(growthFactor <= 1.0, "Factor must be greater than 1");
+        refuse(slabMinSize <= 0, "Chunk size must be greater than 0");
+        String protocolName = protocol.toLowerCase(Locale.ROOT);
+        refuse(!List.of("auto", "ascii", "binary").contains(protocolName),
+                "Invalid value for binding protocol: " + protocol + "\n -- should be one of auto, binary, or ascii");
+        refuse(protocolName.equals("binary"), "the binary protocol is not supported by raftcached; use -B ascii");
+        long memoryBytes = parseMemory(memoryLimit);
+        int itemSizeMax = parseItemSize(maxItemSize);
+        Extended options = Extended.parse(extended);
+        refuse(itemSizeMax < 1024, "Item max size cannot be less than 1024 bytes.");
+        refuse(itemSizeMax > memoryBytes / 2, "Cannot set item size limit higher than 1/2 of memory max.");
+        refuse(itemSizeMax > 1024 * StoreConfig.MEGABYTE, "Cannot set item size limit higher than a gigabyte.");
+        int chunkMax = options.slabChunkMaxBytes != null ? options.slabChunkMaxBytes : StoreConfig.SLAB_PAGE_SIZE_BYTES / 2;
+        refuse(chunkMax > itemSizeMax, "slab_chunk_max (bytes: " + chunkMax + ") cannot be larger than -I (item_size_max "
+                + itemSizeMax + ")");
+        refuse(itemSizeMax % chunkMax != 0, "-I (item_size_max: " + itemSizeMax
+                + ") must be evenly divisible by slab_chunk_max (bytes: " + chunkMax + ")");
+        refuse(StoreConfig.SLAB_PAGE_SIZE_BYTES % chunkMax != 0, "slab_chunk_max (bytes: " + chunkMax
+                + ") must divide evenly into " + StoreConfig.SLAB_PAGE_SIZE_BYTES + " (slab_page_size)");
+        StoreConfig store = new StoreConfig(memoryBytes, disableEvictions, slabMinSize, growthFactor, itemSizeMax,
+                disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax);
+        return new ServerConfig(this, store, raftSettings(memoryBytes), options, Math.max(0, verbose.length));
+    }
+
+    private RaftSettings raftSettings(long memoryBytes) {
+        List<RaftSettings.Peer> members = new ArrayList<>();
+        for (String peer : peers) {
+            members.add(RaftSettings.Peer.parse(peer.trim()));
+        }
+        String host;
+        int raftPort;
+        if (raftAddress != null) {
+            int colon = raftAddress.lastIndexOf(':');
+            refuse(colon <= 0, "--raft must be <host>:<port>, got " + raftAddress);
+            host = raftAddress.substring(0, colon);
+            raftPort = parsePort(raftAddress.substring(colon + 1), "--raft");
+        } else {
+            RaftSettings.Peer me = members.stream().filter(p -> p.nodeId() == nodeId).findFirst().orElse(null);
+            host = me != null ? me.host() : "127.0.0.1";
+            raftPort = me != null ? me.port() : port + 1000;
+            refuse(me == null && port == 0, "with -p 0 pass --raft explicitly");
+        }
+        Path data = dataDirectory != null ? dataDirectory : Path.of("raftcached-data", "node-" + nodeId);
+        long snapshotBytes = (snapshotLogMegabytes != null ? snapshotLogMegabytes
+                : Math.max(64, memoryBytes / StoreConfig.MEGABYTE / 4)) * StoreConfig.MEGABYTE;
+        String clientAddress = (listen == null ? "0.0.0.0" : listen) + ":" + port;
+        try {
+            return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
+                    snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress);
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfig.InvalidFlagException(e.getMessage());
+        }
+    }
+
+    private static int parsePort(String text, String flag) {
+        try {
+            int value = Integer.parseInt(text);
+            refuse(value <= 0 || value > 65535, flag + " port must be 1-65535, got " + text);
+            return value;
+        } catch (NumberFormatException e) {
+            throw new ServerConfig.InvalidFlagException(flag + " port must be a number, got " + text);
+        }
+    }
+
+    /** -m: megabytes, like memcached; a k/m/g suffix is accepted too. */
+    static long parseMemory(String text) {
+        long megabytes;
+        String lower = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (lower.endsWith("g")) {
+                megabytes = Long.parseLong(lower.substring(0, lower.length() - 1)) * 1024;
+            } else if (lower.endsWith("m")) {
+                megabytes = Long.parseLong(lower.substring(0, lower.length() - 1));
+            } else {
+                megabytes = Long.parseLong(lower);
+            }
+        } catch (NumberFormatException e) {
+            throw new ServerConfig.InvalidFlagException("-m must be a number of megabytes, got " + text);
+        }
+        refuse(megabytes <= 0, "-m must be at least 1 megabyte, got " + text);
+        return megabytes * StoreConfig.MEGABYTE;
+    }
+
+    /** -I: bytes, or with a k/m suffix, as memcached parses it. */
+    static int parseItemSize(String text) {
+        String trimmed = text.trim();
+        char unit = trimmed.isEmpty() ? ' ' : Character.toLowerCase(trimmed.charAt(trimmed.length() - 1));
+        try {
+            if (unit == 'k' || unit == 'm') {
+                long size = Long.parseLong(trimmed.substring(0, trimmed.length() - 1)) * (unit == 'k' ? 1024 : 1024 * 1024);
+                return (int) Math.min(Integer.MAX_VALUE, size);
+            }
+            return Integer.parseInt(trimmed);
+        } catch (NumberFormatException e) {
+            throw new ServerConfig.InvalidFlagException("-I must be a size such as 1m or 512k, got " + text);
+        }
+    }
+
+    static void refuse(boolean condition, String message) {
+        if (condition) {
+            throw new ServerConfig.InvalidFlagException(message);
+        }
+    }
+
+    /**
+     * The -o options. Those raftcached honours are applied; tuning knobs of memcached machinery
+     * raftcached does not have (the LRU crawler, segmented LRU, slab automove...) change nothing a
+     * client can see, so they are accepted with a warning printed at start-up; anything else,
+     * such as extstore or TLS, is refused.
+     */
+    static final class Extended {
+        Integer idleTimeoutSeconds;
+        Integer slabChunkMaxBytes;
+        Integer hashPower;
+        boolean trackSizes;
+        final List<String> warnings = new ArrayList<>();
+
+        /** Options that already describe raftcached: nothing to do. */
+        private static final List<String> ALREADY_TRUE = List.of("maxconns_fast", "no_lru_crawler", "no_lru_maintainer",
+                "modern", "no_modern", "inline_ascii_response", "no_inline_ascii_response", "no_slab_reassign");
+        /** Knobs of machinery raftcached does not have. */
+        private static final List<String> NO_SUCH_MACHINERY = List.of("no_maxconns_fast", "lru_crawler",
+                "lru_maintainer", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl", "watcher_logbuf_size",
+                "worker_logbuf_size", "read_buf_mem_limit", "slab_reassign", "slab_automove", "slab_automove_ratio",
+                "slab_automove_window", "temporary_ttl", "hot_lru_pct", "warm_lru_pct", "hot_max_factor",
+                "warm_max_factor", "no_chunked_items", "no_hashexpand", "sock_cookie_id");
+
+        static Extended parse(List<String> options) {
+            Extended parsed = new Extended();
+            for (String option : options) {
+                String trimmed = option.trim();
+                if (trimmed.isEmpty()) {
+                    continue;
+                }
+                int equals = trimmed.indexOf('=');
+                String name = equals < 0 ? trimmed : trimmed.substring(0, equals);
+                String value = equals < 0 ? null : trimmed.substring(equals + 1);
+                switch (name) {
+                    case "idle_timeout" -> parsed.idleTimeoutSeconds = number(name, value);
+                    case "slab_chunk_max" -> parsed.slabChunkMaxBytes = number(name, value);
+                    case "hashpower" -> parsed.hashPower = number(name, value);
+                    case "track_sizes" -> parsed.trackSizes = true;
+                    case "tail_repair_time" -> refuse(number(name, value) != 0, "tail_repair_time is not supported by raftcached");
+                    default -> {
+                        if (NO_SUCH_MACHINERY.contains(name)) {
+                            parsed.warnings.add("-o " + name + " has no effect: raftcached has a flat, replicated LRU"
+                                    + " per slab class, no crawler, no slab mover and its own index hash");
+                        } else {
+                            refuse(!ALREADY_TRUE.contains(name), "-o " + name + " is not supported by raftcached");
+                        }
+                    }
+                }
+            }
+            return parsed;
+        }
+
+        private static int number(String name, String value) {
+            refuse(value == null, "Missing " + name + " argument");
+            try {
+                return Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new ServerConfig.InvalidFlagException("could not parse argument to " + name);
+            }
+        }
+    }
+}

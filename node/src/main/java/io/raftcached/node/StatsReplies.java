@@ -1,0 +1,310 @@
+package io.raftcached.node;
+
+import io.netty.buffer.ByteBuf;
+import io.raftcached.protocol.Replies;
+import io.raftcached.raft.ClusterNode;
+import io.raftcached.raft.RaftStatus;
+import io.raftcached.store.SlabStats;
+import io.raftcached.store.Store;
+import io.raftcached.store.StoreConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * {@code stats}, {@code stats settings|items|slabs|sizes|conns} in memcached 1.6.18's names and
+ * order, computed from the store (replicated facts) and this node's counters (local facts), plus
+ * raftcached's own {@code raft_*} lines and {@code stats digest}.
+ */
+final class StatsReplies {
+    private final ClusterNode cluster;
+    private final ServerConfig config;
+    private final NodeStats stats;
+    private final ConnectionRegistry connections;
+
+    StatsReplies(ClusterNode cluster, ServerConfig config, NodeStats stats, ConnectionRegistry connections) {
+        this.cluster = cluster;
+        this.config = config;
+        this.stats = stats;
+        this.connections = connections;
+    }
+
+    void general(ByteBuf out) {
+        Store store = cluster.store();
+        StoreConfig shape = store.config();
+        long[] cpu = processCpuMicros();
+        Replies.writeStat(out, "pid", ProcessHandle.current().pid());
+        Replies.writeStat(out, "uptime", stats.uptimeSeconds());
+        Replies.writeStat(out, "time", System.currentTimeMillis() / 1000);
+        Replies.writeStat(out, "version", Replies.MEMCACHED_VERSION);
+        Replies.writeStat(out, "raftcached_version", Versions.RAFTCACHED);
+        Replies.writeStat(out, "pointer_size", 64);
+        Replies.writeStat(out, "rusage_user", seconds(cpu[0]));
+        Replies.writeStat(out, "rusage_system", seconds(cpu[1]));
+        Replies.writeStat(out, "max_connections", config.flags().connLimit);
+        Replies.writeStat(out, "curr_connections", stats.currentConnections.get());
+        Replies.writeStat(out, "total_connections", stats.totalConnections.sum());
+        Replies.writeStat(out, "rejected_connections", stats.rejectedConnections.sum());
+        Replies.writeStat(out, "connection_structures", stats.currentConnections.get());
+        Replies.writeStat(out, "cmd_get", stats.getCommands.sum());
+        Replies.writeStat(out, "cmd_set", stats.setCommands.sum());
+        Replies.writeStat(out, "cmd_flush", stats.flushCommands.sum());
+        Replies.writeStat(out, "cmd_touch", stats.touchCommands.sum());
+        Replies.writeStat(out, "cmd_meta", stats.metaCommands.sum());
+        Replies.writeStat(out, "get_hits", stats.getHits.sum());
+        Replies.writeStat(out, "get_misses", stats.getMisses.sum());
+        Replies.writeStat(out, "get_expired", stats.getExpired.sum());
+        Replies.writeStat(out, "get_flushed", stats.getFlushed.sum());
+        Replies.writeStat(out, "delete_misses", stats.deleteMisses.sum());
+        Replies.writeStat(out, "delete_hits", stats.deleteHits.sum());
+        Replies.writeStat(out, "incr_misses", stats.incrMisses.sum());
+        Replies.writeStat(out, "incr_hits", stats.incrHits.sum());
+        Replies.writeStat(out, "decr_misses", stats.decrMisses.sum());
+        Replies.writeStat(out, "decr_hits", stats.decrHits.sum());
+        Replies.writeStat(out, "cas_misses", stats.casMisses.sum());
+        Replies.writeStat(out, "cas_hits", stats.casHits.sum());
+        Replies.writeStat(out, "cas_badval", stats.casBadValue.sum());
+        Replies.writeStat(out, "touch_hits", stats.touchHits.sum());
+        Replies.writeStat(out, "touch_misses", stats.touchMisses.sum());
+        Replies.writeStat(out, "store_too_large", stats.storeTooLarge.sum());
+        Replies.writeStat(out, "store_no_memory", stats.storeNoMemory.sum());
+        Replies.writeStat(out, "auth_cmds", 0);
+        Replies.writeStat(out, "auth_errors", 0);
+        Replies.writeStat(out, "bytes_read", stats.bytesRead.sum());
+        Replies.writeStat(out, "bytes_written", stats.bytesWritten.sum());
+        Replies.writeStat(out, "limit_maxbytes", shape.memoryLimitBytes());
+        Replies.writeStat(out, "accepting_conns", 1);
+        Replies.writeStat(out, "listen_disabled_num", 0);
+        Replies.writeStat(out, "threads", config.flags().threads);
+        Replies.writeStat(out, "conn_yields", 0);
+        Replies.writeStat(out, "hash_power_level", Long.numberOfTrailingZeros(store.hashBuckets()));
+        Replies.writeStat(out, "hash_bytes", store.hashBuckets() * 8);
+        Replies.writeStat(out, "hash_is_expanding", store.hashExpanding() ? 1 : 0);
+        long evicted = 0;
+        long reclaimed = 0;
+        long expiredUnfetched = 0;
+        long evictedUnfetched = 0;
+        long directReclaims = 0;
+        long tailProtected = 0;
+        for (int classId = 1; classId <= store.slabClasses().largestClass(); classId++) {
+            SlabStats slab = store.slabStats(classId);
+            evicted += slab.evicted;
+            reclaimed += slab.reclaimed;
+            expiredUnfetched += slab.expiredUnfetched;
+            evictedUnfetched += slab.evictedUnfetched;
+            directReclaims += slab.directReclaims;
+            tailProtected += slab.tailProtected;
+        }
+        Replies.writeStat(out, "bytes", store.currentBytes());
+        Replies.writeStat(out, "curr_items", store.currentItems());
+        Replies.writeStat(out, "total_items", store.totalItems());
+        Replies.writeStat(out, "expired_unfetched", expiredUnfetched);
+        Replies.writeStat(out, "evicted_unfetched", evictedUnfetched);
+        Replies.writeStat(out, "evicted_active", 0);
+        Replies.writeStat(out, "evictions", evicted);
+        Replies.writeStat(out, "reclaimed", reclaimed);
+        Replies.writeStat(out, "lrutail_reflocked", tailProtected);
+        Replies.writeStat(out, "direct_reclaims", directReclaims);
+        raft(out);
+        Replies.writeLine(out, "END");
+    }
+
+    /** raftcached's Raft view, part of plain {@code stats} and alone as {@code stats raft}. */
+    void raft(ByteBuf out) {
+        RaftStatus raft = cluster.status();
+        Replies.writeStat(out, "raft_node_id", raft.nodeId);
+        Replies.writeStat(out, "raft_peer_id", raft.peerId);
+        Replies.writeStat(out, "raft_cluster_id", raft.clusterId.isEmpty() ? "-" : raft.clusterId);
+        Replies.writeStat(out, "raft_role", raft.role);
+        Replies.writeStat(out, "raft_term", raft.term);
+        Replies.writeStat(out, "raft_leader", raft.leader.isEmpty() ? "-" : raft.leader);
+        Replies.writeStat(out, "raft_commit_index", raft.committedIndex);
+        Replies.writeStat(out, "raft_applied_index", raft.appliedIndex);
+        Replies.writeStat(out, "raft_last_log_index", raft.lastLogIndex);
+        Replies.writeStat(out, "raft_members", String.join(",", raft.peers));
+        Replies.writeStat(out, "raft_learners", raft.learners.isEmpty() ? "-" : String.join(",", raft.learners));
+        Replies.writeStat(out, "raft_ready", raft.ready ? 1 : 0);
+        Replies.writeStat(out, "raft_snapshots_saved", raft.snapshotsSaved);
+        Replies.writeStat(out, "raft_snapshots_installed", raft.snapshotsInstalled);
+        Replies.writeStat(out, "raft_last_snapshot_begin_us", raft.lastSnapshotBeginMicros);
+        Replies.writeStat(out, "raft_last_snapshot_dump_ms", raft.lastSnapshotDumpMillis);
+        Replies.writeStat(out, "raft_pending_writes", raft.pendingWrites);
+        Replies.writeStat(out, "raft_abandoned_write_streams", raft.abandonedWriteStreams);
+        Replies.writeStat(out, "raft_writes_failed", stats.writesFailed.sum());
+        Replies.writeStat(out, "raft_writes_outcome_unknown", stats.writesOutcomeUnknown.sum());
+        Replies.writeStat(out, "raft_reads_refused", stats.readsRefused.sum());
+        Replies.writeStat(out, "raft_linearizable_reads", stats.linearizableReads.sum());
+    }
+
+    void settings(ByteBuf out) {
+        ServerOptions flags = config.flags();
+        StoreConfig shape = config.store();
+        Replies.writeStat(out, "maxbytes", shape.memoryLimitBytes());
+        Replies.writeStat(out, "maxconns", flags.connLimit);
+        Replies.writeStat(out, "tcpport", flags.unixSocket != null ? 0 : flags.port);
+        Replies.writeStat(out, "udpport", 0);
+        Replies.writeStat(out, "inter", flags.listen == null ? "NULL" : flags.listen);
+        Replies.writeStat(out, "verbosity", stats.verbosity);
+        Replies.writeStat(out, "oldest", 0);
+        Replies.writeStat(out, "evictions", shape.evictionsDisabled() ? "off" : "on");
+        Replies.writeStat(out, "domain_socket", flags.unixSocket == null ? "NULL" : flags.unixSocket);
+        Replies.writeStat(out, "umask", flags.unixMask);
+        Replies.writeStat(out, "shutdown_command", flags.enableShutdown ? "yes" : "no");
+        Replies.writeStat(out, "growth_factor", String.format(Locale.ROOT, "%.2f", shape.growthFactor()));
+        Replies.writeStat(out, "chunk_size", shape.chunkSizeMinBytes());
+        Replies.writeStat(out, "num_threads", flags.threads);
+        Replies.writeStat(out, "num_threads_per_udp", flags.threads);
+        Replies.writeStat(out, "stat_key_prefix", ":");
+        Replies.writeStat(out, "detail_enabled", "no");
+        Replies.writeStat(out, "reqs_per_event", flags.maxRequestsPerEvent);
+        Replies.writeStat(out, "cas_enabled", shape.casDisabled() ? "no" : "yes");
+        Replies.writeStat(out, "tcp_backlog", flags.listenBacklog);
+        Replies.writeStat(out, "binding_protocol", "ascii");
+        Replies.writeStat(out, "auth_enabled_sasl", "no");
+        Replies.writeStat(out, "auth_enabled_ascii", "no");
+        Replies.writeStat(out, "item_size_max", shape.itemSizeMaxBytes());
+        Replies.writeStat(out, "maxconns_fast", "yes");
+        Replies.writeStat(out, "hashpower_init", config.extended().hashPower == null ? 0 : config.extended().hashPower);
+        Replies.writeStat(out, "slab_reassign", "no");
+        Replies.writeStat(out, "slab_automove", 0);
+        Replies.writeStat(out, "slab_chunk_max", shape.slabChunkMaxBytes());
+        Replies.writeStat(out, "lru_crawler", "no");
+        Replies.writeStat(out, "tail_repair_time", 0);
+        Replies.writeStat(out, "flush_enabled", flags.disableFlushAll ? "no" : "yes");
+        Replies.writeStat(out, "dump_enabled", flags.disableDumping ? "no" : "yes");
+        Replies.writeStat(out, "hash_algorithm", "raftcached");
+        Replies.writeStat(out, "lru_maintainer_thread", "no");
+        Replies.writeStat(out, "lru_segmented", "no");
+        Replies.writeStat(out, "temp_lru", "no");
+        Replies.writeStat(out, "idle_timeout", config.extended().idleTimeoutSeconds == null ? 0 : config.extended().idleTimeoutSeconds);
+        Replies.writeStat(out, "track_sizes", config.extended().trackSizes ? "yes" : "no");
+        Replies.writeStat(out, "inline_ascii_response", "no");
+        Replies.writeStat(out, "ssl_enabled", "no");
+        Replies.writeStat(out, "raft_address", config.raft().raftHost() + ":" + config.raft().raftPort());
+        Replies.writeStat(out, "raft_data_dir", config.raft().dataDirectory().toString());
+        Replies.writeStat(out, "raft_fsync", config.raft().fsync() ? "yes" : "no");
+        Replies.writeStat(out, "raft_election_timeout_ms", config.raft().electionTimeoutMillis());
+        Replies.writeStat(out, "raft_write_timeout_ms", config.raft().writeTimeoutMillis());
+        Replies.writeStat(out, "raft_max_staleness_ms", config.raft().maxStalenessMillis());
+        Replies.writeStat(out, "raft_linearizable_reads", flags.linearizableReads ? "yes" : "no");
+        Replies.writeStat(out, "raft_linearizable_port", flags.linearizablePort);
+        Replies.writeLine(out, "END");
+    }
+
+    void items(ByteBuf out) {
+        Store store = cluster.store();
+        for (int classId = 1; classId <= store.slabClasses().largestClass(); classId++) {
+            SlabStats slab = store.slabStats(classId);
+            if (slab.items == 0) {
+                continue;
+            }
+            String prefix = "items:" + classId + ":";
+            Replies.writeStat(out, prefix + "number", slab.items);
+            Replies.writeStat(out, prefix + "number_hot", 0);
+            Replies.writeStat(out, prefix + "number_warm", 0);
+            Replies.writeStat(out, prefix + "number_cold", slab.items);
+            Replies.writeStat(out, prefix + "age_hot", 0);
+            Replies.writeStat(out, prefix + "age_warm", 0);
+            Replies.writeStat(out, prefix + "age", slab.oldestItemAgeSeconds);
+            Replies.writeStat(out, prefix + "mem_requested", slab.requestedBytes);
+            Replies.writeStat(out, prefix + "evicted", slab.evicted);
+            Replies.writeStat(out, prefix + "evicted_nonzero", slab.evictedNonzero);
+            Replies.writeStat(out, prefix + "evicted_time", slab.evictedTimeSeconds);
+            Replies.writeStat(out, prefix + "outofmemory", slab.outOfMemory);
+            Replies.writeStat(out, prefix + "tailrepairs", 0);
+            Replies.writeStat(out, prefix + "reclaimed", slab.reclaimed);
+            Replies.writeStat(out, prefix + "expired_unfetched", slab.expiredUnfetched);
+            Replies.writeStat(out, prefix + "evicted_unfetched", slab.evictedUnfetched);
+            Replies.writeStat(out, prefix + "evicted_active", 0);
+            Replies.writeStat(out, prefix + "crawler_reclaimed", 0);
+            Replies.writeStat(out, prefix + "crawler_items_checked", 0);
+            Replies.writeStat(out, prefix + "lrutail_reflocked", slab.tailProtected);
+            Replies.writeStat(out, prefix + "moves_to_cold", 0);
+            Replies.writeStat(out, prefix + "moves_to_warm", 0);
+            Replies.writeStat(out, prefix + "moves_within_lru", 0);
+            Replies.writeStat(out, prefix + "direct_reclaims", slab.directReclaims);
+            Replies.writeStat(out, prefix + "hits_to_hot", 0);
+            Replies.writeStat(out, prefix + "hits_to_warm", 0);
+            Replies.writeStat(out, prefix + "hits_to_cold", 0);
+            Replies.writeStat(out, prefix + "hits_to_temp", 0);
+        }
+        Replies.writeLine(out, "END");
+    }
+
+    void slabs(ByteBuf out) {
+        Store store = cluster.store();
+        int active = 0;
+        for (int classId = 1; classId <= store.slabClasses().largestClass(); classId++) {
+            SlabStats slab = store.slabStats(classId);
+            if (slab.totalPages == 0) {
+                continue;
+            }
+            active++;
+            String prefix = classId + ":";
+            Replies.writeStat(out, prefix + "chunk_size", slab.chunkSizeBytes);
+            Replies.writeStat(out, prefix + "chunks_per_page", slab.chunksPerPage);
+            Replies.writeStat(out, prefix + "total_pages", slab.totalPages);
+            Replies.writeStat(out, prefix + "total_chunks", slab.totalChunks);
+            Replies.writeStat(out, prefix + "used_chunks", slab.usedChunks());
+            Replies.writeStat(out, prefix + "free_chunks", slab.freeChunks);
+            Replies.writeStat(out, prefix + "free_chunks_end", 0);
+            Replies.writeStat(out, prefix + "get_hits", 0);
+            Replies.writeStat(out, prefix + "cmd_set", slab.setCommands);
+            Replies.writeStat(out, prefix + "delete_hits", slab.deleteHits);
+            Replies.writeStat(out, prefix + "incr_hits", slab.incrHits);
+            Replies.writeStat(out, prefix + "decr_hits", slab.decrHits);
+            Replies.writeStat(out, prefix + "cas_hits", slab.casHits);
+            Replies.writeStat(out, prefix + "cas_badval", slab.casBadValue);
+            Replies.writeStat(out, prefix + "touch_hits", slab.touchHits);
+        }
+        Replies.writeStat(out, "active_slabs", active);
+        Replies.writeStat(out, "total_malloced", store.mallocedBytes());
+        Replies.writeLine(out, "END");
+    }
+
+    void sizes(ByteBuf out) {
+        Replies.writeStat(out, "sizes_status", "disabled");
+        Replies.writeLine(out, "END");
+    }
+
+    void conns(ByteBuf out) {
+        connections.describe(out);
+        Replies.writeLine(out, "END");
+    }
+
+    void digest(ByteBuf out) {
+        Replies.writeStat(out, "digest", cluster.digest());
+        Replies.writeLine(out, "END");
+    }
+
+    void reset() {
+        for (java.util.concurrent.atomic.LongAdder counter : new java.util.concurrent.atomic.LongAdder[] {
+                stats.getCommands, stats.setCommands, stats.flushCommands, stats.touchCommands, stats.metaCommands,
+                stats.getHits, stats.getMisses, stats.getExpired, stats.getFlushed, stats.deleteHits,
+                stats.deleteMisses, stats.incrHits, stats.incrMisses, stats.decrHits, stats.decrMisses, stats.casHits,
+                stats.casMisses, stats.casBadValue, stats.touchHits, stats.touchMisses, stats.storeTooLarge,
+                stats.storeNoMemory, stats.bytesRead, stats.bytesWritten, stats.totalConnections,
+                stats.rejectedConnections}) {
+            counter.reset();
+        }
+    }
+
+    private static String seconds(long micros) {
+        return String.format(Locale.ROOT, "%d.%06d", micros / 1_000_000, micros % 1_000_000);
+    }
+
+    /** User and system CPU of this process in microseconds, from /proc (0 where unavailable). */
+    private static long[] processCpuMicros() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticksPerSecond = 100;   // USER_HZ on Linux
+            long user = Long.parseLong(fields[11]) * 1_000_000 / ticksPerSecond;
+            long system = Long.parseLong(fields[12]) * 1_000_000 / ticksPerSecond;
+            return new long[] {user, system};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
+    }
+}

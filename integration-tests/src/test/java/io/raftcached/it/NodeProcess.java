@@ -1,0 +1,187 @@
+package io.raftcached.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One real raftcached node process, started from the shaded jar the build produced, with an
+ * explicit small heap and one CPU so several fit on two cores. Its log goes to a file next to its
+ * data. Stopped only by its own pid: SIGTERM ({@link #stop}) or SIGKILL ({@link #kill}).
+ */
+final class NodeProcess implements AutoCloseable {
+    static final Path JAR = Path.of(System.getProperty("raftcached.jar", "../node/target/raftcached.jar"));
+    static final Path TEST_DIRECTORY = Path.of(System.getProperty("raftcached.testDir", "target/it-data"));
+    private static final long START_TIMEOUT_MILLIS = 60_000;
+
+    final String name;
+    final int port;
+    final List<String> arguments;
+    final Path log;
+    private Process process;
+
+    NodeProcess(String name, int port, List<String> arguments) throws IOException {
+        this.name = name;
+        this.port = port;
+        this.arguments = List.copyOf(arguments);
+        Files.createDirectories(TEST_DIRECTORY);
+        this.log = TEST_DIRECTORY.resolve(name + ".log");
+    }
+
+    /** A one-member node on a fresh port and data directory. */
+    static NodeProcess single(String name, String... extraArguments) throws IOException {
+        int port = Ports.free();
+        List<String> arguments = new ArrayList<>(List.of("-p", Integer.toString(port), "-l", "127.0.0.1",
+                "--raft", "127.0.0.1:" + Ports.free(), "--data-dir", freshDirectory(name).toString()));
+        arguments.addAll(List.of(extraArguments));
+        return new NodeProcess(name, port, arguments);
+    }
+
+    static Path freshDirectory(String name) throws IOException {
+        Path directory = TEST_DIRECTORY.resolve(name + "-data");
+        deleteRecursively(directory);
+        return directory;
+    }
+
+    static void deleteRecursively(Path directory) throws IOException {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (var paths = Files.walk(directory)) {
+            List<Path> all = new ArrayList<>(paths.toList());
+            java.util.Collections.reverse(all);
+            for (Path path : all) {
+                Files.delete(path);
+            }
+        }
+    }
+
+    List<String> command() {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms32m", "-Xmx256m", "-XX:ActiveProcessorCount=1", "-XX:+UseSerialGC",
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
+                "-jar", JAR.toString()));
+        command.addAll(arguments);
+        return command;
+    }
+
+    /** Starts the process and waits until it answers {@code version} on its client port. */
+    NodeProcess start() throws IOException, InterruptedException {
+        return startWithoutWaiting().awaitListening();
+    }
+
+    NodeProcess startWithoutWaiting() throws IOException {
+        if (!Files.exists(JAR)) {
+            throw new IllegalStateException(JAR + " is missing: run the tests with `mvn verify` from the root");
+        }
+        Files.writeString(log, "=== start " + String.join(" ", arguments) + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        ProcessBuilder builder = new ProcessBuilder(command()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        process = builder.start();
+        return this;
+    }
+
+    NodeProcess awaitListening() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException(name + " exited with " + process.exitValue() + " during start; log:\n" + tail());
+            }
+            try (TextClient client = new TextClient(port)) {
+                if (client.call("version\r\n").startsWith("VERSION")) {
+                    return this;
+                }
+            } catch (IOException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IOException(name + " did not listen on " + port + " within " + START_TIMEOUT_MILLIS + " ms; log:\n" + tail());
+    }
+
+    /** Waits until the node serves reads (caught up with the cluster). */
+    NodeProcess awaitReady() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if ("1".equals(stats("raft").get("raft_ready"))) {
+                return this;
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException(name + " never became ready; log:\n" + tail());
+    }
+
+    /** {@code stats <args>} as a map. */
+    Map<String, String> stats(String args) throws IOException {
+        Map<String, String> stats = new LinkedHashMap<>();
+        try (TextClient client = new TextClient(port)) {
+            client.send(args.isEmpty() ? "stats\r\n" : "stats " + args + "\r\n");
+            for (String line = client.line(); !line.equals("END"); line = client.line()) {
+                if (!line.startsWith("STAT ")) {
+                    throw new IOException("unexpected stats line: " + line);
+                }
+                int space = line.indexOf(' ', 5);
+                stats.put(line.substring(5, space), line.substring(space + 1));
+            }
+        }
+        return stats;
+    }
+
+    boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGTERM, then waits for the exit. */
+    int stop() throws InterruptedException {
+        if (process == null) {
+            return 0;
+        }
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+        return process.exitValue();
+    }
+
+    /** SIGKILL: the process gets no chance to do anything. */
+    void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    /** Exit code once the process ended by itself within the timeout, or -1. */
+    int awaitExit(long timeoutMillis) throws InterruptedException {
+        return process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    }
+
+    String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    String logText() throws IOException {
+        return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+}

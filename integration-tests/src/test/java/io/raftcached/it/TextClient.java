@@ -1,0 +1,98 @@
+package io.raftcached.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A raw memcached text-protocol connection for tests that pin exact bytes: write what you like,
+ * read lines or an exact number of bytes, with explicit connect and read timeouts.
+ */
+final class TextClient implements AutoCloseable {
+    static final int TIMEOUT_MILLIS = 5_000;
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    TextClient(int port) throws IOException {
+        this("127.0.0.1", port);
+    }
+
+    TextClient(String host, int port) throws IOException {
+        socket = new Socket();
+        socket.connect(new InetSocketAddress(host, port), TIMEOUT_MILLIS);
+        socket.setSoTimeout(TIMEOUT_MILLIS);
+        socket.setTcpNoDelay(true);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    TextClient send(String text) throws IOException {
+        return send(text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    TextClient send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+        return this;
+    }
+
+    /** One reply line without its CRLF. */
+    String line() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int previous = -1;
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed after: " + line.toString(StandardCharsets.ISO_8859_1));
+            }
+            if (previous == '\r' && b == '\n') {
+                byte[] bytes = line.toByteArray();
+                return new String(bytes, 0, bytes.length - 1, StandardCharsets.ISO_8859_1);
+            }
+            line.write(b);
+            previous = b;
+        }
+    }
+
+    /** Sends a command and returns its one-line reply. */
+    String call(String command) throws IOException {
+        send(command);
+        return line();
+    }
+
+    /** Reads exactly n bytes. */
+    byte[] bytes(int n) throws IOException {
+        byte[] data = in.readNBytes(n);
+        if (data.length != n) {
+            throw new IOException("connection closed after " + data.length + " of " + n + " bytes");
+        }
+        return data;
+    }
+
+    /** Whether the server closed the connection (reads EOF) within the timeout. */
+    boolean closedByServer() throws IOException {
+        try {
+            return in.read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;   // reset
+        }
+    }
+
+    void readTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

@@ -115,8 +115,8 @@ final class ServerOptions {
     boolean ssl;
 
     @Option(names = {"-o", "--extended"}, paramLabel = "<list>", split = ",",
-            description = "extended options: idle_timeout, slab_chunk_max, hashpower, track_sizes, maxconns_fast, "
-                    + "and the no-op crawler/LRU switches; others are refused")
+            description = "extended options: idle_timeout and slab_chunk_max are honoured; memcached's LRU, crawler, "
+                    + "slab mover and hash knobs are accepted with a warning; others are refused")
     List<String> extended = new ArrayList<>();
 
     // --- raftcached's cluster flags -------------------------------------------------------------------
@@ -296,7 +296,6 @@ final class ServerOptions {
     static final class Extended {
         Integer idleTimeoutSeconds;
         Integer slabChunkMaxBytes;
-        Integer hashPower;
         boolean trackSizes;
         final List<String> warnings = new ArrayList<>();
 
@@ -308,7 +307,7 @@ final class ServerOptions {
                 "lru_maintainer", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl", "watcher_logbuf_size",
                 "worker_logbuf_size", "read_buf_mem_limit", "slab_reassign", "slab_automove", "slab_automove_ratio",
                 "slab_automove_window", "temporary_ttl", "hot_lru_pct", "warm_lru_pct", "hot_max_factor",
-                "warm_max_factor", "no_chunked_items", "no_hashexpand", "sock_cookie_id");
+                "warm_max_factor", "no_chunked_items", "no_hashexpand", "sock_cookie_id", "hashpower");
 
         static Extended parse(List<String> options) {
             Extended parsed = new Extended();
@@ -323,7 +322,6 @@ final class ServerOptions {
                 switch (name) {
                     case "idle_timeout" -> parsed.idleTimeoutSeconds = number(name, value);
                     case "slab_chunk_max" -> parsed.slabChunkMaxBytes = number(name, value);
-                    case "hashpower" -> parsed.hashPower = number(name, value);
                     case "track_sizes" -> parsed.trackSizes = true;
                     case "tail_repair_time" -> refuse(number(name, value) != 0, "tail_repair_time is not supported by raftcached");
                     default -> {

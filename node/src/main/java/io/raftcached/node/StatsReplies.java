@@ -165,7 +165,7 @@ final class StatsReplies {
         Replies.writeStat(out, "auth_enabled_ascii", "no");
         Replies.writeStat(out, "item_size_max", shape.itemSizeMaxBytes());
         Replies.writeStat(out, "maxconns_fast", "yes");
-        Replies.writeStat(out, "hashpower_init", config.extended().hashPower == null ? 0 : config.extended().hashPower);
+        Replies.writeStat(out, "hashpower_init", 0);
         Replies.writeStat(out, "slab_reassign", "no");
         Replies.writeStat(out, "slab_automove", 0);
         Replies.writeStat(out, "slab_chunk_max", shape.slabChunkMaxBytes());
@@ -263,8 +263,13 @@ final class StatsReplies {
         Replies.writeLine(out, "END");
     }
 
+    /** With -o track_sizes, the histogram of item sizes in 32-byte buckets, as memcached keeps it. */
     void sizes(ByteBuf out) {
-        Replies.writeStat(out, "sizes_status", "disabled");
+        if (!config.extended().trackSizes) {
+            Replies.writeStat(out, "sizes_status", "disabled");
+        } else {
+            cluster.sizeHistogram().forEach((bucket, count) -> Replies.writeStat(out, Long.toString(bucket), count));
+        }
         Replies.writeLine(out, "END");
     }
 

@@ -324,6 +324,16 @@ final class CacheStateMachine extends StateMachineAdapter {
         return true;
     }
 
+    /** Runs a read of the whole store with apply held back, so it sees one applied index. */
+    <T> T withApplyPaused(java.util.function.Function<Store, T> reader) {
+        applyLock.lock();
+        try {
+            return reader.apply(store);
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
     /**
      * The digest of all replicated state — store, dedupe table, cluster config — and the index it
      * was taken at, as "index:sha256". Holds apply back while it reads the whole store.

@@ -583,6 +583,11 @@ public final class ClusterNode implements AutoCloseable {
         return machine.digest();
     }
 
+    /** memcached's item size histogram ({@code stats sizes}); pauses apply while it walks the store. */
+    public java.util.SortedMap<Long, Long> sizeHistogram() {
+        return machine.withApplyPaused(Store::sizeHistogram);
+    }
+
     /** Takes a snapshot now; completes when it is saved. */
     public CompletableFuture<Void> snapshotNow() {
         CompletableFuture<Void> done = new CompletableFuture<>();
@@ -645,7 +650,7 @@ public final class ClusterNode implements AutoCloseable {
             if (isLeader) {
                 leaderConfirmedNanos = System.nanoTime();
             }
-            writes.requestResend(0);
+            writes.leaderChanged();
         }
 
         @Override

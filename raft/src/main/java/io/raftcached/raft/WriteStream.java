@@ -202,10 +202,13 @@ final class WriteStream implements AutoCloseable {
         }
     }
 
-    /** Wakes the sender, e.g. when a leader becomes known. */
-    void nudge() {
+    /** A new leader is known: resend what is unapplied to it now, without the backoff. */
+    void leaderChanged() {
         lock.lock();
         try {
+            resendNeeded = true;
+            resendBackoffNanos = RESEND_BACKOFF_MIN_NANOS;
+            resendNotBeforeNanos = System.nanoTime();
             wake.signal();
         } finally {
             lock.unlock();

@@ -601,6 +601,21 @@ public final class Store implements AutoCloseable {
         return new SlabStats(items, classId);
     }
 
+    /**
+     * memcached's {@code stats sizes}: linked items counted by total size rounded up to 32 bytes,
+     * as a map from bucket size to count. Walks every item; the caller keeps apply from running.
+     */
+    public java.util.SortedMap<Long, Long> sizeHistogram() {
+        java.util.SortedMap<Long, Long> buckets = new java.util.TreeMap<>();
+        for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
+            for (long item = items.lru.head(classId); item != 0; item = items.lru.next(item)) {
+                long bucket = (items.totalSize(item) + 31) / 32 * 32;
+                buckets.merge(bucket, 1L, Long::sum);
+            }
+        }
+        return buckets;
+    }
+
     /** A digest of all replicated state; the caller must keep apply from running meanwhile. */
     public String digest() {
         return StoreDigest.of(this, items);

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# A local 3-node raftcached cluster on 127.0.0.1, for trying raftcached out and for failover by hand.
+#
+#   deploy/local-cluster.sh start        build if needed, start nodes 1-3, print how to connect
+#   deploy/local-cluster.sh stop         stop all three (SIGTERM; the leader hands over first)
+#   deploy/local-cluster.sh status       one line per node: pid, role, term, applied index
+#   deploy/local-cluster.sh restart N    restart node N
+#   deploy/local-cluster.sh kill N       kill -9 node N (try failover: the others elect a leader)
+#   deploy/local-cluster.sh start N      start only node N again (after kill or stop)
+#
+# Client ports 11211-11213, Raft ports 7001-7003, data and logs in ./local-cluster (override with
+# RAFTCACHED_CLUSTER_DIR). Extra flags for every node: RAFTCACHED_FLAGS (e.g. "-m 256 -vv").
+set -euo pipefail
+
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+top="$(cd "$here/.." && pwd)"
+dir="$(readlink -f "${RAFTCACHED_CLUSTER_DIR:-$PWD/local-cluster}")"
+nodes=(1 2 3)
+peers="1@127.0.0.1:7001,2@127.0.0.1:7002,3@127.0.0.1:7003"
+
+client_port() { echo $((11210 + $1)); }
+pid_file() { echo "$dir/node-$1.pid"; }
+running_pid() {
+  local file; file="$(pid_file "$1")"
+  if [[ -f "$file" ]] && kill -0 "$(cat "$file")" 2>/dev/null; then cat "$file"; fi
+}
+
+build_if_needed() {
+  if [[ ! -f "$top/node/target/raftcached.jar" ]]; then
+    echo "building raftcached (mvn -q -DskipTests package)..."
+    (cd "$top" && mvn -q -B -DskipTests package)
+  fi
+}
+
+ask() {   # ask <port> <command>: one memcached text command, reply on stdout
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf '%s\r\nquit\r\n' "$2" >&3
+  timeout 2 cat <&3 | tr -d '\r'
+  exec 3<&- 3>&-
+}
+
+start_node() {
+  local id="$1"
+  if [[ -n "$(running_pid "$id")" ]]; then
+    echo "node $id is already running (pid $(running_pid "$id"))"; return
+  fi
+  mkdir -p "$dir"
+  # shellcheck disable=SC2086
+  JAVA_OPTS="${JAVA_OPTS:--Xmx256m}" nohup "$top/bin/raftcached" -p "$(client_port "$id")" -l 127.0.0.1 \
+    --node-id "$id" --raft "127.0.0.1:$((7000 + id))" --peers "$peers" --data-dir "$dir/node-$id" \
+    ${RAFTCACHED_FLAGS:-} >>"$dir/node-$id.log" 2>&1 </dev/null &
+  echo $! >"$(pid_file "$id")"
+}
+
+wait_serving() {
+  local id="$1"
+  for _ in $(seq 1 300); do
+    if ask "$(client_port "$id")" version 2>/dev/null | grep -q VERSION; then return 0; fi
+    if [[ -z "$(running_pid "$id")" ]]; then
+      echo "node $id exited; its log ends with:"; tail -n 20 "$dir/node-$id.log"; return 1
+    fi
+    sleep 0.2
+  done
+  echo "node $id did not start listening within 60 s; see $dir/node-$id.log"; return 1
+}
+
+stop_node() {
+  local id="$1" pid; pid="$(running_pid "$id")"
+  [[ -z "$pid" ]] && { echo "node $id is not running"; return; }
+  kill "$pid"
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && { echo "node $id did not stop in 30 s; killing it"; kill -9 "$pid"; }
+  rm -f "$(pid_file "$id")"
+  echo "node $id stopped"
+}
+
+status() {
+  for id in "${nodes[@]}"; do
+    local pid; pid="$(running_pid "$id")"
+    if [[ -z "$pid" ]]; then echo "node $id: down"; continue; fi
+    local stats; stats="$(ask "$(client_port "$id")" "stats raft" 2>/dev/null || true)"
+    field() { echo "$stats" | awk -v k="STAT $1" 'index($0, k" ") == 1 {print $3}'; }
+    echo "node $id: pid $pid, port $(client_port "$id"), $(field raft_role), term $(field raft_term)," \
+      "applied $(field raft_applied_index), leader $(field raft_leader)"
+  done
+}
+
+case "${1:-}" in
+  start)
+    build_if_needed
+    if [[ -n "${2:-}" ]]; then start_node "$2"; wait_serving "$2"; exit; fi
+    for id in "${nodes[@]}"; do start_node "$id"; done
+    for id in "${nodes[@]}"; do wait_serving "$id"; done
+    echo
+    echo "raftcached: 3 nodes on 127.0.0.1, data and logs in $dir"
+    status
+    echo
+    echo "connect:    telnet 127.0.0.1 11211        (any node takes reads and writes)"
+    echo "clients:    127.0.0.1:11211,127.0.0.1:11212,127.0.0.1:11213"
+    echo "inspect:    $top/bin/raftcached cluster status --node 127.0.0.1:7001"
+    echo "failover:   $0 kill <N>   then   $0 start <N>"
+    echo "stop:       $0 stop"
+    ;;
+  stop) for id in "${nodes[@]}"; do stop_node "$id"; done ;;
+  status) status ;;
+  restart) stop_node "${2:?restart needs a node number}"; start_node "$2"; wait_serving "$2"; status ;;
+  kill)
+    pid="$(running_pid "${2:?kill needs a node number}")"
+    [[ -z "$pid" ]] && { echo "node $2 is not running"; exit 1; }
+    kill -9 "$pid"; rm -f "$(pid_file "$2")"; echo "node $2 (pid $pid) killed" ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
+esac

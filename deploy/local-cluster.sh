@@ -91,6 +91,10 @@ case "${1:-}" in
     if [[ -n "${2:-}" ]]; then start_node "$2"; wait_serving "$2"; exit; fi
     for id in "${nodes[@]}"; do start_node "$id"; done
     for id in "${nodes[@]}"; do wait_serving "$id"; done
+    for _ in $(seq 1 150); do
+      ask 11211 "stats raft" 2>/dev/null | grep -q "raft_leader 127" && break
+      sleep 0.2
+    done
     echo
     echo "raftcached: 3 nodes on 127.0.0.1, data and logs in $dir"
     status

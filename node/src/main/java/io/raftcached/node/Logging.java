@@ -29,6 +29,14 @@ final class Logging {
         setDefault("com.google.protobuf.use_unsafe_pre22_gencode", "true");
     }
 
+    /** For the admin and bench subcommands: only errors, so their own output stays readable. */
+    static void configureTool() {
+        setDefault("org.slf4j.simpleLogger.defaultLogLevel", "error");
+        setDefault("sofa.middleware.log.disable", "true");
+        setDefault("logging.path", System.getProperty("java.io.tmpdir"));
+        setDefault("com.google.protobuf.use_unsafe_pre22_gencode", "true");
+    }
+
     private static void setDefault(String property, String value) {
         if (System.getProperty(property) == null) {
             System.setProperty(property, value);

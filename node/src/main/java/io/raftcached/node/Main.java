@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * cluster ({@code cluster ...}) and load-test one ({@code bench}).
  */
 @Command(name = "raftcached", mixinStandardHelpOptions = false, sortOptions = false,
-        subcommands = {BenchCommand.class},
+        subcommands = {ClusterCommand.class, BenchCommand.class},
         description = {"A memcached-compatible cache whose writes are replicated through Raft.",
             "Takes memcached's flags; the cluster flags at the end are raftcached's own."})
 public final class Main implements Callable<Integer> {
@@ -35,6 +35,9 @@ public final class Main implements Callable<Integer> {
     boolean version;
 
     public static void main(String[] args) {
+        if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("bench"))) {
+            Logging.configureTool();
+        }
         CommandLine commandLine = new CommandLine(new Main())
                 .setPosixClusteredShortOptionsAllowed(true)
                 .setCaseInsensitiveEnumValuesAllowed(true);

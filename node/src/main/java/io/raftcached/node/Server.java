@@ -218,11 +218,14 @@ final class Server {
             }
             return;
         }
-        LOG.info("stopping");
+        LOG.info("stopping: no new connections; finishing writes in flight");
         try {
             registry.listeners().close().awaitUninterruptibly(STOP_GRACE_MILLIS);
+            cluster.handOver(STOP_GRACE_MILLIS);
             registry.channels().close().awaitUninterruptibly(STOP_GRACE_MILLIS);
             cluster.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             workers.shutdownGracefully(0, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS).awaitUninterruptibly(STOP_GRACE_MILLIS);
             acceptors.shutdownGracefully(0, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS).awaitUninterruptibly(STOP_GRACE_MILLIS);
         } finally {

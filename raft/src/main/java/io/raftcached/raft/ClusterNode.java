@@ -668,6 +668,32 @@ public final class ClusterNode implements AutoCloseable {
 
     // --- lifecycle -----------------------------------------------------------------------------
 
+    /**
+     * The first half of a graceful stop: lets this node's writes in flight finish, then, if this
+     * node leads, hands leadership to the most up-to-date follower so the cluster does not wait
+     * out an election timeout. Bounded by {@code timeoutMillis}.
+     */
+    public void handOver(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (writes.pendingWrites() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        Node raft = node;
+        if (raft == null || !leader || currentConfiguration().getPeers().size() < 2) {
+            return;
+        }
+        Status status = raft.transferLeadershipTo(PeerId.ANY_PEER);
+        if (!status.isOk()) {
+            LOG.warn("could not hand leadership over before stopping: {}", status);
+            return;
+        }
+        while (leader && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        LOG.info(leader ? "leadership hand-over did not finish in time; stopping anyway"
+                : "handed leadership over to {}", leaderHint());
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * cluster ({@code cluster ...}) and load-test one ({@code bench}).
  */
 @Command(name = "raftcached", mixinStandardHelpOptions = false, sortOptions = false,
-        subcommands = {ClusterCommand.class, BenchCommand.class},
+        subcommands = {ClusterCommand.class, ProbeCommand.class, BenchCommand.class},
         description = {"A memcached-compatible cache whose writes are replicated through Raft.",
             "Takes memcached's flags; the cluster flags at the end are raftcached's own."})
 public final class Main implements Callable<Integer> {
@@ -35,7 +35,7 @@ public final class Main implements Callable<Integer> {
     boolean version;
 
     public static void main(String[] args) {
-        if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("bench"))) {
+        if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("bench") || args[0].equals("probe"))) {
             Logging.configureTool();
         }
         CommandLine commandLine = new CommandLine(new Main())

@@ -1,0 +1,64 @@
+package io.raftcached.node;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code raftcached probe live|ready}: health checks for Kubernetes, systemd and HAProxy scripts.
+ * "live" means the node answers on its client port — true even while it installs a snapshot, so a
+ * liveness probe never kills a node in the middle of catching up. "ready" means it has caught up
+ * with the cluster and serves reads ({@code raft_ready 1} in {@code stats raft}).
+ */
+@Command(name = "probe", description = "Exit 0 if the node is live (answers) or ready (caught up, serving reads).")
+final class ProbeCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "live|ready", description = "what to check")
+    String check;
+
+    @Option(names = {"-p", "--port"}, defaultValue = "11211", description = "the node's client port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = {"-l", "--host"}, defaultValue = "127.0.0.1", description = "the node's client address (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--timeout-ms", defaultValue = "2000", description = "connect and read timeout (default: ${DEFAULT-VALUE})")
+    int timeoutMillis;
+
+    @Override
+    public Integer call() {
+        if (!check.equals("live") && !check.equals("ready")) {
+            System.err.println("probe: say 'live' or 'ready'");
+            return Main.EXIT_USAGE;
+        }
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
+            OutputStream out = socket.getOutputStream();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+            if (check.equals("live")) {
+                out.write("version\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                String line = in.readLine();
+                return line != null && line.startsWith("VERSION") ? 0 : 1;
+            }
+            out.write("stats raft\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            boolean ready = false;
+            for (String line = in.readLine(); line != null && !line.equals("END"); line = in.readLine()) {
+                ready |= line.equals("STAT raft_ready 1");
+            }
+            return ready ? 0 : 1;
+        } catch (IOException e) {
+            System.err.println("probe: " + host + ":" + port + ": " + e.getMessage());
+            return 1;
+        }
+    }
+}

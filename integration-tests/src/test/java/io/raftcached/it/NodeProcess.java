@@ -62,13 +62,36 @@ final class NodeProcess implements AutoCloseable {
         }
     }
 
+    private static Path privateJar;
+
+    /**
+     * A copy of the jar taken once per test JVM: a build that replaces node/target/raftcached.jar
+     * while nodes run would otherwise break their class loading mid-test (NoClassDefFoundError).
+     */
+    static synchronized Path privateJar() {
+        if (privateJar == null) {
+            try {
+                Files.createDirectories(TEST_DIRECTORY);
+                Path copy = TEST_DIRECTORY.resolve("raftcached-" + ProcessHandle.current().pid() + ".jar");
+                Path partial = TEST_DIRECTORY.resolve(copy.getFileName() + ".partial");
+                Files.copy(JAR, partial, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.move(partial, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                copy.toFile().deleteOnExit();
+                privateJar = copy;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot copy " + JAR, e);
+            }
+        }
+        return privateJar;
+    }
+
     List<String> command() {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms32m", "-Xmx256m", "-XX:ActiveProcessorCount=1", "-XX:+UseSerialGC",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                 "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
-                "-jar", JAR.toString()));
+                "-jar", privateJar().toString()));
         command.addAll(arguments);
         return command;
     }
@@ -167,10 +190,34 @@ final class NodeProcess implements AutoCloseable {
         return process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
+    /**
+     * Sends a signal by name ("STOP", "CONT", "TERM", ...) to this process alone, by its pid,
+     * through /bin/kill: the JDK cannot send SIGSTOP/SIGCONT itself.
+     */
+    void signal(String signal) throws IOException, InterruptedException {
+        if (!alive()) {
+            throw new IllegalStateException(name + " is not running; not sending SIG" + signal);
+        }
+        Process kill = new ProcessBuilder("/bin/kill", "-" + signal, Long.toString(pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS)) {
+            kill.destroyForcibly();
+            throw new IOException("kill -" + signal + " " + pid() + " did not return within 10 s");
+        }
+        if (kill.exitValue() != 0) {
+            throw new IOException("kill -" + signal + " " + pid() + " failed: "
+                    + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
     String tail() {
+        return tail(40);
+    }
+
+    /** The last {@code count} lines of this node's log. */
+    String tail(int count) {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
         }

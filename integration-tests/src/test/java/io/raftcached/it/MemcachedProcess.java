@@ -1,0 +1,150 @@
+package io.raftcached.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real Debian memcached on a free 127.0.0.1 port, the reference the drop-in tests compare
+ * against. Started with {@code -U 0} and, when the tests run as root, {@code -u nobody} (memcached
+ * refuses root otherwise); its output goes to a file so {@code -vv} lines can be compared. Stopped
+ * only by its own pid.
+ */
+final class MemcachedProcess implements AutoCloseable {
+    static final Path BINARY = Path.of("/usr/bin/memcached");
+    private static final long READY_TIMEOUT_MILLIS = 10_000;
+    private static final int START_ATTEMPTS = 3;
+
+    final int port;
+    final Path output;
+    private final Process process;
+
+    private MemcachedProcess(int port, Path output, Process process) {
+        this.port = port;
+        this.output = output;
+        this.process = process;
+    }
+
+    static boolean isInstalled() {
+        return Files.isExecutable(BINARY);
+    }
+
+    /** Skips the calling test, saying why, where there is no memcached to compare with. */
+    static void assumeInstalled() {
+        Assumptions.assumeTrue(isInstalled(), BINARY + " is not installed (apt-get install memcached):"
+                + " the comparison with the real memcached is skipped");
+    }
+
+    static boolean runningAsRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    /** memcached's command line with {@code arguments}, plus -u nobody when running as root. */
+    static List<String> command(List<String> arguments) {
+        List<String> command = new ArrayList<>(List.of(BINARY.toString()));
+        if (runningAsRoot()) {
+            command.addAll(List.of("-u", "nobody"));
+        }
+        command.addAll(arguments);
+        return command;
+    }
+
+    /** A memcached with default settings (-m 64 ...) plus {@code extraArguments}, serving on 127.0.0.1. */
+    static MemcachedProcess start(String... extraArguments) throws IOException, InterruptedException {
+        assumeInstalled();
+        IOException last = null;
+        // Another process can take the free port between our probe and memcached's bind: retry.
+        for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+            int port = Ports.free();
+            List<String> arguments = new ArrayList<>(List.of("-U", "0", "-l", "127.0.0.1", "-p", Integer.toString(port)));
+            arguments.addAll(List.of(extraArguments));
+            Files.createDirectories(NodeProcess.TEST_DIRECTORY);
+            Path output = NodeProcess.TEST_DIRECTORY.resolve("memcached-" + port + ".log");
+            Process process = new ProcessBuilder(command(arguments)).redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).start();
+            MemcachedProcess memcached = new MemcachedProcess(port, output, process);
+            try {
+                memcached.awaitReady();
+                return memcached;
+            } catch (IOException e) {
+                memcached.close();
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private void awaitReady() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MILLIS);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("memcached exited with " + process.exitValue() + " on port " + port + ": " + outputText());
+            }
+            try (TextClient client = new TextClient(port)) {
+                if (client.call("version\r\n").startsWith("VERSION ")) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("memcached on port " + port + " not ready within " + READY_TIMEOUT_MILLIS + " ms");
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** {@code stats <args>} as a map, in memcached's order. */
+    Map<String, String> stats(String args) throws IOException {
+        return statsOf(port, args);
+    }
+
+    /** {@code stats <args>} of the server on {@code port}, as an ordered map. */
+    static Map<String, String> statsOf(int port, String args) throws IOException {
+        Map<String, String> stats = new LinkedHashMap<>();
+        try (TextClient client = new TextClient(port)) {
+            client.send(args.isEmpty() ? "stats\r\n" : "stats " + args + "\r\n");
+            for (int lines = 0; lines < 100_000; lines++) {
+                String line = client.line();
+                if (line.equals("END")) {
+                    return stats;
+                }
+                if (!line.startsWith("STAT ")) {
+                    throw new IOException("unexpected stats line: " + line);
+                }
+                int space = line.indexOf(' ', 5);
+                stats.put(line.substring(5, space), line.substring(space + 1));
+            }
+        }
+        throw new IOException("stats " + args + " did not end");
+    }
+
+    String outputText() {
+        try {
+            return Files.readString(output, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return "(no output: " + e.getMessage() + ")";
+        }
+    }
+
+    /** SIGTERM to this memcached's pid, then SIGKILL if it lingers. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+}

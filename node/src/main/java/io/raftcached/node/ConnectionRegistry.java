@@ -21,6 +21,7 @@ final class ConnectionRegistry {
 
     void addListener(Channel listener) {
         listeners.add(listener);
+        lastCommandNanos.put(listener, System.nanoTime());   // memcached: seconds since the listener opened
     }
 
     void add(Channel channel) {
@@ -42,20 +43,25 @@ final class ConnectionRegistry {
     }
 
     void describe(ByteBuf out) {
+        long now = System.nanoTime();
         for (Channel listener : listeners) {
             String id = id(listener);
             Replies.writeStat(out, id + ":addr", address(listener.localAddress()));
             Replies.writeStat(out, id + ":state", "conn_listening");
+            Replies.writeStat(out, id + ":secs_since_last_cmd", secondsSince(listener, now));
         }
-        long now = System.nanoTime();
         for (Channel channel : channels) {
             String id = id(channel);
             Replies.writeStat(out, id + ":addr", address(channel.remoteAddress()));
             Replies.writeStat(out, id + ":listen_addr", address(channel.localAddress()));
             Replies.writeStat(out, id + ":state", "conn_parse_cmd");
-            Long last = lastCommandNanos.get(channel);
-            Replies.writeStat(out, id + ":secs_since_last_cmd", last == null ? 0 : (now - last) / 1_000_000_000L);
+            Replies.writeStat(out, id + ":secs_since_last_cmd", secondsSince(channel, now));
         }
+    }
+
+    private long secondsSince(Channel channel, long nowNanos) {
+        Long last = lastCommandNanos.get(channel);
+        return last == null ? 0 : (nowNanos - last) / 1_000_000_000L;
     }
 
     /** The socket's file descriptor where the transport exposes it, as memcached labels lines. */

@@ -1,6 +1,7 @@
 package io.raftcached.node;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.epoll.Epoll;
 import io.raftcached.protocol.Replies;
 import io.raftcached.raft.ClusterNode;
 import io.raftcached.raft.RaftStatus;
@@ -30,6 +31,13 @@ final class StatsReplies {
         this.connections = connections;
     }
 
+    /** memcached 1.6.18's counters of machinery raftcached does not have, in its order. */
+    private static final String[] NO_SUCH_MACHINERY_STATS = {"slab_reassign_rescues", "slab_reassign_chunk_rescues",
+        "slab_reassign_evictions_nomem", "slab_reassign_inline_reclaim", "slab_reassign_busy_items",
+        "slab_reassign_busy_deletes", "slab_reassign_running", "slabs_moved", "lru_crawler_running",
+        "lru_crawler_starts", "lru_maintainer_juggles", "malloc_fails", "log_worker_dropped", "log_worker_written",
+        "log_watcher_skipped", "log_watcher_sent", "log_watchers", "unexpected_napi_ids", "round_robin_fallback"};
+
     void general(ByteBuf out) {
         Store store = cluster.store();
         StoreConfig shape = store.config();
@@ -39,6 +47,8 @@ final class StatsReplies {
         Replies.writeStat(out, "time", System.currentTimeMillis() / 1000);
         Replies.writeStat(out, "version", Replies.MEMCACHED_VERSION);
         Replies.writeStat(out, "raftcached_version", Versions.RAFTCACHED);
+        // memcached names its event library here; raftcached's is Netty, with this transport.
+        Replies.writeStat(out, "libevent", Epoll.isAvailable() ? "netty-epoll" : "netty-nio");
         Replies.writeStat(out, "pointer_size", 64);
         Replies.writeStat(out, "rusage_user", seconds(cpu[0]));
         Replies.writeStat(out, "rusage_system", seconds(cpu[1]));
@@ -47,6 +57,15 @@ final class StatsReplies {
         Replies.writeStat(out, "total_connections", stats.totalConnections.sum());
         Replies.writeStat(out, "rejected_connections", stats.rejectedConnections.sum());
         Replies.writeStat(out, "connection_structures", stats.currentConnections.get());
+        // memcached's response objects and read buffers; Netty's pooled buffers play that part here.
+        Replies.writeStat(out, "response_obj_oom", 0);
+        Replies.writeStat(out, "response_obj_count", 0);
+        Replies.writeStat(out, "response_obj_bytes", 0);
+        Replies.writeStat(out, "read_buf_count", 0);
+        Replies.writeStat(out, "read_buf_bytes", 0);
+        Replies.writeStat(out, "read_buf_bytes_free", 0);
+        Replies.writeStat(out, "read_buf_oom", 0);
+        Replies.writeStat(out, "reserved_fds", 0);
         Replies.writeStat(out, "cmd_get", stats.getCommands.sum());
         Replies.writeStat(out, "cmd_set", stats.setCommands.sum());
         Replies.writeStat(out, "cmd_flush", stats.flushCommands.sum());
@@ -76,11 +95,17 @@ final class StatsReplies {
         Replies.writeStat(out, "limit_maxbytes", shape.memoryLimitBytes());
         Replies.writeStat(out, "accepting_conns", 1);
         Replies.writeStat(out, "listen_disabled_num", 0);
+        Replies.writeStat(out, "time_in_listen_disabled_us", 0);
         Replies.writeStat(out, "threads", config.flags().threads);
         Replies.writeStat(out, "conn_yields", 0);
         Replies.writeStat(out, "hash_power_level", Long.numberOfTrailingZeros(store.hashBuckets()));
         Replies.writeStat(out, "hash_bytes", store.hashBuckets() * 8);
         Replies.writeStat(out, "hash_is_expanding", store.hashExpanding() ? 1 : 0);
+        // memcached's slab mover, LRU crawler and maintainer, and log watchers: raftcached has none
+        // (pages stay with their class; LRU order changes only through the log), so these stay 0.
+        for (String idle : NO_SUCH_MACHINERY_STATS) {
+            Replies.writeStat(out, idle, 0);
+        }
         long evicted = 0;
         long reclaimed = 0;
         long expiredUnfetched = 0;
@@ -99,13 +124,20 @@ final class StatsReplies {
         Replies.writeStat(out, "bytes", store.currentBytes());
         Replies.writeStat(out, "curr_items", store.currentItems());
         Replies.writeStat(out, "total_items", store.totalItems());
+        Replies.writeStat(out, "slab_global_page_pool", 0);
         Replies.writeStat(out, "expired_unfetched", expiredUnfetched);
         Replies.writeStat(out, "evicted_unfetched", evictedUnfetched);
         Replies.writeStat(out, "evicted_active", 0);
         Replies.writeStat(out, "evictions", evicted);
         Replies.writeStat(out, "reclaimed", reclaimed);
+        Replies.writeStat(out, "crawler_reclaimed", 0);
+        Replies.writeStat(out, "crawler_items_checked", 0);
         Replies.writeStat(out, "lrutail_reflocked", tailProtected);
+        Replies.writeStat(out, "moves_to_cold", 0);
+        Replies.writeStat(out, "moves_to_warm", 0);
+        Replies.writeStat(out, "moves_within_lru", 0);
         Replies.writeStat(out, "direct_reclaims", directReclaims);
+        Replies.writeStat(out, "lru_bumps_dropped", 0);
         raft(out);
         Replies.writeLine(out, "END");
     }
@@ -168,19 +200,57 @@ final class StatsReplies {
         Replies.writeStat(out, "hashpower_init", 0);
         Replies.writeStat(out, "slab_reassign", "no");
         Replies.writeStat(out, "slab_automove", 0);
+        // Tuning of memcached machinery raftcached lacks (-o accepts these with a warning): memcached's defaults.
+        Replies.writeStat(out, "slab_automove_ratio", "0.80");
+        Replies.writeStat(out, "slab_automove_window", 30);
         Replies.writeStat(out, "slab_chunk_max", shape.slabChunkMaxBytes());
         Replies.writeStat(out, "lru_crawler", "no");
+        Replies.writeStat(out, "lru_crawler_sleep", 100);
+        Replies.writeStat(out, "lru_crawler_tocrawl", 0);
         Replies.writeStat(out, "tail_repair_time", 0);
         Replies.writeStat(out, "flush_enabled", flags.disableFlushAll ? "no" : "yes");
         Replies.writeStat(out, "dump_enabled", flags.disableDumping ? "no" : "yes");
         Replies.writeStat(out, "hash_algorithm", "raftcached");
         Replies.writeStat(out, "lru_maintainer_thread", "no");
         Replies.writeStat(out, "lru_segmented", "no");
+        Replies.writeStat(out, "hot_lru_pct", 20);
+        Replies.writeStat(out, "warm_lru_pct", 40);
+        Replies.writeStat(out, "hot_max_factor", "0.20");
+        Replies.writeStat(out, "warm_max_factor", "2.00");
         Replies.writeStat(out, "temp_lru", "no");
+        Replies.writeStat(out, "temporary_ttl", 61);
         Replies.writeStat(out, "idle_timeout", config.extended().idleTimeoutSeconds == null ? 0 : config.extended().idleTimeoutSeconds);
+        Replies.writeStat(out, "watcher_logbuf_size", 262144);
+        Replies.writeStat(out, "worker_logbuf_size", 65536);
+        Replies.writeStat(out, "read_buf_mem_limit", 0);
         Replies.writeStat(out, "track_sizes", config.extended().trackSizes ? "yes" : "no");
         Replies.writeStat(out, "inline_ascii_response", "no");
+        // Debian's memcached is built with extstore; without -o ext_path (which raftcached refuses)
+        // these are its inert defaults.
+        Replies.writeStat(out, "ext_item_size", 512);
+        Replies.writeStat(out, "ext_item_age", 4294967295L);
+        Replies.writeStat(out, "ext_low_ttl", 0);
+        Replies.writeStat(out, "ext_recache_rate", 2000);
+        Replies.writeStat(out, "ext_wbuf_size", 4194304);
+        Replies.writeStat(out, "ext_compact_under", 0);
+        Replies.writeStat(out, "ext_drop_under", 0);
+        Replies.writeStat(out, "ext_max_sleep", 1000000);
+        Replies.writeStat(out, "ext_max_frag", "0.80");
+        Replies.writeStat(out, "slab_automove_freeratio", "0.010");
+        Replies.writeStat(out, "ext_drop_unread", "no");
         Replies.writeStat(out, "ssl_enabled", "no");
+        Replies.writeStat(out, "ssl_chain_cert", "(null)");
+        Replies.writeStat(out, "ssl_key", "(null)");
+        Replies.writeStat(out, "ssl_verify_mode", 0);
+        Replies.writeStat(out, "ssl_keyformat", 1);
+        Replies.writeStat(out, "ssl_ciphers", "NULL");
+        Replies.writeStat(out, "ssl_ca_cert", "NULL");
+        Replies.writeStat(out, "ssl_wbuf_size", 16384);
+        Replies.writeStat(out, "ssl_session_cache", "no");
+        Replies.writeStat(out, "ssl_kernel_tls", "no");
+        Replies.writeStat(out, "ssl_min_version", "tlsv1.2");
+        Replies.writeStat(out, "num_napi_ids", "(null)");
+        Replies.writeStat(out, "memory_file", "(null)");
         Replies.writeStat(out, "raft_address", config.raft().raftHost() + ":" + config.raft().raftPort());
         Replies.writeStat(out, "raft_data_dir", config.raft().dataDirectory().toString());
         Replies.writeStat(out, "raft_fsync", config.raft().fsync() ? "yes" : "no");

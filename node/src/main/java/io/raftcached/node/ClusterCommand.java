@@ -38,12 +38,23 @@ final class ClusterCommand {
 
         @Override
         public Integer call() {
-            try (AdminClient client = new AdminClient(cluster.timeoutMillis)) {
+            try (AdminClient client = quietly(() -> new AdminClient(cluster.timeoutMillis))) {
                 run(client);
                 return 0;
             } catch (AdminException e) {
                 System.err.println("raftcached cluster: " + e.getMessage());
                 return 1;
+            }
+        }
+
+        /** bolt's logging shim prints a banner to stdout when it loads; keep stdout for our output. */
+        private static <T> T quietly(java.util.function.Supplier<T> action) {
+            java.io.PrintStream stdout = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            try {
+                return action.get();
+            } finally {
+                System.setOut(stdout);
             }
         }
     }

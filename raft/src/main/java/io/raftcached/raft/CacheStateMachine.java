@@ -40,8 +40,16 @@ final class CacheStateMachine extends StateMachineAdapter {
 
     /** What the node around the state machine needs to hear about. */
     interface Listener {
-        /** Results of this node's own writes, in seq order; {@code results[i] == null} means "refused, resend". */
-        void onOwnWritesApplied(Batch batch, StoreResult[] results);
+        /**
+         * Results of this node's own writes, in seq order; {@code results[i] == null} means
+         * "refused, resend". {@code earlier} gives the first result of any earlier seq of the same
+         * writer, for seqs this node applied inside a snapshot rather than one by one.
+         */
+        void onOwnWritesApplied(Batch batch, StoreResult[] results, java.util.function.LongFunction<StoreResult> earlier);
+
+        /** A snapshot replaced the state: writes of ours it covers were applied, never seen here. */
+        void onSnapshotLoaded(java.util.function.ToLongFunction<io.raftcached.proto.WriterId> lastSeq,
+                java.util.function.BiFunction<io.raftcached.proto.WriterId, Long, StoreResult> firstResult);
 
         /** The cluster's config was applied for the first time (or restored from a snapshot). */
         void onClusterConfig(ClusterConfig config);
@@ -194,7 +202,7 @@ final class CacheStateMachine extends StateMachineAdapter {
         if (dedupe.check(writer, firstSeq) == DedupeTable.Verdict.GAP) {
             // Writes ahead of a lost predecessor: refuse all; the writer resends in order.
             if (mine) {
-                listener.onOwnWritesApplied(batch, results);
+                listener.onOwnWritesApplied(batch, results, seq -> dedupe.firstResult(writer, seq));
             }
             return;
         }
@@ -216,7 +224,7 @@ final class CacheStateMachine extends StateMachineAdapter {
             }
         }
         if (mine) {
-            listener.onOwnWritesApplied(batch, results);
+            listener.onOwnWritesApplied(batch, results, seq -> dedupe.firstResult(writer, seq));
         }
     }
 
@@ -319,6 +327,8 @@ final class CacheStateMachine extends StateMachineAdapter {
         appliedIndex = reader.load().getLastIncludedIndex();
         appliedWaiters.advance(appliedIndex);
         snapshotsInstalled.incrementAndGet();
+        listener.onSnapshotLoaded(writer -> dedupe.lastSeq(DedupeTable.Key.of(writer)),
+                (writer, seq) -> dedupe.firstResult(DedupeTable.Key.of(writer), seq));
         LOG.info("snapshot loaded from {}: {} items at index {}", reader.getPath(), store.currentItems(), appliedIndex);
         StoreRetirement.retire(previous);
         return true;

@@ -613,8 +613,16 @@ public final class ClusterNode implements AutoCloseable {
 
     private final class MachineListener implements CacheStateMachine.Listener {
         @Override
-        public void onOwnWritesApplied(io.raftcached.proto.Batch batch, StoreResult[] results) {
-            writes.onApplied(batch, results);
+        public void onOwnWritesApplied(io.raftcached.proto.Batch batch, StoreResult[] results,
+                java.util.function.LongFunction<StoreResult> earlier) {
+            writes.onApplied(batch, results, earlier);
+        }
+
+        @Override
+        public void onSnapshotLoaded(java.util.function.ToLongFunction<io.raftcached.proto.WriterId> lastSeq,
+                java.util.function.BiFunction<io.raftcached.proto.WriterId, Long, StoreResult> firstResult) {
+            io.raftcached.proto.WriterId mine = writes.writerId();
+            writes.catchUp(lastSeq.applyAsLong(mine), seq -> firstResult.apply(mine, seq));
         }
 
         @Override

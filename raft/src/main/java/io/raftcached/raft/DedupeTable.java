@@ -111,6 +111,12 @@ final class DedupeTable {
         writers.put(key, writer);
     }
 
+    /** The last seq applied for a writer, 0 if none. */
+    long lastSeq(Key key) {
+        Writer writer = writers.get(key);
+        return writer == null ? 0 : writer.lastSeq;
+    }
+
     /** The result a duplicate should answer with, or null if it is too old to know. */
     StoreResult firstResult(Key key, long seq) {
         Writer writer = writers.get(key);

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,13 +135,60 @@ final class WriteStream implements AutoCloseable {
         return pending.future;
     }
 
-    /** The writer id results of this stream are applied under, for matching applied batches. */
-    boolean isCurrent(WriterId writer) {
+    /** The writer id this stream's writes are applied under now. */
+    WriterId writerId() {
         lock.lock();
         try {
-            return writer.getNodeId() == nodeId && writer.getIncarnation() == incarnation && writer.getStream() == stream;
+            return WriterId.newBuilder().setNodeId(nodeId).setIncarnation(incarnation).setStream(stream).build();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Completes writes up to {@code lastSeq} that the state applied without this node seeing them
+     * one by one (a snapshot installed over them), from their first results.
+     */
+    void catchUp(long lastSeq, LongFunction<StoreResult> firstResult) {
+        List<Pending> completed = new ArrayList<>();
+        List<StoreResult> completedResults = new ArrayList<>();
+        lock.lock();
+        try {
+            completeThrough(lastSeq, firstResult, completed, completedResults);
+        } finally {
+            lock.unlock();
+        }
+        deliver(completed, completedResults);
+    }
+
+    /** Under the lock: marks seqs up to {@code lastSeq} applied, collecting what to complete. */
+    private void completeThrough(long lastSeq, LongFunction<StoreResult> firstResult, List<Pending> completed,
+            List<StoreResult> completedResults) {
+        while (appliedSeq < lastSeq && !inFlight.isEmpty()) {
+            long seq = appliedSeq + 1;
+            Flight head = inFlight.peekFirst();
+            completed.add(head.writes.get((int) (seq - head.firstSeq)));
+            completedResults.add(firstResult.apply(seq));
+            appliedSeq = seq;
+            if (seq == head.lastSeq()) {
+                inFlight.removeFirst();
+                commandsInFlight -= head.writes.size();
+                wake.signal();
+            }
+        }
+    }
+
+    private static void deliver(List<Pending> completed, List<StoreResult> results) {
+        for (int i = 0; i < completed.size(); i++) {
+            StoreResult result = results.get(i);
+            // A result recovered from the dedupe table has no value bytes: a get-and-touch cannot
+            // be answered from it, though it was applied.
+            if (result == null || result.status == StoreResult.Status.HIT) {
+                completed.get(i).future.completeExceptionally(new WriteFailedException(
+                        "write applied, but its reply was lost while this node installed a snapshot", true));
+            } else {
+                completed.get(i).future.complete(result);
+            }
         }
     }
 
@@ -148,15 +196,20 @@ final class WriteStream implements AutoCloseable {
      * Called by the state machine (apply thread) with the results of one of this node's batches;
      * null results mean the batch was refused because an earlier one is missing.
      */
-    void onApplied(Batch batch, StoreResult[] results) {
+    void onApplied(Batch batch, StoreResult[] results, LongFunction<StoreResult> earlier) {
         List<Pending> completed = new ArrayList<>();
         List<StoreResult> completedResults = new ArrayList<>();
+        List<Pending> recovered = new ArrayList<>();
+        List<StoreResult> recoveredResults = new ArrayList<>();
         lock.lock();
         try {
             if (batch.getWriter().getStream() != stream) {
                 return;   // an abandoned stream's late batch
             }
             long seq = batch.getFirstSeq();
+            if (results.length > 0 && results[0] != null) {
+                completeThrough(seq - 1, earlier, recovered, recoveredResults);
+            }
             for (StoreResult result : results) {
                 if (result == null) {
                     requestResend(0);
@@ -182,6 +235,7 @@ final class WriteStream implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        deliver(recovered, recoveredResults);
         for (int i = 0; i < completed.size(); i++) {
             completed.get(i).future.complete(completedResults.get(i));
         }

@@ -42,7 +42,11 @@ final class AdminCommands {
                 }
             }
             case STATS -> stats(request, out);
-            case ADMIN -> Replies.writeLine(out, "CLIENT_ERROR " + request.arg(0) + " is not supported by raftcached");
+            case ADMIN -> {
+                if (!request.noreply()) {   // memcached's "cache_memlimit 64 noreply" answers nothing
+                    Replies.writeLine(out, "CLIENT_ERROR " + request.arg(0) + " is not supported by raftcached");
+                }
+            }
             default -> Replies.writeLine(out, Replies.ERROR_LINE);
         }
     }
@@ -69,11 +73,27 @@ final class AdminCommands {
                 statsReplies.reset();
                 Replies.writeLine(out, "RESET");
             }
-            case "detail" -> Replies.writeLine(out, request.args().size() < 2 ? "CLIENT_ERROR usage: stats detail on|off|dump"
-                    : "CLIENT_ERROR stats detail (per-prefix stats) is not supported by raftcached");
-            case "cachedump" -> Replies.writeLine(out, config.flags().disableDumping
-                    ? "CLIENT_ERROR stats cachedump not allowed" : "CLIENT_ERROR stats cachedump is not supported by raftcached");
+            case "detail" -> statsDetail(request, out);
+            case "cachedump" -> Replies.writeLine(out, request.args().size() < 3 ? "CLIENT_ERROR bad command line"
+                    : config.flags().disableDumping ? "CLIENT_ERROR stats cachedump not allowed"
+                    : "CLIENT_ERROR stats cachedump is not supported by raftcached");
+            // Debian's memcached has extstore built in; unconfigured, it reports nothing. Neither does raftcached.
+            case "extstore" -> Replies.writeLine(out, "END");
             default -> Replies.writeLine(out, Replies.ERROR_LINE);
+        }
+    }
+
+    /**
+     * Per-prefix stats are never collected (raftcached refuses -D), so "off" and "dump" have
+     * memcached's answers for that state; only "on" is refused.
+     */
+    private static void statsDetail(Request request, ByteBuf out) {
+        String mode = request.args().size() < 2 ? "" : request.arg(1);
+        switch (mode) {
+            case "off" -> Replies.writeLine(out, "OK");
+            case "dump" -> Replies.writeLine(out, "END");
+            case "on" -> Replies.writeLine(out, "CLIENT_ERROR stats detail (per-prefix stats) is not supported by raftcached");
+            default -> Replies.writeLine(out, "CLIENT_ERROR usage: stats detail on|off|dump");
         }
     }
 }

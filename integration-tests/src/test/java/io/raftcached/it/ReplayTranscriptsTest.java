@@ -1,0 +1,188 @@
+package io.raftcached.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftcached.it.DropInServers.Target;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Replays the request/reply transcripts captured from Debian memcached 1.6.18
+ * ({@code protocol/src/test/resources/memcached-1.6.18-replies.txt}, read where it lies) and the
+ * pipelining transcripts of this module against a raftcached node, asserting the exact bytes
+ * modulo the file's placeholders; and, in the same run, against a live memcached, which shows the
+ * files themselves are right.
+ *
+ * <p>Each case runs as the file says: {@code flush_all} on a connection of its own, then the case
+ * on a new connection. Like the capture tool, every write is followed by a sentinel request (an
+ * {@code mg} miss on a key no case uses) whose reply marks the end of the write's reply, so
+ * silence is observable without waiting.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ReplayTranscriptsTest {
+    static final String SENTINEL = "mg __replies_file_sentinel__ k Oend\r\n";
+    static final String SENTINEL_REPLY = "EN k__replies_file_sentinel__ Oend\r\n";
+    private static final int REPLY_TIMEOUT_MILLIS = 5_000;
+    private static final Path PIPELINING = Path.of("src/test/resources/pipelining-replies.txt");
+
+    private DropInServers servers;
+
+    @BeforeAll
+    void start() throws Exception {
+        servers = DropInServers.start("transcripts");
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (servers != null) {
+            servers.close();
+        }
+    }
+
+    /** The captured file, found from the jar's location (node/target) or from this module's directory. */
+    static Path memcachedRepliesFile() {
+        Path relative = Path.of("protocol", "src", "test", "resources", "memcached-1.6.18-replies.txt");
+        Path fromJar = NodeProcess.JAR.toAbsolutePath().getParent().getParent().getParent().resolve(relative);
+        return Files.exists(fromJar) ? fromJar : Path.of("..").resolve(relative);
+    }
+
+    private static RepliesFile.Parsed parse(Path file) throws IOException {
+        return RepliesFile.parse(Files.readString(file, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void filesHoldTheCasesThisTestRelies() throws IOException {
+        List<String> captured = parse(memcachedRepliesFile()).cases().stream().map(RepliesFile.Case::name).toList();
+        assertTrue(captured.size() >= 30, "the captured file lost cases: " + captured);
+        List<String> pipelined = parse(PIPELINING).cases().stream().map(RepliesFile.Case::name).toList();
+        assertTrue(pipelined.contains("pipeline-many-sets-one-packet") && pipelined.contains("pipeline-read-your-writes"),
+                pipelined.toString());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> capturedFromMemcached() throws IOException {
+        return containers(parse(memcachedRepliesFile()));
+    }
+
+    @TestFactory
+    Stream<DynamicNode> pipelining() throws IOException {
+        return containers(parse(PIPELINING));
+    }
+
+    private Stream<DynamicNode> containers(RepliesFile.Parsed parsed) {
+        List<DynamicNode> nodes = new ArrayList<>();
+        List<Target> targets = new ArrayList<>();
+        if (servers.memcached != null) {
+            targets.add(servers.memcached());
+        }
+        targets.add(servers.raftcached());
+        for (Target target : targets) {
+            List<DynamicTest> cases = new ArrayList<>();
+            for (RepliesFile.Case c : parsed.cases()) {
+                cases.add(DynamicTest.dynamicTest(c.name(), () -> replay(target.port(), c)));
+            }
+            nodes.add(DynamicContainer.dynamicContainer(target.name(), cases));
+        }
+        return nodes.stream();
+    }
+
+    /** Runs one case on a fresh connection after a flush_all; fails at the first reply that does not match. */
+    static void replay(int port, RepliesFile.Case c) throws IOException {
+        try (Connection flush = new Connection(port)) {
+            assertEquals("OK\r\n", flush.exchange("flush_all\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+        }
+        Map<String, String> bound = new HashMap<>();
+        try (Connection connection = new Connection(port)) {
+            int stepNumber = 0;
+            for (RepliesFile.Step step : c.steps()) {
+                stepNumber++;
+                assertTrue(!connection.closed, c.name() + ": the connection closed before step " + stepNumber);
+                byte[] request = RepliesFile.renderSend(step.send(), bound, System.currentTimeMillis() / 1000);
+                String reply = connection.exchange(request);
+                String mismatch = RepliesFile.match(step.expect(), reply, connection.closed, bound);
+                assertNull(mismatch, c.name() + " step " + stepNumber + " (" + abbreviate(step.send()) + "): " + mismatch);
+            }
+        }
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 120 ? text : text.substring(0, 120) + "...";
+    }
+
+    /** A plain blocking socket; a write's reply ends at the sentinel's reply or at close. */
+    static final class Connection implements AutoCloseable {
+        private final Socket socket = new Socket();
+        boolean closed;
+
+        Connection(int port) throws IOException {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), REPLY_TIMEOUT_MILLIS);
+            socket.setSoTimeout(REPLY_TIMEOUT_MILLIS);
+            socket.setTcpNoDelay(true);
+        }
+
+        /** Sends {@code bytes} and the sentinel in one write; returns the reply to {@code bytes} alone. */
+        String exchange(byte[] bytes) throws IOException {
+            ByteArrayOutputStream request = new ByteArrayOutputStream();
+            request.write(bytes);
+            request.write(SENTINEL.getBytes(StandardCharsets.ISO_8859_1));
+            try {
+                socket.getOutputStream().write(request.toByteArray());
+                socket.getOutputStream().flush();
+            } catch (IOException closedEarly) {
+                // the server may close before reading everything (e.g. after quit); read what it sent
+            }
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[65536];
+            long deadline = System.nanoTime() + REPLY_TIMEOUT_MILLIS * 1_000_000L;
+            while (System.nanoTime() < deadline) {
+                String text = got.toString(StandardCharsets.ISO_8859_1);
+                if (text.endsWith(SENTINEL_REPLY)) {
+                    return text.substring(0, text.length() - SENTINEL_REPLY.length());
+                }
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (SocketTimeoutException slow) {
+                    break;
+                } catch (IOException reset) {
+                    n = -1;
+                }
+                if (n < 0) {
+                    closed = true;
+                    return text;
+                }
+                got.write(buffer, 0, n);
+            }
+            throw new IOException("no complete reply within " + REPLY_TIMEOUT_MILLIS + " ms: "
+                    + RepliesFile.escape(got.toString(StandardCharsets.ISO_8859_1)));
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
 /**
@@ -19,6 +20,11 @@ final class LocalCluster implements AutoCloseable {
     final List<String> commonArguments;
 
     private LocalCluster(String name, int size, List<String> commonArguments) throws IOException {
+        this(name, size, id -> List.of(), commonArguments);
+    }
+
+    private LocalCluster(String name, int size, IntFunction<List<String>> perNodeArguments, List<String> commonArguments)
+            throws IOException {
         this.name = name;
         this.commonArguments = List.copyOf(commonArguments);
         List<Integer> clientPorts = new ArrayList<>();
@@ -37,13 +43,23 @@ final class LocalCluster implements AutoCloseable {
                     "--node-id", Integer.toString(id), "--raft", "127.0.0.1:" + raftPorts.get(i), "--peers", peers,
                     "--data-dir", data.toString()));
             arguments.addAll(commonArguments);
+            arguments.addAll(perNodeArguments.apply(id));
             nodes.add(new NodeProcess(name + "-n" + id, clientPorts.get(i), arguments));
         }
     }
 
     /** Starts {@code size} nodes together and waits until they serve reads. */
     static LocalCluster start(String name, int size, String... extraArguments) throws IOException, InterruptedException {
-        LocalCluster cluster = new LocalCluster(name, size, List.of(extraArguments));
+        return start(new LocalCluster(name, size, List.of(extraArguments)));
+    }
+
+    /** Like {@link #start(String, int, String...)}, with arguments of each node's own (by node id 1..n) added. */
+    static LocalCluster start(String name, int size, IntFunction<List<String>> perNodeArguments, String... extraArguments)
+            throws IOException, InterruptedException {
+        return start(new LocalCluster(name, size, perNodeArguments, List.of(extraArguments)));
+    }
+
+    private static LocalCluster start(LocalCluster cluster) throws IOException, InterruptedException {
         try {
             for (NodeProcess node : cluster.nodes) {
                 node.startWithoutWaiting();

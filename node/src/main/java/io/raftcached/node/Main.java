@@ -48,6 +48,10 @@ public final class Main implements Callable<Integer> {
                 cmd.getErr().println(exception.getMessage());
                 return EXIT_USAGE;
             }
+            if (exception instanceof ServerOptions.FlagError flagError) {
+                cmd.getErr().println(flagError.getMessage());
+                return flagError.exitCode;
+            }
             throw exception;
         });
         commandLine.setParameterExceptionHandler((exception, args1) -> {

@@ -180,11 +180,12 @@ final class ServerOptions {
         refuse(memoryFile != null, "-e (memory file) is not supported by raftcached: a restart replays the Raft log instead");
         refuse(ssl, "-Z (TLS) is not supported by raftcached; terminate TLS in front of it");
         refuse(daemon, "-d must be handled by the raftcached launcher script (bin/raftcached), not the JVM");
-        refuse(connLimit <= 0, "Maximum connections must be greater than 0");
-        refuse(threads <= 0, "Number of threads must be greater than 0");
-        refuse(maxRequestsPerEvent <= 0, "Number of requests per event must be greater than 0");
-        refuse(growthFactor <= 1.0, "Factor must be greater than 1");
-        refuse(slabMinSize <= 0, "Chunk size must be greater than 0");
+        // memcached exits 1, not EX_USAGE, after these five messages
+        refuseWithStatus1(connLimit <= 0, "Maximum connections must be greater than 0");
+        refuseWithStatus1(threads <= 0, "Number of threads must be greater than 0");
+        refuseWithStatus1(maxRequestsPerEvent <= 0, "Number of requests per event must be greater than 0");
+        refuseWithStatus1(growthFactor <= 1.0, "Factor must be greater than 1");
+        refuseWithStatus1(slabMinSize <= 0, "Chunk size must be greater than 0");
         String protocolName = protocol.toLowerCase(Locale.ROOT);
         refuse(!List.of("auto", "ascii", "binary").contains(protocolName),
                 "Invalid value for binding protocol: " + protocol + "\n -- should be one of auto, binary, or ascii");
@@ -262,28 +263,71 @@ final class ServerOptions {
         } catch (NumberFormatException e) {
             throw new ServerConfig.InvalidFlagException("-m must be a number of megabytes, got " + text);
         }
-        refuse(megabytes <= 0, "-m must be at least 1 megabyte, got " + text);
+        // -m 0 is memcached's too: it then fails the -I check with memcached's message
+        refuse(megabytes < 0, "-m must be a number of megabytes, got " + text);
         return megabytes * StoreConfig.MEGABYTE;
     }
 
-    /** -I: bytes, or with a k/m suffix, as memcached parses it. */
+    /**
+     * -I: bytes, or with a k/m suffix, exactly as memcached parses it: C's atoi (leading digits,
+     * the rest ignored, so "2g" is 2 bytes) and int arithmetic (so "3000m" overflows to a negative
+     * size). Either way the checks after it then give memcached's message.
+     */
     static int parseItemSize(String text) {
-        String trimmed = text.trim();
-        char unit = trimmed.isEmpty() ? ' ' : Character.toLowerCase(trimmed.charAt(trimmed.length() - 1));
-        try {
-            if (unit == 'k' || unit == 'm') {
-                long size = Long.parseLong(trimmed.substring(0, trimmed.length() - 1)) * (unit == 'k' ? 1024 : 1024 * 1024);
-                return (int) Math.min(Integer.MAX_VALUE, size);
-            }
-            return Integer.parseInt(trimmed);
-        } catch (NumberFormatException e) {
-            throw new ServerConfig.InvalidFlagException("-I must be a size such as 1m or 512k, got " + text);
+        char unit = text.isEmpty() ? ' ' : Character.toLowerCase(text.charAt(text.length() - 1));
+        if (unit == 'k' || unit == 'm') {
+            return atoi(text.substring(0, text.length() - 1)) * (unit == 'k' ? 1024 : 1024 * 1024);
         }
+        return atoi(text);
+    }
+
+    /**
+     * glibc's atoi, {@code (int) strtol(text, NULL, 10)}: optional spaces and sign, then digits up
+     * to the first non-digit; strtol saturates at the long range, the cast to int wraps.
+     */
+    static int atoi(String text) {
+        int i = 0;
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        boolean negative = false;
+        if (i < text.length() && (text.charAt(i) == '-' || text.charAt(i) == '+')) {
+            negative = text.charAt(i) == '-';
+            i++;
+        }
+        long value = 0;
+        boolean saturated = false;
+        for (; i < text.length() && text.charAt(i) >= '0' && text.charAt(i) <= '9'; i++) {
+            int digit = text.charAt(i) - '0';
+            if (value > (Long.MAX_VALUE - digit) / 10) {
+                saturated = true;
+                break;
+            }
+            value = value * 10 + digit;
+        }
+        long parsed = saturated ? (negative ? Long.MIN_VALUE : Long.MAX_VALUE) : (negative ? -value : value);
+        return (int) parsed;
     }
 
     static void refuse(boolean condition, String message) {
         if (condition) {
             throw new ServerConfig.InvalidFlagException(message);
+        }
+    }
+
+    private static void refuseWithStatus1(boolean condition, String message) {
+        if (condition) {
+            throw new FlagError(message, 1);
+        }
+    }
+
+    /** A bad flag for which memcached exits with a status other than EX_USAGE. */
+    static final class FlagError extends RuntimeException {
+        final int exitCode;
+
+        FlagError(String message, int exitCode) {
+            super(message, null, false, false);
+            this.exitCode = exitCode;
         }
     }
 

@@ -174,7 +174,7 @@ final class StatsReplies {
         StoreConfig shape = config.store();
         Replies.writeStat(out, "maxbytes", shape.memoryLimitBytes());
         Replies.writeStat(out, "maxconns", flags.connLimit);
-        Replies.writeStat(out, "tcpport", flags.unixSocket != null ? 0 : flags.port);
+        Replies.writeStat(out, "tcpport", flags.port);   // memcached reports -p even when -s disables TCP
         Replies.writeStat(out, "udpport", 0);
         Replies.writeStat(out, "inter", flags.listen == null ? "NULL" : flags.listen);
         Replies.writeStat(out, "verbosity", stats.verbosity);

@@ -22,6 +22,11 @@ final class AdminCommands {
         this.shutdown = shutdown;
     }
 
+    /** A get or mg hit on an item of {@code slabClass}, for the class's get_hits in {@code stats slabs}. */
+    void countGetHit(int slabClass) {
+        statsReplies.countGetHit(slabClass);
+    }
+
     void execute(Request request, ByteBuf out) {
         switch (request.type()) {
             case VERSION -> Replies.writeVersion(out, Replies.MEMCACHED_VERSION);

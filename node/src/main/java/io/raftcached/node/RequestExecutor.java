@@ -81,17 +81,15 @@ final class RequestExecutor {
             case INCR, DECR -> write(LogCommands.arithmetic(request),
                     (buffer, result) -> writeReplies.arithmetic(buffer, request, result, request.type() == CommandType.INCR), request);
             case TOUCH -> write(LogCommands.touch(request), (buffer, result) -> writeReplies.touch(buffer, request, result), request);
+            // memcached 1.6.18 counts cmd_meta for "me" only; ms/md/ma/mg count as the classic commands do
             case META_SET -> {
-                stats.metaCommands.increment();
                 stats.setCommands.increment();
                 yield write(LogCommands.metaSet(request), (buffer, result) -> writeReplies.metaSet(buffer, request, result), null);
             }
             case META_DELETE -> {
-                stats.metaCommands.increment();
                 yield write(LogCommands.metaDelete(request), (buffer, result) -> writeReplies.metaDelete(buffer, request, result), null);
             }
             case META_ARITHMETIC -> {
-                stats.metaCommands.increment();
                 yield write(LogCommands.metaArithmetic(request),
                         (buffer, result) -> writeReplies.metaArithmetic(buffer, request, result), null);
             }
@@ -192,11 +190,18 @@ final class RequestExecutor {
 
     /** mg that changes the item (T, N, R, or a win token on a stale item) goes through the log. */
     private CompletableFuture<Reply> metaGetThroughLog(Request request, MetaViews.LocalFacts facts) {
-        stats.metaCommands.increment();
         return write(LogCommands.metaGet(request), (out, result) -> {
-            stats.getCommands.increment();
+            if (result.status == StoreResult.Status.HIT && request.meta().hasTouch()) {
+                stats.touchCommands.increment();   // memcached counts an mg that touched a hit as a touch
+                stats.touchHits.increment();
+            } else {
+                stats.getCommands.increment();
+            }
             if (result.status == StoreResult.Status.HIT) {
-                stats.getHits.increment();
+                if (!request.meta().hasTouch()) {
+                    stats.getHits.increment();
+                    admin.countGetHit(result.slabClass);
+                }
                 MetaResponseWriter.writeGetHit(out, request, MetaViews.of(request.key(), result, facts));
                 if (request.meta().returnValue()) {
                     Replies.writeDataBlock(out, result.value);
@@ -268,6 +273,7 @@ final class RequestExecutor {
         for (byte[] key : request.keys()) {
             stats.getCommands.increment();
             Store.ReadOutcome outcome = store.read(key, now, true, item -> {
+                admin.countGetHit(item.slabClass());
                 if (withCas) {
                     Replies.writeValueHeader(out, key, item.clientFlags(), item.valueLength(), item.cas());
                 } else {
@@ -309,6 +315,7 @@ final class RequestExecutor {
                 facts[0] = new MetaViews.LocalFacts(item.fetched(), item.secondsSinceLastAccess());
                 return;
             }
+            admin.countGetHit(item.slabClass());
             MetaResponseWriter.writeGetHit(out, request, MetaViews.of(request.key(), item, now));
             if (request.meta().returnValue()) {
                 item.writeValueWithCrlf(copy);
@@ -317,7 +324,6 @@ final class RequestExecutor {
         if (mustUseLog[0]) {
             return metaGetThroughLog(request, facts[0]);
         }
-        stats.metaCommands.increment();
         stats.getCommands.increment();
         countRead(outcome);
         if (outcome != Store.ReadOutcome.HIT) {

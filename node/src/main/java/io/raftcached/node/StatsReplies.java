@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * {@code stats}, {@code stats settings|items|slabs|sizes|conns} in memcached 1.6.18's names and
@@ -23,6 +24,13 @@ final class StatsReplies {
     private final ServerConfig config;
     private final NodeStats stats;
     private final ConnectionRegistry connections;
+    /**
+     * This node's get and mg hits per slab class (memcached's lru_hits, shown as N:get_hits): a
+     * local fact, like get_hits, never part of replicated state.
+     */
+    private final AtomicLongArray getHitsPerClass = new AtomicLongArray(SLAB_CLASSES_MAX);
+    /** memcached's MAX_NUMBER_OF_SLAB_CLASSES, an upper bound for any -f/-n/-I. */
+    private static final int SLAB_CLASSES_MAX = 64;
 
     StatsReplies(ClusterNode cluster, ServerConfig config, NodeStats stats, ConnectionRegistry connections) {
         this.cluster = cluster;
@@ -319,7 +327,7 @@ final class StatsReplies {
             Replies.writeStat(out, prefix + "used_chunks", slab.usedChunks());
             Replies.writeStat(out, prefix + "free_chunks", slab.freeChunks);
             Replies.writeStat(out, prefix + "free_chunks_end", 0);
-            Replies.writeStat(out, prefix + "get_hits", 0);
+            Replies.writeStat(out, prefix + "get_hits", classId < SLAB_CLASSES_MAX ? getHitsPerClass.get(classId) : 0);
             Replies.writeStat(out, prefix + "cmd_set", slab.setCommands);
             Replies.writeStat(out, prefix + "delete_hits", slab.deleteHits);
             Replies.writeStat(out, prefix + "incr_hits", slab.incrHits);
@@ -353,7 +361,16 @@ final class StatsReplies {
         Replies.writeLine(out, "END");
     }
 
+    void countGetHit(int slabClass) {
+        if (slabClass > 0 && slabClass < SLAB_CLASSES_MAX) {
+            getHitsPerClass.incrementAndGet(slabClass);
+        }
+    }
+
     void reset() {
+        for (int classId = 0; classId < SLAB_CLASSES_MAX; classId++) {
+            getHitsPerClass.set(classId, 0);
+        }
         for (java.util.concurrent.atomic.LongAdder counter : new java.util.concurrent.atomic.LongAdder[] {
                 stats.getCommands, stats.setCommands, stats.flushCommands, stats.touchCommands, stats.metaCommands,
                 stats.getHits, stats.getMisses, stats.getExpired, stats.getFlushed, stats.deleteHits,

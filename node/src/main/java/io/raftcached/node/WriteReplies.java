@@ -149,6 +149,13 @@ final class WriteReplies {
     }
 
     void metaArithmetic(ByteBuf out, Request request, StoreResult result) {
+        // memcached counts ma as incr/decr: a hit (not one N created), a miss (not one N then created)
+        boolean increment = request.metaIncrement();
+        if (result.status == Status.NUMBER && !result.created) {
+            (increment ? stats.incrHits : stats.decrHits).increment();
+        } else if (result.status == Status.NOT_FOUND) {
+            (increment ? stats.incrMisses : stats.decrMisses).increment();
+        }
         String error = errorLine(result, false);
         if (result.status == Status.OUT_OF_MEMORY) {
             error = "SERVER_ERROR Out of memory allocating new item";   // memcached's words for ma N

@@ -1,0 +1,433 @@
+package io.raftcached.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The files under deploy/ checked the way CI can without Docker or Kubernetes: every YAML file
+ * parses; the Kubernetes objects, compose services, Dockerfile and HAProxy config have the parts
+ * they need and agree with each other; every health check command runs for real against a node;
+ * the StatefulSet's start-up script derives the node id and peers from the pod ordinal; and every
+ * file is introduced in the README.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DeployManifestsTest {
+    static final String KUBERNETES = "deploy/kubernetes/raftcached.yaml";
+    static final String COMPOSE = "deploy/docker/compose.yaml";
+    static final String DOCKERFILE = "deploy/docker/Dockerfile";
+    static final Path HAPROXY = Path.of("/usr/sbin/haproxy");
+
+    // --- YAML ------------------------------------------------------------------------------------
+
+    @Test
+    void everyYamlFileUnderDeployParses() throws IOException {
+        List<String> yamlFiles = DeployFiles.all().stream().filter(f -> f.endsWith(".yaml") || f.endsWith(".yml")).toList();
+        assertTrue(yamlFiles.containsAll(List.of(KUBERNETES, COMPOSE)), "expected YAML files missing from " + yamlFiles);
+        for (String file : yamlFiles) {
+            List<Object> documents = DeployFiles.yamlDocuments(file);
+            assertFalse(documents.isEmpty(), file + " has no YAML document");
+            for (Object document : documents) {
+                assertTrue(document instanceof Map, file + ": a top-level document is not a mapping: " + document);
+            }
+        }
+    }
+
+    @Test
+    void kubernetesObjectsAreCompleteAndAgree() {
+        Map<String, Map<String, Object>> byKind = new LinkedHashMap<>();
+        List<Map<String, Object>> services = new ArrayList<>();
+        for (Object document : DeployFiles.yamlDocuments(KUBERNETES)) {
+            Map<String, Object> object = map(document, "document");
+            String kind = string(object, "kind");
+            assertNotNull(string(object, "apiVersion"), KUBERNETES + ": an object without apiVersion: " + object);
+            assertNotNull(kind, KUBERNETES + ": an object without kind");
+            assertNotNull(string(object, "metadata", "name"), KUBERNETES + ": a " + kind + " without metadata.name");
+            if (kind.equals("Service")) {
+                services.add(object);
+            } else {
+                assertEquals(null, byKind.put(kind, object), "two " + kind + " objects");
+            }
+        }
+        assertEquals("apps/v1", string(byKind.get("StatefulSet"), "apiVersion"));
+        assertEquals("policy/v1", string(byKind.get("PodDisruptionBudget"), "apiVersion"));
+
+        Map<String, Object> set = byKind.get("StatefulSet");
+        assertNotNull(set, "no StatefulSet");
+        assertEquals(3, get(set, "spec", "replicas"));
+        assertEquals("Parallel", get(set, "spec", "podManagementPolicy"), "the initial members must start together");
+        Map<String, Object> podLabels = map(get(set, "spec", "template", "metadata", "labels"), "pod labels");
+        assertTrue(selects(map(get(set, "spec", "selector", "matchLabels"), "selector"), podLabels), "selector vs pod labels");
+
+        // The headless peer Service the StatefulSet names, publishing pods before they are ready.
+        String peerServiceName = string(set, "spec", "serviceName");
+        Map<String, Object> peerService = services.stream().filter(s -> peerServiceName.equals(string(s, "metadata", "name")))
+                .findFirst().orElseThrow(() -> new AssertionError("no Service named " + peerServiceName));
+        assertEquals("None", get(peerService, "spec", "clusterIP"), "the peer Service must be headless");
+        assertEquals(Boolean.TRUE, get(peerService, "spec", "publishNotReadyAddresses"),
+                "peers must resolve each other before they are ready");
+        assertTrue(services.size() >= 2, "a client Service besides the headless one");
+
+        Map<String, Object> pod = map(get(set, "spec", "template", "spec"), "pod spec");
+        assertTrue(((Number) pod.get("terminationGracePeriodSeconds")).intValue() >= 30, "room for the leader hand-over");
+        Map<String, Object> container = map(list(pod.get("containers"), "containers").get(0), "container");
+        Set<String> containerPorts = new HashSet<>();
+        for (Object port : list(container.get("ports"), "ports")) {
+            containerPorts.add(string(map(port, "port"), "name"));
+        }
+        for (Map<String, Object> service : services) {
+            assertTrue(selects(map(get(service, "spec", "selector"), "service selector"), podLabels),
+                    "Service " + string(service, "metadata", "name") + " selects no pod");
+            for (Object port : list(get(service, "spec", "ports"), "service ports")) {
+                Object target = map(port, "service port").get("targetPort");
+                assertTrue(target == null || target instanceof Integer || containerPorts.contains(target),
+                        "Service port targets " + target + ", not a container port " + containerPorts);
+            }
+        }
+        Map<String, Object> budget = byKind.get("PodDisruptionBudget");
+        assertNotNull(budget, "no PodDisruptionBudget");
+        assertEquals(1, get(budget, "spec", "maxUnavailable"));
+        assertTrue(selects(map(get(budget, "spec", "selector", "matchLabels"), "budget selector"), podLabels));
+
+        // Probes: ready for traffic, live (answers during a snapshot install) with a generous budget.
+        assertEquals(List.of("raftcached", "probe", "ready"), get(container, "readinessProbe", "exec", "command"));
+        assertEquals(List.of("raftcached", "probe", "live"), get(container, "livenessProbe", "exec", "command"));
+        assertEquals(List.of("raftcached", "probe", "live"), get(container, "startupProbe", "exec", "command"));
+        Map<String, Object> liveness = map(container.get("livenessProbe"), "livenessProbe");
+        int livenessBudgetSeconds = ((Number) liveness.get("periodSeconds")).intValue() * ((Number) liveness.get("failureThreshold")).intValue();
+        assertTrue(livenessBudgetSeconds >= 120, "a liveness probe must not restart a busy node quickly: " + livenessBudgetSeconds + " s");
+
+        // The data volume: a claim template, mounted.
+        String claim = string(map(list(get(set, "spec", "volumeClaimTemplates"), "claims").get(0), "claim"), "metadata", "name");
+        assertTrue(list(container.get("volumeMounts"), "mounts").stream().anyMatch(m -> claim.equals(map(m, "mount").get("name"))),
+                "the Raft data claim " + claim + " is not mounted");
+
+        // Memory: the limit holds -m, the server heap and headroom; probes run in small JVMs.
+        Map<String, String> env = environment(container);
+        long cacheMegabytes = Long.parseLong(env.get("CACHE_MB"));
+        long heapMegabytes = megabytes(flag(env.get("SERVER_JAVA_OPTS"), "-Xmx"));
+        long limitMegabytes = megabytes(string(container, "resources", "limits", "memory"));
+        assertTrue(limitMegabytes >= cacheMegabytes + heapMegabytes + 512, "memory limit " + limitMegabytes
+                + " MiB does not hold -m " + cacheMegabytes + " + heap " + heapMegabytes + " + 512 MiB headroom");
+        assertEquals(string(container, "resources", "limits", "memory"), string(container, "resources", "requests", "memory"),
+                "memory request = limit, so the scheduler reserves what the node will use");
+        assertTrue(megabytes(flag(env.get("JAVA_OPTS"), "-Xmx")) <= 128, "probe JVMs must be small: they share the limit");
+    }
+
+    /**
+     * The StatefulSet's start-up script, run by bash for several pod names with a stand-in
+     * {@code raftcached} that records its arguments: node id from the ordinal, its own DNS name
+     * as the Raft address, the initial members as peers (plus itself beyond them), and the server
+     * heap handed over in JAVA_OPTS.
+     */
+    @Test
+    void statefulSetScriptDerivesNodeIdAndPeersFromTheOrdinal() throws IOException, InterruptedException {
+        Map<String, Object> container = statefulSetContainer();
+        assertEquals(List.of("/bin/bash", "-c"), container.get("command"));
+        String script = (String) list(container.get("args"), "args").get(0);
+        Map<String, String> env = environment(container);
+
+        Path directory = Files.createTempDirectory(Files.createDirectories(NodeProcess.TEST_DIRECTORY), "k8s-script");
+        Path record = directory.resolve("calls");
+        Path stub = directory.resolve("raftcached");
+        Files.writeString(stub, "#!/bin/bash\nprintf '%s\\n' \"JAVA_OPTS=$JAVA_OPTS $*\" >>\"" + record + "\"\nexit 0\n");
+        Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        String domain = "raftcached-peers.testns.svc.cluster.local";
+        for (int ordinal = 0; ordinal <= 3; ordinal++) {
+            Files.deleteIfExists(record);
+            Map<String, String> podEnvironment = new HashMap<>(env);
+            podEnvironment.put("POD_NAMESPACE", "testns");
+            podEnvironment.put("HOSTNAME", "raftcached-" + ordinal);
+            podEnvironment.put("PATH", directory + ":/usr/bin:/bin");
+            ProcessRun.Result run = ProcessRun.run(List.of("/bin/bash", "-c", script), podEnvironment, Duration.ofSeconds(20));
+            assertEquals(0, run.exitCode(), run.toString());
+            List<String> calls = Files.readAllLines(record, StandardCharsets.UTF_8);
+            String server = calls.get(calls.size() - 1);
+            assertTrue(server.startsWith("JAVA_OPTS=" + env.get("SERVER_JAVA_OPTS") + " -p 11211 -m " + env.get("CACHE_MB")),
+                    "the server gets SERVER_JAVA_OPTS and -m: " + server);
+            assertTrue(server.contains(" --node-id " + (ordinal + 1) + " "), server);
+            String self = "raftcached-" + ordinal + "." + domain + ":7000";
+            assertTrue(server.contains(" --raft " + self + " "), server);
+            int members = Math.max(3, ordinal + 1);
+            List<String> expectedPeers = new ArrayList<>();
+            for (int i = 0; i < members; i++) {
+                expectedPeers.add((i + 1) + "@raftcached-" + i + "." + domain + ":7000");
+            }
+            assertTrue(server.contains(" --peers " + String.join(",", expectedPeers) + " "), server);
+            if (ordinal >= 3) {
+                assertTrue(calls.get(0).contains("probe ready -l raftcached-0." + domain + " -p 11211"),
+                        "a pod beyond the initial members waits for one of them to serve before joining: " + calls);
+            } else {
+                assertEquals(1, calls.size(), "an initial member starts at once: " + calls);
+            }
+        }
+    }
+
+    // --- compose and Dockerfile ------------------------------------------------------------------
+
+    @Test
+    void composeServicesBuildTheDockerfileAndNameEachOtherAsPeers() {
+        Map<String, Object> compose = map(DeployFiles.yamlDocuments(COMPOSE).get(0), COMPOSE);
+        Map<String, Object> services = map(compose.get("services"), "services");
+        assertEquals(3, services.size(), "three nodes");
+        Set<String> declaredVolumes = map(compose.get("volumes"), "volumes").keySet();
+        Set<String> hostPorts = new HashSet<>();
+        Set<String> nodeIds = new HashSet<>();
+        Path composeDirectory = DeployFiles.ROOT.resolve(COMPOSE).getParent();
+        for (Map.Entry<String, Object> entry : services.entrySet()) {
+            String name = entry.getKey();
+            Map<String, Object> service = map(entry.getValue(), name);
+            Path context = composeDirectory.resolve(string(service, "build", "context")).normalize();
+            assertEquals(DeployFiles.ROOT.resolve(DOCKERFILE).normalize(), context.resolve(string(service, "build", "dockerfile")).normalize(),
+                    name + " must build " + DOCKERFILE);
+            assertNotNull(service.get("healthcheck"), name + " has no healthcheck");
+            assertEquals("60s", service.get("stop_grace_period"), name + ": room for the leader hand-over");
+            @SuppressWarnings("unchecked")
+            List<String> command = (List<String>) service.get("command");
+            String raft = command.get(command.indexOf("--raft") + 1);
+            assertEquals(name + ":7000", raft, name + " must use its service name as its Raft host");
+            nodeIds.add(command.get(command.indexOf("--node-id") + 1));
+            String peers = command.get(command.indexOf("--peers") + 1);
+            for (String peer : peers.split(",")) {
+                String host = peer.substring(peer.indexOf('@') + 1, peer.lastIndexOf(':'));
+                assertTrue(services.containsKey(host), name + " names peer " + host + ", which is not a service");
+            }
+            assertTrue(peers.contains(command.get(command.indexOf("--node-id") + 1) + "@" + raft), name + " is not in its own --peers");
+            for (Object volume : list(service.get("volumes"), "volumes")) {
+                String source = volume.toString().split(":")[0];
+                assertTrue(declaredVolumes.contains(source), name + " uses an undeclared volume " + source);
+            }
+            Matcher port = Pattern.compile("\\$\\{RAFTCACHED_PORT_\\d:-(\\d+)}:11211").matcher(list(service.get("ports"), "ports").get(0).toString());
+            assertTrue(port.matches(), name + " ports: " + service.get("ports"));
+            hostPorts.add(port.group(1));
+        }
+        assertEquals(Set.of("1", "2", "3"), nodeIds);
+        assertEquals(Set.of("11211", "11212", "11213"), hostPorts);
+    }
+
+    @Test
+    void dockerfileIsMultiStageNonRootWithAHealthcheck() {
+        String dockerfile = DeployFiles.read(DOCKERFILE);
+        List<String> instructions = dockerfile.lines().filter(l -> !l.isBlank() && !l.startsWith("#") && !l.startsWith(" ")).toList();
+        List<String> froms = instructions.stream().filter(l -> l.startsWith("FROM ")).toList();
+        assertEquals(2, froms.size(), "a build stage and a runtime stage: " + froms);
+        assertTrue(froms.get(0).contains("temurin-17") && froms.get(0).endsWith(" AS build"), froms.get(0));
+        assertTrue(froms.get(1).contains("temurin:17-jre"), "a JRE at run time: " + froms.get(1));
+        for (String instruction : List.of("ENTRYPOINT ", "HEALTHCHECK ", "USER ", "VOLUME ", "EXPOSE ", "STOPSIGNAL ")) {
+            assertTrue(instructions.stream().anyMatch(l -> l.startsWith(instruction)), DOCKERFILE + " has no " + instruction.trim());
+        }
+        assertTrue(instructions.contains("EXPOSE 11211 7000"), "client and Raft ports");
+        assertTrue(instructions.stream().anyMatch(l -> l.startsWith("HEALTHCHECK ") && l.contains("\"raftcached\", \"probe\", \"ready\"")));
+        assertTrue(instructions.stream().filter(l -> l.startsWith("USER ")).noneMatch(l -> l.equals("USER root") || l.equals("USER 0")));
+        // Everything copied from the build context exists in the checkout.
+        for (String copy : instructions.stream().filter(l -> l.startsWith("COPY ") && !l.contains("--from=")).toList()) {
+            String source = copy.split("\\s+")[1];
+            assertTrue(Files.exists(DeployFiles.ROOT.resolve(source)), DOCKERFILE + " copies " + source + ", which is not in the repository");
+            assertFalse(DeployFiles.read(DOCKERFILE + ".dockerignore").lines().anyMatch(l -> l.trim().equals(source)),
+                    source + " is copied but excluded from the build context");
+        }
+    }
+
+    // --- health checks, for real ----------------------------------------------------------------
+
+    /**
+     * Every health check command the deployment files define — the StatefulSet's probes, the
+     * compose healthchecks, the Dockerfile's HEALTHCHECK — run through the real launcher with the
+     * JVM options those files give it, against a live node (exit 0) and a closed port (not 0).
+     */
+    @Test
+    void everyHealthCheckCommandWorksAgainstARealNode() throws IOException, InterruptedException {
+        Map<String, List<String>> checks = new LinkedHashMap<>();
+        Map<String, Object> container = statefulSetContainer();
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            checks.put(KUBERNETES + " " + probe, stringList(get(container, probe, "exec", "command")));
+        }
+        Map<String, Object> services = map(map(DeployFiles.yamlDocuments(COMPOSE).get(0), COMPOSE).get("services"), "services");
+        for (Map.Entry<String, Object> service : services.entrySet()) {
+            List<String> test = stringList(get(map(service.getValue(), "service"), "healthcheck", "test"));
+            assertEquals("CMD", test.get(0), "exec form, no shell needed");
+            checks.put(COMPOSE + " " + service.getKey(), test.subList(1, test.size()));
+        }
+        Matcher healthcheck = Pattern.compile("(?m)^HEALTHCHECK .* CMD \\[(.*)]$").matcher(DeployFiles.read(DOCKERFILE));
+        assertTrue(healthcheck.find(), "Dockerfile HEALTHCHECK in exec form");
+        checks.put(DOCKERFILE + " HEALTHCHECK", List.of(healthcheck.group(1).replace("\"", "").split(",\\s*")));
+        String probeJavaOptions = environment(container).get("JAVA_OPTS");
+
+        try (NodeProcess node = NodeProcess.single("deploy-probes").start()) {
+            node.awaitReady();
+            int closed = Ports.free();
+            for (Map.Entry<String, List<String>> check : checks.entrySet()) {
+                List<String> command = check.getValue();
+                assertEquals("raftcached", command.get(0), check.getKey());
+                ProcessRun.Result up = runProbe(command, node.port, probeJavaOptions);
+                assertEquals(0, up.exitCode(), check.getKey() + " against a ready node: " + up);
+                ProcessRun.Result down = runProbe(command, closed, probeJavaOptions);
+                assertNotEquals(0, down.exitCode(), check.getKey() + " against a closed port: " + down);
+                assertTrue(down.err().contains("Connection refused"), check.getKey() + " says why: " + down);
+            }
+        }
+    }
+
+    private static ProcessRun.Result runProbe(List<String> command, int port, String javaOptions) throws IOException, InterruptedException {
+        List<String> local = new ArrayList<>(command);
+        local.set(0, DeployFiles.LAUNCHER.toString());
+        local.addAll(List.of("-p", Integer.toString(port)));
+        return ProcessRun.run(local, Map.of("RAFTCACHED_JAR", NodeProcess.privateJar().toString(), "JAVA_OPTS", javaOptions),
+                Duration.ofSeconds(30));
+    }
+
+    // --- HAProxy -----------------------------------------------------------------------------------
+
+    @Test
+    void haproxyConfigPassesHaproxyCheckAsShippedAndAsTheTestRunsIt() throws IOException, InterruptedException {
+        assertTrue(Files.isExecutable(HAPROXY), HAPROXY + " is missing: apt-get install haproxy (.ci/run does)");
+        ProcessRun.Result shipped = ProcessRun.run(List.of(HAPROXY.toString(), "-c", "-f", DeployFiles.ROOT.resolve(HaproxyConfig.SHIPPED).toString()),
+                Map.of(), Duration.ofSeconds(20));
+        assertEquals(0, shipped.exitCode(), shipped.toString());
+        assertFalse((shipped.out() + shipped.err()).contains("[WARNING]"), "haproxy warns about the shipped file: " + shipped);
+
+        Path generated = Files.createDirectories(NodeProcess.TEST_DIRECTORY).resolve("haproxy-check.cfg");
+        Files.writeString(generated, HaproxyConfig.forTest(HaproxyConfig.shipped(), 20000, List.of(20001, 20002, 20003)));
+        ProcessRun.Result test = ProcessRun.run(List.of(HAPROXY.toString(), "-c", "-f", generated.toString()), Map.of(), Duration.ofSeconds(20));
+        assertEquals(0, test.exitCode(), test.toString());
+
+        String config = HaproxyConfig.shipped();
+        for (String line : List.of("mode tcp", "balance source", "option tcp-check", "tcp-check send \"stats raft\\r\\n\"",
+                "tcp-check expect string \"raft_ready 1\"", "option redispatch")) {
+            assertTrue(config.lines().map(String::trim).anyMatch(line::equals), HaproxyConfig.SHIPPED + " lacks: " + line);
+        }
+        assertEquals(3, config.lines().map(String::trim).filter(l -> l.startsWith("server ") && l.endsWith(" check")).count(),
+                "three checked servers");
+    }
+
+    // --- README ------------------------------------------------------------------------------------
+
+    /** The issue's rule: every file in deploy/ is referenced from the README with one line on when to use it. */
+    @Test
+    void everyDeployFileHasAReadmeLineSayingWhenToUseIt() throws IOException {
+        String readme = DeployFiles.read("README.md");
+        int start = readme.indexOf("\n## Deploying\n");
+        assertTrue(start >= 0, "README.md has no '## Deploying' section");
+        int end = readme.indexOf("\n## ", start + 1);
+        String section = readme.substring(start, end < 0 ? readme.length() : end);
+        List<String> missing = new ArrayList<>();
+        for (String file : DeployFiles.all()) {
+            boolean described = section.lines().anyMatch(line -> line.startsWith("- ") && line.contains("`" + file + "`")
+                    && line.replace("`" + file + "`", "").replaceAll("[-:\\s]", "").length() >= 20);
+            if (!described) {
+                missing.add(file);
+            }
+        }
+        if (!missing.isEmpty()) {
+            fail("README.md '## Deploying' needs a line '- `<file>`: when to use it' for: " + missing);
+        }
+    }
+
+    // --- helpers -----------------------------------------------------------------------------------
+
+    private static Map<String, Object> statefulSetContainer() {
+        for (Object document : DeployFiles.yamlDocuments(KUBERNETES)) {
+            if ("StatefulSet".equals(map(document, "document").get("kind"))) {
+                return map(list(get(map(document, "set"), "spec", "template", "spec", "containers"), "containers").get(0), "container");
+            }
+        }
+        throw new AssertionError("no StatefulSet in " + KUBERNETES);
+    }
+
+    private static Map<String, String> environment(Map<String, Object> container) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (Object entry : list(container.get("env"), "env")) {
+            Map<String, Object> variable = map(entry, "env entry");
+            if (variable.get("value") != null) {
+                env.put((String) variable.get("name"), variable.get("value").toString());
+            }
+        }
+        return env;
+    }
+
+    private static String flag(String options, String prefix) {
+        for (String option : options.split("\\s+")) {
+            if (option.startsWith(prefix)) {
+                return option.substring(prefix.length());
+            }
+        }
+        throw new AssertionError("no " + prefix + " in " + options);
+    }
+
+    /** "512m", "2304Mi", "2Gi", "1g" in MiB. */
+    static long megabytes(String size) {
+        Matcher m = Pattern.compile("(\\d+)([kKmMgG]i?)?").matcher(size.trim());
+        assertTrue(m.matches(), "not a size: " + size);
+        long value = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "" : m.group(2).substring(0, 1).toLowerCase();
+        return switch (unit) {
+            case "k" -> value / 1024;
+            case "m" -> value;
+            case "g" -> value * 1024;
+            default -> value / (1024 * 1024);
+        };
+    }
+
+    private static boolean selects(Map<String, Object> selector, Map<String, Object> labels) {
+        return !selector.isEmpty() && selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
+    }
+
+    static Object get(Object root, String... path) {
+        Object current = root;
+        for (String key : path) {
+            if (!(current instanceof Map<?, ?> m)) {
+                throw new AssertionError("no " + String.join(".", path) + " (stopped at " + key + ")");
+            }
+            current = m.get(key);
+        }
+        return current;
+    }
+
+    private static String string(Object root, String... path) {
+        Object value = get(root, path);
+        return value == null ? null : value.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> map(Object value, String what) {
+        if (!(value instanceof Map)) {
+            throw new AssertionError(what + " is not a mapping: " + value);
+        }
+        return (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Object> list(Object value, String what) {
+        if (!(value instanceof List)) {
+            throw new AssertionError(what + " is not a list: " + value);
+        }
+        return (List<Object>) value;
+    }
+
+    private static List<String> stringList(Object value) {
+        return list(value, "command").stream().map(Object::toString).toList();
+    }
+}

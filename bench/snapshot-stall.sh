@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# How much does taking a snapshot of a full store hurt writes? Starts one raftcached node with
+# -m $MEMORY_MB, fills it past its memory limit, then runs the same set load twice: once
+# undisturbed, once with `raftcached cluster snapshot` fired a second into the measured window.
+# Prints both runs' set latencies side by side and the node's own account of the snapshot (how
+# long apply paused to begin it, how long the copy-on-write dump took, how many pages apply copied).
+#
+# Usage: bench/snapshot-stall.sh            (MEMORY_MB=1024 DURATION=10 VALUE_SIZE=1000 ...)
+# Everything on 127.0.0.1; the node is stopped by pid on exit. Needs node/target/raftcached.jar.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MEMORY_MB=${MEMORY_MB:-1024}
+VALUE_SIZE=${VALUE_SIZE:-1000}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+PIPELINE=${PIPELINE:-1}
+PORT=${PORT:-22411}
+RAFT_PORT=${RAFT_PORT:-23411}
+HEAP=${HEAP:-512m}
+KEYS=$(( MEMORY_MB * 1024 * 1024 / (VALUE_SIZE + 80) * 11 / 10 ))   # enough to fill past -m
+WORK=$(mktemp -d /tmp/raftcached-snapshot-stall.XXXXXX)
+cp "$ROOT/node/target/raftcached.jar" "$WORK/raftcached.jar"   # others may rebuild target/ meanwhile
+JAR="$WORK/raftcached.jar"
+
+java -Xmx"$HEAP" -XX:ActiveProcessorCount=2 -jar "$JAR" -p "$PORT" -l 127.0.0.1 -m "$MEMORY_MB" -t 2 \
+  --raft "127.0.0.1:$RAFT_PORT" --data-dir "$WORK/data" --snapshot-log-mb 1000000 >"$WORK/node.log" 2>&1 &
+NODE=$!
+trap 'kill "$NODE" 2>/dev/null; wait "$NODE" 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+  java -jar "$JAR" probe ready -p "$PORT" 2>/dev/null && break
+  sleep 0.2
+done
+
+bench() {
+  java -Xmx256m -XX:ActiveProcessorCount=2 -cp "$JAR" io.raftcached.node.bench.BenchMain \
+    --servers "127.0.0.1:$PORT" --threads 2 --connections "$CONNECTIONS" \
+    --value-size "$VALUE_SIZE" --key-space "$KEYS" "$@"
+}
+stat() { printf 'stats raft\r\nquit\r\n' | timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; cat >&3; cat <&3" \
+  | tr -d '\r' | awk -v k="$1" '$2 == k {print $3}'; }
+
+echo "filling $KEYS keys of $VALUE_SIZE B into -m $MEMORY_MB..."
+bench --ratio 0:1 --key-pattern sequential --requests "$KEYS" --duration 600 --warmup 0 --pipeline 16 >"$WORK/fill.txt"
+echo "baseline: ${DURATION}s of sets"
+bench --ratio 0:1 --duration "$DURATION" --warmup 2 --pipeline "$PIPELINE" >"$WORK/baseline.txt"
+echo "with a snapshot begun 1 s into the measured window"
+( sleep 3; java -jar "$JAR" cluster snapshot --node "127.0.0.1:$RAFT_PORT" >"$WORK/snapshot.txt" 2>&1 ) &
+bench --ratio 0:1 --duration "$DURATION" --warmup 2 --pipeline "$PIPELINE" >"$WORK/during.txt" || true
+wait || true
+
+echo
+echo "set latency (µs)           p50      p90      p99    p99.9      max"
+printf '%-20s' "without snapshot"; grep -E '^ +set ' "$WORK/baseline.txt" | awk '{printf "%9s%9s%9s%9s%9s\n",$2,$3,$4,$5,$6}'
+printf '%-20s' "during snapshot"; grep -E '^ +set ' "$WORK/during.txt" | awk '{printf "%9s%9s%9s%9s%9s\n",$2,$3,$4,$5,$6}'
+grep -h "throughput" "$WORK/baseline.txt" "$WORK/during.txt" | sed 's/^/  /'
+echo "snapshot: $(cat "$WORK/snapshot.txt" | tr '\n' ' ')"
+echo "node: apply paused $(stat raft_last_snapshot_begin_us) µs to begin it; dump took $(stat raft_last_snapshot_dump_ms) ms"
+grep -h "snapshot saved" "$WORK/node.log" | tail -1 | sed 's/^.*snapshot saved/  snapshot saved/' || true
+echo "raw output in $WORK"

@@ -42,10 +42,23 @@ class LeaderFailoverTest {
                             + "of killing leader " + leader.name + ClusterChecks.logs(cluster));
                     long millis = TimeUnit.NANOSECONDS.toMillis(first.get().endNanos() - killedAt);
                     failoverMillis.add(millis);
-                    roundLog.add("round " + round + ": killed " + leader.name + ", new leader " + newLeader.name
-                            + " reported itself leader after " + electedMillis + " ms, first write acknowledged through " + first.get().node() + " after " + millis + " ms");
-                    System.out.println("failover " + roundLog.get(roundLog.size() - 1));
+                    // Writes go on through both survivors (the new leader and the remaining follower).
                     assertTrue(load.awaitMoreAcks(200, 15_000), "writes did not continue after the failover" + ClusterChecks.logs(cluster));
+                    StringBuilder perSurvivor = new StringBuilder();
+                    for (NodeProcess survivor : cluster.nodes) {
+                        if (survivor != leader) {
+                            Optional<WriteLoad.Ack> firstThere = load.acks().stream()
+                                    .filter(ack -> ack.startNanos() > killedAt && ack.node().equals(survivor.name))
+                                    .min((a, b) -> Long.compare(a.endNanos(), b.endNanos()));
+                            perSurvivor.append(", through ").append(survivor.name).append(survivor == newLeader ? " (leader)" : " (follower)")
+                                    .append(" after ").append(firstThere.map(a -> TimeUnit.NANOSECONDS.toMillis(a.endNanos() - killedAt) + " ms")
+                                            .orElse("(none yet)"));
+                        }
+                    }
+                    roundLog.add("round " + round + ": killed " + leader.name + ", new leader " + newLeader.name
+                            + " reported itself leader after " + electedMillis + " ms, first write acknowledged through " + first.get().node()
+                            + " after " + millis + " ms" + perSurvivor);
+                    System.out.println("failover " + roundLog.get(roundLog.size() - 1));
                     leader.start().awaitReady();
                     assertTrue(load.awaitMoreAcks(200, 15_000), "writes did not continue after the restart" + ClusterChecks.logs(cluster));
                 }

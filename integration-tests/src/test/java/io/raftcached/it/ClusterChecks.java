@@ -128,6 +128,12 @@ final class ClusterChecks {
     /** {@code stats <args>}, polled until {@code until} holds; fails after the timeout with the last view. */
     static Map<String, String> awaitStats(NodeProcess node, String args, Predicate<Map<String, String>> until,
             long timeoutMillis, String what) throws InterruptedException {
+        return awaitStats(node, args, until, timeoutMillis, what, 50);
+    }
+
+    /** Like {@link #awaitStats(NodeProcess, String, Predicate, long, String)}, polling every {@code periodMillis}. */
+    static Map<String, String> awaitStats(NodeProcess node, String args, Predicate<Map<String, String>> until,
+            long timeoutMillis, String what, long periodMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Map<String, String> last = Map.of();
         Exception lastError = null;
@@ -140,7 +146,7 @@ final class ClusterChecks {
             } catch (IOException e) {
                 lastError = e;
             }
-            Thread.sleep(50);
+            Thread.sleep(periodMillis);
         }
         throw new AssertionError(node.name + ": " + what + " did not happen within " + timeoutMillis + " ms; last stats "
                 + args + ": " + last + (lastError != null ? "; last error: " + lastError : "") + logs(List.of(node)));

@@ -31,6 +31,8 @@ class DeterminismTest {
         long seed = System.nanoTime();
         System.out.println("determinism workload seed " + seed);
         try (LocalCluster cluster = LocalCluster.start("repl-determinism", 3, "-m", "8")) {
+            // More large values than 8 MB holds, so that eviction is certain whatever the random mix.
+            ClusterChecks.storeAll(cluster.awaitLeader(), ClusterChecks.values("preload", 200, 60_000));
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicLong commands = new AtomicLong();
             ConcurrentLinkedQueue<Throwable> crashes = new ConcurrentLinkedQueue<>();

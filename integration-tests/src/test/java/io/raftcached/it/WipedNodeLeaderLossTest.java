@@ -42,7 +42,7 @@ class WipedNodeLeaderLossTest {
                 // Catch it as a learner: the moment the leader lists it, freeze it so it cannot be promoted.
                 Map<String, String> learnerView = ClusterChecks.awaitStats(leader, "raft",
                         s -> ResyncTest.peers(s.get("raft_learners")).stream().anyMatch(p -> p.startsWith(wipedEndpoint + ":")),
-                        60_000, "the wiped node joining as a learner");
+                        60_000, "the wiped node joining as a learner", 2);
                 wiped.signal("STOP");
                 Map<String, String> atKill = leader.stats("raft");
                 String learner = ResyncTest.peers(learnerView.get("raft_learners")).stream()

@@ -217,53 +217,6 @@ class BadInputTest {
         }
     }
 
-    /**
-     * A client that pipelines many gets of a large value and only then starts reading: memcached
-     * stops processing the connection's input while its replies cannot be sent, so its memory
-     * stays flat and every reply arrives once the client reads. The node must do the same: its
-     * output per connection is bounded, the connection is not dropped, and others keep working.
-     */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("targets")
-    void clientThatDoesNotReadGetsEveryReplyLater(Target target) throws Exception {
-        DropInServers.assumeRunnable(target);
-        int valueBytes = 900_000;
-        int gets = 600;   // 540 MB of replies: more than the node's heap and direct memory together
-        byte[] value = new byte[valueBytes];
-        Arrays.fill(value, (byte) 'b');
-        String key = "unread-" + target.name();
-        try (TextClient witness = new TextClient(target.port()); Socket socket = connect(target.port())) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("set " + key + " 0 0 " + valueBytes + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(value);
-            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-            InputStream in = socket.getInputStream();
-            assertEquals("STORED\r\n", readLine(in));
-            long rssBeforeKb = residentKb(target.pid());
-            // The requests are small; they fit the socket buffers while no reply is read.
-            out.write(("get " + key + "\r\n").repeat(gets).getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            Thread.sleep(1_500);   // let the server do whatever it does with them
-            long rssUnreadKb = residentKb(target.pid());
-            assertStillServing(target, witness);
-
-            String header = "VALUE " + key + " 0 " + valueBytes + "\r\n";
-            byte[] expected = new byte[header.length() + valueBytes + "\r\nEND\r\n".length()];
-            System.arraycopy(header.getBytes(StandardCharsets.US_ASCII), 0, expected, 0, header.length());
-            System.arraycopy(value, 0, expected, header.length(), valueBytes);
-            System.arraycopy("\r\nEND\r\n".getBytes(StandardCharsets.US_ASCII), 0, expected, header.length() + valueBytes, 7);
-            socket.setSoTimeout(20_000);
-            for (int i = 0; i < gets; i++) {
-                byte[] reply = in.readNBytes(expected.length);
-                assertEquals(expected.length, reply.length, "reply " + i + " of " + gets + " cut short: the connection was closed"
-                        + " (resident set " + rssBeforeKb + " -> " + rssUnreadKb + " kB while unread)");
-                assertTrue(Arrays.equals(expected, reply), "reply " + i + " differs");
-            }
-            assertTrue(rssUnreadKb - rssBeforeKb < 96 * 1024, "resident set grew from " + rssBeforeKb + " to "
-                    + rssUnreadKb + " kB while the replies were not read");
-        }
-    }
-
     // --- helpers ----------------------------------------------------------------------------
 
     /** A set/get on the connection opened before the bad input, and a version on a new one. */
@@ -277,7 +230,7 @@ class BadInputTest {
         }
     }
 
-    private static Socket connect(int port) throws IOException {
+    static Socket connect(int port) throws IOException {
         Socket socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), READ_TIMEOUT_MILLIS);
         socket.setSoTimeout(READ_TIMEOUT_MILLIS);
@@ -364,7 +317,7 @@ class BadInputTest {
         return Math.max(peakKb, residentKb(pid));
     }
 
-    private static String readLine(InputStream in) throws IOException {
+    static String readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         for (int i = 0; i < 4096; i++) {
             int b = in.read();

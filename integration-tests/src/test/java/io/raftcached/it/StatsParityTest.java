@@ -86,8 +86,11 @@ class StatsParityTest {
             Map<String, String> memcached = MemcachedProcess.statsOf(servers.memcached().port(), "");
             Map<String, String> raftcached = MemcachedProcess.statsOf(servers.raftcached().port(), "");
             assertTrue(Long.parseLong(memcached.get("evictions")) > 1000, "memcached evicted: " + memcached);
+            String why = "; raftcached store_no_memory " + raftcached.get("store_no_memory") + ", raft_writes_failed "
+                    + raftcached.get("raft_writes_failed") + ", raft_writes_outcome_unknown " + raftcached.get("raft_writes_outcome_unknown")
+                    + ", cmd_set " + raftcached.get("cmd_set") + " (memcached " + memcached.get("cmd_set") + ")";
             for (String name : List.of("curr_items", "total_items", "bytes", "evictions", "evicted_unfetched", "limit_maxbytes")) {
-                assertEquals(memcached.get(name), raftcached.get(name), name);
+                assertEquals(memcached.get(name), raftcached.get(name), name + why);
             }
             Map<String, String> memcachedSlabs = MemcachedProcess.statsOf(servers.memcached().port(), "slabs");
             compareValues(memcachedSlabs, MemcachedProcess.statsOf(servers.raftcached().port(), "slabs"), name -> true);

@@ -1,0 +1,287 @@
+package io.raftcached.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The process-level flags of memcached on real node processes: the launcher (bin/raftcached)
+ * handles {@code -d -P} and {@code -u}, {@code -s}/{@code -a} serve a UNIX socket with memcached's
+ * permissions, and {@code -o idle_timeout} closes idle connections as memcached does.
+ */
+class LauncherAndListenerTest {
+    private static final long EXIT_TIMEOUT_MILLIS = 30_000;
+    private static final String LAUNCHER_JAVA_OPTS = "-Xms32m -Xmx256m -XX:ActiveProcessorCount=1";
+
+    // --- the launcher: -d -P and -u ------------------------------------------------------------------
+
+    private static Path launcher() {
+        return NodeProcess.JAR.toAbsolutePath().getParent().getParent().getParent().resolve("bin").resolve("raftcached");
+    }
+
+    private static Map<String, String> launcherEnvironment(Path log) {
+        return Map.of("RAFTCACHED_JAR", NodeProcess.privateJar().toAbsolutePath().toString(),
+                "JAVA_OPTS", LAUNCHER_JAVA_OPTS, "RAFTCACHED_LOG", log.toAbsolutePath().toString());
+    }
+
+    /** A directory any user may write: a node run as nobody keeps its data there. */
+    private static Path openDirectory(String name) throws IOException {
+        Path directory = NodeProcess.freshDirectory(name).toAbsolutePath();
+        Files.createDirectories(directory);
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxrwxrwx"));
+        return directory;
+    }
+
+    @Test
+    void daemonWithPidFileThroughTheLauncher() throws Exception {
+        Path directory = openDirectory("daemon");
+        Path pidFile = directory.resolve("raftcached.pid");
+        int port = Ports.free();
+        Subprocess.Result launched = Subprocess.run(List.of(launcher().toString(), "-d", "-P", pidFile.toString(),
+                "-p", Integer.toString(port), "-l", "127.0.0.1", "--raft", "127.0.0.1:" + Ports.free(),
+                "--data-dir", directory.resolve("data").toString()), launcherEnvironment(directory.resolve("node.log")),
+                EXIT_TIMEOUT_MILLIS);
+        assertEquals(0, launched.exitCode(), "the launcher returns once the daemon runs: " + launched);
+        long pid = awaitPidFile(pidFile);
+        ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
+        try {
+            assertTrue(daemon.isAlive());
+            awaitVersion(port);
+            assertEquals(Long.toString(pid), MemcachedProcess.statsOf(port, "").get("pid"), "the pid file holds the server's pid");
+            try (TextClient client = new TextClient(port)) {
+                assertEquals("STORED", client.call("set daemon 0 0 2\r\nok\r\n"));
+            }
+        } finally {
+            daemon.destroy();   // SIGTERM to the pid we started, as memcached's init scripts do
+            daemon.onExit().get(30, TimeUnit.SECONDS);
+        }
+        assertFalse(Files.exists(pidFile), "the pid file is removed on a clean exit");
+    }
+
+    @Test
+    void userSwitchThroughTheLauncherWhenRoot() throws Exception {
+        Assumptions.assumeTrue(MemcachedProcess.runningAsRoot(), "-u switches users only when started as root: skipped");
+        Subprocess.Result nobody = Subprocess.run(List.of("id", "-u", "nobody"), 5_000);
+        Assumptions.assumeTrue(nobody.exitCode() == 0, "no user nobody here: skipped");
+        String nobodyUid = nobody.out().strip();
+        Path directory = openDirectory("user-switch");
+        int port = Ports.free();
+        ProcessBuilder builder = new ProcessBuilder(launcher().toString(), "-u", "nobody", "-p", Integer.toString(port),
+                "-l", "127.0.0.1", "--raft", "127.0.0.1:" + Ports.free(), "--data-dir", directory.resolve("data").toString())
+                .redirectErrorStream(true).redirectOutput(directory.resolve("node.log").toFile());
+        builder.environment().putAll(launcherEnvironment(directory.resolve("node.log")));
+        Process process = builder.start();   // the launcher execs setpriv, which execs java: one pid throughout
+        try {
+            awaitVersion(port);
+            String uidLine = Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status")).stream()
+                    .filter(line -> line.startsWith("Uid:")).findFirst().orElseThrow();
+            assertEquals(List.of(nobodyUid, nobodyUid, nobodyUid, nobodyUid),
+                    List.of(uidLine.substring(4).trim().split("\\s+")), "real, effective, saved and fs uid: " + uidLine);
+            assertEquals(Long.toString(process.pid()), MemcachedProcess.statsOf(port, "").get("pid"));
+        } finally {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void userSwitchIsLeftToTheLauncher() throws Exception {
+        Subprocess.Result direct = ServerFlagsTest.runNode("user-direct", "-u", "nobody");
+        assertEquals(64, direct.exitCode(), direct.toString());
+        assertTrue(direct.stderr().contains("launcher"), direct.toString());
+        if (!MemcachedProcess.runningAsRoot()) {
+            Subprocess.Result launched = Subprocess.run(List.of(launcher().toString(), "-u", "nobody", "-V"),
+                    launcherEnvironment(NodeProcess.TEST_DIRECTORY.resolve("user-launcher.log")), EXIT_TIMEOUT_MILLIS);
+            assertEquals(64, launched.exitCode(), launched.toString());
+            assertTrue(launched.stderr().contains("root"), launched.toString());
+        }
+    }
+
+    // --- -s and -a -------------------------------------------------------------------------------------
+
+    @Test
+    void unixSocketWithAccessMask() throws Exception {
+        Path directory = openDirectory("unix-socket");
+        Path socket = directory.resolve("raftcached.sock");
+        try (NodeProcess node = NodeProcess.single("unix-socket-node", "-s", socket.toString(), "-a", "766")) {
+            node.startWithoutWaiting();
+            try (UnixClient client = UnixClient.await(socket, node)) {
+                assertEquals("rwxrw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+                assertEquals("STORED\r\n", client.call("set unix 0 0 5\r\nhello\r\n", "\r\n"));
+                assertEquals("VALUE unix 0 5\r\nhello\r\nEND\r\n", client.call("get unix\r\n", "END\r\n"));
+                String settings = client.call("stats settings\r\n", "END\r\n");
+                assertTrue(settings.contains("STAT domain_socket " + socket + "\r\n"), settings);
+                assertTrue(settings.contains("STAT umask 766\r\n"), settings);
+            }
+            assertThrows(ConnectException.class, () -> new TextClient(node.port).close(), "-s disables TCP, as in memcached");
+        }
+        if (MemcachedProcess.isInstalled()) {
+            Path memcachedSocket = directory.resolve("memcached.sock");
+            Process memcached = new ProcessBuilder(MemcachedProcess.command(List.of("-s", memcachedSocket.toString(), "-a", "766")))
+                    .redirectErrorStream(true).redirectOutput(directory.resolve("memcached.log").toFile()).start();
+            try {
+                try (UnixClient client = UnixClient.await(memcachedSocket, null)) {
+                    assertEquals("STORED\r\n", client.call("set unix 0 0 5\r\nhello\r\n", "\r\n"));
+                }
+                assertEquals("rwxrw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(memcachedSocket)),
+                        "memcached's permissions for -a 766 are the same");
+            } finally {
+                memcached.destroy();
+                memcached.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** A blocking-with-deadline memcached client over a UNIX domain socket (Java 16+ SocketChannel). */
+    static final class UnixClient implements AutoCloseable {
+        private final SocketChannel channel;
+        private final Selector selector;
+
+        private UnixClient(SocketChannel channel) throws IOException {
+            this.channel = channel;
+            channel.configureBlocking(false);
+            this.selector = Selector.open();
+            channel.register(selector, SelectionKey.OP_READ);
+        }
+
+        /** Connects once the socket accepts, failing early if {@code node} exits. */
+        static UnixClient await(Path socket, NodeProcess node) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            IOException last = null;
+            while (System.nanoTime() < deadline) {
+                if (node != null && !node.alive()) {
+                    throw new IOException("the node exited during start; log:\n" + node.tail());
+                }
+                if (Files.exists(socket)) {
+                    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                    try {
+                        channel.connect(UnixDomainSocketAddress.of(socket));
+                        UnixClient client = new UnixClient(channel);
+                        if (client.call("version\r\n", "\r\n").startsWith("VERSION ")) {
+                            return client;
+                        }
+                        client.close();
+                    } catch (IOException notYet) {
+                        channel.close();
+                        last = notYet;
+                    }
+                }
+                Thread.sleep(100);
+            }
+            throw new IOException("nothing served " + socket + " within 60 s" + (node != null ? "; log:\n" + node.tail() : ""), last);
+        }
+
+        /** Sends {@code request}; returns what arrives until it ends with {@code end}. */
+        String call(String request, String end) throws IOException {
+            ByteBuffer out = ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1));
+            while (out.hasRemaining()) {
+                channel.write(out);
+            }
+            StringBuilder reply = new StringBuilder();
+            ByteBuffer in = ByteBuffer.allocate(65536);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!reply.toString().endsWith(end)) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new IOException("no complete reply to " + request.strip() + " within 5 s: " + reply);
+                }
+                selector.select(left);
+                selector.selectedKeys().clear();
+                in.clear();
+                int n = channel.read(in);
+                if (n < 0) {
+                    throw new IOException("closed after: " + reply);
+                }
+                reply.append(new String(in.array(), 0, n, StandardCharsets.ISO_8859_1));
+            }
+            return reply.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            selector.close();
+            channel.close();
+        }
+    }
+
+    // --- -o idle_timeout -----------------------------------------------------------------------------
+
+    @Test
+    void idleTimeoutClosesIdleConnections() throws Exception {
+        try (NodeProcess node = NodeProcess.single("idle-timeout", "-o", "idle_timeout=1")) {
+            node.start();
+            assertIdleClosedActiveKept(node.port);
+        }
+        if (MemcachedProcess.isInstalled()) {
+            try (MemcachedProcess memcached = MemcachedProcess.start("-o", "idle_timeout=1")) {
+                assertIdleClosedActiveKept(memcached.port);
+            }
+        }
+    }
+
+    private static void assertIdleClosedActiveKept(int port) throws Exception {
+        try (TextClient idle = new TextClient(port); TextClient active = new TextClient(port)) {
+            assertEquals("VERSION 1.6.18", idle.call("version\r\n"));
+            long start = System.nanoTime();
+            idle.readTimeout(300);
+            boolean closed = false;
+            while (!closed && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(6)) {
+                assertEquals("VERSION 1.6.18", active.call("version\r\n"), "a connection in use stays open");
+                closed = idle.closedByServer();
+            }
+            long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(closed, "an idle connection is closed within a few seconds of idle_timeout=1");
+            assertTrue(elapsedMillis >= 700, "closed only after the timeout, not at once: " + elapsedMillis + " ms");
+            assertEquals("VERSION 1.6.18", active.call("version\r\n"), "the active connection survived");
+        }
+    }
+
+    private static long awaitPidFile(Path pidFile) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(pidFile)) {
+                String text = Files.readString(pidFile).strip();
+                if (!text.isEmpty()) {
+                    return Long.parseLong(text);
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("no pid in " + pidFile + " within 60 s");
+    }
+
+    private static void awaitVersion(int port) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try (TextClient client = new TextClient(port)) {
+                if (client.call("version\r\n").startsWith("VERSION")) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IOException("nothing answered on port " + port + " within 60 s");
+    }
+}

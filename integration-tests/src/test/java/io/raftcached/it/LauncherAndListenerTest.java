@@ -225,6 +225,48 @@ class LauncherAndListenerTest {
         }
     }
 
+    // --- -l ------------------------------------------------------------------------------------------
+
+    /** memcached's "-l host:port" listens on that port, whatever -p says. */
+    @Test
+    void listenAddressWithItsOwnPort() throws Exception {
+        int port = Ports.free();
+        int ignoredPort = Ports.free();
+        List<String> arguments = List.of("-p", Integer.toString(ignoredPort), "-l", "127.0.0.1:" + port,
+                "--raft", "127.0.0.1:" + Ports.free(), "--data-dir", NodeProcess.freshDirectory("listen-port").toString());
+        try (NodeProcess node = new NodeProcess("listen-port", port, arguments)) {
+            node.start();
+            assertEquals(Integer.toString(port), MemcachedProcess.statsOf(port, "settings").get("tcpport"));
+            assertThrows(ConnectException.class, () -> new TextClient(ignoredPort).close(), "-p is replaced by the -l port");
+        }
+        if (MemcachedProcess.isInstalled()) {
+            int memcachedPort = Ports.free();
+            Process memcached = new ProcessBuilder(MemcachedProcess.command(List.of("-U", "0", "-p",
+                    Integer.toString(Ports.free()), "-l", "127.0.0.1:" + memcachedPort))).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                awaitVersion(memcachedPort);   // the behaviour being matched
+            } finally {
+                memcached.destroy();
+                memcached.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * memcached listens on every address of "-l a,b"; raftcached listens on one, so it refuses the
+     * list at start with a clear message instead of failing later with a stack trace.
+     */
+    @Test
+    void severalListenAddressesAreRefusedClearly() throws Exception {
+        Subprocess.Result result = Subprocess.run(new NodeProcess("listen-list", Ports.free(), List.of("-p",
+                Integer.toString(Ports.free()), "-l", "127.0.0.1,127.0.0.2", "--raft", "127.0.0.1:" + Ports.free(),
+                "--data-dir", NodeProcess.freshDirectory("listen-list").toString())).command(), EXIT_TIMEOUT_MILLIS);
+        assertEquals(64, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("several addresses is not supported by raftcached"), result.toString());
+        assertFalse(result.stderr().contains("Exception"), result.toString());
+    }
+
     // --- -o idle_timeout -----------------------------------------------------------------------------
 
     @Test

@@ -170,6 +170,7 @@ final class ServerOptions {
 
     /** Everything needed to run, validated the way memcached validates its flags. */
     ServerConfig validate() {
+        splitListenPort();
         refuse(udpPort != 0, "UDP is not supported by raftcached; run without -U or with -U 0");
         refuse(enableCoredumps, "-r (core dumps) is not supported by raftcached");
         refuse(lockMemory, "-k (lock memory) is not supported by raftcached");
@@ -206,6 +207,37 @@ final class ServerOptions {
         StoreConfig store = new StoreConfig(memoryBytes, disableEvictions, slabMinSize, growthFactor, itemSizeMax,
                 disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax);
         return new ServerConfig(this, store, raftSettings(memoryBytes), options, Math.max(0, verbose.length));
+    }
+
+    /**
+     * memcached's -l takes "host", "host:port", "[ipv6]:port" or an unbracketed IPv6 address; a
+     * port given there replaces -p. Several addresses (comma-separated) are refused: raftcached
+     * listens on one.
+     */
+    private void splitListenPort() {
+        if (listen == null) {
+            return;
+        }
+        refuse(listen.contains(","), "-l " + listen + ": listening on several addresses is not supported by raftcached;"
+                + " give one address (or none for all interfaces)");
+        String host = listen;
+        String portText = null;
+        if (listen.startsWith("[")) {
+            int close = listen.indexOf(']');
+            refuse(close < 0, "-l " + listen + ": missing ']' after the IPv6 address");
+            host = listen.substring(1, close);
+            if (close + 1 < listen.length()) {
+                refuse(listen.charAt(close + 1) != ':', "-l " + listen + ": expected ':<port>' after ']'");
+                portText = listen.substring(close + 2);
+            }
+        } else if (listen.indexOf(':') >= 0 && listen.indexOf(':') == listen.lastIndexOf(':')) {
+            host = listen.substring(0, listen.indexOf(':'));
+            portText = listen.substring(listen.indexOf(':') + 1);
+        }
+        listen = host;
+        if (portText != null) {
+            port = parsePort(portText, "-l");
+        }
     }
 
     private RaftSettings raftSettings(long memoryBytes) {

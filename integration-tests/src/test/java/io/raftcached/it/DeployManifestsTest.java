@@ -240,8 +240,10 @@ class DeployManifestsTest {
             assertTrue(instructions.stream().anyMatch(l -> l.startsWith(instruction)), DOCKERFILE + " has no " + instruction.trim());
         }
         assertTrue(instructions.contains("EXPOSE 11211 7000"), "client and Raft ports");
-        assertTrue(instructions.stream().anyMatch(l -> l.startsWith("HEALTHCHECK ") && l.contains("\"raftcached\", \"probe\", \"ready\"")));
-        assertTrue(instructions.stream().filter(l -> l.startsWith("USER ")).noneMatch(l -> l.equals("USER root") || l.equals("USER 0")));
+        assertTrue(instructions.stream().anyMatch(l -> l.startsWith("HEALTHCHECK ") && l.contains("\"raftcached\", \"probe\", \"ready\"")),
+                "the HEALTHCHECK runs raftcached probe ready");
+        assertTrue(instructions.stream().filter(l -> l.startsWith("USER ")).noneMatch(l -> l.equals("USER root") || l.equals("USER 0")),
+                "the runtime user is not root");
         // Everything copied from the build context exists in the checkout.
         for (String copy : instructions.stream().filter(l -> l.startsWith("COPY ") && !l.contains("--from=")).toList()) {
             String source = copy.split("\\s+")[1];
@@ -249,6 +251,44 @@ class DeployManifestsTest {
             assertFalse(DeployFiles.read(DOCKERFILE + ".dockerignore").lines().anyMatch(l -> l.trim().equals(source)),
                     source + " is copied but excluded from the build context");
         }
+    }
+
+    /**
+     * The Dockerfile's ENTRYPOINT and CMD as Docker runs them (exec form, CMD appended), with a
+     * stand-in {@code raftcached}: the launcher gets CMD's arguments unchanged and the server's
+     * heap from SERVER_JAVA_OPTS, while JAVA_OPTS stays small for health checks and admin commands.
+     */
+    @Test
+    void dockerEntrypointHandsCmdAndServerHeapToTheLauncher() throws IOException, InterruptedException {
+        String dockerfile = DeployFiles.read(DOCKERFILE);
+        List<String> entrypoint = jsonArray(dockerfile, "ENTRYPOINT");
+        List<String> cmd = jsonArray(dockerfile, "CMD");
+        Matcher env = Pattern.compile("\\nENV JAVA_OPTS=\"([^\"]*)\" \\\\\\n\\s+SERVER_JAVA_OPTS=\"([^\"]*)\"").matcher(dockerfile);
+        assertTrue(env.find(), "ENV JAVA_OPTS=... SERVER_JAVA_OPTS=... in " + DOCKERFILE);
+        assertTrue(megabytes(flag(env.group(1), "-Xmx")) <= 128, "JAVA_OPTS is for small JVMs: " + env.group(1));
+
+        Path directory = Files.createTempDirectory(Files.createDirectories(NodeProcess.TEST_DIRECTORY), "entrypoint");
+        Path record = directory.resolve("calls");
+        Path stub = directory.resolve("raftcached");
+        Files.writeString(stub, "#!/bin/bash\nprintf '%s\\n' \"JAVA_OPTS=$JAVA_OPTS\" \"$@\" >\"" + record + "\"\n");
+        Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> command = new ArrayList<>(entrypoint);
+        command.addAll(cmd);
+        ProcessRun.Result run = ProcessRun.run(command, Map.of("PATH", directory + ":/usr/bin:/bin", "JAVA_OPTS", env.group(1),
+                "SERVER_JAVA_OPTS", env.group(2)), Duration.ofSeconds(20));
+        assertEquals(0, run.exitCode(), run.toString());
+        List<String> expected = new ArrayList<>(List.of("JAVA_OPTS=" + env.group(2)));
+        expected.addAll(cmd);
+        assertEquals(expected, Files.readAllLines(record, StandardCharsets.UTF_8));
+    }
+
+    /** The exec-form (JSON array) arguments of a Dockerfile instruction; JSON is YAML, so snakeyaml reads it. */
+    private static List<String> jsonArray(String dockerfile, String instruction) {
+        Matcher line = Pattern.compile("(?m)^" + instruction + " (\\[.*])$").matcher(dockerfile);
+        assertTrue(line.find(), DOCKERFILE + " has no exec-form " + instruction);
+        Object parsed = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+                new org.yaml.snakeyaml.LoaderOptions())).load(line.group(1));
+        return list(parsed, instruction).stream().map(Object::toString).toList();
     }
 
     // --- health checks, for real ----------------------------------------------------------------

@@ -101,6 +101,27 @@ class StatsParityTest {
         }
     }
 
+    /** With -M, sets past -m are refused ("out of memory storing object") at the same item as in memcached. */
+    @Test
+    void disabledEvictionsRefuseTheSameSets() throws Exception {
+        MemcachedProcess.assumeInstalled();
+        List<String> noEvictions = List.of("-m", "8", "-M");
+        try (DropInServers servers = DropInServers.start("stats-no-evictions", noEvictions, noEvictions)) {
+            List<Map<String, Integer>> replies = new ArrayList<>();
+            for (int port : List.of(servers.memcached().port(), servers.raftcached().port())) {
+                replies.add(fillCountingReplies(port, 12_000, 1000));
+            }
+            assertTrue(replies.get(0).getOrDefault("SERVER_ERROR out of memory storing object", 0) > 1000,
+                    "memcached ran out of memory: " + replies.get(0));
+            assertEquals(replies.get(0), replies.get(1));
+            Map<String, String> memcached = MemcachedProcess.statsOf(servers.memcached().port(), "");
+            Map<String, String> raftcached = MemcachedProcess.statsOf(servers.raftcached().port(), "");
+            for (String name : List.of("curr_items", "total_items", "bytes", "evictions", "store_no_memory")) {
+                assertEquals(memcached.get(name), raftcached.get(name), name);
+            }
+        }
+    }
+
     @Test
     void sizeHistogramWithTrackSizes() throws Exception {
         MemcachedProcess.assumeInstalled();
@@ -230,6 +251,29 @@ class StatsParityTest {
             reply.append(line).append("\r\n");
         }
         return reply.toString();
+    }
+
+    private static Map<String, Integer> fillCountingReplies(int port, int count, int size) throws IOException {
+        byte[] value = "v".repeat(size).getBytes(StandardCharsets.US_ASCII);
+        int window = 500;
+        Map<String, Integer> replies = new java.util.TreeMap<>();
+        try (TextClient client = new TextClient(port)) {
+            client.readTimeout(30_000);
+            for (int from = 0; from < count; from += window) {
+                ByteArrayOutputStream batch = new ByteArrayOutputStream();
+                int to = Math.min(count, from + window);
+                for (int i = from; i < to; i++) {
+                    batch.write(("set full-" + i + " 0 0 " + size + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    batch.write(value);
+                    batch.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+                client.send(batch.toByteArray());
+                for (int i = from; i < to; i++) {
+                    replies.merge(client.line(), 1, Integer::sum);
+                }
+            }
+        }
+        return replies;
     }
 
     /**

@@ -52,6 +52,12 @@ public final class Main implements Callable<Integer> {
                 cmd.getErr().println(flagError.getMessage());
                 return flagError.exitCode;
             }
+            if (exception instanceof java.io.IOException) {
+                // Start-up refusals (another cluster, another store shape, a port in use): one
+                // line an operator can act on, not a stack trace.
+                cmd.getErr().println("raftcached: " + exception.getMessage());
+                return 1;
+            }
             throw exception;
         });
         commandLine.setParameterExceptionHandler((exception, args1) -> {

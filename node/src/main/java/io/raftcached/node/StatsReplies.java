@@ -171,6 +171,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_last_snapshot_dump_ms", raft.lastSnapshotDumpMillis);
         Replies.writeStat(out, "raft_pending_writes", raft.pendingWrites);
         Replies.writeStat(out, "raft_abandoned_write_streams", raft.abandonedWriteStreams);
+        Replies.writeStat(out, "raft_dedupe_hits", raft.duplicatesAnswered);
         Replies.writeStat(out, "raft_writes_failed", stats.writesFailed.sum());
         Replies.writeStat(out, "raft_writes_outcome_unknown", stats.writesOutcomeUnknown.sum());
         Replies.writeStat(out, "raft_reads_refused", stats.readsRefused.sum());

@@ -74,6 +74,8 @@ final class CacheStateMachine extends StateMachineAdapter {
     private final AppliedWaiters appliedWaiters = new AppliedWaiters();
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private final AtomicLong snapshotsSaved = new AtomicLong();
+    /** Retried writes answered from the dedupe table instead of being applied again. */
+    private volatile long duplicatesAnswered;
     private volatile long lastSnapshotBeginMicros;
     private volatile long lastSnapshotDumpMillis;
     private long bytesSinceSnapshot;
@@ -121,6 +123,10 @@ final class CacheStateMachine extends StateMachineAdapter {
 
     long snapshotsInstalled() {
         return snapshotsInstalled.get();
+    }
+
+    long duplicatesAnswered() {
+        return duplicatesAnswered;
     }
 
     long snapshotsSaved() {
@@ -210,6 +216,7 @@ final class CacheStateMachine extends StateMachineAdapter {
             long seq = firstSeq + i;
             StoreResult result;
             if (dedupe.check(writer, seq) == DedupeTable.Verdict.DUPLICATE) {
+                duplicatesAnswered++;
                 result = dedupe.firstResult(writer, seq);
                 if (result == null) {
                     result = new StoreResult(StoreResult.Status.INVALID);

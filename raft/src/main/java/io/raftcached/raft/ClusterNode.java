@@ -77,6 +77,7 @@ public final class ClusterNode implements AutoCloseable {
     private final ForwardProcessor forwardProcessor;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean snapshotRunning = new AtomicBoolean();
+    private final AtomicBoolean tickInFlight = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
     private volatile Node node;
@@ -89,6 +90,8 @@ public final class ClusterNode implements AutoCloseable {
     private volatile long readyTargetIndex = -1;
     private volatile long leaderConfirmedNanos = System.nanoTime();
     private volatile boolean promotionRequested;
+    private volatile long nextPromotionAttemptNanos;
+    private static final long PROMOTION_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
     private volatile String fatalMessage;
 
     private ClusterNode(RaftSettings settings, StoreConfig shape) {
@@ -457,9 +460,23 @@ public final class ClusterNode implements AutoCloseable {
 
     /** An idle leader still moves replicated time forward, so TTLs expire on every replica. */
     private void proposeTick(Node raft) {
-        byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                .setLeaderTimeMillis(System.currentTimeMillis()).build().toByteArray();
-        raft.apply(new Task(ByteBuffer.wrap(entry), status -> { }));
+        if (tickInFlight.compareAndSet(false, true)) {
+            byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
+                    .setLeaderTimeMillis(System.currentTimeMillis()).build().toByteArray();
+            raft.apply(new Task(ByteBuffer.wrap(entry), status -> tickInFlight.set(false)));
+        }
+    }
+
+    /**
+     * A follower learns that its forwarded write committed only from the leader's next append, and
+     * answers its client only once it has applied the write. When nothing else is on its way, a
+     * tick entry carries the new commit index out at once instead of at the next heartbeat.
+     */
+    void announceCommit() {
+        Node raft = node;
+        if (leader && raft != null) {
+            proposeTick(raft);
+        }
     }
 
     /**
@@ -487,7 +504,7 @@ public final class ClusterNode implements AutoCloseable {
 
     /** A learner that replaced a lost identity asks to vote once it has caught up. */
     private void maybeRequestPromotion(Node raft) {
-        if (!ready || promotionRequested || leader) {
+        if (!ready || promotionRequested || leader || System.nanoTime() < nextPromotionAttemptNanos) {
             return;
         }
         PeerId me = self;
@@ -502,6 +519,7 @@ public final class ClusterNode implements AutoCloseable {
                     PromoteRequest.newBuilder().setPeerId(me.toString()).build(), PromoteResponse.class, 10_000);
             if (response == null || !response.getOk()) {
                 LOG.info("promotion of {} not done yet: {}", me, response == null ? "no answer" : response.getMessage());
+                nextPromotionAttemptNanos = System.nanoTime() + PROMOTION_RETRY_NANOS;
                 promotionRequested = false;
             } else {
                 LOG.info("promoted {} to voter", me);
@@ -550,6 +568,7 @@ public final class ClusterNode implements AutoCloseable {
         status.lastSnapshotBeginMicros = machine.lastSnapshotBeginMicros();
         status.lastSnapshotDumpMillis = machine.lastSnapshotDumpMillis();
         status.abandonedWriteStreams = writes.abandonedStreams();
+        status.duplicatesAnswered = machine.duplicatesAnswered();
         status.pendingWrites = writes.pendingWrites();
         status.fatal = fatalMessage;
         if (raft != null) {

@@ -111,6 +111,15 @@ final class ControlProcessors {
 
         @Override
         public void handleRequest(RpcContext context, PromoteRequest request) {
+            try {
+                promote(context, request);
+            } catch (RuntimeException e) {
+                LOG.warn("promotion of {} failed", request.getPeerId(), e);
+                context.sendResponse(PromoteResponse.newBuilder().setOk(false).setMessage(String.valueOf(e.getMessage())).build());
+            }
+        }
+
+        private void promote(RpcContext context, PromoteRequest request) {
             if (!cluster.isLeader()) {
                 context.sendResponse(PromoteResponse.newBuilder().setOk(false).setMessage("not the leader")
                         .setLeaderHint(cluster.leaderHint()).build());
@@ -118,7 +127,13 @@ final class ControlProcessors {
             }
             PeerId learner = PeerId.parsePeer(request.getPeerId());
             Configuration conf = cluster.currentConfiguration();
-            if (learner == null || !conf.getLearners().contains(learner)) {
+            // A learner, or a replacement half-way through promotion (out of the learners, not yet
+            // a voter, superseding an older identity at its address). A node removed on purpose
+            // is neither, so it cannot vote itself back in.
+            boolean replacement = learner != null && conf.getPeers().stream()
+                    .anyMatch(p -> p.getEndpoint().equals(learner.getEndpoint()) && p.getIdx() < learner.getIdx());
+            if (learner == null || conf.getPeers().contains(learner)
+                    || !conf.getLearners().contains(learner) && !replacement) {
                 context.sendResponse(PromoteResponse.newBuilder().setOk(false)
                         .setMessage(request.getPeerId() + " is not a learner of this cluster").build());
                 return;
@@ -133,8 +148,22 @@ final class ControlProcessors {
             List<PeerId> learners = new ArrayList<>(conf.getLearners());
             learners.remove(learner);
             LOG.info("promoting learner {} to voter; voters become {}", learner, voters);
-            cluster.raftNode().changePeers(new Configuration(voters, learners), status -> context.sendResponse(
+            // jraft checks the new configuration together with the current one, where the peer is
+            // still a learner: drop it from the learners first, then make it a voter.
+            Runnable makeVoter = () -> cluster.raftNode().changePeers(new Configuration(voters, learners), status -> context.sendResponse(
                     PromoteResponse.newBuilder().setOk(status.isOk()).setMessage(String.valueOf(status.getErrorMsg())).build()));
+            if (!conf.getLearners().contains(learner)) {
+                makeVoter.run();
+                return;
+            }
+            cluster.raftNode().removeLearners(List.of(learner), status -> {
+                if (status.isOk()) {
+                    makeVoter.run();
+                } else {
+                    context.sendResponse(PromoteResponse.newBuilder().setOk(false)
+                            .setMessage("could not take " + learner + " out of the learners: " + status.getErrorMsg()).build());
+                }
+            });
         }
     }
 }

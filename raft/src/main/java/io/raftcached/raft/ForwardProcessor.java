@@ -59,6 +59,7 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
             ForwardResponse.Builder response = ForwardResponse.newBuilder();
             if (status.isOk()) {
                 response.setStatus(ForwardResponse.Status.OK);
+                cluster.announceCommit();
             } else {
                 response.setStatus(cluster.isLeader() ? ForwardResponse.Status.FAILED : ForwardResponse.Status.NOT_LEADER)
                         .setLeaderHint(cluster.leaderHint()).setMessage(status.getErrorMsg() == null ? "" : status.getErrorMsg());

@@ -21,6 +21,7 @@ public final class RaftStatus {
     public long lastSnapshotBeginMicros;
     public long lastSnapshotDumpMillis;
     public long abandonedWriteStreams;
+    public long duplicatesAnswered;
     public int pendingWrites;
     public String fatal;
 }

@@ -127,6 +127,11 @@ class LauncherAndListenerTest {
         try (NodeProcess node = NodeProcess.single("unix-socket-node", "-s", socket.toString(), "-a", "766")) {
             node.startWithoutWaiting();
             try (UnixClient client = UnixClient.await(socket, node)) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);   // serving reads, as awaitReady over TCP
+                while (!client.call("stats raft\r\n", "END\r\n").contains("STAT raft_ready 1\r\n")
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
                 assertEquals("rwxrw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
                 assertEquals("STORED\r\n", client.call("set unix 0 0 5\r\nhello\r\n", "\r\n"));
                 assertEquals("VALUE unix 0 5\r\nhello\r\nEND\r\n", client.call("get unix\r\n", "END\r\n"));

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +60,8 @@ class HaproxyFailoverTest {
                 }
                 long recoveredMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
                 System.out.printf("haproxy failover: node %d killed, served by node %d after %d ms; %d more writes in %d ms;"
-                        + " %d retried operations%n", routed, failoverNode, failoverMillis, KEYS_PER_PHASE, recoveredMillis,
-                        client.retries);
+                        + " %d retried operations, slowest %s in %d ms; failures: %s%n", routed, failoverNode, failoverMillis,
+                        KEYS_PER_PHASE, recoveredMillis, client.retries, client.slowest, client.slowestMillis, client.failures);
                 assertEquals(2 * KEYS_PER_PHASE, acknowledged.size(), "every write was acknowledged in the end");
 
                 // Every acknowledged value, through HAProxy and from each surviving node directly.
@@ -141,6 +142,11 @@ class HaproxyFailoverTest {
         final Path log;
         TextClient connection;
         int retries;
+        String lastReply = "";
+        long slowestMillis;
+        String slowest = "";
+        /** The first failures seen, for the printed summary. */
+        final List<String> failures = new ArrayList<>();
 
         RetryingClient(int port, Process haproxy, Path log) {
             this.port = port;
@@ -154,7 +160,8 @@ class HaproxyFailoverTest {
         }
 
         <T> T withRetries(String what, Operation<T> operation) throws IOException, InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_BUDGET_MILLIS);
+            long started = System.nanoTime();
+            long deadline = started + TimeUnit.MILLISECONDS.toNanos(RETRY_BUDGET_MILLIS);
             String lastFailure = "";
             while (System.nanoTime() < deadline) {
                 if (!haproxy.isAlive()) {
@@ -166,12 +173,20 @@ class HaproxyFailoverTest {
                     }
                     T result = operation.attempt(connection);
                     if (result != null) {
+                        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                        if (millis > slowestMillis) {
+                            slowestMillis = millis;
+                            slowest = what;
+                        }
                         return result;
                     }
-                    lastFailure = "refused by the node";
+                    lastFailure = lastReply;
                 } catch (IOException e) {
                     lastFailure = e.toString();
                     closeQuietly();
+                }
+                if (failures.size() < 10) {
+                    failures.add(what + " after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms: " + lastFailure);
                 }
                 retries++;
                 Thread.sleep(100);
@@ -198,12 +213,14 @@ class HaproxyFailoverTest {
             withRetries("set " + key, client -> {
                 String reply = client.call("set " + key + " 0 0 " + value.length() + "\r\n" + value + "\r\n");
                 if (reply.startsWith("SERVER_ERROR")) {
+                    lastReply = reply;
                     return null;
                 }
                 assertEquals("STORED", reply, "set " + key);
                 acknowledged.put(key, value);
                 String read = get(client, key);
                 if (read == REFUSED) {
+                    lastReply = "get " + key + ": SERVER_ERROR";
                     return null;
                 }
                 assertEquals(value, read, "read-your-writes on one connection for " + key);
@@ -214,6 +231,7 @@ class HaproxyFailoverTest {
         String get(String key) throws IOException, InterruptedException {
             return withRetries("get " + key, client -> {
                 String value = get(client, key);
+                lastReply = "SERVER_ERROR";
                 return value == REFUSED ? null : value == null ? "(miss)" : value;
             });
         }

@@ -17,9 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -39,16 +41,33 @@ class LauncherAndListenerTest {
     }
 
     private static Map<String, String> launcherEnvironment(Path log) {
-        return Map.of("RAFTCACHED_JAR", NodeProcess.privateJar().toAbsolutePath().toString(),
+        return launcherEnvironment(log, NodeProcess.privateJar());
+    }
+
+    private static Map<String, String> launcherEnvironment(Path log, Path jar) {
+        return Map.of("RAFTCACHED_JAR", jar.toAbsolutePath().toString(),
                 "JAVA_OPTS", LAUNCHER_JAVA_OPTS, "RAFTCACHED_LOG", log.toAbsolutePath().toString());
     }
 
-    /** A directory any user may write: a node run as nobody keeps its data there. */
+    /**
+     * A directory any user may write, in the system's temporary directory: processes that run as
+     * nobody (memcached, a node started with -u) use it, and the checkout may lie under a home
+     * directory nobody cannot enter (CI runs as root from /root).
+     */
     private static Path openDirectory(String name) throws IOException {
-        Path directory = NodeProcess.freshDirectory(name).toAbsolutePath();
-        Files.createDirectories(directory);
+        Path directory = Files.createTempDirectory("raftcached-" + name + "-").toAbsolutePath();
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxrwxrwx"));
+        TEMPORARY.add(directory);
         return directory;
+    }
+
+    private static final List<Path> TEMPORARY = new ArrayList<>();
+
+    @AfterAll
+    static void removeTemporaryDirectories() throws IOException {
+        for (Path directory : TEMPORARY) {
+            NodeProcess.deleteRecursively(directory);
+        }
     }
 
     @Test
@@ -84,11 +103,14 @@ class LauncherAndListenerTest {
         Assumptions.assumeTrue(nobody.exitCode() == 0, "no user nobody here: skipped");
         String nobodyUid = nobody.out().strip();
         Path directory = openDirectory("user-switch");
+        Path jar = directory.resolve("raftcached.jar");   // where nobody can read it
+        Files.copy(NodeProcess.privateJar(), jar);
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
         int port = Ports.free();
         ProcessBuilder builder = new ProcessBuilder(launcher().toString(), "-u", "nobody", "-p", Integer.toString(port),
                 "-l", "127.0.0.1", "--raft", "127.0.0.1:" + Ports.free(), "--data-dir", directory.resolve("data").toString())
-                .redirectErrorStream(true).redirectOutput(directory.resolve("node.log").toFile());
-        builder.environment().putAll(launcherEnvironment(directory.resolve("node.log")));
+                .directory(directory.toFile()).redirectErrorStream(true).redirectOutput(directory.resolve("node.log").toFile());
+        builder.environment().putAll(launcherEnvironment(directory.resolve("node.log"), jar));
         Process process = builder.start();   // the launcher execs setpriv, which execs java: one pid throughout
         try {
             awaitVersion(port);
@@ -102,6 +124,7 @@ class LauncherAndListenerTest {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
+            NodeProcess.deleteRecursively(directory);
         }
     }
 

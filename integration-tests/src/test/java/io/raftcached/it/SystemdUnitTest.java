@@ -143,6 +143,9 @@ class SystemdUnitTest {
         Process process = builder.start();
         try {
             awaitVersion(process, port, log);
+            // Reads are refused until the node is ready (raft_ready 1), however briefly after start;
+            // ExecStart is what this test checks, so it waits as a readiness probe would.
+            awaitReady(port, log);
             try (TextClient client = new TextClient(port)) {
                 assertEquals("STORED", client.call("set systemd 0 0 2\r\nok\r\n"));
                 assertEquals("VALUE systemd 0 2", client.call("get systemd\r\n"));
@@ -201,6 +204,17 @@ class SystemdUnitTest {
             }
         }
         throw new AssertionError("the node did not answer on " + port + " within 60 s; log:\n" + Files.readString(log));
+    }
+
+    private static void awaitReady(int port, Path log) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if ("1".equals(stats(port, "raft").get("raft_ready"))) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the node did not become ready within 60 s; log:\n" + Files.readString(log));
     }
 
     private static Map<String, String> stats(int port, String group) throws IOException {

@@ -47,6 +47,11 @@ final class RequestExecutor {
         this.linearizable = linearizable;
     }
 
+    /** Whether the node takes another write now; if not, {@code onRoom} runs when it does. */
+    boolean admitsWrite(Runnable onRoom) {
+        return cluster.admitsWrite(onRoom);
+    }
+
     /** Writes go through the log, in the connection's order, without waiting for earlier replies. */
     static boolean isWrite(Request request) {
         return switch (request.type()) {

@@ -325,6 +325,14 @@ public final class ClusterNode implements AutoCloseable {
         return writes.submit(command);
     }
 
+    /**
+     * Whether this node takes another write now; if not, {@code onRoom} runs once earlier writes
+     * have drained. Connections use it to stop reading rather than refuse pipelined writes.
+     */
+    public boolean admitsWrite(Runnable onRoom) {
+        return writes.admits(onRoom);
+    }
+
     /** Whether a failure from {@link #submit} left the write's outcome unknown (vs. not written). */
     public static boolean outcomeUnknown(Throwable failure) {
         Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;

@@ -28,7 +28,12 @@ import org.slf4j.LoggerFactory;
  */
 final class WriteStream implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WriteStream.class);
-    static final int COMMANDS_IN_FLIGHT_MAX = 4_096;
+    static final int COMMANDS_IN_FLIGHT_MAX = 8_192;
+    /**
+     * Writes admitted before connections are asked to wait ({@link #admits}); the rest of the
+     * budget absorbs requests (gat with many keys) that are already past that check.
+     */
+    static final int COMMANDS_ADMITTED_MAX = COMMANDS_IN_FLIGHT_MAX / 2;
     static final int BATCH_COMMANDS_MAX = 256;
     static final int BATCH_BYTES_MAX = 2 * 1024 * 1024;
     private static final long RESEND_BACKOFF_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
@@ -100,6 +105,8 @@ final class WriteStream implements AutoCloseable {
     private long resendBackoffNanos = RESEND_BACKOFF_MIN_NANOS;
     private boolean running = true;
     private long abandonedStreams;
+    /** Callers waiting for room, run once the writes in flight drop below half the admission bound. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> roomWaiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     WriteStream(int nodeId, long incarnation, long writeTimeoutMillis, Transport transport) {
         this.nodeId = nodeId;
@@ -112,6 +119,38 @@ final class WriteStream implements AutoCloseable {
 
     void start() {
         sender.start();
+    }
+
+    /**
+     * Whether a write may be submitted now. When not, {@code onRoom} runs (on the apply thread or
+     * the sender) once writes in flight have drained: callers stop reading instead of failing.
+     */
+    boolean admits(Runnable onRoom) {
+        lock.lock();
+        try {
+            if (queued.size() + commandsInFlight < COMMANDS_ADMITTED_MAX) {
+                return true;
+            }
+            roomWaiters.add(onRoom);
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wakeRoomWaitersIfDrained() {
+        boolean drained;
+        lock.lock();
+        try {
+            drained = queued.size() + commandsInFlight < COMMANDS_ADMITTED_MAX / 2;
+        } finally {
+            lock.unlock();
+        }
+        if (drained) {
+            for (Runnable waiter = roomWaiters.poll(); waiter != null; waiter = roomWaiters.poll()) {
+                waiter.run();
+            }
+        }
     }
 
     /** Queues a write; the future completes with its result once this node has applied it. */
@@ -238,6 +277,9 @@ final class WriteStream implements AutoCloseable {
         deliver(recovered, recoveredResults);
         for (int i = 0; i < completed.size(); i++) {
             completed.get(i).future.complete(completedResults.get(i));
+        }
+        if (!roomWaiters.isEmpty()) {
+            wakeRoomWaitersIfDrained();
         }
     }
 
@@ -377,6 +419,9 @@ final class WriteStream implements AutoCloseable {
             write.future.completeExceptionally(write.sent
                     ? new WriteFailedException("write outcome unknown: no quorum confirmed it in time", true)
                     : new WriteFailedException("not written: no leader reachable in time", false));
+        }
+        for (Runnable waiter = roomWaiters.poll(); waiter != null; waiter = roomWaiters.poll()) {
+            waiter.run();
         }
     }
 

@@ -281,18 +281,24 @@ class LauncherAndListenerTest {
         }
     }
 
-    /**
-     * memcached listens on every address of "-l a,b"; raftcached listens on one, so it refuses the
-     * list at start with a clear message instead of failing later with a stack trace.
-     */
+    /** Like memcached, "-l a,b" and a repeated -l listen on every address given. */
     @Test
-    void severalListenAddressesAreRefusedClearly() throws Exception {
-        Subprocess.Result result = Subprocess.run(new NodeProcess("listen-list", Ports.free(), List.of("-p",
-                Integer.toString(Ports.free()), "-l", "127.0.0.1,127.0.0.2", "--raft", "127.0.0.1:" + Ports.free(),
-                "--data-dir", NodeProcess.freshDirectory("listen-list").toString())).command(), EXIT_TIMEOUT_MILLIS);
-        assertEquals(64, result.exitCode(), result.toString());
-        assertTrue(result.stderr().contains("several addresses is not supported by raftcached"), result.toString());
-        assertFalse(result.stderr().contains("Exception"), result.toString());
+    void listensOnEveryAddressOfAListAndOfRepeatedFlags() throws Exception {
+        int port = Ports.free();
+        int otherPort = Ports.free();
+        try (NodeProcess node = new NodeProcess("listen-list", port, List.of("-p", Integer.toString(port),
+                "-l", "127.0.0.1,127.0.0.2", "-l", "127.0.0.3:" + otherPort, "--raft", "127.0.0.1:" + Ports.free(),
+                "--data-dir", NodeProcess.freshDirectory("listen-list").toString())).start()) {
+            for (String host : List.of("127.0.0.1", "127.0.0.2")) {
+                try (TextClient client = new TextClient(host, port)) {
+                    assertTrue(client.call("version\r\n").startsWith("VERSION"), host);
+                }
+            }
+            try (TextClient client = new TextClient("127.0.0.3", otherPort)) {
+                assertTrue(client.call("version\r\n").startsWith("VERSION"), "127.0.0.3:" + otherPort);
+            }
+            assertEquals("127.0.0.1,127.0.0.2,127.0.0.3:" + otherPort, node.stats("settings").get("inter"));
+        }
     }
 
     // --- -o idle_timeout -----------------------------------------------------------------------------

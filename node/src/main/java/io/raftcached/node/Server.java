@@ -90,13 +90,19 @@ final class Server {
         if (flags.unixSocket != null) {
             listenUnix(Path.of(flags.unixSocket), plain);
         } else {
-            listenTcp(flags.listen, flags.port, plain);
+            if (flags.listenAddresses.isEmpty()) {
+                listenTcp(null, flags.port, plain);
+            }
+            for (ServerOptions.ListenAddress address : flags.listenAddresses) {
+                listenTcp(address.host(), address.port(), plain);
+            }
         }
         if (flags.linearizablePort > 0) {
-            listenTcp(flags.listen, flags.linearizablePort, new RequestExecutor(cluster, config, stats, admin, true));
+            listenTcp(flags.listenAddresses.isEmpty() ? null : flags.listenAddresses.get(0).host(), flags.linearizablePort,
+                    new RequestExecutor(cluster, config, stats, admin, true));
         }
         LOG.info("raftcached {} serving memcached's protocol on {}{} with {} MB, node {} of {}", Versions.RAFTCACHED,
-                flags.unixSocket != null ? flags.unixSocket : (flags.listen == null ? "*" : flags.listen) + ":" + flags.port,
+                flags.unixSocket != null ? flags.unixSocket : (flags.listen == null ? "*:" + flags.port : flags.listen),
                 flags.linearizablePort > 0 ? " (linearizable reads on port " + flags.linearizablePort + ")" : "",
                 config.store().memoryLimitBytes() / StoreConfig.MEGABYTE, config.raft().nodeId(),
                 config.raft().singleMember() ? "a one-member group" : config.raft().peers());

@@ -30,8 +30,17 @@ final class ServerOptions {
     @Option(names = {"-A", "--enable-shutdown"}, description = "enable ascii \"shutdown\" command")
     boolean enableShutdown;
 
-    @Option(names = {"-l", "--listen"}, paramLabel = "<addr>", description = "interface to listen on (default: INADDR_ANY)")
+    @Option(names = {"-l", "--listen"}, paramLabel = "<addr>",
+            description = "interface(s) to listen on, comma separated or repeated, each host or host:port (default: INADDR_ANY)")
+    List<String> listenOptions = new ArrayList<>();
+
+    /** -l as memcached reports it in stats settings ("inter"); null when not given. */
     String listen;
+
+    /** Where to listen: each -l address with its port (-p unless the address names one). */
+    record ListenAddress(String host, int port) {}
+
+    List<ListenAddress> listenAddresses = new ArrayList<>();
 
     @Option(names = {"-d", "--daemon"}, description = "run as a daemon (handled by the raftcached launcher script)")
     boolean daemon;
@@ -210,33 +219,41 @@ final class ServerOptions {
     }
 
     /**
-     * memcached's -l takes "host", "host:port", "[ipv6]:port" or an unbracketed IPv6 address; a
-     * port given there replaces -p. Several addresses (comma-separated) are refused: raftcached
-     * listens on one.
+     * memcached's -l takes "host", "host:port", "[ipv6]:port" or an unbracketed IPv6 address,
+     * comma separated, and may be repeated; a port given with an address is that listener's.
      */
     private void splitListenPort() {
-        if (listen == null) {
+        List<String> addresses = new ArrayList<>();
+        for (String option : listenOptions) {
+            for (String address : option.split(",")) {
+                if (!address.isBlank()) {
+                    addresses.add(address.trim());
+                }
+            }
+        }
+        if (addresses.isEmpty()) {
             return;
         }
-        refuse(listen.contains(","), "-l " + listen + ": listening on several addresses is not supported by raftcached;"
-                + " give one address (or none for all interfaces)");
-        String host = listen;
-        String portText = null;
-        if (listen.startsWith("[")) {
-            int close = listen.indexOf(']');
-            refuse(close < 0, "-l " + listen + ": missing ']' after the IPv6 address");
-            host = listen.substring(1, close);
-            if (close + 1 < listen.length()) {
-                refuse(listen.charAt(close + 1) != ':', "-l " + listen + ": expected ':<port>' after ']'");
-                portText = listen.substring(close + 2);
+        listen = String.join(",", addresses);
+        for (String address : addresses) {
+            String host = address;
+            String portText = null;
+            if (address.startsWith("[")) {
+                int close = address.indexOf(']');
+                refuse(close < 0, "-l " + address + ": missing ']' after the IPv6 address");
+                host = address.substring(1, close);
+                if (close + 1 < address.length()) {
+                    refuse(address.charAt(close + 1) != ':', "-l " + address + ": expected ':<port>' after ']'");
+                    portText = address.substring(close + 2);
+                }
+            } else if (address.indexOf(':') >= 0 && address.indexOf(':') == address.lastIndexOf(':')) {
+                host = address.substring(0, address.indexOf(':'));
+                portText = address.substring(address.indexOf(':') + 1);
             }
-        } else if (listen.indexOf(':') >= 0 && listen.indexOf(':') == listen.lastIndexOf(':')) {
-            host = listen.substring(0, listen.indexOf(':'));
-            portText = listen.substring(listen.indexOf(':') + 1);
+            listenAddresses.add(new ListenAddress(host, portText != null ? parsePort(portText, "-l") : port));
         }
-        listen = host;
-        if (portText != null) {
-            port = parsePort(portText, "-l");
+        if (listenAddresses.size() == 1) {
+            port = listenAddresses.get(0).port();   // a lone -l host:port is the node's port
         }
     }
 
@@ -261,7 +278,7 @@ final class ServerOptions {
         Path data = dataDirectory != null ? dataDirectory : Path.of("raftcached-data", "node-" + nodeId);
         long snapshotBytes = (snapshotLogMegabytes != null ? snapshotLogMegabytes
                 : Math.max(64, memoryBytes / StoreConfig.MEGABYTE / 4)) * StoreConfig.MEGABYTE;
-        String clientAddress = (listen == null ? "0.0.0.0" : listen) + ":" + port;
+        String clientAddress = (listenAddresses.isEmpty() ? "0.0.0.0" : listenAddresses.get(0).host()) + ":" + port;
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress);

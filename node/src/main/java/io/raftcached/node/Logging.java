@@ -32,6 +32,8 @@ final class Logging {
     /** For the admin and bench subcommands: only errors, so their own output stays readable. */
     static void configureTool() {
         setDefault("org.slf4j.simpleLogger.defaultLogLevel", "error");
+        // jraft logs a failed connection to a dead member as an error; the command says it better.
+        setDefault("org.slf4j.simpleLogger.log.com.alipay", "off");
         setDefault("sofa.middleware.log.disable", "true");
         setDefault("logging.path", System.getProperty("java.io.tmpdir"));
         setDefault("com.google.protobuf.use_unsafe_pre22_gencode", "true");

@@ -5,6 +5,7 @@ import com.alipay.sofa.jraft.RaftServiceFactory;
 import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.option.CliOptions;
 import io.raftcached.proto.NodeInfoResponse;
 import java.util.ArrayList;
@@ -112,7 +113,16 @@ public final class AdminClient implements AutoCloseable {
     private static void check(Status status, String what) throws AdminException {
         if (!status.isOk()) {
             String message = String.valueOf(status.getErrorMsg());
-            if (message.contains("No leader") || message.contains("not leader") || message.contains("timeout")) {
+            RaftError error = status.getRaftError();
+            boolean noLeader = error == RaftError.EPERM || error == RaftError.ETIMEDOUT || error == RaftError.EAGAIN
+                    || error == RaftError.EHOSTDOWN || error == RaftError.ENOENT
+                    || message.contains("No leader") || message.contains("not leader") || message.contains("timeout")
+                    || message.contains("Fail to init channel") || message.contains("Fail to get leader");
+            if (error == RaftError.ECATCHUP || message.contains("failed to catch up")) {
+                throw new AdminException(what + " failed: the new member did not catch up with the leader (" + message
+                        + "); is a raftcached node running there, and does the cluster still have a quorum?");
+            }
+            if (noLeader) {
                 throw new AdminException(what + " failed: no leader answered (" + message + "); without a quorum"
                         + " membership cannot change — see `cluster force-recover`");
             }

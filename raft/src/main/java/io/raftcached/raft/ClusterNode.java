@@ -510,6 +510,25 @@ public final class ClusterNode implements AutoCloseable {
         });
     }
 
+    /**
+     * A new leader holds every committed entry: once it has applied its whole log it is caught
+     * up, without waiting for the periodic ReadIndex round (a write it just acknowledged must be
+     * readable on the same connection right away).
+     */
+    private void markReadyOnceApplied() {
+        Node raft = node;
+        if (ready || raft == null) {
+            return;
+        }
+        long lastIndex = raft.getLastLogIndex();
+        machine.appliedWaiters().await(lastIndex).thenRun(() -> {
+            if (!ready) {
+                ready = true;
+                LOG.info("leading and caught up to index {}: serving reads", lastIndex);
+            }
+        });
+    }
+
     /** A learner that replaced a lost identity asks to vote once it has caught up. */
     private void maybeRequestPromotion(Node raft) {
         if (!ready || promotionRequested || leader || System.nanoTime() < nextPromotionAttemptNanos) {
@@ -684,6 +703,7 @@ public final class ClusterNode implements AutoCloseable {
             }
             if (isLeader) {
                 leaderConfirmedNanos = System.nanoTime();
+                markReadyOnceApplied();
             }
             writes.leaderChanged();
         }

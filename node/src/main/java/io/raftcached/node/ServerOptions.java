@@ -173,6 +173,10 @@ final class ServerOptions {
             description = "an extra client port whose reads are linearizable (default: off)")
     int linearizablePort = 0;
 
+    @Option(names = "--clock-offset-ms", hidden = true, paramLabel = "<ms>",
+            description = "TESTS ONLY: pretend this node's wall clock is off by this much")
+    long clockOffsetMillis = 0;
+
     @Option(names = "--serve-stale-while-catching-up",
             description = "serve reads from a restarted node before it has caught up (default: SERVER_ERROR until then)")
     boolean serveStaleWhileCatchingUp;
@@ -281,7 +285,8 @@ final class ServerOptions {
         String clientAddress = (listenAddresses.isEmpty() ? "0.0.0.0" : listenAddresses.get(0).host()) + ":" + port;
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
-                    snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress);
+                    snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
+                    clockOffsetMillis);
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }

@@ -339,9 +339,14 @@ public final class ClusterNode implements AutoCloseable {
         return cause instanceof WriteStream.WriteFailedException wfe && wfe.outcomeUnknown;
     }
 
+    /** The wall clock this node stamps entries with when it leads (skewed on purpose in fault tests). */
+    private long wallClockMillis() {
+        return System.currentTimeMillis() + settings.clockOffsetMillis();
+    }
+
     byte[] logEntryForBatch(ByteString batch) {
         return LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                .setLeaderTimeMillis(System.currentTimeMillis()).setBatch(batch).build().toByteArray();
+                .setLeaderTimeMillis(wallClockMillis()).setBatch(batch).build().toByteArray();
     }
 
     private final class Transport implements WriteStream.Transport {
@@ -458,7 +463,7 @@ public final class ClusterNode implements AutoCloseable {
         ClusterConfig config = ClusterConfig.newBuilder().setClusterId(UUID.randomUUID().toString())
                 .setFeatureLevel(FEATURE_LEVEL).setShape(io.raftcached.store.StoreSnapshot.shapeOf(shape)).build();
         byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                .setLeaderTimeMillis(System.currentTimeMillis()).setConfig(config).build().toByteArray();
+                .setLeaderTimeMillis(wallClockMillis()).setConfig(config).build().toByteArray();
         raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
             if (!status.isOk()) {
                 configProposed = false;
@@ -470,7 +475,7 @@ public final class ClusterNode implements AutoCloseable {
     private void proposeTick(Node raft) {
         if (tickInFlight.compareAndSet(false, true)) {
             byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                    .setLeaderTimeMillis(System.currentTimeMillis()).build().toByteArray();
+                    .setLeaderTimeMillis(wallClockMillis()).build().toByteArray();
             raft.apply(new Task(ByteBuffer.wrap(entry), status -> tickInFlight.set(false)));
         }
     }

@@ -11,6 +11,7 @@ import java.util.List;
  * @param snapshotLogBytes take a snapshot once this many log bytes were applied since the last
  * @param writeTimeoutMillis a write not applied within this answers SERVER_ERROR
  * @param maxStalenessMillis stop serving reads when no leader was confirmed for this long; 0 = never
+ * @param clockOffsetMillis added to this node's wall clock (tests of skewed clocks only; 0 in production)
  */
 public record RaftSettings(
         int nodeId,
@@ -24,7 +25,8 @@ public record RaftSettings(
         long snapshotLogBytes,
         long writeTimeoutMillis,
         long maxStalenessMillis,
-        String clientAddress) {
+        String clientAddress,
+        long clockOffsetMillis) {
 
     /** A member as the operator names it: node id, Raft host and port. */
     public record Peer(int nodeId, String host, int port) {

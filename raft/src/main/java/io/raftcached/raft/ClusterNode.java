@@ -122,6 +122,7 @@ public final class ClusterNode implements AutoCloseable {
 
     private void startUp() throws IOException, InterruptedException {
         Files.createDirectories(settings.dataDirectory());
+        keepRequestOrder();
         registerMessages();
         rpcServer = RaftRpcServerFactory.createRaftRpcServer(new Endpoint(settings.raftHost(), settings.raftPort()));
         rpcServer.registerProcessor(forwardProcessor);
@@ -155,6 +156,16 @@ public final class ClusterNode implements AutoCloseable {
         startRaft(raftDirectory, initial);
         writes.start();
         duties.scheduleWithFixedDelay(this::performDuties, DUTY_PERIOD_MILLIS, DUTY_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Bolt hands a batch of decoded messages to a multi-threaded executor unless told otherwise,
+     * which can reorder requests of one connection. jraft turns that off when a node starts, but
+     * our RPC server starts earlier (peers probe it during bootstrap), so turn it off first: the
+     * forwarding lane and jraft's replication pipeline both rely on per-connection order.
+     */
+    private static void keepRequestOrder() {
+        System.setProperty("bolt.rpc.dispatch-msg-list-in-default-executor", "false");
     }
 
     private static void registerMessages() {
@@ -294,6 +305,7 @@ public final class ClusterNode implements AutoCloseable {
 
     private void startRaft(Path raftDirectory, Configuration initial) throws IOException {
         Files.createDirectories(raftDirectory);
+        LogStorageTuning.register(settings.dataDirectory());
         NodeOptions options = new NodeOptions();
         options.setFsm(machine);
         options.setLogUri(raftDirectory.resolve("log").toString());
@@ -366,6 +378,7 @@ public final class ClusterNode implements AutoCloseable {
             if (leader) {
                 raft.apply(new Task(ByteBuffer.wrap(logEntryForBatch(ByteString.copyFrom(batch))), status -> {
                     if (!status.isOk()) {
+                        LOG.debug("local append failed: {}", status);
                         onFailure.run();
                     }
                 }));
@@ -379,6 +392,8 @@ public final class ClusterNode implements AutoCloseable {
             rpc.forward(target.getEndpoint().toString(), ForwardRequest.newBuilder().setBatch(ByteString.copyFrom(batch)).build(),
                     settings.writeTimeoutMillis(), response -> {
                         if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
+                            LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"
+                                    : response.getStatus() + " " + response.getMessage());
                             onFailure.run();
                         }
                     });

@@ -251,6 +251,7 @@ final class WriteStream implements AutoCloseable {
             }
             for (StoreResult result : results) {
                 if (result == null) {
+                    LOG.debug("batch from seq {} refused: an earlier batch is missing", batch.getFirstSeq());
                     requestResend(0);
                     break;
                 }

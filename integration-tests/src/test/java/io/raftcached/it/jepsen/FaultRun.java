@@ -48,7 +48,7 @@ final class FaultRun {
 
     /** What a run found; {@code failures} is empty when it passed. */
     record Outcome(Config config, Path reportDirectory, List<String> failures, List<CheckResult> verdicts, List<Nemesis.Fired> fired,
-            Map<String, Map<Op.Type, Long>> counts) {
+            Map<String, Map<Op.Type, Long>> counts, long originNanos) {
         boolean passed() {
             return failures.isEmpty();
         }
@@ -174,7 +174,7 @@ final class FaultRun {
         }
         Map<String, Map<Op.Type, Long>> counts = ReportWriter.counts(history.events());
         Outcome outcome = new Outcome(config, directory, List.copyOf(failures), List.copyOf(verdicts),
-                nemesis == null ? List.of() : nemesis.fired(), counts);
+                nemesis == null ? List.of() : nemesis.fired(), counts, originNanos);
         ReportWriter.write(directory, outcome, history, leaders, digests, settings, workload == null ? List.of() : workload.anomalies(),
                 nemesis == null ? List.of() : nemesis.errors());
         System.out.println(outcome.summary());
@@ -211,7 +211,7 @@ final class FaultRun {
                 last = name;
             }
             try {
-                Thread.sleep(250);
+                Thread.sleep(100);
             } catch (InterruptedException e) {
                 return;
             }

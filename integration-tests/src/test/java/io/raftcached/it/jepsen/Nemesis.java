@@ -364,6 +364,14 @@ final class Nemesis {
                         + " s TTL through a leader whose clock was " + ahead.clockOffsetMillis() / 1000 + " s ahead");
             }
         }
+        if (!problems.isEmpty()) {
+            // How long the key really lived tells a stretched expiry (by the skew) from an off-by-a-second one.
+            for (FaultRunNode node : others) {
+                double gone = goneAfter(node, key, ackNanos, TTL_SKEW_MILLIS + 15_000);
+                problems.add(node.name + ": " + key + (gone < 0 ? " still there " + (TTL_SKEW_MILLIS + 15_000) / 1000 + " s after the set"
+                        : String.format(" first missed %.1f s after the set", gone)));
+            }
+        }
         FaultRunNode newLeader = cluster.leaderNow();
         notes.add("new leader " + (newLeader == null ? "none" : newLeader.name + " (clock " + newLeader.clockOffsetMillis() / 1000 + " s)"));
         long remaining = event.durationMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos);
@@ -393,29 +401,46 @@ final class Nemesis {
 
     /**
      * Reads {@code key} from {@code node} until it is present (wantPresent) or absent (otherwise) or the
-     * deadline passes; returns the last value seen (null = miss or no answer). Each read is evidence.
+     * deadline passes; returns the last value seen (null = miss or no answer). The last read is evidence.
      */
     private String readUntil(FaultRunNode node, String key, boolean wantPresent, long deadlineNanos, List<Op> evidence)
             throws InterruptedException {
         String last = null;
         boolean answered = false;
+        List<Op> lastRead = List.of();
         do {
             Op invoke = new Op(-2, Op.Type.INVOKE, Op.Fn.GET, key, null, null, null, System.nanoTime(), node.name);
             try (WorkloadConnection connection = new WorkloadConnection(node.host, node.port, 1_000, 2_000)) {
                 WorkloadConnection.Item item = connection.get(key, false);
                 last = item == null ? null : item.value();
                 answered = true;
-                evidence.add(invoke);
-                evidence.add(invoke.completedAs(Op.Type.OK, last, null, System.nanoTime()));
+                lastRead = List.of(invoke, invoke.completedAs(Op.Type.OK, last, null, System.nanoTime()));
                 if ((last != null) == wantPresent) {
-                    return last;
+                    break;
                 }
             } catch (IOException refused) {
                 // refused (no quorum for a linearizable read yet) or unreachable: ask again
             }
             Thread.sleep(100);
         } while (System.nanoTime() < deadlineNanos);
+        evidence.addAll(lastRead);
         return answered ? last : (wantPresent ? null : "(no answer)");
+    }
+
+    /** For a diagnosis: seconds after {@code sinceNanos} when {@code key} was first missed on {@code node}, or -1 past the cap. */
+    private double goneAfter(FaultRunNode node, String key, long sinceNanos, long capMillis) throws InterruptedException {
+        long deadline = sinceNanos + TimeUnit.MILLISECONDS.toNanos(capMillis);
+        while (System.nanoTime() < deadline) {
+            try (WorkloadConnection connection = new WorkloadConnection(node.host, node.port, 1_000, 2_000)) {
+                if (connection.get(key, false) == null) {
+                    return (System.nanoTime() - sinceNanos) / 1e9;
+                }
+            } catch (IOException notNow) {
+                // ask again
+            }
+            Thread.sleep(250);
+        }
+        return -1;
     }
 
     // --- partitions -----------------------------------------------------------------------------

@@ -31,6 +31,13 @@ final class ReportWriter {
         return counts;
     }
 
+    /** One event with its time in seconds since the workload started. */
+    static String format(Op op, long originNanos) {
+        return String.format("%+9.3fs  p%-8d %-6s %-6s %-5s%s%s%s  %s", (op.nanos() - originNanos) / 1e9, op.process(), op.type(), op.fn(),
+                op.key(), op.value() == null ? "" : " value=" + op.value(), op.expected() == null ? "" : " expected=" + op.expected(),
+                op.number() == null ? "" : " number=" + op.number(), op.node() == null ? "" : "@" + op.node());
+    }
+
     static void write(Path directory, FaultRun.Outcome outcome, History history, List<FaultRun.LeaderChange> leaders,
             Map<String, String> digests, Map<String, String> nodes, List<String> anomalies, List<String> nemesisErrors) throws IOException {
         FaultRun.Config config = outcome.config();
@@ -98,7 +105,7 @@ final class ReportWriter {
         for (CheckResult verdict : outcome.verdicts()) {
             if (!verdict.valid() && !verdict.counterexample().isEmpty()) {
                 r.append("\n### Minimal failing sub-history: ").append(verdict.checker()).append("\n\n```\n");
-                verdict.counterexample().stream().limit(200).forEach(op -> r.append(op).append('\n'));
+                verdict.counterexample().stream().limit(200).forEach(op -> r.append(format(op, outcome.originNanos())).append('\n'));
                 if (verdict.counterexample().size() > 200) {
                     r.append("... ").append(verdict.counterexample().size() - 200).append(" more\n");
                 }

@@ -15,8 +15,8 @@ import org.rocksdb.NativeLibraryLoader;
  * RocksDB settings for the Raft log, registered before any node opens it. jraft's defaults are
  * sized for a database: memtables of up to 128 MB each, several of them, which the log of a
  * cache does not need (it is truncated behind every snapshot) and which would dwarf the store's
- * own memory. The write-ahead log files are recycled so that each synced append overwrites
- * allocated blocks: fdatasync then has no file size to journal, which shortens every commit.
+ * own memory. (Recycling WAL files would make each synced append cheaper, but RocksDB turns
+ * recycling off under the point-in-time recovery mode a log needs, so it is not asked for.)
  *
  * <p>RocksDB's native library is unpacked under the data directory under a fixed name rather than
  * as a fresh temporary file: a node that is killed never deletes its temporary files, and a
@@ -35,7 +35,6 @@ final class LogStorageTuning {
         Path nativeDirectory = Files.createDirectories(dataDirectory.resolve("native"));
         NativeLibraryLoader.getInstance().loadLibrary(nativeDirectory.toString());
         DBOptions db = StorageOptionsFactory.getDefaultRocksDBOptions();
-        db.setRecycleLogFileNum(4);
         db.setMaxTotalWalSize(4 * MEMTABLE_BYTES);
         StorageOptionsFactory.registerRocksDBOptions(RocksDBLogStorage.class, db);
         ColumnFamilyOptions columns = new ColumnFamilyOptions()

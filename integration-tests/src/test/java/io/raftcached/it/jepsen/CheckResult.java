@@ -21,6 +21,14 @@ public record CheckResult(String checker, boolean valid, String explanation, Lis
     }
 
     public static CheckResult gaveUp(String checker, String explanation) {
-        return new CheckResult(checker, false, "checker gave up: " + explanation, List.of());
+        return new CheckResult(checker, false, GAVE_UP_PREFIX + explanation, List.of());
+    }
+
+    /** How the explanation of a give-up starts. */
+    public static final String GAVE_UP_PREFIX = "checker gave up: ";
+
+    /** The checker reached no verdict (a bound ran out, or it could not judge): a failure, but not a proven violation. */
+    public boolean isGaveUp() {
+        return !valid && explanation.startsWith(GAVE_UP_PREFIX);
     }
 }

@@ -165,19 +165,36 @@ final class FaultRun {
             failures.add("the run itself failed: " + e);
             e.printStackTrace(System.out);
         } finally {
+            // A test timeout interrupts this thread: clean up and write the report all the same.
+            boolean interrupted = Thread.interrupted();
+            if (interrupted) {
+                failures.add("interrupted (a test timeout?) before the run ended");
+            }
+            if (workload != null) {
+                workload.stopQuietly();
+            }
             if (cluster != null) {
                 cluster.close();
+                Thread.interrupted();
             }
             if (lab != null) {
                 lab.close();
+                Thread.interrupted();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
+        boolean interrupted = Thread.interrupted();
         Map<String, Map<Op.Type, Long>> counts = ReportWriter.counts(history.events());
         Outcome outcome = new Outcome(config, directory, List.copyOf(failures), List.copyOf(verdicts),
                 nemesis == null ? List.of() : nemesis.fired(), counts, originNanos);
         ReportWriter.write(directory, outcome, history, leaders, digests, settings, workload == null ? List.of() : workload.anomalies(),
                 nemesis == null ? List.of() : nemesis.errors());
         System.out.println(outcome.summary());
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         return outcome;
     }
 

@@ -270,10 +270,19 @@ final class FaultRunCluster implements AutoCloseable {
         }
     }
 
+    /** Kills every node by pid and removes the namespaces; runs to the end even when the thread was interrupted (a test timeout). */
     @Override
     public void close() throws InterruptedException {
+        boolean interrupted = Thread.interrupted();
         for (FaultRunNode node : nodes.values()) {
-            node.kill();
+            try {
+                node.kill();
+            } catch (InterruptedException | RuntimeException e) {
+                System.err.println("could not kill " + node.name + ": " + e);
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (lab != null) {
             try {

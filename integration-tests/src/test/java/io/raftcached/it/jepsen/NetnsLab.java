@@ -1,9 +1,12 @@
 package io.raftcached.it.jepsen;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,11 +35,68 @@ final class NetnsLab implements AutoCloseable {
     private static final int CUT_RULE_PREF_BASE = 100;
     private static final long COMMAND_TIMEOUT_MILLIS = 10_000;
 
+    /**
+     * Namespace names are global, so only one suite may use them at a time on a machine: a lab
+     * holds this file lock (across JVMs) from creation to close, and leftovers are cleared only
+     * under it, so two suites wait for each other instead of deleting each other's nodes.
+     */
+    static final Path LOCK_FILE = Path.of(System.getProperty("java.io.tmpdir"), "raftcached-jepsen-netns.lock");
+    static final long LOCK_WAIT_MILLIS = 20 * 60_000;
+
     private final int slots;
     private final Set<String> cuts = new TreeSet<>();   // "a-b" with a < b, both directions cut
+    private final MachineLock lock;
 
-    private NetnsLab(int slots) {
+    private NetnsLab(int slots, MachineLock lock) {
         this.slots = slots;
+        this.lock = lock;
+    }
+
+    /** The machine-wide lock on the namespaces: a FileLock on {@link #LOCK_FILE}. */
+    static final class MachineLock implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        private MachineLock(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        /** Waits up to {@code timeoutMillis} for the lock; null when another suite held it all along. */
+        static MachineLock acquire(long timeoutMillis) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            boolean announced = false;
+            while (true) {
+                FileChannel channel = FileChannel.open(LOCK_FILE, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock;
+                try {
+                    lock = channel.tryLock();
+                } catch (java.nio.channels.OverlappingFileLockException heldHere) {
+                    lock = null;
+                }
+                if (lock != null) {
+                    return new MachineLock(channel, lock);
+                }
+                channel.close();
+                if (System.nanoTime() > deadline) {
+                    return null;
+                }
+                if (!announced) {
+                    System.out.println("netns: another fault suite on this machine holds " + LOCK_FILE + "; waiting for it");
+                    announced = true;
+                }
+                Thread.sleep(500);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                lock.release();
+            } finally {
+                channel.close();
+            }
+        }
     }
 
     /** Why namespaces cannot be used here, or null when they can. */
@@ -71,10 +131,14 @@ final class NetnsLab implements AutoCloseable {
         if (slots < 1 || slots > 20) {
             throw new IllegalArgumentException("1..20 node slots, not " + slots);
         }
-        cleanUpLeftovers();
-        refuseIfSubnetInUse();
-        NetnsLab lab = new NetnsLab(slots);
+        MachineLock lock = MachineLock.acquire(LOCK_WAIT_MILLIS);
+        if (lock == null) {
+            throw new IOException("another fault suite held " + LOCK_FILE + " for " + LOCK_WAIT_MILLIS / 60_000 + " min");
+        }
+        NetnsLab lab = new NetnsLab(slots, lock);
         try {
+            removeOurNamespaces();
+            refuseIfSubnetInUse();
             lab.build();
             return lab;
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -207,17 +271,41 @@ final class NetnsLab implements AutoCloseable {
 
     // --- clean-up -------------------------------------------------------------------------------
 
+    /** Removes the namespaces and releases the machine lock; runs to the end even when interrupted. */
     @Override
     public void close() throws IOException, InterruptedException {
-        cleanUpLeftovers();
+        boolean interrupted = Thread.interrupted();
+        try {
+            removeOurNamespaces();
+        } finally {
+            lock.close();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
-     * Removes every namespace and root link with our prefix. A process still inside one of our
-     * namespaces would keep it alive: only raftcached node JVMs run there (this suite starts them),
-     * so those are killed by pid first; anything else found there is left alone and reported.
+     * Clears what a crashed run left behind, if no other suite is using the namespaces now (then
+     * they are not leftovers, and are left alone).
      */
     static void cleanUpLeftovers() throws IOException, InterruptedException {
+        try (MachineLock lock = MachineLock.acquire(0)) {
+            if (lock == null) {
+                System.out.println("netns: another fault suite is running; not touching its namespaces");
+                return;
+            }
+            removeOurNamespaces();
+        }
+    }
+
+    /**
+     * Removes every namespace and root link with our prefix; the caller holds the machine lock. A
+     * process still inside one of our namespaces would keep it alive: only raftcached node JVMs run
+     * there (this suite starts them), so those are killed by pid first; anything else found there
+     * is left alone and reported.
+     */
+    private static void removeOurNamespaces() throws IOException, InterruptedException {
         Sh.Result list = Sh.run(List.of("ip", "netns", "list"), COMMAND_TIMEOUT_MILLIS);
         Set<String> ours = new LinkedHashSet<>();
         for (String line : list.output().split("\n")) {

@@ -158,6 +158,11 @@ final class Workload implements AutoCloseable {
         stop();
     }
 
+    /** Tells every client to stop, without waiting (clean-up after an interruption). */
+    void stopQuietly() {
+        running.set(false);
+    }
+
     private enum Step { SET, GET, CAS, DELETE, ADD, INCR, GET_COUNTER }
 
     /** One client thread: one connection at a time, one operation open at a time. */

@@ -4,11 +4,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.raftcached.protocol.Replies;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Open client connections and listeners: enforces {@code -c}, answers {@code stats conns}, and
@@ -17,21 +18,24 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ConnectionRegistry {
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final ChannelGroup listeners = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private final ConcurrentHashMap<Channel, Long> lastCommandNanos = new ConcurrentHashMap<>();
+    /** Per channel, set on every command: an attribute, so the hot path neither boxes nor locks. */
+    private static final AttributeKey<AtomicLong> LAST_COMMAND_NANOS = AttributeKey.valueOf("raftcached.lastCommandNanos");
 
     void addListener(Channel listener) {
         listeners.add(listener);
-        lastCommandNanos.put(listener, System.nanoTime());   // memcached: seconds since the listener opened
+        listener.attr(LAST_COMMAND_NANOS).set(new AtomicLong(System.nanoTime()));   // memcached: seconds since the listener opened
     }
 
     void add(Channel channel) {
         channels.add(channel);
-        lastCommandNanos.put(channel, System.nanoTime());
-        channel.closeFuture().addListener(future -> lastCommandNanos.remove(channel));
+        channel.attr(LAST_COMMAND_NANOS).set(new AtomicLong(System.nanoTime()));
     }
 
     void touched(Channel channel) {
-        lastCommandNanos.replace(channel, System.nanoTime());
+        AtomicLong last = channel.attr(LAST_COMMAND_NANOS).get();
+        if (last != null) {
+            last.lazySet(System.nanoTime());
+        }
     }
 
     ChannelGroup channels() {
@@ -60,8 +64,8 @@ final class ConnectionRegistry {
     }
 
     private long secondsSince(Channel channel, long nowNanos) {
-        Long last = lastCommandNanos.get(channel);
-        return last == null ? 0 : (nowNanos - last) / 1_000_000_000L;
+        AtomicLong last = channel.attr(LAST_COMMAND_NANOS).get();
+        return last == null ? 0 : (nowNanos - last.get()) / 1_000_000_000L;
     }
 
     /** The socket's file descriptor where the transport exposes it, as memcached labels lines. */

@@ -195,7 +195,9 @@ final class CommandParser {
             firstKeyToken = 2;
         }
         // Keys run to the end of the line: memcached re-tokenizes past its 23-token window.
-        List<byte[]> keys = new ArrayList<>();
+        // The common single-key get builds no list of its own.
+        byte[] firstKey = null;
+        List<byte[]> keys = null;
         String badKey = null;
         if (firstKeyToken < tok.count()) {
             int i = tok.start(firstKeyToken);
@@ -214,14 +216,24 @@ final class CommandParser {
                     badKey = Replies.CLIENT_ERROR_BAD_FORMAT;
                     break;
                 }
-                keys.add(Arrays.copyOfRange(line, from, i));
+                byte[] key = Arrays.copyOfRange(line, from, i);
+                if (firstKey == null) {
+                    firstKey = key;
+                } else {
+                    if (keys == null) {
+                        keys = new ArrayList<>();
+                        keys.add(firstKey);
+                    }
+                    keys.add(key);
+                }
             }
         }
-        if (badKey != null && keys.isEmpty()) {
+        if (badKey != null && firstKey == null) {
             error(out, badKey);
             return;
         }
-        out.request = Request.builder(type).keys(List.copyOf(keys)).exptime(exptime).errorLine(badKey).build();
+        List<byte[]> all = keys != null ? List.copyOf(keys) : firstKey != null ? List.of(firstKey) : List.of();
+        out.request = Request.builder(type).keys(all).exptime(exptime).errorLine(badKey).build();
     }
 
     private void storage(CommandType type, byte[] line, int ntokens, Outcome out) {

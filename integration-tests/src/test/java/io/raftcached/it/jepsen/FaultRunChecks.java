@@ -11,14 +11,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 
 /**
  * Which checkers judge a fault run's history, and the time each gets. A checker that runs out of
  * time gave up, and a run whose checker gave up fails: a check that did not finish never passes.
  *
- * <p>The run-level checks here are the fault runner's own (convergence of the digests it read,
- * the counter bounds); the history checkers proper are the colleague's classes in this package.
+ * <p>The history checkers proper live in this package ({@link Checkers}); the runner adds its own
+ * counter bound as a cross-check computed a second, independent way.
  */
 final class FaultRunChecks {
     /** What the checkers need besides the history. */
@@ -27,58 +26,59 @@ final class FaultRunChecks {
 
     private FaultRunChecks() {}
 
-    /** The checkers for a run's mode. */
-    static List<Map.Entry<String, Function<History, CheckResult>>> checkers(Context context) {
-        List<Map.Entry<String, Function<History, CheckResult>>> checkers = new ArrayList<>();
-        checkers.add(Map.entry("convergence", history -> convergence(context.digests())));
-        checkers.add(Map.entry("counter-bounds", history -> counterBounds(history, context)));
-        return checkers;
-    }
-
-    /** Runs every checker with a time limit each; a checker past its limit or that threw gave up. */
+    /**
+     * The history checkers ({@link #historyCheckers}) in one call bounded by {@code timeoutMillis};
+     * past it, or if they throw, they gave up. Then the runner's own counter bound as a cross-check.
+     */
     static List<CheckResult> run(History history, Context context, long timeoutMillis) {
+        CheckSetup setup = CheckSetup.of(context.linearizable(), context.registerKeys(), context.counterKeys(), context.digests());
+        if (setup.finalReadProcessBase() != context.finalReadProcessBase()) {
+            throw new IllegalStateException("the checkers expect final reads from process " + setup.finalReadProcessBase()
+                    + ", the runner records them from " + context.finalReadProcessBase());
+        }
+        setup = setup.withBounds(SearchBounds.defaults().withTimeLimit(java.time.Duration.ofMillis(Math.max(1_000, timeoutMillis - 5_000))));
         List<CheckResult> results = new ArrayList<>();
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread thread = new Thread(r, "checker");
+            Thread thread = new Thread(r, "checkers");
             thread.setDaemon(true);
             return thread;
         });
+        long started = System.nanoTime();
+        CheckSetup finalSetup = setup;
+        Future<List<CheckResult>> future = executor.submit(() -> historyCheckers(history, finalSetup));
         try {
-            for (Map.Entry<String, Function<History, CheckResult>> checker : checkers(context)) {
-                long started = System.nanoTime();
-                Future<CheckResult> future = executor.submit(() -> checker.getValue().apply(history));
-                CheckResult result;
-                try {
-                    result = future.get(timeoutMillis, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    future.cancel(true);
-                    result = CheckResult.gaveUp(checker.getKey(), "no verdict within " + timeoutMillis + " ms");
-                    // A checker that ignores interruption keeps the thread: give the next one a fresh executor.
-                    executor.shutdownNow();
-                    executor = Executors.newSingleThreadExecutor(r -> {
-                        Thread thread = new Thread(r, "checker");
-                        thread.setDaemon(true);
-                        return thread;
-                    });
-                } catch (ExecutionException e) {
-                    result = CheckResult.gaveUp(checker.getKey(), "threw " + e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    result = CheckResult.gaveUp(checker.getKey(), "interrupted");
-                }
-                System.out.printf("checker %s: %s in %d ms: %s%n", result.checker(), result.valid() ? "valid" : "INVALID",
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result.explanation());
-                results.add(result);
-            }
+            results.addAll(future.get(timeoutMillis, TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            results.add(CheckResult.gaveUp("checkers", "no verdicts within " + timeoutMillis + " ms"));
+        } catch (ExecutionException e) {
+            results.add(CheckResult.gaveUp("checkers", "threw " + e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            results.add(CheckResult.gaveUp("checkers", "interrupted"));
         } finally {
             executor.shutdownNow();
         }
+        results.add(counterBounds(history, context));
+        for (CheckResult result : results) {
+            System.out.printf("checker %s: %s: %s%n", result.checker(), result.valid() ? "valid" : result.isGaveUp() ? "GAVE UP" : "INVALID",
+                    result.explanation());
+        }
+        System.out.printf("checkers took %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        return results;
+    }
+
+    /** The history checkers of this package that have landed, in one call. */
+    static List<CheckResult> historyCheckers(History history, CheckSetup setup) {
+        List<CheckResult> results = new ArrayList<>();
+        results.add(LinearizabilityChecker.check(history, setup));
+        results.add(convergence(setup.digests()));
         return results;
     }
 
     /** Every member reported the same "index:sha256" after the heal. */
     static CheckResult convergence(Map<String, String> digests) {
-        if (digests.isEmpty()) {
+        if (digests == null || digests.isEmpty()) {
             return CheckResult.violation("convergence", "the members never reached one applied index, so no digests to compare", List.of());
         }
         if (new TreeSet<>(digests.values()).size() == 1) {
@@ -92,7 +92,7 @@ final class FaultRunChecks {
      * with the final value taken from the final reads (which must agree across nodes).
      */
     static CheckResult counterBounds(History history, Context context) {
-        String name = "counter-bounds";
+        String name = "runner-counter-bounds";
         List<String> lines = new ArrayList<>();
         List<Op> counterexample = new ArrayList<>();
         boolean valid = true;

@@ -356,9 +356,18 @@ public final class ClusterNode implements AutoCloseable {
         return System.currentTimeMillis() + settings.clockOffsetMillis();
     }
 
+    /**
+     * The time a leader stamps on an entry: its wall clock, but never behind the time the log has
+     * already reached. A leader whose clock is behind a previous leader's thus continues that
+     * timeline at real speed instead of freezing apply time (and TTLs) until its clock catches up.
+     */
+    private long stampMillis() {
+        return Math.max(wallClockMillis(), machine.readClockMillis());
+    }
+
     byte[] logEntryForBatch(ByteString batch) {
         return LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                .setLeaderTimeMillis(wallClockMillis()).setBatch(batch).build().toByteArray();
+                .setLeaderTimeMillis(stampMillis()).setBatch(batch).build().toByteArray();
     }
 
     private final class Transport implements WriteStream.Transport {
@@ -478,7 +487,7 @@ public final class ClusterNode implements AutoCloseable {
         ClusterConfig config = ClusterConfig.newBuilder().setClusterId(UUID.randomUUID().toString())
                 .setFeatureLevel(FEATURE_LEVEL).setShape(io.raftcached.store.StoreSnapshot.shapeOf(shape)).build();
         byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                .setLeaderTimeMillis(wallClockMillis()).setConfig(config).build().toByteArray();
+                .setLeaderTimeMillis(stampMillis()).setConfig(config).build().toByteArray();
         raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
             if (!status.isOk()) {
                 configProposed = false;
@@ -490,7 +499,7 @@ public final class ClusterNode implements AutoCloseable {
     private void proposeTick(Node raft) {
         if (tickInFlight.compareAndSet(false, true)) {
             byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                    .setLeaderTimeMillis(wallClockMillis()).build().toByteArray();
+                    .setLeaderTimeMillis(stampMillis()).build().toByteArray();
             raft.apply(new Task(ByteBuffer.wrap(entry), status -> tickInFlight.set(false)));
         }
     }

@@ -71,6 +71,8 @@ final class CacheStateMachine extends StateMachineAdapter {
     private volatile ClusterConfig config;
     private volatile long appliedIndex;
     private volatile long appliedAtNanos = System.nanoTime();
+    /** The read clock is this plus local monotonic milliseconds; one field, so readers never see it torn. */
+    private volatile long readClockOffsetMillis = -monotonicMillis();
     private final AppliedWaiters appliedWaiters = new AppliedWaiters();
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private final AtomicLong snapshotsSaved = new AtomicLong();
@@ -111,9 +113,26 @@ final class CacheStateMachine extends StateMachineAdapter {
         return appliedWaiters;
     }
 
-    /** The read clock: the last applied now plus local monotonic time since it was applied. */
+    /**
+     * The read clock: the applied now plus local monotonic time since the read clock last fell
+     * behind it. It never runs backwards and only jumps forward to the applied now: entries stamped
+     * no later than it (a leader whose clock is behind, or the commit latency between stamping and
+     * applying) must not pull it back, or it would freeze while entries keep arriving.
+     */
     long readClockMillis() {
-        return store.appliedNowMillis() + (System.nanoTime() - appliedAtNanos) / 1_000_000;
+        return readClockOffsetMillis + monotonicMillis();
+    }
+
+    /** Called on the apply thread (the only writer) after the applied now may have moved. */
+    private void catchUpReadClock(long appliedNowMillis) {
+        long monotonic = monotonicMillis();
+        if (appliedNowMillis > readClockOffsetMillis + monotonic) {
+            readClockOffsetMillis = appliedNowMillis - monotonic;
+        }
+    }
+
+    private static long monotonicMillis() {
+        return System.nanoTime() / 1_000_000;
     }
 
     /** When the last entry was applied (local monotonic time). */
@@ -192,6 +211,7 @@ final class CacheStateMachine extends StateMachineAdapter {
             return;
         }
         current.advanceClock(entry.getLeaderTimeMillis());
+        catchUpReadClock(current.appliedNowMillis());
         appliedAtNanos = System.nanoTime();
         switch (entry.getBodyCase()) {
             case BATCH -> applyBatch(current, Batch.parseFrom(entry.getBatch()));
@@ -325,6 +345,7 @@ final class CacheStateMachine extends StateMachineAdapter {
         }
         Store previous = store;
         store = loaded.store();
+        catchUpReadClock(store.appliedNowMillis());
         appliedAtNanos = System.nanoTime();
         dedupe.restore(machine.getWritersList());
         if (machine.hasConfig() && config == null) {

@@ -112,6 +112,9 @@ final class FaultRun {
             }
             workload = new Workload(history, config.workload(), cluster::members, config.seed());
             createCounters(cluster, workload.counterKeys());
+            // Local reads may lag, but not behind the state the checkers take as initial: every node
+            // has applied the counters before the first operation.
+            cluster.convergedDigests(CONVERGENCE_TIMEOUT_MILLIS);
 
             FaultRunCluster c = cluster;
             AtomicBoolean polling = new AtomicBoolean(true);

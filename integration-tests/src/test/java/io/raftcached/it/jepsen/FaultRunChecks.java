@@ -68,23 +68,9 @@ final class FaultRunChecks {
         return results;
     }
 
-    /** The history checkers of this package that have landed, in one call. */
+    /** Every history checker of this package ({@link Checkers#all}), digests included. */
     static List<CheckResult> historyCheckers(History history, CheckSetup setup) {
-        List<CheckResult> results = new ArrayList<>();
-        results.add(LinearizabilityChecker.check(history, setup));
-        results.add(convergence(setup.digests()));
-        return results;
-    }
-
-    /** Every member reported the same "index:sha256" after the heal. */
-    static CheckResult convergence(Map<String, String> digests) {
-        if (digests == null || digests.isEmpty()) {
-            return CheckResult.violation("convergence", "the members never reached one applied index, so no digests to compare", List.of());
-        }
-        if (new TreeSet<>(digests.values()).size() == 1) {
-            return CheckResult.ok("convergence", digests.size() + " members hold the same state: " + digests.values().iterator().next());
-        }
-        return CheckResult.violation("convergence", "the members hold different states at one applied index: " + digests, List.of());
+        return Checkers.all(history, setup);
     }
 
     /**

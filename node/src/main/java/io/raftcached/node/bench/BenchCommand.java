@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         version = "raftcached bench 0.1.0",
         sortOptions = false,
         description = {
-            "Load generator for memcached-compatible servers (ASCII get/set).",
+            "Load generator for memcached-compatible servers (ASCII get/set); --protocol=etcd-http drives etcd instead.",
             "Keys are <key-prefix><n>, n in [0, key-space). Each connection keeps --pipeline requests in flight;"
                 + " latency is measured per request from when it was written to when its reply arrived"
                 + " (HdrHistogram, µs). Only replies to requests sent after --warmup and received before the end"
@@ -43,6 +43,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--servers", split = ",", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:11211",
             description = "Servers; connections are spread over them round-robin (default: ${DEFAULT-VALUE}).")
     List<String> servers;
+
+    @Option(names = "--protocol", paramLabel = "memcached|etcd-http", defaultValue = "memcached",
+            description = "memcached: ASCII get/set. etcd-http: etcd v3's JSON gateway over HTTP/1.1 keep-alive,"
+                    + " POST /v3/kv/put for sets and /v3/kv/range for gets, one request in flight per connection"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String protocol;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "2",
             description = "Generator threads, each with its own selector (default: ${DEFAULT-VALUE}).")
@@ -221,6 +227,12 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage("--key-pattern: " + e.getMessage());
         }
+        Protocol wire;
+        try {
+            wire = Protocol.parse(protocol);
+        } catch (IllegalArgumentException e) {
+            throw usage("--protocol: " + e.getMessage());
+        }
         if (prefillPipeline < 1 || prefillPipeline > LoadProfile.PIPELINE_MAX) {
             throw usage("--prefill-pipeline must be in 1.." + LoadProfile.PIPELINE_MAX);
         }
@@ -236,7 +248,7 @@ public final class BenchCommand implements Callable<Integer> {
             return new LoadProfile(addresses, threads, connections, pipeline, getWeight, setWeight, keySpace,
                     pattern, keyPrefix, valueSize, seconds("--warmup", warmupSeconds, 0),
                     seconds("--duration", durationSeconds, 1), requests, seed, connectTimeoutMillis,
-                    readTimeoutMillis);
+                    readTimeoutMillis, wire);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

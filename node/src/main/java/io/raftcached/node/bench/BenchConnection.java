@@ -9,7 +9,7 @@ import java.nio.channels.SocketChannel;
 
 /**
  * One non-blocking connection: keeps up to {@code pipeline} requests in flight, writes them in
- * batches, and matches replies to requests in order (memcached answers each connection in order).
+ * batches, and matches replies to requests in order (memcached, and HTTP/1.1, answer each connection in order).
  * Owned by one {@link LoadWorker} thread; no locks. Buffers and the in-flight ring are allocated
  * once, so steady-state traffic allocates nothing.
  */
@@ -31,7 +31,7 @@ final class BenchConnection implements ReplyParser.Listener {
     /** Always in fill mode: bytes [0, position) are encoded but not yet written. */
     private final ByteBuffer writeBuffer;
     private final int requestBytesMax;
-    private final ReplyParser parser = new ReplyParser();
+    private final ReplyReader parser;
 
     /** In-flight ring, oldest at {@code head}: when each request was written, and whether it was a get or set. */
     private final long[] sentNanos;
@@ -45,8 +45,9 @@ final class BenchConnection implements ReplyParser.Listener {
     private boolean writeInterest;
 
     BenchConnection(int id, ServerAddress server, SocketChannel channel, LoadWorker worker, int pipeline,
-            int requestBytesMax) {
+            int requestBytesMax, ReplyReader parser) {
         this.id = id;
+        this.parser = parser;
         this.server = server;
         this.channel = channel;
         this.worker = worker;

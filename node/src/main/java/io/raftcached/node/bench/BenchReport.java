@@ -55,9 +55,10 @@ final class BenchReport {
         WorkerStats s = run.stats();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT,
-                "bench: %d threads, %d connections to %s, pipeline %d, get:set %s, %d keys (%s), %d B values, seed %d%n",
+                "bench: %d threads, %d connections to %s, pipeline %d, get:set %s, %d keys (%s), %d B values, seed %d%s%n",
                 p.threads(), p.connections(), servers(p), p.pipeline(), p.ratioLabel(), p.keySpace(),
-                p.keyPattern().label(), p.valueSizeBytes(), p.seed()));
+                p.keyPattern().label(), p.valueSizeBytes(), p.seed(),
+                p.protocol() == Protocol.MEMCACHED ? "" : ", protocol " + p.protocol().label()));
         if (prefill != null) {
             out.append(String.format(Locale.ROOT, "prefill: %d sets in %.2f s (%.0f ops/s), %d errors%n",
                     prefill.stats().sets, prefill.windowSeconds(), prefill.opsPerSecond(prefill.stats().sets),
@@ -108,6 +109,7 @@ final class BenchReport {
         WorkerStats s = run.stats();
         Json j = new Json();
         j.open();
+        j.field("protocol").string(p.protocol().label());
         j.field("servers").array(p.servers().stream().map(a -> Json.quote(a.toString())).toList());
         j.field("threads").value(p.threads());
         j.field("connections").value(p.connections());
@@ -131,6 +133,8 @@ final class BenchReport {
             j.close();
         }
         j.field("windowSeconds").value(run.windowSeconds());
+        j.field("windowStartEpochMicros").value(run.windowStartEpochMicros());
+        j.field("windowEndEpochMicros").value(run.windowStartEpochMicros() + run.windowNanos() / 1000);
         j.field("complete").raw(Boolean.toString(run.complete()));
         j.field("ops").value(s.ops());
         j.field("gets").value(s.gets);

@@ -6,6 +6,7 @@ import java.util.List;
  * Everything one load run needs, validated, in the units the engine uses.
  *
  * @param requests requests issued after warm-up, over all threads; 0 means bounded by duration only
+ * @param protocol what the connections speak
  */
 public record LoadProfile(
         List<ServerAddress> servers,
@@ -23,7 +24,8 @@ public record LoadProfile(
         long requests,
         long seed,
         int connectTimeoutMillis,
-        int readTimeoutMillis) {
+        int readTimeoutMillis,
+        Protocol protocol) {
 
     public static final int THREADS_MAX = 256;
     public static final int CONNECTIONS_MAX = 10_000;
@@ -39,6 +41,8 @@ public record LoadProfile(
         check(connections >= threads && connections <= CONNECTIONS_MAX,
                 "connections in threads(" + threads + ").." + CONNECTIONS_MAX);
         check(pipeline >= 1 && pipeline <= PIPELINE_MAX, "pipeline in 1.." + PIPELINE_MAX);
+        check(pipeline <= protocol.pipelineMax(), "pipeline at most " + protocol.pipelineMax()
+                + " with protocol " + protocol.label());
         check(getWeight >= 0 && setWeight >= 0 && getWeight + setWeight > 0
                 && getWeight + setWeight <= 1_000_000, "ratio weights >= 0, not both 0, sum <= 1000000");
         check(keySpace >= 1, "key space >= 1");
@@ -54,6 +58,16 @@ public record LoadProfile(
         check(connectTimeoutMillis >= 1 && readTimeoutMillis >= 1, "timeouts >= 1 ms");
     }
 
+    /** A memcached-protocol profile. */
+    public LoadProfile(List<ServerAddress> servers, int threads, int connections, int pipeline, int getWeight,
+            int setWeight, long keySpace, KeyPattern keyPattern, String keyPrefix, int valueSizeBytes,
+            long warmupNanos, long durationNanos, long requests, long seed, int connectTimeoutMillis,
+            int readTimeoutMillis) {
+        this(servers, threads, connections, pipeline, getWeight, setWeight, keySpace, keyPattern, keyPrefix,
+                valueSizeBytes, warmupNanos, durationNanos, requests, seed, connectTimeoutMillis, readTimeoutMillis,
+                Protocol.MEMCACHED);
+    }
+
     public boolean isRequestBounded() {
         return requests > 0;
     }
@@ -64,9 +78,9 @@ public record LoadProfile(
 
     /** The same targets and timeouts, setting every key once in order: the prefill pass. */
     public LoadProfile prefill(int prefillPipeline, long timeoutNanos) {
-        return new LoadProfile(servers, threads, connections, prefillPipeline, 0, 1, keySpace,
-                KeyPattern.SEQUENTIAL, keyPrefix, valueSizeBytes, 0, timeoutNanos, keySpace, seed,
-                connectTimeoutMillis, readTimeoutMillis);
+        return new LoadProfile(servers, threads, connections, Math.min(prefillPipeline, protocol.pipelineMax()), 0, 1,
+                keySpace, KeyPattern.SEQUENTIAL, keyPrefix, valueSizeBytes, 0, timeoutNanos, keySpace, seed,
+                connectTimeoutMillis, readTimeoutMillis, protocol);
     }
 
     private static void check(boolean ok, String what) {

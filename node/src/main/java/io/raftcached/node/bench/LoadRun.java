@@ -38,6 +38,10 @@ final class LoadRun {
             long startNanos = System.nanoTime();
             long measureStartNanos = startNanos + profile.warmupNanos();
             long measureEndNanos = measureStartNanos + profile.durationNanos();
+            // The window on the wall clock too, so scripts can line up server-side logs (GC, syscall counts).
+            java.time.Instant wallNow = java.time.Instant.now();
+            long windowStartEpochMicros = wallNow.getEpochSecond() * 1_000_000 + wallNow.getNano() / 1000
+                    + (measureStartNanos - System.nanoTime()) / 1000;
             for (int t = 0; t < profile.threads(); t++) {
                 workers.add(new LoadWorker(t, profile, Selector.open(), measureStartNanos, measureEndNanos,
                         abort, finished));
@@ -45,7 +49,7 @@ final class LoadRun {
             for (int i = 0; i < channels.size(); i++) {
                 LoadWorker worker = workers.get(i % workers.size());
                 worker.add(new BenchConnection(i, servers.get(i % servers.size()), channels.get(i), worker,
-                        profile.pipeline(), worker.requestBytesMax()));
+                        profile.pipeline(), worker.requestBytesMax(), profile.protocol().reader()));
             }
             List<Thread> threads = new ArrayList<>();
             for (LoadWorker worker : workers) {
@@ -106,7 +110,7 @@ final class LoadRun {
                     delta(processCpuAtStart, processCpuAtEnd), delta(serverCpuAtStart, serverCpuAtEnd),
                     machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[0] - machineAtStart[0],
                     machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[1] - machineAtStart[1],
-                    busy, complete, issuedMeasured);
+                    busy, complete, issuedMeasured, windowStartEpochMicros);
         } finally {
             abort.set(true);
             for (LoadWorker worker : workers) {

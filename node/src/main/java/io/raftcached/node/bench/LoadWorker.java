@@ -26,7 +26,7 @@ final class LoadWorker implements Runnable {
     private final LoadProfile profile;
     private final Selector selector;
     private final List<BenchConnection> connections = new ArrayList<>();
-    private final RequestEncoder encoder;
+    private final RequestWriter encoder;
     private final SplittableRandom random;
     private final long measureStartNanos;
     private final long measureEndNanos;
@@ -65,7 +65,7 @@ final class LoadWorker implements Runnable {
         this.readTimeoutNanos = profile.readTimeoutMillis() * 1_000_000L;
         this.abort = abort;
         this.finished = finished;
-        this.encoder = new RequestEncoder(profile.keyPrefix(), profile.valueSizeBytes(), profile.seed());
+        this.encoder = profile.protocol().writer(profile.keyPrefix(), profile.valueSizeBytes(), profile.seed());
         this.random = new SplittableRandom(profile.seed() * 0x9E3779B97F4A7C15L + index);
         this.quota = profile.isRequestBounded() ? share(profile.requests(), index, profile.threads()) : Long.MAX_VALUE;
         this.keyLow = profile.keySpace() * index / profile.threads();
@@ -136,8 +136,8 @@ final class LoadWorker implements Runnable {
         assert inFlight >= 0 : "more replies than requests issued by this worker";
         assert sentNanos <= replyNanos : "reply stamped before its request";
         boolean counted = sentNanos >= measureStartNanos && replyNanos < measureEndNanos;
-        boolean ok = op == BenchConnection.OP_GET
-                ? kind == ReplyKind.END && valueCount <= 1
+        boolean ok = kind == ReplyKind.OK ? valueCount <= 1
+                : op == BenchConnection.OP_GET ? kind == ReplyKind.END && valueCount <= 1
                 : kind == ReplyKind.STORED;
         if (!ok) {
             if (counted) {

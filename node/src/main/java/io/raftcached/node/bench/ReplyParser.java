@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Any malformed input throws {@link ReplyFormatException}; the parser (and its connection) is
  * then unusable, because the position of the next reply is unknown.
  */
-public final class ReplyParser {
+public final class ReplyParser implements ReplyReader {
     /** memcached's longest status line is far shorter; anything longer means we lost sync. */
     public static final int LINE_LENGTH_MAX = 2048;
     /** Far above memcached's 1 MiB default item limit; bounds what a corrupt header can make us skip. */
@@ -52,6 +52,7 @@ public final class ReplyParser {
     private long dataRemaining;
 
     /** Consumes every remaining byte of {@code in}, calling the listener for each reply it completes. */
+    @Override
     public void parse(ByteBuffer in, Listener listener) throws IOException {
         while (in.hasRemaining()) {
             if (dataRemaining > 2) {

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * {@code <prefix><n>}. Everything but the key digits is precomputed, so encoding allocates nothing.
  * Not thread-safe (one scratch array); each worker owns one.
  */
-public final class RequestEncoder {
+public final class RequestEncoder implements RequestWriter {
     private static final byte[] GET = ascii("get ");
     private static final byte[] SET = ascii("set ");
     private static final byte[] CRLF = ascii("\r\n");
@@ -30,25 +30,34 @@ public final class RequestEncoder {
         this.keyPrefix = ascii(keyPrefix);
         this.setHeaderTail = ascii(" 0 0 " + valueSizeBytes + "\r\n");
         this.valueAndCrlf = new byte[valueSizeBytes + CRLF.length];
-        // Printable, seeded bytes: compressible-looking data would flatter nobody, but readable dumps help.
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = 0; i < valueSizeBytes; i++) {
-            valueAndCrlf[i] = (byte) ('a' + random.nextInt(26));
-        }
+        System.arraycopy(value(valueSizeBytes, seed), 0, valueAndCrlf, 0, valueSizeBytes);
         System.arraycopy(CRLF, 0, valueAndCrlf, valueSizeBytes, CRLF.length);
     }
 
-    /** The longest request this encoder can produce; callers keep at least this much room. */
+    /** The value every set of a run stores, whatever the protocol: printable bytes drawn from {@code seed}. */
+    static byte[] value(int valueSizeBytes, long seed) {
+        // Printable, seeded bytes: compressible-looking data would flatter nobody, but readable dumps help.
+        byte[] value = new byte[valueSizeBytes];
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < valueSizeBytes; i++) {
+            value[i] = (byte) ('a' + random.nextInt(26));
+        }
+        return value;
+    }
+
+    @Override
     public int requestBytesMax() {
         return SET.length + keyPrefix.length + KEY_DIGITS_MAX + setHeaderTail.length + valueAndCrlf.length;
     }
 
+    @Override
     public void encodeGet(ByteBuffer out, long key) {
         out.put(GET);
         putKey(out, key);
         out.put(CRLF);
     }
 
+    @Override
     public void encodeSet(ByteBuffer out, long key) {
         out.put(SET);
         putKey(out, key);

@@ -11,6 +11,7 @@ package io.raftcached.node.bench;
  * @param workerBusy per worker thread, its CPU time divided by the window: near 1.0 means that thread saturated
  * @param complete false if a request-bounded run hit its duration cap before every request was answered
  * @param issuedMeasured requests issued after warm-up
+ * @param windowStartEpochMicros when the measured window began, in µs since the epoch (wall clock)
  */
 record RunResult(
         LoadProfile profile,
@@ -22,7 +23,8 @@ record RunResult(
         long machineSoftirqNanos,
         double[] workerBusy,
         boolean complete,
-        long issuedMeasured) {
+        long issuedMeasured,
+        long windowStartEpochMicros) {
 
     /**
      * CPU time of everything that is neither this generator nor the {@code --server-pid} processes:

@@ -13,5 +13,5 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PLAN=${PLAN:-"get-p1:memcached,raftcached get-p16:memcached,raftcached set-p1:memcached,raftcached
   set-p16:memcached,raftcached set-p1-c64:memcached,raftcached-3,etcd-3 set-p1-c16:etcd-3,raftcached-3
-  set-p1-c1:etcd-3,raftcached-3 mix-p1:memcached,raftcached-3"}
+  mix-p1:memcached,raftcached-3"}
 exec "$ROOT/bench/compare-memcached.sh" "$@"

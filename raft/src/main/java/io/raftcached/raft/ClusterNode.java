@@ -60,6 +60,8 @@ public final class ClusterNode implements AutoCloseable {
     private static final long DUTY_PERIOD_MILLIS = 100;
     private static final long TICK_IDLE_MILLIS = 1_000;
     private static final int PROBE_TIMEOUT_MILLIS = 1_000;
+    /** AppendEntries in flight per follower (jraft: 256); see where it is set. */
+    private static final int REPLICATOR_INFLIGHT_MESSAGES = 16;
 
     /** Whether a local read may be served now. */
     public enum ReadPermission { ALLOWED, NOT_READY, STALE }
@@ -321,6 +323,10 @@ public final class ClusterNode implements AutoCloseable {
         raftOptions.setSync(settings.fsync());
         raftOptions.setSyncMeta(settings.fsync());
         raftOptions.setReadOnlyOptions(ReadOnlyOption.ReadOnlySafe);
+        // Bounds the heap a catching-up follower costs the leader: each in-flight AppendEntries holds
+        // up to maxBodySize (512 KB) of entries, about three times over while it is serialized. jraft's
+        // 256 let a leader with a 512 MB heap run out of memory resyncing a node with 1 GB of items.
+        raftOptions.setMaxReplicatorInflightMsgs(REPLICATOR_INFLIGHT_MESSAGES);
         options.setRaftOptions(raftOptions);
         group = new RaftGroupService(GROUP_ID, self, options, rpcServer, true);
         node = group.start(false);

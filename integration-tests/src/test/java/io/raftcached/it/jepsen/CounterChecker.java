@@ -33,20 +33,12 @@ import java.util.Set;
  */
 public final class CounterChecker {
     public static final String NAME = "counter";
-    private static final int MAX_PROBLEMS_LISTED = 8;
 
     private CounterChecker() {}
 
     public static CheckResult check(History history, CheckSetup setup) {
-        Operation.Paired paired = Operation.pair(history.events());
-        if (!paired.problems().isEmpty()) {
-            return CheckResult.gaveUp(NAME, "malformed history: " + String.join("; ", paired.problems()));
-        }
-        return check(paired.operations(), setup);
+        return Problem.judgePaired(NAME, history, operations -> check(operations, setup));
     }
-
-    /** A problem and the operations that show it. */
-    private record Problem(String text, List<Operation> witnesses) {}
 
     public static CheckResult check(List<Operation> operations, CheckSetup setup) {
         Set<String> counters = setup.counterKeysOf(operations);
@@ -69,12 +61,7 @@ public final class CounterChecker {
             summaries.add(checkKey(key, ops, setup, problems));
         }
         if (!problems.isEmpty()) {
-            List<String> texts = new ArrayList<>();
-            for (Problem problem : problems.subList(0, Math.min(MAX_PROBLEMS_LISTED, problems.size()))) {
-                texts.add(problem.text());
-            }
-            String more = problems.size() > MAX_PROBLEMS_LISTED ? "; and " + (problems.size() - MAX_PROBLEMS_LISTED) + " more" : "";
-            return CheckResult.violation(NAME, String.join("; ", texts) + more, Operation.eventsOf(problems.get(0).witnesses()));
+            return Problem.violation(NAME, problems);
         }
         if (!unjudged.isEmpty()) {
             return CheckResult.gaveUp(NAME, "counter keys written otherwise than by incr cannot be judged: " + unjudged);

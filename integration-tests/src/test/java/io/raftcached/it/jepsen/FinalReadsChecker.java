@@ -34,20 +34,13 @@ import java.util.TreeSet;
  */
 public final class FinalReadsChecker {
     public static final String NAME = "final-reads";
-    private static final int MAX_PROBLEMS_LISTED = 8;
     private static final int MAX_CANDIDATES_SHOWN = 4;
 
     private FinalReadsChecker() {}
 
     public static CheckResult check(History history, CheckSetup setup) {
-        Operation.Paired paired = Operation.pair(history.events());
-        if (!paired.problems().isEmpty()) {
-            return CheckResult.gaveUp(NAME, "malformed history: " + String.join("; ", paired.problems()));
-        }
-        return check(paired.operations(), setup);
+        return Problem.judgePaired(NAME, history, operations -> check(operations, setup));
     }
-
-    private record Problem(String text, List<Operation> witnesses) {}
 
     public static CheckResult check(List<Operation> operations, CheckSetup setup) {
         Set<String> counters = setup.counterKeysOf(operations);
@@ -85,12 +78,7 @@ public final class FinalReadsChecker {
             }
         }
         if (!problems.isEmpty()) {
-            List<String> texts = new ArrayList<>();
-            for (Problem problem : problems.subList(0, Math.min(MAX_PROBLEMS_LISTED, problems.size()))) {
-                texts.add(problem.text());
-            }
-            String more = problems.size() > MAX_PROBLEMS_LISTED ? "; and " + (problems.size() - MAX_PROBLEMS_LISTED) + " more" : "";
-            return CheckResult.violation(NAME, String.join("; ", texts) + more, Operation.eventsOf(problems.get(0).witnesses()));
+            return Problem.violation(NAME, problems);
         }
         return CheckResult.ok(NAME, keys.size() + " keys read on every node agree; " + judged
                 + " register keys end in a state that keeps every acknowledged write");

@@ -38,19 +38,12 @@ import java.util.TreeMap;
  */
 public final class LocalReadsChecker {
     public static final String NAME = "local-reads";
-    private static final int MAX_PROBLEMS_LISTED = 8;
 
     private LocalReadsChecker() {}
 
     public static CheckResult check(History history, CheckSetup setup) {
-        Operation.Paired paired = Operation.pair(history.events());
-        if (!paired.problems().isEmpty()) {
-            return CheckResult.gaveUp(NAME, "malformed history: " + String.join("; ", paired.problems()));
-        }
-        return check(paired.operations(), setup);
+        return Problem.judgePaired(NAME, history, operations -> check(operations, setup));
     }
-
-    private record Problem(String text, List<Operation> witnesses) {}
 
     /** When a value took effect, at the latest, and which operation shows it. */
     private record Effect(Operation write, int from, int by, Operation witness, boolean ambiguous) {}
@@ -116,12 +109,7 @@ public final class LocalReadsChecker {
             }
         }
         if (!problems.isEmpty()) {
-            List<String> texts = new ArrayList<>();
-            for (Problem problem : problems.subList(0, Math.min(MAX_PROBLEMS_LISTED, problems.size()))) {
-                texts.add(problem.text());
-            }
-            String more = problems.size() > MAX_PROBLEMS_LISTED ? "; and " + (problems.size() - MAX_PROBLEMS_LISTED) + " more" : "";
-            return CheckResult.violation(NAME, String.join("; ", texts) + more, Operation.eventsOf(problems.get(0).witnesses()));
+            return Problem.violation(NAME, problems);
         }
         return CheckResult.ok(NAME, reads + " register reads returned written values; " + byProcess.size()
                 + " processes read their writes and never read backwards");

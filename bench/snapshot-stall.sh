@@ -46,8 +46,9 @@ echo "baseline: ${DURATION}s of sets"
 bench --ratio 0:1 --duration "$DURATION" --warmup 2 --pipeline "$PIPELINE" >"$WORK/baseline.txt"
 echo "with a snapshot begun 1 s into the measured window"
 ( sleep 3; java -jar "$JAR" cluster snapshot --node "127.0.0.1:$RAFT_PORT" >"$WORK/snapshot.txt" 2>&1 ) &
+SNAPSHOT=$!
 bench --ratio 0:1 --duration "$DURATION" --warmup 2 --pipeline "$PIPELINE" >"$WORK/during.txt" || true
-wait || true
+wait "$SNAPSHOT" || true   # not a bare wait: the node is a background job too
 
 echo
 echo "set latency (µs)           p50      p90      p99    p99.9      max"

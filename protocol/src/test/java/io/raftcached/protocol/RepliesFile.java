@@ -12,23 +12,23 @@ import java.util.regex.Pattern;
 
 /**
  * Reads, writes and matches {@code memcached-1.6.18-replies.txt}, the captured request/reply
- * transcripts whose format is documented at the top of that file. Kept dependency-free so the
- * integration tests can copy it.
+ * transcripts whose format is documented at the top of that file. The integration tests use it
+ * through this module's test-jar.
  */
-final class RepliesFile {
+public final class RepliesFile {
     private RepliesFile() {
     }
 
     static final String RESOURCE = "/memcached-1.6.18-replies.txt";
 
     /** One write and the complete reply expected to it (empty: nothing comes back). */
-    record Step(String send, List<String> expect) {
+    public record Step(String send, List<String> expect) {
     }
 
-    record Case(String name, List<String> header, List<Step> steps) {
+    public record Case(String name, List<String> header, List<Step> steps) {
     }
 
-    record Parsed(List<String> preamble, List<Case> cases) {
+    public record Parsed(List<String> preamble, List<Case> cases) {
     }
 
     static Parsed load() throws IOException {
@@ -40,7 +40,7 @@ final class RepliesFile {
         }
     }
 
-    static Parsed parse(String text) {
+    public static Parsed parse(String text) {
         List<String> preamble = new ArrayList<>();
         List<Case> cases = new ArrayList<>();
         Case current = null;
@@ -99,7 +99,7 @@ final class RepliesFile {
     // ---- escapes ----
 
     /** Decodes a send template into bytes: escapes, {repeat:C:N}, {now+S}/{now-S}, {cas:N}. */
-    static byte[] renderSend(String template, Map<String, String> bound, long nowSeconds) {
+    public static byte[] renderSend(String template, Map<String, String> bound, long nowSeconds) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < template.length(); i++) {
             char c = template.charAt(i);
@@ -137,7 +137,7 @@ final class RepliesFile {
     }
 
     /** Escapes reply bytes for a {@code <} line (no placeholders). */
-    static String escape(String raw) {
+    public static String escape(String raw) {
         StringBuilder sb = new StringBuilder();
         for (char c : raw.toCharArray()) {
             switch (c) {
@@ -168,7 +168,7 @@ final class RepliesFile {
      * @param bound {cas:N} values seen so far in the case; new bindings are added
      * @return null when they match, else a description of the mismatch
      */
-    static String match(List<String> expect, String received, boolean closed, Map<String, String> bound) {
+    public static String match(List<String> expect, String received, boolean closed, Map<String, String> bound) {
         StringBuilder regex = new StringBuilder();
         List<String[]> groups = new ArrayList<>();
         boolean expectClose = false;

@@ -3,7 +3,6 @@ package io.raftcached.it.jepsen;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -20,14 +19,8 @@ class FinalReadsCheckerTest {
     }
 
     private static void assertViolation(CheckResult result, String says, Op... mustShow) {
-        assertFalse(result.valid(), result.toString());
-        assertFalse(result.isGaveUp(), result.toString());
-        assertTrue(result.explanation().contains(says), result.explanation());
-        assertFalse(result.counterexample().isEmpty(), result.toString());
-        assertTrue(result.counterexample().size() <= 10, CheckReport.text(List.of(result)));
-        for (Op op : mustShow) {
-            assertTrue(result.counterexample().contains(op), op + " missing from " + CheckReport.text(List.of(result)));
-        }
+        CheckAssertions.assertViolation(result, says, mustShow);
+        assertTrue(result.counterexample().size() <= 10, CheckAssertions.text(result));
     }
 
     @Test

@@ -27,14 +27,9 @@ class LinearizabilityCheckerTest {
 
     /** Invalid (not a give-up), with a counterexample of at most {@code maxOps} operations that includes {@code mustShow}. */
     private static void assertViolation(CheckResult result, int maxOps, Op... mustShow) {
-        assertFalse(result.valid(), result.toString());
-        assertFalse(result.isGaveUp(), result.toString());
-        assertFalse(result.counterexample().isEmpty(), result.toString());
-        long invocations = result.counterexample().stream().filter(op -> op.type() == Op.Type.INVOKE).count();
-        assertTrue(invocations <= maxOps, invocations + " operations in " + CheckReport.text(List.of(result)));
-        for (Op op : mustShow) {
-            assertTrue(result.counterexample().contains(op), op + " missing from " + CheckReport.text(List.of(result)));
-        }
+        CheckAssertions.assertViolation(result, null, mustShow);
+        long invocations = CheckAssertions.operations(result);
+        assertTrue(invocations <= maxOps, invocations + " operations in " + CheckAssertions.text(result));
     }
 
     // --- valid ----------------------------------------------------------------------------------

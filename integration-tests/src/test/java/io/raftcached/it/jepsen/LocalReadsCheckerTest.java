@@ -1,9 +1,7 @@
 package io.raftcached.it.jepsen;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class LocalReadsCheckerTest {
@@ -19,15 +17,9 @@ class LocalReadsCheckerTest {
     }
 
     private static void assertViolation(CheckResult result, String says, Op... mustShow) {
-        assertFalse(result.valid(), result.toString());
-        assertFalse(result.isGaveUp(), result.toString());
-        assertTrue(result.explanation().contains(says), result.explanation());
-        assertFalse(result.counterexample().isEmpty(), result.toString());
-        long operations = result.counterexample().stream().filter(op -> op.type() == Op.Type.INVOKE).count();
-        assertTrue(operations <= 5, CheckReport.text(List.of(result)));
-        for (Op op : mustShow) {
-            assertTrue(result.counterexample().contains(op), op + " missing from " + CheckReport.text(List.of(result)));
-        }
+        CheckAssertions.assertViolation(result, says, mustShow);
+        long operations = CheckAssertions.operations(result);
+        assertTrue(operations <= 5, CheckAssertions.text(result));
     }
 
     @Test

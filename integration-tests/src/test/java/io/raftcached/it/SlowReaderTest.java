@@ -46,12 +46,6 @@ class SlowReaderTest {
      * stops processing the connection's input while its replies cannot be sent, so its memory
      * stays flat and every reply arrives once the client reads. The node must do the same: its
      * output per connection is bounded, the connection is not dropped, and others keep working.
-     *
-     * <p>raftcached fails this today: ConnectionHandler executes every request already decoded
-     * and appends each reply to one output buffer until the read ends, so the buffer outgrows the
-     * direct memory limit (OutOfMemoryError, logged at debug), the connection is dropped without a
-     * reply, and the event loop then spends minutes in the JDK's direct-memory reservation retries
-     * for the requests still queued, stalling every other connection on that loop.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("targets")

@@ -1,5 +1,6 @@
 package io.raftcached.it;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,10 +12,13 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A raw memcached text-protocol connection for tests that pin exact bytes: write what you like,
- * read lines or an exact number of bytes, with explicit connect and read timeouts.
+ * read lines or an exact number of bytes, with explicit connect and read timeouts. Public for the
+ * fault suite's workload, which must never wait without a bound either.
  */
-final class TextClient implements AutoCloseable {
+public final class TextClient implements AutoCloseable {
     static final int TIMEOUT_MILLIS = 5_000;
+    /** Longest reply line accepted; a longer one means the stream is not what the test thinks. */
+    private static final int MAX_LINE_BYTES = 64 * 1024;
 
     private final Socket socket;
     private final InputStream in;
@@ -25,15 +29,24 @@ final class TextClient implements AutoCloseable {
     }
 
     TextClient(String host, int port) throws IOException {
-        socket = new Socket();
-        socket.connect(new InetSocketAddress(host, port), TIMEOUT_MILLIS);
-        socket.setSoTimeout(TIMEOUT_MILLIS);
-        socket.setTcpNoDelay(true);
-        in = socket.getInputStream();
-        out = socket.getOutputStream();
+        this(host, port, TIMEOUT_MILLIS, TIMEOUT_MILLIS);
     }
 
-    TextClient send(String text) throws IOException {
+    public TextClient(String host, int port, int connectTimeoutMillis, int readTimeoutMillis) throws IOException {
+        socket = new Socket();
+        try {
+            socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
+            socket.setSoTimeout(readTimeoutMillis);
+            socket.setTcpNoDelay(true);
+            in = new BufferedInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    public TextClient send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }
 
@@ -44,7 +57,7 @@ final class TextClient implements AutoCloseable {
     }
 
     /** One reply line without its CRLF. */
-    String line() throws IOException {
+    public String line() throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int previous = -1;
         while (true) {
@@ -57,18 +70,21 @@ final class TextClient implements AutoCloseable {
                 return new String(bytes, 0, bytes.length - 1, StandardCharsets.ISO_8859_1);
             }
             line.write(b);
+            if (line.size() > MAX_LINE_BYTES) {
+                throw new IOException("reply line longer than " + MAX_LINE_BYTES + " bytes");
+            }
             previous = b;
         }
     }
 
     /** Sends a command and returns its one-line reply. */
-    String call(String command) throws IOException {
+    public String call(String command) throws IOException {
         send(command);
         return line();
     }
 
     /** Reads exactly n bytes. */
-    byte[] bytes(int n) throws IOException {
+    public byte[] bytes(int n) throws IOException {
         byte[] data = in.readNBytes(n);
         if (data.length != n) {
             throw new IOException("connection closed after " + data.length + " of " + n + " bytes");

@@ -1,12 +1,7 @@
 package io.raftcached.it.jepsen;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
+import io.raftcached.it.TextClient;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,67 +13,30 @@ import java.util.Map;
  * request's), so callers close it and open a fresh one.
  */
 final class WorkloadConnection implements AutoCloseable {
-    /** Longest reply line accepted; a longer one means the stream is not what we think. */
-    private static final int MAX_LINE_BYTES = 64 * 1024;
-
     final String host;
     final int port;
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private final TextClient client;
 
     WorkloadConnection(String host, int port, int connectTimeoutMillis, int readTimeoutMillis) throws IOException {
         this.host = host;
         this.port = port;
-        socket = new Socket();
-        try {
-            socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
-            socket.setSoTimeout(readTimeoutMillis);
-            socket.setTcpNoDelay(true);
-            in = new BufferedInputStream(socket.getInputStream());
-            out = socket.getOutputStream();
-        } catch (IOException e) {
-            socket.close();
-            throw e;
-        }
+        client = new TextClient(host, port, connectTimeoutMillis, readTimeoutMillis);
     }
 
     void send(String text) throws IOException {
-        out.write(text.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
+        client.send(text);
     }
 
     String line() throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int previous = -1;
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("connection closed after: " + line.toString(StandardCharsets.ISO_8859_1));
-            }
-            if (previous == '\r' && b == '\n') {
-                byte[] bytes = line.toByteArray();
-                return new String(bytes, 0, bytes.length - 1, StandardCharsets.ISO_8859_1);
-            }
-            line.write(b);
-            if (line.size() > MAX_LINE_BYTES) {
-                throw new IOException("reply line longer than " + MAX_LINE_BYTES + " bytes");
-            }
-            previous = b;
-        }
+        return client.line();
     }
 
     String call(String command) throws IOException {
-        send(command);
-        return line();
+        return client.call(command);
     }
 
-    byte[] bytes(int n) throws IOException {
-        byte[] data = in.readNBytes(n);
-        if (data.length != n) {
-            throw new IOException("connection closed after " + data.length + " of " + n + " bytes");
-        }
-        return data;
+    private byte[] bytes(int n) throws IOException {
+        return client.bytes(n);
     }
 
     /** A value read by get/gets: its data and CAS unique (0 for get), or null for a miss. */
@@ -144,7 +102,7 @@ final class WorkloadConnection implements AutoCloseable {
     @Override
     public void close() {
         try {
-            socket.close();
+            client.close();
         } catch (IOException ignored) {
             // closing a broken socket: nothing to do
         }

@@ -1,6 +1,7 @@
 package io.raftcached.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,6 +76,19 @@ class StoreShapeMismatchTest {
             assertRefused(joiner, "a brand-new empty node joining");
         } finally {
             joiner.kill();
+        }
+        // Refused before it was added: the cluster holds no learner for it, and once the operator
+        // fixes its flags the same node, with the same data directory, joins and serves.
+        NodeProcess leader = cluster.awaitLeader();
+        String learners = ClusterChecks.raftStat(leader, "raft_learners");
+        assertFalse(learners.contains(raft), "the refused joiner was left in the configuration: " + learners);
+        NodeProcess fixed = new NodeProcess("repl-shape-n4-m64", port, ClusterChecks.withArgument(joiner, "-m", "64"));
+        try {
+            fixed.start().awaitReady();
+            ClusterChecks.assertAllReadable(fixed, this.data, 60_000, "the joiner started again with the cluster's -m");
+        } finally {
+            fixed.stop();
+            ProcessRun.clusterCli("remove", raft, "--node", ClusterChecks.raftEndpoint(cluster.awaitLeader()));
         }
     }
 

@@ -89,6 +89,14 @@ final class ClusterCommand {
             }
             members.stream().filter(MemberView::reachable).map(m -> m.info().getClusterId()).filter(id -> !id.isEmpty())
                     .findFirst().ifPresent(id -> System.out.println("cluster " + id));
+            for (MemberView member : members) {
+                if (member.reachable() && !member.info().getFailure().isEmpty()) {
+                    System.out.println(member.peerId() + " FAILED: " + member.info().getFailure());
+                }
+                if (member.reachable() && !member.info().getPromotion().isEmpty()) {
+                    System.out.println(member.peerId() + " " + member.info().getPromotion());
+                }
+            }
         }
 
         private static String json(List<MemberView> members, long leaderCommit) {
@@ -108,11 +116,17 @@ final class ClusterCommand {
                             .append(",\"lag\":").append(Math.max(0, leaderCommit - info.getAppliedIndex()))
                             .append(",\"client\":\"").append(info.getClientAddress()).append('"')
                             .append(",\"ready\":").append(info.getReady())
-                            .append(",\"cluster_id\":\"").append(info.getClusterId()).append('"');
+                            .append(",\"cluster_id\":\"").append(info.getClusterId()).append('"')
+                            .append(",\"promotion\":\"").append(jsonText(info.getPromotion())).append('"')
+                            .append(",\"failure\":\"").append(jsonText(info.getFailure())).append('"');
                 }
                 out.append('}');
             }
             return out.append("]}").toString();
+        }
+
+        private static String jsonText(String text) {
+            return text.replace("\\", "\\\\").replace("\"", "\\\"");
         }
     }
 

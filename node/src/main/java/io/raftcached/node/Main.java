@@ -2,12 +2,14 @@ package io.raftcached.node;
 
 import io.raftcached.node.bench.BenchCommand;
 import io.raftcached.protocol.Replies;
+import io.raftcached.raft.FatalStop;
 import io.raftcached.store.SlabClasses;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,6 +26,19 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
     /** memcached's exit code for bad usage (EX_USAGE). */
     static final int EXIT_USAGE = 64;
+    /** A node that must not go on (EX_SOFTWARE): it replays or resyncs when restarted. */
+    static final int EXIT_FATAL = 70;
+
+    /**
+     * The one way a running node ends itself: at once, without the graceful stop, because the state
+     * it would hand over or serve is what cannot be trusted.
+     */
+    static final FatalStop HALT = (message, cause) -> {
+        LoggerFactory.getLogger(Main.class).error("FATAL: {}", message, cause);
+        System.err.println("raftcached: " + message);
+        System.err.flush();
+        Runtime.getRuntime().halt(EXIT_FATAL);
+    };
 
     @Mixin
     ServerOptions options = new ServerOptions();
@@ -84,7 +99,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("raftcached: " + warning);
         }
         refuseUserSwitch(config);
-        Server server = Server.start(config);
+        Server server = Server.start(config, HALT);
         if (options.pidFile != null) {
             writePidFile(options.pidFile);
         }

@@ -7,7 +7,8 @@ import io.raftcached.protocol.CommandType;
 import io.raftcached.protocol.MetaResponseWriter;
 import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
-import io.raftcached.raft.ClusterNode;
+import io.raftcached.raft.ReadPermission;
+import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreResult;
 import java.util.ArrayList;
@@ -28,9 +29,10 @@ final class RequestExecutor {
 
     static final String SERVER_ERROR_NOT_READY = "SERVER_ERROR node is catching up with the cluster; reads resume when it has";
     static final String SERVER_ERROR_STALE = "SERVER_ERROR no leader confirmed within --max-staleness-ms; not serving possibly stale reads";
+    static final String SERVER_ERROR_FAILED = "SERVER_ERROR this node's Raft instance stopped; see its log and stats raft_failure";
     static final String SERVER_ERROR_NO_QUORUM_READ = "SERVER_ERROR linearizable read failed: no quorum confirmed it";
 
-    private final ClusterNode cluster;
+    private final ReplicatedCache cluster;
     private final ServerConfig config;
     private final NodeStats stats;
     private final WriteReplies writeReplies;
@@ -38,7 +40,7 @@ final class RequestExecutor {
     private final boolean linearizable;
     private final ThreadLocal<NativeCopy> copies = ThreadLocal.withInitial(NativeCopy::new);
 
-    RequestExecutor(ClusterNode cluster, ServerConfig config, NodeStats stats, AdminCommands admin, boolean linearizable) {
+    RequestExecutor(ReplicatedCache cluster, ServerConfig config, NodeStats stats, AdminCommands admin, boolean linearizable) {
         this.cluster = cluster;
         this.config = config;
         this.stats = stats;
@@ -229,13 +231,18 @@ final class RequestExecutor {
 
     /** Runs a local read if this node may serve one, first through ReadIndex if linearizable. */
     private CompletableFuture<Reply> read(Request request, ByteBuf out, EventLoop loop, LocalRead read) {
-        ClusterNode.ReadPermission permission = cluster.readPermission();
-        if (permission == ClusterNode.ReadPermission.NOT_READY && !config.flags().serveStaleWhileCatchingUp) {
+        ReadPermission permission = cluster.readPermission();
+        if (permission == ReadPermission.FAILED) {
+            stats.readsRefused.increment();
+            Replies.writeLine(out, SERVER_ERROR_FAILED);
+            return null;
+        }
+        if (permission == ReadPermission.NOT_READY && !config.flags().serveStaleWhileCatchingUp) {
             stats.readsRefused.increment();
             Replies.writeLine(out, SERVER_ERROR_NOT_READY);
             return null;
         }
-        if (permission == ClusterNode.ReadPermission.STALE) {
+        if (permission == ReadPermission.STALE) {
             stats.readsRefused.increment();
             Replies.writeLine(out, SERVER_ERROR_STALE);
             return null;
@@ -271,13 +278,12 @@ final class RequestExecutor {
             Replies.writeLine(out, request.errorLine());
             return null;
         }
-        Store store = cluster.store();
         long now = cluster.readClockMillis();
         boolean withCas = request.type() == CommandType.GETS;
         NativeCopy copy = copies.get().into(out);
         for (byte[] key : request.keys()) {
             stats.getCommands.increment();
-            Store.ReadOutcome outcome = store.read(key, now, true, item -> {
+            Store.ReadOutcome outcome = cluster.read(key, now, true, item -> {
                 admin.countGetHit(item.slabClass());
                 if (withCas) {
                     Replies.writeValueHeader(out, key, item.clientFlags(), item.valueLength(), item.cas());
@@ -308,12 +314,11 @@ final class RequestExecutor {
     }
 
     private CompletableFuture<Reply> metaGet(Request request, ByteBuf out) {
-        Store store = cluster.store();
         long now = cluster.readClockMillis();
         boolean[] mustUseLog = {false};
         MetaViews.LocalFacts[] facts = {MetaViews.LocalFacts.NONE};
         NativeCopy copy = copies.get().into(out);
-        Store.ReadOutcome outcome = store.read(request.key(), now, !request.meta().noLruBump(), item -> {
+        Store.ReadOutcome outcome = cluster.read(request.key(), now, !request.meta().noLruBump(), item -> {
             if (item.stale() && !item.tokenSent()) {
                 // This mg hands out the win token: a change to the item, so it goes through the log.
                 mustUseLog[0] = true;
@@ -339,9 +344,8 @@ final class RequestExecutor {
 
     private CompletableFuture<Reply> metaDebug(Request request, ByteBuf out) {
         stats.metaCommands.increment();
-        Store store = cluster.store();
         long now = cluster.readClockMillis();
-        Store.ReadOutcome outcome = store.read(request.key(), now, false, item ->
+        Store.ReadOutcome outcome = cluster.read(request.key(), now, false, item ->
                 MetaResponseWriter.writeDebug(out, MetaViews.of(request.key(), item, now), item.slabClass(), item.totalSizeBytes()));
         if (outcome != Store.ReadOutcome.HIT) {
             MetaResponseWriter.writeDebugMiss(out);

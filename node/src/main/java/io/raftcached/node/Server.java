@@ -24,6 +24,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.raftcached.protocol.DecoderConfig;
 import io.raftcached.protocol.TextProtocolDecoder;
 import io.raftcached.raft.ClusterNode;
+import io.raftcached.raft.FatalStop;
+import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.SlabClasses;
 import io.raftcached.store.StoreConfig;
 import java.io.IOException;
@@ -50,7 +52,7 @@ final class Server {
     private static final long STOP_GRACE_MILLIS = 5_000;
 
     private final ServerConfig config;
-    private final ClusterNode cluster;
+    private final ReplicatedCache cluster;
     private final NodeStats stats = new NodeStats();
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final EventLoopGroup acceptors;
@@ -59,7 +61,7 @@ final class Server {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean stopping = new AtomicBoolean();
 
-    private Server(ServerConfig config, ClusterNode cluster) {
+    private Server(ServerConfig config, ReplicatedCache cluster) {
         this.config = config;
         this.cluster = cluster;
         boolean epoll = Epoll.isAvailable();
@@ -69,8 +71,8 @@ final class Server {
         this.stats.verbosity = config.verbosity();
     }
 
-    static Server start(ServerConfig config) throws IOException, InterruptedException {
-        ClusterNode cluster = ClusterNode.start(config.raft(), config.store());
+    static Server start(ServerConfig config, FatalStop fatal) throws IOException, InterruptedException {
+        ReplicatedCache cluster = ClusterNode.start(config.raft(), config.store(), fatal);
         Server server = new Server(config, cluster);
         try {
             server.listen();
@@ -239,7 +241,7 @@ final class Server {
         }
     }
 
-    ClusterNode cluster() {
+    ReplicatedCache cluster() {
         return cluster;
     }
 }

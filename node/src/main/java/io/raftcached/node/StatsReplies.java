@@ -3,7 +3,7 @@ package io.raftcached.node;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.epoll.Epoll;
 import io.raftcached.protocol.Replies;
-import io.raftcached.raft.ClusterNode;
+import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.raft.RaftStatus;
 import io.raftcached.store.SlabStats;
 import io.raftcached.store.Store;
@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * raftcached's own {@code raft_*} lines and {@code stats digest}.
  */
 final class StatsReplies {
-    private final ClusterNode cluster;
+    private final ReplicatedCache cluster;
     private final ServerConfig config;
     private final NodeStats stats;
     private final ConnectionRegistry connections;
@@ -32,7 +32,7 @@ final class StatsReplies {
     /** memcached's MAX_NUMBER_OF_SLAB_CLASSES, an upper bound for any -f/-n/-I. */
     private static final int SLAB_CLASSES_MAX = 64;
 
-    StatsReplies(ClusterNode cluster, ServerConfig config, NodeStats stats, ConnectionRegistry connections) {
+    StatsReplies(ReplicatedCache cluster, ServerConfig config, NodeStats stats, ConnectionRegistry connections) {
         this.cluster = cluster;
         this.config = config;
         this.stats = stats;
@@ -176,6 +176,12 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_writes_outcome_unknown", stats.writesOutcomeUnknown.sum());
         Replies.writeStat(out, "raft_reads_refused", stats.readsRefused.sum());
         Replies.writeStat(out, "raft_linearizable_reads", stats.linearizableReads.sum());
+        if (raft.failure != null) {
+            Replies.writeStat(out, "raft_failure", raft.failure);
+        }
+        if (!raft.promotion.isEmpty()) {
+            Replies.writeStat(out, "raft_promotion", raft.promotion);
+        }
     }
 
     void settings(ByteBuf out) {

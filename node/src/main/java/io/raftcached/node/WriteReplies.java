@@ -7,7 +7,7 @@ import io.raftcached.protocol.MetaResponseWriter;
 import io.raftcached.protocol.MetaStoreOutcome;
 import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
-import io.raftcached.raft.ClusterNode;
+import io.raftcached.raft.WriteFailedException;
 import io.raftcached.store.StoreResult;
 import io.raftcached.store.StoreResult.Status;
 
@@ -30,7 +30,7 @@ final class WriteReplies {
     /** The SERVER_ERROR line for a write that got no result. */
     String failureLine(Throwable failure) {
         stats.writesFailed.increment();
-        if (ClusterNode.outcomeUnknown(failure)) {
+        if (WriteFailedException.outcomeUnknown(failure)) {
             stats.writesOutcomeUnknown.increment();
             return SERVER_ERROR_UNKNOWN_OUTCOME;
         }

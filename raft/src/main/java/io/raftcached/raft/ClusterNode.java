@@ -6,12 +6,8 @@ import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.closure.ReadIndexClosure;
 import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.core.NodeImpl;
-import com.alipay.sofa.jraft.core.State;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
-import com.alipay.sofa.jraft.option.NodeOptions;
-import com.alipay.sofa.jraft.option.RaftOptions;
-import com.alipay.sofa.jraft.option.ReadOnlyOption;
 import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
@@ -22,64 +18,61 @@ import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
 import io.raftcached.proto.JoinRequest;
 import io.raftcached.proto.JoinResponse;
-import io.raftcached.proto.LogEntry;
 import io.raftcached.proto.NodeInfoRequest;
 import io.raftcached.proto.NodeInfoResponse;
 import io.raftcached.proto.PromoteRequest;
 import io.raftcached.proto.PromoteResponse;
+import io.raftcached.replica.Applied;
+import io.raftcached.replica.LogEntries;
+import io.raftcached.replica.Replica;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
+import io.raftcached.store.StoreSnapshot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.UUID;
+import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One raftcached node's part in the Raft group: the only class the server module talks to.
- * It decides at start whether to bootstrap, restart or rejoin as a learner, runs jraft with the
- * RocksDB log, sends this node's writes through its {@link WriteStream}, answers the leader side
- * of forwarding and membership RPCs, and tells the read path whether local reads are allowed.
+ * One raftcached node's part in the Raft group, over jraft: the {@link ReplicatedCache} the server
+ * calls. It wires the pieces — {@link Startup} (bootstrap, restart, join), the {@link Replica}
+ * under a thin {@link CacheStateMachine}, this node's {@link WriteStream}, the leader's side of
+ * forwarding ({@link ForwardProcessor}) and membership ({@link ControlProcessors}), the periodic
+ * {@link Duties}, {@link Readiness} — and answers for its status and its lifecycle.
  */
-public final class ClusterNode implements AutoCloseable {
+public final class ClusterNode implements ReplicatedCache {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     static final String GROUP_ID = "raftcached";
-    private static final int FEATURE_LEVEL = 1;
-    private static final long DUTY_PERIOD_MILLIS = 100;
-    private static final long TICK_IDLE_MILLIS = 1_000;
-    private static final int PROBE_TIMEOUT_MILLIS = 1_000;
-    /** AppendEntries in flight per follower (jraft: 256); see where it is set. */
-    private static final int REPLICATOR_INFLIGHT_MESSAGES = 16;
-
-    /** Whether a local read may be served now. */
-    public enum ReadPermission { ALLOWED, NOT_READY, STALE }
 
     private final RaftSettings settings;
     private final StoreConfig shape;
+    private final FatalStop fatal;
     private final long writerIncarnation = new SecureRandom().nextLong() & Long.MAX_VALUE;
-    private final long hashSeed = new SecureRandom().nextLong();
-    private final RaftRpc rpc;
+    private final RaftRpc rpc = new RaftRpc();
     private final ExecutorService controlExecutor = Executors.newFixedThreadPool(2, daemon("raftcached-control"));
     private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(daemon("raftcached-snapshot"));
-    private final ScheduledExecutorService duties = Executors.newSingleThreadScheduledExecutor(daemon("raftcached-duties"));
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("raftcached-duties"));
+    private final Replica replica;
+    private final ReadClock readClock = ReadClock.system();
     private final CacheStateMachine machine;
+    private final Readiness readiness;
+    private final Duties duties;
+    private final Promotion promotion;
     private final WriteStream writes;
-    private final ForwardProcessor forwardProcessor;
+    private final ForwardProcessor forwardProcessor = new ForwardProcessor(this);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicBoolean snapshotRunning = new AtomicBoolean();
-    private final AtomicBoolean tickInFlight = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
     private volatile Node node;
@@ -87,32 +80,31 @@ public final class ClusterNode implements AutoCloseable {
     private volatile NodeIdentity identity;
     private volatile long term;
     private volatile boolean leader;
-    private volatile boolean configProposed;
-    private volatile boolean ready;
-    private volatile long readyTargetIndex = -1;
-    private volatile long leaderConfirmedNanos = System.nanoTime();
-    private volatile boolean promotionRequested;
-    private volatile long nextPromotionAttemptNanos;
-    private static final long PROMOTION_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private volatile String fatalMessage;
 
-    private ClusterNode(RaftSettings settings, StoreConfig shape) {
+    private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal) {
         this.settings = settings;
         this.shape = shape;
-        this.rpc = new RaftRpc();
-        this.forwardProcessor = new ForwardProcessor(this);
-        this.machine = new CacheStateMachine(settings.nodeId(), writerIncarnation, new Store(shape, hashSeed), hashSeed,
-                new SnapshotFiles(), snapshotExecutor, new MachineListener());
-        this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(), new Transport());
+        this.fatal = fatal;
+        this.replica = new Replica(shape, new SecureRandom().nextLong(), settings.nodeId(), writerIncarnation);
+        this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
+                new MachineListener(), fatal);
+        this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
+        this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
+        this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
+        this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(), new Transport(),
+                System::nanoTime);
     }
 
     /**
      * Starts the node: answers peers' probes at once, then bootstraps, restarts from its data
      * directory, or joins an existing cluster as a learner. Returns once jraft runs; the node
      * becomes ready for reads when it has caught up (see {@link #readPermission}).
+     *
+     * @param fatal how to stop the node when it must not go on (only the server's Main exits)
      */
-    public static ClusterNode start(RaftSettings settings, StoreConfig shape) throws IOException, InterruptedException {
-        ClusterNode cluster = new ClusterNode(settings, shape);
+    public static ClusterNode start(RaftSettings settings, StoreConfig shape, FatalStop fatal)
+            throws IOException, InterruptedException {
+        ClusterNode cluster = new ClusterNode(settings, shape, fatal);
         try {
             cluster.startUp();
             return cluster;
@@ -133,31 +125,21 @@ public final class ClusterNode implements AutoCloseable {
             throw new IOException("cannot listen for Raft on " + settings.raftHost() + ":" + settings.raftPort());
         }
         rpc.start();
-
         Path raftDirectory = settings.dataDirectory().resolve("raft");
-        NodeIdentity stored = NodeIdentity.load(settings.dataDirectory());
-        boolean hasState = stored != null && Files.isDirectory(raftDirectory);
-        Configuration initial = new Configuration();
-        if (hasState) {
-            checkStoredIdentity(stored);
-            identity = stored;
-            refuseForeignCluster(stored.clusterId());
-            LOG.info("restarting node {} (incarnation {}) of cluster {} from {}", stored.nodeId(), stored.incarnation(),
-                    stored.clusterId().isEmpty() ? "(not yet named)" : stored.clusterId(), settings.dataDirectory());
-        } else {
-            if (Files.exists(raftDirectory)) {
-                deleteRecursively(raftDirectory);   // Raft state without an identity cannot be trusted
-            }
-            identity = decideFreshStart(initial);
-            identity.save(settings.dataDirectory());
-        }
+        Startup.Outcome outcome = new Startup(settings, shape, rpc, closed::get).run(raftDirectory);
+        identity = outcome.identity();
         self = new PeerId(settings.raftHost(), settings.raftPort(), identity.incarnation());
-        if (initial.isEmpty() && hasState) {
-            initial = initialConfiguration();   // ignored by jraft when a log exists
+        Files.createDirectories(raftDirectory);
+        LogStorageTuning.register(settings.dataDirectory());
+        group = new RaftGroupService(GROUP_ID, self, JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration()),
+                rpcServer, true);
+        node = group.start(false);
+        if (node == null) {
+            throw new IOException("jraft did not start; see the log above");
         }
-        startRaft(raftDirectory, initial);
+        LOG.info("raft node {} started in {} (fsync {})", self, raftDirectory, settings.fsync() ? "on" : "OFF");
         writes.start();
-        duties.scheduleWithFixedDelay(this::performDuties, DUTY_PERIOD_MILLIS, DUTY_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(duties::run, Duties.PERIOD_MILLIS, Duties.PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -181,180 +163,16 @@ public final class ClusterNode implements AutoCloseable {
         ProtoSerializer.register(PromoteResponse.getDefaultInstance());
     }
 
-    private void checkStoredIdentity(NodeIdentity stored) throws IOException {
-        if (stored.nodeId() != settings.nodeId()) {
-            throw new IOException(settings.dataDirectory() + " belongs to node " + stored.nodeId()
-                    + ", not node " + settings.nodeId());
-        }
-        String started = ShapeText.describe(shape);
-        if (!stored.shape().isEmpty() && !stored.shape().equals(started)) {
-            throw new IOException("store shape mismatch: this node's cluster has " + stored.shape()
-                    + " but it was started with " + started + "; start it with the cluster's values");
-        }
-    }
-
-    /** A node whose data belongs to one cluster must not talk to another one's members. */
-    private void refuseForeignCluster(String clusterId) throws IOException {
-        if (clusterId.isEmpty()) {
-            return;
-        }
-        for (RaftSettings.Peer peer : otherPeers()) {
-            NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), PROBE_TIMEOUT_MILLIS);
-            if (info != null && !info.getClusterId().isEmpty() && !info.getClusterId().equals(clusterId)) {
-                throw new IOException("refusing to start: this node belongs to cluster " + clusterId + " but peer "
-                        + peer + " belongs to cluster " + info.getClusterId());
-            }
-        }
-    }
-
-    /**
-     * With no Raft state: bootstrap with the initial members if no peer knows of a cluster yet and
-     * a majority answers; join as a learner if a cluster exists; otherwise wait for peers.
-     */
-    private NodeIdentity decideFreshStart(Configuration initial) throws IOException, InterruptedException {
-        if (settings.singleMember()) {
-            initial.addPeer(new PeerId(settings.raftHost(), settings.raftPort(), 0));
-            return new NodeIdentity(settings.nodeId(), 0, "", ShapeText.describe(shape));
-        }
-        for (int attempt = 0; !closed.get(); attempt++) {
-            int answered = 1;
-            String leaderHint = "";
-            boolean clusterExists = false;
-            for (RaftSettings.Peer peer : otherPeers()) {
-                NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), PROBE_TIMEOUT_MILLIS);
-                if (info == null) {
-                    continue;
-                }
-                answered++;
-                if (!info.getClusterId().isEmpty()) {
-                    clusterExists = true;
-                    if (!info.getLeader().isEmpty()) {
-                        leaderHint = info.getLeader();
-                    }
-                }
-            }
-            if (clusterExists) {
-                return joinAsLearner(leaderHint);
-            }
-            if (answered > settings.peers().size() / 2) {
-                initial.reset();
-                for (PeerId peer : initialConfiguration()) {
-                    initial.addPeer(peer);
-                }
-                LOG.info("bootstrapping a new cluster with {}", initial);
-                return new NodeIdentity(settings.nodeId(), 0, "", ShapeText.describe(shape));
-            }
-            if (attempt % 10 == 0) {
-                LOG.info("waiting for a majority of {} to answer before bootstrapping ({} of {} did)",
-                        settings.peers(), answered, settings.peers().size());
-            }
-            Thread.sleep(500);
-        }
-        throw new InterruptedException("closed while waiting for peers");
-    }
-
-    /** Asks the leader for a fresh incarnation as a learner; retries until a leader accepts. */
-    private NodeIdentity joinAsLearner(String leaderHint) throws IOException, InterruptedException {
-        String endpoint = settings.raftHost() + ":" + settings.raftPort();
-        JoinRequest request = JoinRequest.newBuilder().setNodeId(settings.nodeId()).setEndpoint(endpoint).build();
-        String target = leaderHint;
-        for (int attempt = 0; !closed.get(); attempt++) {
-            if (target.isEmpty()) {
-                target = findLeader();
-            }
-            if (!target.isEmpty()) {
-                JoinResponse response = rpc.call(target, request, JoinResponse.class, 5_000);
-                if (response != null && response.getOk()) {
-                    LOG.info("joined cluster {} as learner incarnation {}: will be promoted once caught up",
-                            response.getClusterId(), response.getIncarnation());
-                    return new NodeIdentity(settings.nodeId(), response.getIncarnation(), response.getClusterId(),
-                            ShapeText.describe(shape));
-                }
-                target = response != null ? response.getLeaderHint() : "";
-            }
-            if (attempt % 10 == 0) {
-                LOG.info("this node's data directory is empty and a cluster exists: waiting to join it as a learner");
-            }
-            Thread.sleep(500);
-        }
-        throw new InterruptedException("closed while joining");
-    }
-
-    private String findLeader() {
-        for (RaftSettings.Peer peer : otherPeers()) {
-            NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), PROBE_TIMEOUT_MILLIS);
-            if (info != null && !info.getLeader().isEmpty()) {
-                return info.getLeader();
-            }
-        }
-        return "";
-    }
-
-    private List<RaftSettings.Peer> otherPeers() {
-        return settings.peers().stream().filter(p -> p.nodeId() != settings.nodeId()).toList();
-    }
-
-    private Configuration initialConfiguration() {
-        Configuration conf = new Configuration();
-        for (RaftSettings.Peer peer : settings.peers()) {
-            conf.addPeer(new PeerId(peer.host(), peer.port(), 0));
-        }
-        if (conf.isEmpty()) {
-            conf.addPeer(new PeerId(settings.raftHost(), settings.raftPort(), 0));
-        }
-        return conf;
-    }
-
-    private void startRaft(Path raftDirectory, Configuration initial) throws IOException {
-        Files.createDirectories(raftDirectory);
-        LogStorageTuning.register(settings.dataDirectory());
-        NodeOptions options = new NodeOptions();
-        options.setFsm(machine);
-        options.setLogUri(raftDirectory.resolve("log").toString());
-        options.setRaftMetaUri(raftDirectory.resolve("meta").toString());
-        options.setSnapshotUri(raftDirectory.resolve("snapshot").toString());
-        options.setInitialConf(initial);
-        options.setElectionTimeoutMs(settings.electionTimeoutMillis());
-        options.setSnapshotIntervalSecs(settings.snapshotIntervalSeconds());
-        options.setSnapshotLogIndexMargin(0);
-        options.setDisableCli(false);
-        options.setSharedElectionTimer(false);
-        RaftOptions raftOptions = new RaftOptions();
-        raftOptions.setSync(settings.fsync());
-        raftOptions.setSyncMeta(settings.fsync());
-        raftOptions.setReadOnlyOptions(ReadOnlyOption.ReadOnlySafe);
-        // Bounds the heap a catching-up follower costs the leader: each in-flight AppendEntries holds
-        // up to maxBodySize (512 KB) of entries, about three times over while it is serialized. jraft's
-        // 256 let a leader with a 512 MB heap run out of memory resyncing a node with 1 GB of items.
-        raftOptions.setMaxReplicatorInflightMsgs(REPLICATOR_INFLIGHT_MESSAGES);
-        options.setRaftOptions(raftOptions);
-        group = new RaftGroupService(GROUP_ID, self, options, rpcServer, true);
-        node = group.start(false);
-        if (node == null) {
-            throw new IOException("jraft did not start; see the log above");
-        }
-        LOG.info("raft node {} started in {} (fsync {})", self, raftDirectory, settings.fsync() ? "on" : "OFF");
-    }
-
     // --- writes ------------------------------------------------------------------------------
 
-    /** Sends a write through the log; completes with its result once this node has applied it. */
+    @Override
     public CompletableFuture<StoreResult> submit(Command command) {
         return writes.submit(command);
     }
 
-    /**
-     * Whether this node takes another write now; if not, {@code onRoom} runs once earlier writes
-     * have drained. Connections use it to stop reading rather than refuse pipelined writes.
-     */
+    @Override
     public boolean admitsWrite(Runnable onRoom) {
         return writes.admits(onRoom);
-    }
-
-    /** Whether a failure from {@link #submit} left the write's outcome unknown (vs. not written). */
-    public static boolean outcomeUnknown(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
-        return cause instanceof WriteStream.WriteFailedException wfe && wfe.outcomeUnknown;
     }
 
     /** The wall clock this node stamps entries with when it leads (skewed on purpose in fault tests). */
@@ -368,19 +186,24 @@ public final class ClusterNode implements AutoCloseable {
      * timeline at real speed instead of freezing apply time (and TTLs) until its clock catches up.
      */
     private long stampMillis() {
-        return Math.max(wallClockMillis(), machine.readClockMillis());
+        return Math.max(wallClockMillis(), readClock.nowMillis());
     }
 
+    /** The log entry for a batch this leader appends (its own or a follower's). */
     byte[] logEntryForBatch(ByteString batch) {
-        return LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                .setLeaderTimeMillis(stampMillis()).setBatch(batch).build().toByteArray();
+        return LogEntries.batch(stampMillis(), batch);
+    }
+
+    /** A forwarded write committed: see {@link Duties#proposeTick}. */
+    void announceCommit() {
+        duties.proposeTick();
     }
 
     private final class Transport implements WriteStream.Transport {
         @Override
         public boolean leaderKnown() {
             Node raft = node;
-            return raft != null && (leader || raft.getLeaderId() != null && !raft.getLeaderId().isEmpty());
+            return raft != null && (leader || !leaderHint().isEmpty());
         }
 
         @Override
@@ -399,12 +222,12 @@ public final class ClusterNode implements AutoCloseable {
                 }));
                 return;
             }
-            PeerId target = raft.getLeaderId();
-            if (target == null || target.isEmpty()) {
+            String target = leaderHint();
+            if (target.isEmpty()) {
                 onFailure.run();
                 return;
             }
-            rpc.forward(target.getEndpoint().toString(), ForwardRequest.newBuilder().setBatch(ByteString.copyFrom(batch)).build(),
+            rpc.forward(target, ForwardRequest.newBuilder().setBatch(ByteString.copyFrom(batch)).build(),
                     settings.writeTimeoutMillis(), response -> {
                         if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
                             LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"
@@ -417,32 +240,27 @@ public final class ClusterNode implements AutoCloseable {
 
     // --- reads ---------------------------------------------------------------------------------
 
-    /** The store reads go to; replaced when a snapshot is installed, so fetch it per read. */
+    @Override
+    public Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor) {
+        return replica.read(key, readNowMillis, markAccess, visitor);
+    }
+
+    @Override
     public Store store() {
-        return machine.store();
+        return replica.store();
     }
 
-    /** The time reads use: the last applied leader time plus local time elapsed since. */
+    @Override
     public long readClockMillis() {
-        return machine.readClockMillis();
+        return readClock.nowMillis();
     }
 
+    @Override
     public ReadPermission readPermission() {
-        if (!ready) {
-            return ReadPermission.NOT_READY;
-        }
-        long maxStaleness = settings.maxStalenessMillis();
-        if (maxStaleness > 0 && !leader
-                && System.nanoTime() - leaderConfirmedNanos > TimeUnit.MILLISECONDS.toNanos(maxStaleness)) {
-            return ReadPermission.STALE;
-        }
-        return ReadPermission.ALLOWED;
+        return readiness.permission(leader);
     }
 
-    /**
-     * For a linearizable read: completes once this node has applied everything the leader had
-     * committed when the read arrived (jraft ReadIndex, confirmed by a quorum).
-     */
+    @Override
     public CompletableFuture<Void> linearizableBarrier() {
         CompletableFuture<Void> barrier = new CompletableFuture<>();
         Node raft = node;
@@ -463,133 +281,7 @@ public final class ClusterNode implements AutoCloseable {
         return barrier;
     }
 
-    // --- the node's periodic duties ------------------------------------------------------------
-
-    private void performDuties() {
-        try {
-            Node raft = node;
-            if (raft == null || closed.get()) {
-                return;
-            }
-            if (leader && machine.config() == null && !configProposed) {
-                proposeClusterConfig(raft);
-            }
-            if (leader && System.nanoTime() - machine.appliedAtNanos() > TimeUnit.MILLISECONDS.toNanos(TICK_IDLE_MILLIS)) {
-                proposeTick(raft);
-            }
-            if (settings.snapshotLogBytes() > 0 && machine.bytesSinceSnapshot() > settings.snapshotLogBytes()
-                    && snapshotRunning.compareAndSet(false, true)) {
-                raft.snapshot(status -> snapshotRunning.set(false));
-            }
-            confirmLeaderAndReadiness(raft);
-            maybeRequestPromotion(raft);
-        } catch (RuntimeException e) {
-            LOG.warn("periodic duty failed", e);
-        }
-    }
-
-    private void proposeClusterConfig(Node raft) {
-        configProposed = true;
-        ClusterConfig config = ClusterConfig.newBuilder().setClusterId(UUID.randomUUID().toString())
-                .setFeatureLevel(FEATURE_LEVEL).setShape(io.raftcached.store.StoreSnapshot.shapeOf(shape)).build();
-        byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                .setLeaderTimeMillis(stampMillis()).setConfig(config).build().toByteArray();
-        raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
-            if (!status.isOk()) {
-                configProposed = false;
-            }
-        }));
-    }
-
-    /** An idle leader still moves replicated time forward, so TTLs expire on every replica. */
-    private void proposeTick(Node raft) {
-        if (tickInFlight.compareAndSet(false, true)) {
-            byte[] entry = LogEntry.newBuilder().setFormatVersion(CacheStateMachine.LOG_FORMAT_VERSION)
-                    .setLeaderTimeMillis(stampMillis()).build().toByteArray();
-            raft.apply(new Task(ByteBuffer.wrap(entry), status -> tickInFlight.set(false)));
-        }
-    }
-
-    /**
-     * A follower learns that its forwarded write committed only from the leader's next append, and
-     * answers its client only once it has applied the write. When nothing else is on its way, a
-     * tick entry carries the new commit index out at once instead of at the next heartbeat.
-     */
-    void announceCommit() {
-        Node raft = node;
-        if (leader && raft != null) {
-            proposeTick(raft);
-        }
-    }
-
-    /**
-     * ReadIndex goes through the leader and a quorum: success proves this node is in touch with a
-     * live leader (staleness bound) and tells how far it must apply before it is ready.
-     */
-    private void confirmLeaderAndReadiness(Node raft) {
-        raft.readIndex(new byte[0], new ReadIndexClosure() {
-            @Override
-            public void run(Status status, long index, byte[] context) {
-                if (!status.isOk()) {
-                    return;
-                }
-                leaderConfirmedNanos = System.nanoTime();
-                if (!ready && readyTargetIndex < 0) {
-                    readyTargetIndex = index;
-                    machine.appliedWaiters().await(index).thenRun(() -> {
-                        ready = true;
-                        LOG.info("caught up to index {}: serving reads", index);
-                    });
-                }
-            }
-        });
-    }
-
-    /**
-     * A new leader holds every committed entry: once it has applied its whole log it is caught
-     * up, without waiting for the periodic ReadIndex round (a write it just acknowledged must be
-     * readable on the same connection right away).
-     */
-    private void markReadyOnceApplied() {
-        Node raft = node;
-        if (ready || raft == null) {
-            return;
-        }
-        long lastIndex = raft.getLastLogIndex();
-        machine.appliedWaiters().await(lastIndex).thenRun(() -> {
-            if (!ready) {
-                ready = true;
-                LOG.info("leading and caught up to index {}: serving reads", lastIndex);
-            }
-        });
-    }
-
-    /** A learner that replaced a lost identity asks to vote once it has caught up. */
-    private void maybeRequestPromotion(Node raft) {
-        if (!ready || promotionRequested || leader || System.nanoTime() < nextPromotionAttemptNanos) {
-            return;
-        }
-        PeerId me = self;
-        Configuration conf = currentConfiguration();
-        boolean learner = conf.getLearners().contains(me) || !conf.getPeers().contains(me) && identity.incarnation() > 0;
-        if (!learner || raft.getLeaderId() == null || raft.getLeaderId().isEmpty()) {
-            return;
-        }
-        promotionRequested = true;
-        controlExecutor.execute(() -> {
-            PromoteResponse response = rpc.call(raft.getLeaderId().getEndpoint().toString(),
-                    PromoteRequest.newBuilder().setPeerId(me.toString()).build(), PromoteResponse.class, 10_000);
-            if (response == null || !response.getOk()) {
-                LOG.info("promotion of {} not done yet: {}", me, response == null ? "no answer" : response.getMessage());
-                nextPromotionAttemptNanos = System.nanoTime() + PROMOTION_RETRY_NANOS;
-                promotionRequested = false;
-            } else {
-                LOG.info("promoted {} to voter", me);
-            }
-        });
-    }
-
-    // --- status --------------------------------------------------------------------------------
+    // --- what the membership RPCs and the forward lane need -----------------------------------
 
     boolean isLeader() {
         return leader;
@@ -611,11 +303,19 @@ public final class ClusterNode implements AutoCloseable {
         return leaderId == null || leaderId.isEmpty() ? "" : leaderId.getEndpoint().toString();
     }
 
+    /** The cluster config this node applied, or null before the first one. */
+    ClusterConfig clusterConfig() {
+        return replica.config();
+    }
+
     String clusterId() {
-        ClusterConfig config = machine.config();
+        ClusterConfig config = replica.config();
         return config == null ? "" : config.getClusterId();
     }
 
+    // --- status --------------------------------------------------------------------------------
+
+    @Override
     public RaftStatus status() {
         Node raft = node;
         RaftStatus status = new RaftStatus();
@@ -623,22 +323,20 @@ public final class ClusterNode implements AutoCloseable {
         status.peerId = self == null ? "" : self.toString();
         status.clusterId = clusterId();
         status.term = term;
-        status.appliedIndex = machine.appliedIndex();
-        status.ready = ready;
+        status.appliedIndex = replica.appliedIndex();
+        status.ready = readiness.ready();
         status.snapshotsInstalled = machine.snapshotsInstalled();
         status.snapshotsSaved = machine.snapshotsSaved();
         status.lastSnapshotBeginMicros = machine.lastSnapshotBeginMicros();
         status.lastSnapshotDumpMillis = machine.lastSnapshotDumpMillis();
         status.abandonedWriteStreams = writes.abandonedStreams();
-        status.duplicatesAnswered = machine.duplicatesAnswered();
+        status.duplicatesAnswered = replica.duplicatesAnswered();
         status.pendingWrites = writes.pendingWrites();
-        status.fatal = fatalMessage;
+        status.failure = readiness.failure();
+        status.promotion = promotion.describe();
         if (raft != null) {
-            State state = raft.getNodeState();
             Configuration conf = currentConfiguration();
-            boolean learner = conf.getLearners().contains(self);
-            status.role = state == State.STATE_LEADER ? "leader" : learner ? "learner"
-                    : state == State.STATE_FOLLOWER ? "follower" : state.name().replace("STATE_", "").toLowerCase();
+            status.role = RaftStatus.role(raft.getNodeState(), conf.getLearners().contains(self));
             status.leader = leaderHint();
             status.committedIndex = raft.getLastCommittedIndex();
             status.lastLogIndex = raft.getLastLogIndex();
@@ -650,26 +348,33 @@ public final class ClusterNode implements AutoCloseable {
 
     NodeInfoResponse nodeInfo() {
         RaftStatus status = status();
-        return NodeInfoResponse.newBuilder().setNodeId(status.nodeId).setPeerId(status.peerId)
-                .setClusterId(identity == null ? "" : identity.clusterId().isEmpty() ? status.clusterId : identity.clusterId())
+        NodeIdentity current = identity;
+        NodeInfoResponse.Builder info = NodeInfoResponse.newBuilder().setNodeId(status.nodeId).setPeerId(status.peerId)
+                .setClusterId(current == null || current.clusterId().isEmpty() ? status.clusterId : current.clusterId())
                 .setHasRaftState(node != null).setRole(status.role).setTerm(status.term).setLeader(status.leader)
                 .setCommittedIndex(status.committedIndex).setAppliedIndex(status.appliedIndex)
                 .setLastLogIndex(status.lastLogIndex).setClientAddress(settings.clientAddress())
                 .addAllPeers(status.peers).addAllLearners(status.learners).setReady(status.ready)
-                .setSnapshotsInstalled(status.snapshotsInstalled).build();
+                .setSnapshotsInstalled(status.snapshotsInstalled).setPromotion(status.promotion)
+                .setFailure(status.failure == null ? "" : status.failure);
+        ClusterConfig config = replica.config();
+        if (config != null) {
+            info.setClusterShape(config.getShape());
+        }
+        return info.build();
     }
 
-    /** Digest of all replicated state at the applied index ("index:sha256"). Pauses apply while it runs. */
+    @Override
     public String digest() {
-        return machine.digest();
+        return machine.withApplyPaused(Replica::digest);
     }
 
-    /** memcached's item size histogram ({@code stats sizes}); pauses apply while it walks the store. */
-    public java.util.SortedMap<Long, Long> sizeHistogram() {
-        return machine.withApplyPaused(Store::sizeHistogram);
+    @Override
+    public SortedMap<Long, Long> sizeHistogram() {
+        return machine.withApplyPaused(r -> r.store().sizeHistogram());
     }
 
-    /** Takes a snapshot now; completes when it is saved. */
+    @Override
     public CompletableFuture<Void> snapshotNow() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Node raft = node;
@@ -687,47 +392,24 @@ public final class ClusterNode implements AutoCloseable {
         return done;
     }
 
-    /** Set when the node found it cannot continue (another cluster, another shape). */
-    public String fatalMessage() {
-        return fatalMessage;
-    }
-
     private final class MachineListener implements CacheStateMachine.Listener {
         @Override
-        public void onOwnWritesApplied(io.raftcached.proto.Batch batch, StoreResult[] results,
-                java.util.function.LongFunction<StoreResult> earlier) {
-            writes.onApplied(batch, results, earlier);
+        public void onApplied(Applied applied) {
+            if (applied instanceof Applied.Batch batch && batch.localResults() != null) {
+                writes.onApplied(batch.writer(), batch.firstSeq(), batch.gap() ? null : batch.localResults(),
+                        seq -> replica.firstResult(batch.writer(), seq));
+            } else if (applied instanceof Applied.Config config && config.adopted()) {
+                adoptCluster(config.config());
+            }
         }
 
         @Override
-        public void onSnapshotLoaded(java.util.function.ToLongFunction<io.raftcached.proto.WriterId> lastSeq,
-                java.util.function.BiFunction<io.raftcached.proto.WriterId, Long, StoreResult> firstResult) {
-            io.raftcached.proto.WriterId mine = writes.writerId();
-            writes.catchUp(lastSeq.applyAsLong(mine), seq -> firstResult.apply(mine, seq));
-        }
-
-        @Override
-        public void onClusterConfig(ClusterConfig config) {
-            NodeIdentity current = identity;
-            String clusterShape = ShapeText.describe(io.raftcached.store.StoreSnapshot.configOf(config.getShape()));
-            if (!clusterShape.equals(ShapeText.describe(shape))) {
-                onFatalMismatch("store shape mismatch: the cluster was created with " + clusterShape
-                        + " but this node was started with " + ShapeText.describe(shape));
-                return;
+        public void onSnapshotLoaded() {
+            ClusterConfig config = replica.config();
+            if (config != null) {
+                adoptCluster(config);
             }
-            if (current != null && !current.clusterId().isEmpty() && !current.clusterId().equals(config.getClusterId())) {
-                onFatalMismatch("this node belongs to cluster " + current.clusterId() + " but the log is of cluster "
-                        + config.getClusterId());
-                return;
-            }
-            if (current != null && current.clusterId().isEmpty()) {
-                identity = current.withClusterId(config.getClusterId());
-                try {
-                    identity.save(settings.dataDirectory());
-                } catch (IOException e) {
-                    LOG.error("could not record the cluster id", e);
-                }
-            }
+            writes.catchUp(writerId -> replica.lastSeq(writerId), replica::firstResult);
         }
 
         @Override
@@ -736,33 +418,77 @@ public final class ClusterNode implements AutoCloseable {
             if (newTerm > 0) {
                 term = newTerm;
             }
-            if (isLeader) {
-                leaderConfirmedNanos = System.nanoTime();
-                markReadyOnceApplied();
+            Node raft = node;
+            if (isLeader && raft != null) {
+                readiness.leading(raft.getLastLogIndex());
             }
             writes.leaderChanged();
         }
 
         @Override
-        public void onFatalMismatch(String message) {
-            fatalMessage = message;
-            LOG.error("FATAL: {}", message);
-            System.err.println("raftcached: " + message);
-            Thread stopper = new Thread(() -> {
-                close();
-                Runtime.getRuntime().halt(2);
-            }, "raftcached-fatal");
-            stopper.start();
+        public void onRaftError(String reason) {
+            readiness.fail(reason);
+        }
+    }
+
+    /**
+     * The cluster's config reached this node: it must be the cluster this node belongs to, and the
+     * node records the cluster's id and shape so a restart with other flags is refused up front.
+     */
+    private void adoptCluster(ClusterConfig config) {
+        NodeIdentity current = identity;
+        if (current == null) {
+            return;
+        }
+        if (!current.clusterId().isEmpty() && !current.clusterId().equals(config.getClusterId())) {
+            fatal.stop("this node belongs to cluster " + current.clusterId() + " but the log is of cluster "
+                    + config.getClusterId(), null);
+            return;
+        }
+        String clusterShape = StoreSnapshot.configOf(config.getShape()).flagsText();
+        if (current.clusterId().equals(config.getClusterId()) && current.shape().equals(clusterShape)) {
+            return;
+        }
+        identity = current.withCluster(config.getClusterId(), clusterShape);
+        try {
+            identity.save(settings.dataDirectory());
+        } catch (IOException e) {
+            fatal.stop("could not record the cluster id in " + settings.dataDirectory() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private final class DutyHost implements Duties.Host {
+        @Override
+        public Node raft() {
+            return closed.get() ? null : node;
+        }
+
+        @Override
+        public boolean leader() {
+            return leader;
+        }
+
+        @Override
+        public long stampMillis() {
+            return ClusterNode.this.stampMillis();
+        }
+
+        @Override
+        public void promote(Node raft) {
+            if (!leader) {
+                promotion.maybeRequest(self, identity.incarnation(), currentConfiguration(), readiness.ready(), leaderHint());
+            }
         }
     }
 
     // --- lifecycle -----------------------------------------------------------------------------
 
     /**
-     * The first half of a graceful stop: lets this node's writes in flight finish, then, if this
-     * node leads, hands leadership to the most up-to-date follower so the cluster does not wait
-     * out an election timeout. Bounded by {@code timeoutMillis}.
+     * Lets this node's writes in flight finish, then, if this node leads, hands leadership to the
+     * most up-to-date follower so the cluster does not wait out an election timeout. Bounded by
+     * {@code timeoutMillis}.
      */
+    @Override
     public void handOver(long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (writes.pendingWrites() > 0 && System.nanoTime() < deadline) {
@@ -789,7 +515,7 @@ public final class ClusterNode implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        duties.shutdownNow();
+        scheduler.shutdownNow();
         writes.close();
         if (group != null) {
             group.shutdown();
@@ -812,21 +538,11 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
-    static java.util.concurrent.ThreadFactory daemon(String name) {
+    static ThreadFactory daemon(String name) {
         return runnable -> {
             Thread thread = new Thread(runnable, name);
             thread.setDaemon(true);
             return thread;
         };
-    }
-
-    private static void deleteRecursively(Path directory) throws IOException {
-        try (var paths = Files.walk(directory)) {
-            List<Path> all = new ArrayList<>(paths.toList());
-            java.util.Collections.reverse(all);
-            for (Path path : all) {
-                Files.delete(path);
-            }
-        }
     }
 }

@@ -9,6 +9,7 @@ import io.raftcached.proto.JoinResponse;
 import io.raftcached.proto.NodeInfoRequest;
 import io.raftcached.proto.PromoteRequest;
 import io.raftcached.proto.PromoteResponse;
+import io.raftcached.store.StoreSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -72,6 +73,16 @@ final class ControlProcessors {
             if (!cluster.isLeader()) {
                 context.sendResponse(JoinResponse.newBuilder().setOk(false).setMessage("not the leader")
                         .setLeaderHint(cluster.leaderHint()).build());
+                return;
+            }
+            io.raftcached.proto.ClusterConfig config = cluster.clusterConfig();
+            if (config != null && request.hasShape() && !request.getShape().equals(config.getShape())) {
+                // Refused before it is added: a learner of another shape would only stop at its first
+                // apply and stay in the configuration.
+                String message = "refusing to join cluster " + config.getClusterId() + ": it was created with "
+                        + StoreSnapshot.configOf(config.getShape()).flagsText() + " but this node was started with "
+                        + StoreSnapshot.configOf(request.getShape()).flagsText() + "; start it with the cluster's values";
+                context.sendResponse(JoinResponse.newBuilder().setOk(false).setRefused(true).setMessage(message).build());
                 return;
             }
             Configuration conf = cluster.currentConfiguration();

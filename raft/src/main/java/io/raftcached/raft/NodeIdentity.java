@@ -10,7 +10,8 @@ import java.util.Properties;
 
 /**
  * Who this node is, kept next to its Raft state in {@code node.properties}: its node id, the
- * incarnation its Raft peer id carries, the cluster it belongs to and the store shape it holds.
+ * incarnation its Raft peer id carries, the cluster it belongs to and that cluster's store shape
+ * (both empty until the cluster's config reached this node).
  * A node whose directory lost this file lost its Raft state too: it rejoins as a new incarnation
  * and never votes under the old one.
  */
@@ -35,8 +36,9 @@ record NodeIdentity(int nodeId, int incarnation, String clusterId, String shape)
         }
     }
 
-    NodeIdentity withClusterId(String id) {
-        return new NodeIdentity(nodeId, incarnation, id, shape);
+    /** With the cluster this node turned out to belong to, and that cluster's store shape. */
+    NodeIdentity withCluster(String id, String clusterShape) {
+        return new NodeIdentity(nodeId, incarnation, id, clusterShape);
     }
 
     /** Written to a temporary file, synced and renamed, so a crash leaves the old or the new file. */

@@ -1,6 +1,8 @@
 package io.raftcached.raft;
 
+import com.alipay.sofa.jraft.core.State;
 import java.util.List;
+import java.util.Locale;
 
 /** This node's view of the Raft group, for {@code stats} and {@code cluster status}. */
 public final class RaftStatus {
@@ -23,5 +25,18 @@ public final class RaftStatus {
     public long abandonedWriteStreams;
     public long duplicatesAnswered;
     public int pendingWrites;
-    public String fatal;
+    /** Why this node stopped serving (its Raft instance failed), or null. */
+    public String failure;
+    /** A learner's pending or failing promotion to voter, or empty. */
+    public String promotion = "";
+
+    static String role(State state, boolean learner) {
+        if (state == State.STATE_LEADER) {
+            return "leader";
+        }
+        if (learner) {
+            return "learner";
+        }
+        return state == State.STATE_FOLLOWER ? "follower" : state.name().replace("STATE_", "").toLowerCase(Locale.ROOT);
+    }
 }

@@ -2,7 +2,7 @@ package io.raftcached.raft;
 
 import io.raftcached.proto.MachineState;
 import io.raftcached.proto.StoreSnapshotHeader;
-import io.raftcached.store.Store;
+import io.raftcached.replica.Replica;
 import io.raftcached.store.StoreSnapshot;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -16,8 +16,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
- * A snapshot on disk: {@code store.meta} (the store header and the state machine's own state,
- * each length-delimited) and {@code store.pages} (every slab page, page N at (N-1) * page size).
+ * A snapshot on disk: {@code store.meta} (the store header and the replica's own state, each
+ * length-delimited) and {@code store.pages} (every slab page, page N at (N-1) * page size).
  * Saving begins on the apply thread and finishes on another; both files are fsynced before the
  * snapshot is reported done.
  */
@@ -26,30 +26,29 @@ final class SnapshotFiles {
     static final String PAGES = "store.pages";
     static final List<String> FILES = List.of(META, PAGES);
 
+    private SnapshotFiles() {}
+
     /** A snapshot being saved. */
-    static final class Save {
+    static final class Save implements AutoCloseable {
         private final Path directory;
-        private final StoreSnapshot snapshot;
-        private final MachineState machine;
         private final FileChannel pages;
         private final int pageBytes;
+        private Replica.Snapshot snapshot;
 
-        private Save(Path directory, StoreSnapshot snapshot, MachineState machine, FileChannel pages, int pageBytes) {
+        private Save(Path directory, FileChannel pages, int pageBytes) {
             this.directory = directory;
-            this.snapshot = snapshot;
-            this.machine = machine;
             this.pages = pages;
             this.pageBytes = pageBytes;
         }
 
         /** Writes the pages and the meta file and syncs both. Off the apply thread. */
         void finish() throws IOException {
-            snapshot.writePages();
+            snapshot.store().writePages();
             pages.force(true);
             Path meta = directory.resolve(META);
             try (OutputStream out = Files.newOutputStream(meta)) {
-                snapshot.header().writeDelimitedTo(out);
-                machine.writeDelimitedTo(out);
+                snapshot.store().header().writeDelimitedTo(out);
+                snapshot.machine().writeDelimitedTo(out);
             }
             try (FileChannel channel = FileChannel.open(meta, StandardOpenOption.WRITE)) {
                 channel.force(true);
@@ -57,15 +56,16 @@ final class SnapshotFiles {
         }
 
         int pageCount() {
-            return snapshot.pageCount();
+            return snapshot.store().pageCount();
         }
 
         int pagesCopiedByApply() {
-            return snapshot.pagesCopiedByApply();
+            return snapshot.store().pagesCopiedByApply();
         }
 
-        void close() {
-            snapshot.close();
+        @Override
+        public void close() {
+            snapshot.store().close();
             try {
                 pages.close();
             } catch (IOException ignored) {
@@ -82,20 +82,27 @@ final class SnapshotFiles {
         }
     }
 
-    record Loaded(Store store, MachineState machine) {}
-
-    /** Starts saving: captures the state at this applied index. Apply thread only. */
-    Save beginSave(String directory, Store store, MachineState machine) throws IOException {
+    /** Starts saving: captures the replica's state at its applied index. Apply thread only. */
+    static Save beginSave(String directory, Replica replica) throws IOException {
         Path dir = Path.of(directory);
         FileChannel pages = FileChannel.open(dir.resolve(PAGES), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
-        Save[] save = new Save[1];
-        StoreSnapshot snapshot = store.beginSnapshot((pageNumber, bytes) -> save[0].writePage(pageNumber, bytes));
-        save[0] = new Save(dir, snapshot, machine, pages, store.config().slabPageSizeBytes());
-        return save[0];
+        Save save = new Save(dir, pages, replica.shape().slabPageSizeBytes());
+        try {
+            save.snapshot = replica.beginSnapshot(save::writePage);
+        } catch (RuntimeException e) {
+            pages.close();
+            throw e;
+        }
+        return save;
     }
 
-    Loaded load(String directory, long hashSeed) throws IOException {
+    /** What a loader gets: the header and replica state, and the pages to read while it runs. */
+    interface Loader<T> {
+        T load(StoreSnapshotHeader header, StoreSnapshot.PageSource pages, MachineState machine) throws IOException;
+    }
+
+    static <T> T load(String directory, Loader<T> loader) throws IOException {
         Path dir = Path.of(directory);
         StoreSnapshotHeader header;
         MachineState machine;
@@ -106,16 +113,13 @@ final class SnapshotFiles {
         if (header == null || machine == null) {
             throw new IOException("truncated snapshot meta in " + dir);
         }
-        if (machine.getFormatVersion() > CacheStateMachine.MACHINE_STATE_FORMAT_VERSION) {
-            throw new IOException("snapshot state format " + machine.getFormatVersion() + " is newer than this binary");
-        }
         int pageBytes = header.getShape().getSlabPageSize();
         try (FileChannel pages = FileChannel.open(dir.resolve(PAGES), StandardOpenOption.READ)) {
             long expectedBytes = (long) header.getPhysicalPages() * pageBytes;
             if (pages.size() != expectedBytes) {
                 throw new IOException("store.pages holds " + pages.size() + " bytes, expected " + expectedBytes);
             }
-            Store store = StoreSnapshot.restore(header, (pageNumber, bytes) -> {
+            return loader.load(header, (pageNumber, bytes) -> {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 long position = (long) (pageNumber - 1) * pageBytes;
                 while (buffer.hasRemaining()) {
@@ -125,8 +129,7 @@ final class SnapshotFiles {
                     }
                     position += read;
                 }
-            }, hashSeed);
-            return new Loaded(store, machine);
+            }, machine);
         }
     }
 }

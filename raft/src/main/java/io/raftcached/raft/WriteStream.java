@@ -11,7 +11,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,24 +51,15 @@ final class WriteStream implements AutoCloseable {
         void send(byte[] batch, Runnable onFailure);
     }
 
-    /** Why a write failed before it got a result. */
-    static final class WriteFailedException extends RuntimeException {
-        final boolean outcomeUnknown;
-
-        WriteFailedException(String message, boolean outcomeUnknown) {
-            super(message, null, false, false);
-            this.outcomeUnknown = outcomeUnknown;
-        }
-    }
-
     private static final class Pending {
         final Command command;
         final CompletableFuture<StoreResult> future = new CompletableFuture<>();
-        final long submittedNanos = System.nanoTime();
+        final long submittedNanos;
         boolean sent;
 
-        Pending(Command command) {
+        Pending(Command command, long submittedNanos) {
             this.command = command;
+            this.submittedNanos = submittedNanos;
         }
     }
 
@@ -89,6 +83,7 @@ final class WriteStream implements AutoCloseable {
     private final long incarnation;
     private final long writeTimeoutNanos;
     private final Transport transport;
+    private final LongSupplier nanoTime;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final Thread sender;
@@ -108,11 +103,16 @@ final class WriteStream implements AutoCloseable {
     /** Callers waiting for room, run once the writes in flight drop below half the admission bound. */
     private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> roomWaiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    WriteStream(int nodeId, long incarnation, long writeTimeoutMillis, Transport transport) {
+    /**
+     * @param nanoTime the monotonic clock for write timeouts and resend backoff; tests pass their own
+     *                 and drive the stream with {@link #pump} instead of {@link #start}ing its thread
+     */
+    WriteStream(int nodeId, long incarnation, long writeTimeoutMillis, Transport transport, LongSupplier nanoTime) {
         this.nodeId = nodeId;
         this.incarnation = incarnation;
         this.writeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis);
         this.transport = transport;
+        this.nanoTime = nanoTime;
         this.sender = new Thread(this::sendLoop, "raftcached-write-stream");
         this.sender.setDaemon(true);
     }
@@ -139,6 +139,9 @@ final class WriteStream implements AutoCloseable {
     }
 
     private void wakeRoomWaitersIfDrained() {
+        if (roomWaiters.isEmpty()) {
+            return;
+        }
         boolean drained;
         lock.lock();
         try {
@@ -155,7 +158,7 @@ final class WriteStream implements AutoCloseable {
 
     /** Queues a write; the future completes with its result once this node has applied it. */
     CompletableFuture<StoreResult> submit(Command command) {
-        Pending pending = new Pending(command);
+        Pending pending = new Pending(command, nanoTime.getAsLong());
         lock.lock();
         try {
             if (!running) {
@@ -174,30 +177,26 @@ final class WriteStream implements AutoCloseable {
         return pending.future;
     }
 
-    /** The writer id this stream's writes are applied under now. */
-    WriterId writerId() {
-        lock.lock();
-        try {
-            return WriterId.newBuilder().setNodeId(nodeId).setIncarnation(incarnation).setStream(stream).build();
-        } finally {
-            lock.unlock();
-        }
+    private WriterId writerIdLocked() {
+        return WriterId.newBuilder().setNodeId(nodeId).setIncarnation(incarnation).setStream(stream).build();
     }
 
     /**
-     * Completes writes up to {@code lastSeq} that the state applied without this node seeing them
-     * one by one (a snapshot installed over them), from their first results.
+     * Completes the writes that a snapshot installed over this node applied without it seeing them
+     * one by one, from their first results in the replicated dedupe table.
      */
-    void catchUp(long lastSeq, LongFunction<StoreResult> firstResult) {
+    void catchUp(ToLongFunction<WriterId> lastSeq, BiFunction<WriterId, Long, StoreResult> firstResult) {
         List<Pending> completed = new ArrayList<>();
         List<StoreResult> completedResults = new ArrayList<>();
         lock.lock();
         try {
-            completeThrough(lastSeq, firstResult, completed, completedResults);
+            WriterId writer = writerIdLocked();
+            completeThrough(lastSeq.applyAsLong(writer), seq -> firstResult.apply(writer, seq), completed, completedResults);
         } finally {
             lock.unlock();
         }
         deliver(completed, completedResults);
+        wakeRoomWaitersIfDrained();
     }
 
     /** Under the lock: marks seqs up to {@code lastSeq} applied, collecting what to complete. */
@@ -232,29 +231,29 @@ final class WriteStream implements AutoCloseable {
     }
 
     /**
-     * Called by the state machine (apply thread) with the results of one of this node's batches;
-     * null results mean the batch was refused because an earlier one is missing.
+     * Called on the apply thread with the results of one of this node's batches, in seq order;
+     * {@code results == null} means the batch was refused because an earlier one is missing.
      */
-    void onApplied(Batch batch, StoreResult[] results, LongFunction<StoreResult> earlier) {
+    void onApplied(WriterId writer, long firstSeq, StoreResult[] results, LongFunction<StoreResult> earlier) {
         List<Pending> completed = new ArrayList<>();
         List<StoreResult> completedResults = new ArrayList<>();
         List<Pending> recovered = new ArrayList<>();
         List<StoreResult> recoveredResults = new ArrayList<>();
         lock.lock();
         try {
-            if (batch.getWriter().getStream() != stream) {
+            if (writer.getStream() != stream) {
                 return;   // an abandoned stream's late batch
             }
-            long seq = batch.getFirstSeq();
-            if (results.length > 0 && results[0] != null) {
+            if (results == null) {
+                LOG.debug("batch from seq {} refused: an earlier batch is missing", firstSeq);
+                requestResendLocked(0);
+                return;
+            }
+            long seq = firstSeq;
+            if (results.length > 0) {
                 completeThrough(seq - 1, earlier, recovered, recoveredResults);
             }
             for (StoreResult result : results) {
-                if (result == null) {
-                    LOG.debug("batch from seq {} refused: an earlier batch is missing", batch.getFirstSeq());
-                    requestResend(0);
-                    break;
-                }
                 if (seq == appliedSeq + 1) {
                     Flight head = inFlight.peekFirst();
                     assert head != null && head.firstSeq <= seq && seq <= head.lastSeq() : "applied an unknown seq";
@@ -279,23 +278,25 @@ final class WriteStream implements AutoCloseable {
         for (int i = 0; i < completed.size(); i++) {
             completed.get(i).future.complete(completedResults.get(i));
         }
-        if (!roomWaiters.isEmpty()) {
-            wakeRoomWaitersIfDrained();
-        }
+        wakeRoomWaitersIfDrained();
     }
 
     /** Something may have been lost on the way to the leader: resend everything unapplied. */
     void requestResend(long delayNanos) {
         lock.lock();
         try {
-            if (!resendNeeded) {
-                resendNeeded = true;
-                resendNotBeforeNanos = System.nanoTime() + Math.max(delayNanos, resendBackoffNanos);
-                resendBackoffNanos = Math.min(RESEND_BACKOFF_MAX_NANOS, resendBackoffNanos * 2);
-                wake.signal();
-            }
+            requestResendLocked(delayNanos);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void requestResendLocked(long delayNanos) {
+        if (!resendNeeded) {
+            resendNeeded = true;
+            resendNotBeforeNanos = nanoTime.getAsLong() + Math.max(delayNanos, resendBackoffNanos);
+            resendBackoffNanos = Math.min(RESEND_BACKOFF_MAX_NANOS, resendBackoffNanos * 2);
+            wake.signal();
         }
     }
 
@@ -305,7 +306,7 @@ final class WriteStream implements AutoCloseable {
         try {
             resendNeeded = true;
             resendBackoffNanos = RESEND_BACKOFF_MIN_NANOS;
-            resendNotBeforeNanos = System.nanoTime();
+            resendNotBeforeNanos = nanoTime.getAsLong();
             wake.signal();
         } finally {
             lock.unlock();
@@ -338,30 +339,9 @@ final class WriteStream implements AutoCloseable {
                 if (!running) {
                     return;
                 }
-                expireTimedOut();
-                toSend.clear();
-                long now = System.nanoTime();
-                boolean leader = transport.leaderKnown();
-                if (leader && resendNeeded && now >= resendNotBeforeNanos) {
-                    resendNeeded = false;
-                    toSend.addAll(inFlight);
-                    if (!inFlight.isEmpty()) {
-                        LOG.debug("resending {} batches from seq {}", inFlight.size(), inFlight.peekFirst().firstSeq);
-                    }
-                }
-                if (leader && !resendNeeded) {
-                    while (!queued.isEmpty() && commandsInFlight < COMMANDS_IN_FLIGHT_MAX) {
-                        Flight flight = nextBatch();
-                        inFlight.addLast(flight);
-                        commandsInFlight += flight.writes.size();
-                        toSend.add(flight);
-                    }
-                }
-                for (Flight flight : toSend) {
-                    flight.writes.forEach(write -> write.sent = true);
-                }
+                long waitNanos = takeSendable(toSend);
                 if (toSend.isEmpty()) {
-                    wake.awaitNanos(resendNeeded ? Math.max(1, resendNotBeforeNanos - now) : IDLE_WAIT_NANOS);
+                    wake.awaitNanos(waitNanos);
                     continue;
                 }
             } catch (InterruptedException e) {
@@ -369,9 +349,56 @@ final class WriteStream implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            for (Flight flight : toSend) {
-                transport.send(flight.batch, () -> requestResend(0));
+            send(toSend);
+        }
+    }
+
+    /** One round of the sender, for tests that drive the stream with their own clock. */
+    void pump() {
+        List<Flight> toSend = new ArrayList<>();
+        lock.lock();
+        try {
+            takeSendable(toSend);
+        } finally {
+            lock.unlock();
+        }
+        send(toSend);
+    }
+
+    /**
+     * Under the lock: fails writes past the timeout, then collects what to send now (every
+     * unapplied batch when a resend is due, else new batches). Returns how long the sender may
+     * sleep when there is nothing to send.
+     */
+    private long takeSendable(List<Flight> toSend) {
+        expireTimedOut();
+        toSend.clear();
+        long now = nanoTime.getAsLong();
+        boolean leader = transport.leaderKnown();
+        if (leader && resendNeeded && now >= resendNotBeforeNanos) {
+            resendNeeded = false;
+            toSend.addAll(inFlight);
+            if (!inFlight.isEmpty()) {
+                LOG.debug("resending {} batches from seq {}", inFlight.size(), inFlight.peekFirst().firstSeq);
             }
+        }
+        if (leader && !resendNeeded) {
+            while (!queued.isEmpty() && commandsInFlight < COMMANDS_IN_FLIGHT_MAX) {
+                Flight flight = nextBatch();
+                inFlight.addLast(flight);
+                commandsInFlight += flight.writes.size();
+                toSend.add(flight);
+            }
+        }
+        for (Flight flight : toSend) {
+            flight.writes.forEach(write -> write.sent = true);
+        }
+        return resendNeeded ? Math.max(1, resendNotBeforeNanos - now) : IDLE_WAIT_NANOS;
+    }
+
+    private void send(List<Flight> toSend) {
+        for (Flight flight : toSend) {
+            transport.send(flight.batch, () -> requestResend(0));
         }
     }
 
@@ -397,7 +424,7 @@ final class WriteStream implements AutoCloseable {
     private void expireTimedOut() {
         Pending oldest = !inFlight.isEmpty() ? inFlight.peekFirst().writes.get((int) (appliedSeq + 1 - inFlight.peekFirst().firstSeq))
                 : queued.peekFirst();
-        if (oldest == null || System.nanoTime() - oldest.submittedNanos < writeTimeoutNanos) {
+        if (oldest == null || nanoTime.getAsLong() - oldest.submittedNanos < writeTimeoutNanos) {
             return;
         }
         List<Pending> failed = new ArrayList<>();

@@ -1,4 +1,4 @@
-package io.raftcached.raft;
+package io.raftcached.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

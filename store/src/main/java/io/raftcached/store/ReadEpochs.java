@@ -43,6 +43,11 @@ public final class ReadEpochs {
         public void exit() {
             SLOTS.setRelease(slots, slotIndex, 0L);
         }
+
+        /** Whether this thread is between {@link #enter} and {@link #exit} (for assertions). */
+        public boolean inSection() {
+            return (long) SLOTS.getOpaque(slots, slotIndex) != 0;
+        }
     }
 
     /** The calling thread's reader, registered on first use. */
@@ -59,17 +64,17 @@ public final class ReadEpochs {
     }
 
     /** The epoch to tag memory unlinked now. Apply thread only. */
-    long current() {
+    public long current() {
         return globalEpoch;
     }
 
     /** Starts a new epoch so memory tagged so far can become reusable. Apply thread only. */
-    void advance() {
+    public void advance() {
         globalEpoch = globalEpoch + 1;   // volatile store orders earlier unlinks before slot scans
     }
 
     /** Memory tagged with an epoch below this is no longer visible to any reader. */
-    long oldestActive() {
+    public long oldestActive() {
         long oldest = Long.MAX_VALUE;
         int count = Math.min(readerCount.get(), MAX_READERS);
         for (int i = 0; i < count; i++) {

@@ -116,12 +116,13 @@ public final class StoreSnapshot {
     }
 
     /** Rebuilds a store from a snapshot's header and pages. */
-    public static Store restore(StoreSnapshotHeader header, PageSource source, long hashSeed) throws IOException {
+    public static Store restore(StoreSnapshotHeader header, PageSource source, long hashSeed, ReadEpochs epochs)
+            throws IOException {
         if (header.getFormatVersion() != FORMAT_VERSION) {
             throw new IOException("unsupported store snapshot format " + header.getFormatVersion());
         }
         StoreConfig config = configOf(header.getShape());
-        Store store = new Store(config, hashSeed, header.getCurrentItems());
+        Store store = new Store(config, hashSeed, header.getCurrentItems(), epochs);
         boolean restored = false;
         try {
             Items items = store.items();

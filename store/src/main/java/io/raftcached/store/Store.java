@@ -39,11 +39,20 @@ public final class Store implements AutoCloseable {
     private volatile long publishedNowMillis;
 
     public Store(StoreConfig config, long hashSeed) {
-        this(config, hashSeed, 0);
+        this(config, hashSeed, new ReadEpochs());
     }
 
-    Store(StoreConfig config, long hashSeed, long expectedItems) {
-        this.epochs = new ReadEpochs();
+    /**
+     * A store whose readers register in {@code epochs}, which may be shared with the stores that
+     * replace this one (snapshot installs), so a reader's section covers fetching the current store
+     * too and a replaced store is freed only once no reader can still hold it.
+     */
+    public Store(StoreConfig config, long hashSeed, ReadEpochs epochs) {
+        this(config, hashSeed, 0, epochs);
+    }
+
+    Store(StoreConfig config, long hashSeed, long expectedItems, ReadEpochs epochs) {
+        this.epochs = epochs;
         this.items = new Items(config, epochs, hashSeed, expectedItems);
         this.readerViews = ThreadLocal.withInitial(() -> new ItemView(items));
     }
@@ -526,36 +535,47 @@ public final class Store implements AutoCloseable {
      * (fetched, last access) after the visit, as memcached reports them "before" the command.
      */
     public ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, ItemVisitor visitor) {
-        if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
-            return ReadOutcome.MISS;
-        }
         ReadEpochs.Reader reader = epochs.reader();
         reader.enter();
         try {
-            long item = items.index.find(key, key.length, items.index.hash(key, key.length));
-            if (item == 0) {
-                return ReadOutcome.MISS;
-            }
-            int nowSeconds = toStoreSeconds(readNowMillis);
-            if (items.flushedAt(item, nowSeconds)) {
-                return ReadOutcome.FLUSHED;
-            }
-            if (items.expiredAt(item, nowSeconds)) {
-                return ReadOutcome.EXPIRED;
-            }
-            ItemView view = readerViews.get();
-            view.reset(item, nowSeconds);
-            visitor.visit(view);
-            if (markAccess) {
-                long address = items.address(item);
-                OffHeap.putInt(address + ItemLayout.LAST_ACCESS, nowSeconds);
-                OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS,
-                        (byte) (OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS) | ItemLayout.LOCAL_FLAG_FETCHED));
-            }
-            return ReadOutcome.HIT;
+            return readInSection(key, readNowMillis, markAccess, visitor);
         } finally {
             reader.exit();
         }
+    }
+
+    /** {@link #read} for a caller already inside a read section of {@link #epochs()}. */
+    public ReadOutcome readInSection(byte[] key, long readNowMillis, boolean markAccess, ItemVisitor visitor) {
+        assert epochs.reader().inSection() : "read outside a read section";
+        if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+            return ReadOutcome.MISS;
+        }
+        long item = items.index.find(key, key.length, items.index.hash(key, key.length));
+        if (item == 0) {
+            return ReadOutcome.MISS;
+        }
+        int nowSeconds = toStoreSeconds(readNowMillis);
+        if (items.flushedAt(item, nowSeconds)) {
+            return ReadOutcome.FLUSHED;
+        }
+        if (items.expiredAt(item, nowSeconds)) {
+            return ReadOutcome.EXPIRED;
+        }
+        ItemView view = readerViews.get();
+        view.reset(item, nowSeconds);
+        visitor.visit(view);
+        if (markAccess) {
+            long address = items.address(item);
+            OffHeap.putInt(address + ItemLayout.LAST_ACCESS, nowSeconds);
+            OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS,
+                    (byte) (OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS) | ItemLayout.LOCAL_FLAG_FETCHED));
+        }
+        return ReadOutcome.HIT;
+    }
+
+    /** The reader registry this store's memory reuse waits on. */
+    public ReadEpochs epochs() {
+        return epochs;
     }
 
     // --- facts for stats and the digest -----------------------------------------------------

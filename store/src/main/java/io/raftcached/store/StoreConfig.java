@@ -40,6 +40,23 @@ public record StoreConfig(
         }
     }
 
+    /** The shape in memcached's flags ({@code -m 64 -n 48 ...}), for messages an operator reads. */
+    public String flagsText() {
+        StringBuilder text = new StringBuilder();
+        text.append("-m ").append(memoryLimitBytes / MEGABYTE);
+        if (evictionsDisabled) {
+            text.append(" -M");
+        }
+        text.append(" -n ").append(chunkSizeMinBytes);
+        text.append(" -f ").append(growthFactor);
+        text.append(" -I ").append(itemSizeMaxBytes);
+        if (casDisabled) {
+            text.append(" -C");
+        }
+        text.append(" -o slab_chunk_max=").append(slabChunkMaxBytes);
+        return text.toString();
+    }
+
     /** memcached 1.6's defaults: -m 64 -n 48 -f 1.25 -I 1m, CAS on, evictions on. */
     public static StoreConfig defaults() {
         return withMemory(64L * MEGABYTE);

@@ -1,4 +1,4 @@
-package io.raftcached.raft;
+package io.raftcached.replica;
 
 import io.raftcached.proto.CompactResult;
 import io.raftcached.proto.WriterId;

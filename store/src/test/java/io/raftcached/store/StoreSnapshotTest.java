@@ -94,7 +94,7 @@ class StoreSnapshotTest {
             assertEquals(null, dumpFailure.get());
             assertNotEquals(digestAtSnapshot, store.digest());
 
-            try (Store restored = StoreSnapshot.restore(header, pages, 12345)) {
+            try (Store restored = StoreSnapshot.restore(header, pages, 12345, new ReadEpochs())) {
                 assertEquals(digestAtSnapshot, restored.digest(), "the snapshot is the state when it began");
                 for (Command command : later) {
                     restored.apply(command, false);
@@ -141,7 +141,7 @@ class StoreSnapshotTest {
             assertEquals(8, snapshot.pagesCopiedByApply(), "the copy budget must have run out");
             dumper.join();
             assertEquals(snapshot.pageCount(), pages.pages.size());
-            try (Store restored = StoreSnapshot.restore(snapshot.header(), pages, 9)) {
+            try (Store restored = StoreSnapshot.restore(snapshot.header(), pages, 9, new ReadEpochs())) {
                 assertEquals(digestAtSnapshot, restored.digest());
             }
         }

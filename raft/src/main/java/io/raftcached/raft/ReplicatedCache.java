@@ -1,0 +1,67 @@
+package io.raftcached.raft;
+
+import io.raftcached.proto.Command;
+import io.raftcached.store.Store;
+import io.raftcached.store.StoreResult;
+import java.util.SortedMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The replicated cache as the server sees it: the one interface {@code node} calls. Writes go
+ * through the log and complete with the result this node computed by applying them; reads are
+ * served from this node's replica when {@link #readPermission} allows. {@link ClusterNode} is the
+ * implementation over jraft; tests drive the server through a single in-process replica.
+ */
+public interface ReplicatedCache extends AutoCloseable {
+    // --- writes ----------------------------------------------------------------------------------
+
+    /** Sends a write through the log; completes with its result once this node has applied it. */
+    CompletableFuture<StoreResult> submit(Command command);
+
+    /**
+     * Whether this node takes another write now; if not, {@code onRoom} runs (on any thread) once
+     * earlier writes have drained. Connections use it to stop reading rather than refuse writes.
+     */
+    boolean admitsWrite(Runnable onRoom);
+
+    // --- reads -----------------------------------------------------------------------------------
+
+    ReadPermission readPermission();
+
+    /** The time reads use: the last applied leader time plus local time elapsed since. */
+    long readClockMillis();
+
+    /** Reads a key from this node's replica; changes nothing replicated. */
+    Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor);
+
+    /** The current store, for its counters (stats); read items through {@link #read} only. */
+    Store store();
+
+    /**
+     * For a linearizable read: completes once this node has applied everything the leader had
+     * committed when it was called (ReadIndex, confirmed by a quorum).
+     */
+    CompletableFuture<Void> linearizableBarrier();
+
+    // --- status and administration ---------------------------------------------------------------
+
+    RaftStatus status();
+
+    /** Digest of all replicated state at the applied index ("index:sha256"). */
+    String digest();
+
+    /** memcached's item size histogram ({@code stats sizes}). */
+    SortedMap<Long, Long> sizeHistogram();
+
+    /** Takes a snapshot now; completes when it is saved. */
+    CompletableFuture<Void> snapshotNow();
+
+    /**
+     * The first half of a graceful stop: lets writes in flight finish and hands leadership over,
+     * within {@code timeoutMillis}.
+     */
+    void handOver(long timeoutMillis) throws InterruptedException;
+
+    @Override
+    void close();
+}

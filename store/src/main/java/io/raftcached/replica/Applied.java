@@ -1,0 +1,26 @@
+package io.raftcached.replica;
+
+import io.raftcached.proto.ClusterConfig;
+import io.raftcached.proto.WriterId;
+import io.raftcached.store.StoreResult;
+
+/** What applying one log entry did, for the node around the replica to act on. */
+public sealed interface Applied permits Applied.Batch, Applied.Config, Applied.Tick {
+    /** The log index of the entry. */
+    long index();
+
+    /**
+     * A batch of one writer's commands. {@code localResults} holds, for this node's own writers
+     * only, one result per command in seq order (null for every other writer). {@code gap} says the
+     * whole batch was refused because an earlier seq of its writer is missing: it changed nothing
+     * and the writer must resend in order.
+     */
+    record Batch(long index, WriterId writer, long firstSeq, int commandCount, boolean gap, StoreResult[] localResults)
+            implements Applied {}
+
+    /** A cluster config entry; {@code adopted} when it named the cluster (the first one does). */
+    record Config(long index, ClusterConfig config, boolean adopted) implements Applied {}
+
+    /** An entry that only moves replicated time forward. */
+    record Tick(long index) implements Applied {}
+}

@@ -35,7 +35,7 @@
 #       at memcached itself, RAFTCACHED_CMD='memcached -t 2 -m 1024 -U 0 -l 127.0.0.1 -p {port}' gives
 #       ratios near 1.0.
 #   RAFTCACHED_HEAP=2g BENCH_HEAP=256m JVM_CPUS=2   heap and visible CPUs of every JVM started here
-#   BENCH_JAR=node/target/raftcached.jar   built by: mvn -q -DskipTests install
+#   BENCH_JAR=bench/target/raftcached-bench.jar   the generator; built if missing (mvn -q -DskipTests -pl bench package)
 #   SERVER_CPUS= BENCH_CPUS=               optional taskset CPU lists (e.g. 0 and 1) to pin the sides apart
 #   READY_TIMEOUT=60                       seconds to wait for each server to answer (and elect a leader)
 #   OTHER_CORES_MAX=0.15 DISTURBED_RETRIES=2 RETRY_PAUSE=5   a run during which other processes used
@@ -82,7 +82,7 @@ RAFTCACHED_HEAP=${RAFTCACHED_HEAP:-2g}
 RAFTCACHED_JAVA_EXTRA=${RAFTCACHED_JAVA_EXTRA:-}
 BENCH_HEAP=${BENCH_HEAP:-256m}
 JVM_CPUS=${JVM_CPUS:-2}
-BENCH_JAR=${BENCH_JAR:-$ROOT/node/target/raftcached.jar}
+BENCH_JAR=${BENCH_JAR:-$ROOT/bench/target/raftcached-bench.jar}
 SERVER_CPUS=${SERVER_CPUS:-}
 BENCH_CPUS=${BENCH_CPUS:-}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
@@ -297,7 +297,11 @@ for tool in java jq ss getconf timeout; do
 done
 command -v "$MEMCACHED_BIN" >/dev/null || die "memcached not found ($MEMCACHED_BIN); apt-get install memcached"
 if [[ -n $SERVER_CPUS$BENCH_CPUS ]]; then command -v taskset >/dev/null || die "taskset not found"; fi
-[[ -f $BENCH_JAR ]] || die "$BENCH_JAR missing; build it: (cd $ROOT && mvn -q -DskipTests install)"
+if [[ ! -f $BENCH_JAR && $BENCH_JAR == "$ROOT/bench/target/raftcached-bench.jar" ]]; then
+  log "building $BENCH_JAR (mvn -q -DskipTests -pl bench package)"
+  (cd "$ROOT" && mvn -q -DskipTests -pl bench package >&2) || die "building $BENCH_JAR failed"
+fi
+[[ -f $BENCH_JAR ]] || die "$BENCH_JAR missing"
 
 profile_args() {
   local ratio pipeline
@@ -569,7 +573,7 @@ bench() { # server, then bench options; prints the JSON report to stdout
   local bound
   bound=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN {printf "%d", d + w + 180}')
   pin "$BENCH_CPUS" timeout "$bound" java "-Xms$BENCH_HEAP" "-Xmx$BENCH_HEAP" "-XX:ActiveProcessorCount=$JVM_CPUS" \
-    -cp "$BENCH_JAR" io.raftcached.node.bench.BenchMain --protocol "${PROTO[$server]}" \
+    -jar "$BENCH_JAR" --protocol "${PROTO[$server]}" \
     --servers "${ENDPOINTS[$server]}" --threads "$THREADS" \
     --value-size "$VALUE_SIZE" --key-space "$KEY_SPACE" --seed "$SEED" --json "$@"
 }

@@ -9,7 +9,8 @@
 #
 # Usage: bench/resync-restart.sh       (ITEMS=1000000 VALUE_SIZE=1000 MEMORY_MB=1400 HEAP=512m)
 # Everything on 127.0.0.1; the nodes are stopped by pid on exit and their data removed.
-# Needs node/target/raftcached.jar and about 3.5 GB of memory and 4 GB of disk.
+# Needs node/target/raftcached.jar and about 3.5 GB of memory and 4 GB of disk; builds the
+# generator's bench/target/raftcached-bench.jar if it is missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,8 +22,11 @@ BASE_PORT=${BASE_PORT:-22511}
 RAFT_BASE_PORT=${RAFT_BASE_PORT:-23511}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-600}
 WORK=$(mktemp -d /tmp/raftcached-resync.XXXXXX)
+[[ -f $ROOT/bench/target/raftcached-bench.jar ]] || (cd "$ROOT" && mvn -q -DskipTests -pl bench package)
 cp "$ROOT/node/target/raftcached.jar" "$WORK/raftcached.jar"   # others may rebuild target/ meanwhile
+cp "$ROOT/bench/target/raftcached-bench.jar" "$WORK/raftcached-bench.jar"
 JAR="$WORK/raftcached.jar"
+BENCH_JAR="$WORK/raftcached-bench.jar"
 PEERS="1@127.0.0.1:$RAFT_BASE_PORT,2@127.0.0.1:$((RAFT_BASE_PORT + 1)),3@127.0.0.1:$((RAFT_BASE_PORT + 2))"
 declare -A PIDS=()
 
@@ -69,7 +73,7 @@ await_caught_up() { # id: seconds (with ms) from now until ready and holding the
   return 1
 }
 bench() {
-  java -Xmx256m -XX:ActiveProcessorCount=2 -cp "$JAR" io.raftcached.node.bench.BenchMain --threads 2 \
+  java -Xmx256m -XX:ActiveProcessorCount=2 -jar "$BENCH_JAR" --threads 2 \
     --value-size "$VALUE_SIZE" --key-space "$ITEMS" "$@"
 }
 every_key_hits() { # id: a sequential get of every key on that node alone; prints the hit ratio

@@ -6,7 +6,8 @@
 # long apply paused to begin it, how long the copy-on-write dump took, how many pages apply copied).
 #
 # Usage: bench/snapshot-stall.sh            (MEMORY_MB=1024 DURATION=10 VALUE_SIZE=1000 ...)
-# Everything on 127.0.0.1; the node is stopped by pid on exit. Needs node/target/raftcached.jar.
+# Everything on 127.0.0.1; the node is stopped by pid on exit. Needs node/target/raftcached.jar;
+# builds the generator's bench/target/raftcached-bench.jar if it is missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,8 +21,11 @@ RAFT_PORT=${RAFT_PORT:-23411}
 HEAP=${HEAP:-512m}
 KEYS=$(( MEMORY_MB * 1024 * 1024 / (VALUE_SIZE + 80) * 11 / 10 ))   # enough to fill past -m
 WORK=$(mktemp -d /tmp/raftcached-snapshot-stall.XXXXXX)
+[[ -f $ROOT/bench/target/raftcached-bench.jar ]] || (cd "$ROOT" && mvn -q -DskipTests -pl bench package)
 cp "$ROOT/node/target/raftcached.jar" "$WORK/raftcached.jar"   # others may rebuild target/ meanwhile
+cp "$ROOT/bench/target/raftcached-bench.jar" "$WORK/raftcached-bench.jar"
 JAR="$WORK/raftcached.jar"
+BENCH_JAR="$WORK/raftcached-bench.jar"
 
 java -Xmx"$HEAP" -XX:ActiveProcessorCount=2 -jar "$JAR" -p "$PORT" -l 127.0.0.1 -m "$MEMORY_MB" -t 2 \
   --raft "127.0.0.1:$RAFT_PORT" --data-dir "$WORK/data" --snapshot-log-mb 1000000 >"$WORK/node.log" 2>&1 &
@@ -33,7 +37,7 @@ for _ in $(seq 1 300); do
 done
 
 bench() {
-  java -Xmx256m -XX:ActiveProcessorCount=2 -cp "$JAR" io.raftcached.node.bench.BenchMain \
+  java -Xmx256m -XX:ActiveProcessorCount=2 -jar "$BENCH_JAR" \
     --servers "127.0.0.1:$PORT" --threads 2 --connections "$CONNECTIONS" \
     --value-size "$VALUE_SIZE" --key-space "$KEYS" "$@"
 }

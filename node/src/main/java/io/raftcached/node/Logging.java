@@ -29,7 +29,7 @@ final class Logging {
         setDefault("com.google.protobuf.use_unsafe_pre22_gencode", "true");
     }
 
-    /** For the admin and bench subcommands: only errors, so their own output stays readable. */
+    /** For the admin subcommands (cluster, probe): only errors, so their own output stays readable. */
     static void configureTool() {
         setDefault("org.slf4j.simpleLogger.defaultLogLevel", "error");
         // jraft logs a failed connection to a dead member as an error; the command says it better.

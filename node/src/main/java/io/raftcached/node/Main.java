@@ -1,6 +1,5 @@
 package io.raftcached.node;
 
-import io.raftcached.node.bench.BenchCommand;
 import io.raftcached.protocol.Replies;
 import io.raftcached.raft.FatalStop;
 import io.raftcached.store.SlabClasses;
@@ -17,10 +16,11 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code raftcached}: with memcached's flags it runs a cache node; its subcommands administer a
- * cluster ({@code cluster ...}) and load-test one ({@code bench}).
+ * cluster ({@code cluster ...}) and probe a node ({@code probe}). The load generator is a separate
+ * tool, {@code bin/raftcached-bench} (the {@code bench} module).
  */
 @Command(name = "raftcached", mixinStandardHelpOptions = false, sortOptions = false,
-        subcommands = {ClusterCommand.class, ProbeCommand.class, BenchCommand.class},
+        subcommands = {ClusterCommand.class, ProbeCommand.class},
         description = {"A memcached-compatible cache whose writes are replicated through Raft.",
             "Takes memcached's flags; the cluster flags at the end are raftcached's own."})
 public final class Main implements Callable<Integer> {
@@ -50,7 +50,7 @@ public final class Main implements Callable<Integer> {
     boolean version;
 
     public static void main(String[] args) {
-        if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("bench") || args[0].equals("probe"))) {
+        if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("probe"))) {
             Logging.configureTool();
         }
         CommandLine commandLine = new CommandLine(new Main())

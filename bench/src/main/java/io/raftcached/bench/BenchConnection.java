@@ -1,0 +1,170 @@
+package io.raftcached.bench;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One non-blocking connection: keeps up to {@code pipeline} requests in flight, writes them in
+ * batches, and matches replies to requests in order (memcached, and HTTP/1.1, answer each connection in order).
+ * Owned by one {@link LoadWorker} thread; no locks. Buffers and the in-flight ring are allocated
+ * once, so steady-state traffic allocates nothing.
+ */
+final class BenchConnection implements ReplyParser.Listener {
+    static final byte OP_GET = 0;
+    static final byte OP_SET = 1;
+    /** A level-triggered selector will call again; this only saves epoll round trips on big bursts. */
+    private static final int READS_PER_WAKEUP_MAX = 8;
+    private static final int READ_BUFFER_BYTES = 64 * 1024;
+    /** Write buffer cap; with huge values we fill fewer requests per batch rather than grow. */
+    private static final int WRITE_BUFFER_BYTES_MAX = 256 * 1024;
+
+    final int id;
+    final ServerAddress server;
+    private final LoadWorker worker;
+    private final SocketChannel channel;
+    private SelectionKey key;
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
+    /** Always in fill mode: bytes [0, position) are encoded but not yet written. */
+    private final ByteBuffer writeBuffer;
+    private final int requestBytesMax;
+    private final ReplyReader parser;
+
+    /** In-flight ring, oldest at {@code head}: when each request was written, and whether it was a get or set. */
+    private final long[] sentNanos;
+    private final byte[] sentOps;
+    private int head;
+    private int inFlight;
+    /** When the current batch of bytes arrived; the reply time of every reply parsed from it. */
+    private long readNanos;
+    /** Last time this connection got bytes, or started waiting for them; drives the read timeout. */
+    private long lastProgressNanos;
+    private boolean writeInterest;
+
+    BenchConnection(int id, ServerAddress server, SocketChannel channel, LoadWorker worker, int pipeline,
+            int requestBytesMax, ReplyReader parser) {
+        this.id = id;
+        this.parser = parser;
+        this.server = server;
+        this.channel = channel;
+        this.worker = worker;
+        this.requestBytesMax = requestBytesMax;
+        this.sentNanos = new long[pipeline];
+        this.sentOps = new byte[pipeline];
+        long wanted = (long) pipeline * requestBytesMax;
+        this.writeBuffer = ByteBuffer.allocateDirect(
+                (int) Math.max(requestBytesMax, Math.min(wanted, WRITE_BUFFER_BYTES_MAX)));
+    }
+
+    void register(java.nio.channels.Selector selector) throws IOException {
+        key = channel.register(selector, SelectionKey.OP_READ, this);
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+
+    void onReady(int readyOps) throws IOException {
+        if ((readyOps & SelectionKey.OP_WRITE) != 0) {
+            flush();
+        }
+        if ((readyOps & SelectionKey.OP_READ) != 0) {
+            read();
+        }
+        fillAndFlush(System.nanoTime());
+    }
+
+    private void read() throws IOException {
+        for (int i = 0; i < READS_PER_WAKEUP_MAX; i++) {
+            int n = channel.read(readBuffer);
+            if (n < 0) {
+                throw new EOFException(describe() + ": server closed the connection with "
+                        + inFlight + " requests in flight");
+            }
+            if (n == 0) {
+                return;
+            }
+            readNanos = System.nanoTime();
+            lastProgressNanos = readNanos;
+            readBuffer.flip();
+            parser.parse(readBuffer, this);
+            readBuffer.clear();
+            if (n < READ_BUFFER_BYTES) {
+                return; // the socket is very likely drained; don't pay for a read that returns 0
+            }
+        }
+    }
+
+    @Override
+    public void onReply(ReplyKind kind, int valueCount, byte[] line, int lineLength) throws IOException {
+        if (inFlight == 0) {
+            throw new ReplyFormatException(describe() + ": reply with no request in flight (out of sync): "
+                    + ReplyParser.text(line, lineLength));
+        }
+        int slot = head;
+        head = head + 1 == sentOps.length ? 0 : head + 1;
+        inFlight--;
+        assert inFlight >= 0 && head >= 0 && head < sentOps.length;
+        worker.onReply(this, sentOps[slot], sentNanos[slot], readNanos, kind, valueCount, line, lineLength);
+    }
+
+    /** Tops the pipeline up to its depth (as far as the worker allows) and writes what is pending. */
+    void fillAndFlush(long now) throws IOException {
+        int before = inFlight;
+        while (inFlight < sentOps.length && writeBuffer.remaining() >= requestBytesMax) {
+            byte op = worker.issue(now, writeBuffer);
+            if (op < 0) {
+                break;
+            }
+            int tail = head + inFlight;
+            if (tail >= sentOps.length) {
+                tail -= sentOps.length;
+            }
+            sentOps[tail] = op;
+            // Stamped now, written just below: latency counts from when the request left this process,
+            // plus any time it waited here behind a full socket buffer (that wait is real).
+            sentNanos[tail] = now;
+            inFlight++;
+        }
+        assert inFlight <= sentOps.length : "pipeline depth exceeded";
+        if (before == 0 && inFlight > 0) {
+            lastProgressNanos = now;
+        }
+        if (writeBuffer.position() > 0) {
+            flush();
+        }
+    }
+
+    private void flush() throws IOException {
+        writeBuffer.flip();
+        channel.write(writeBuffer);
+        writeBuffer.compact();
+        boolean pending = writeBuffer.position() > 0;
+        if (pending != writeInterest) {
+            key.interestOps(pending ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+            writeInterest = pending;
+        }
+    }
+
+    void checkReadTimeout(long now, long readTimeoutNanos) throws SocketTimeoutException {
+        if (inFlight > 0 && now - lastProgressNanos > readTimeoutNanos) {
+            throw new SocketTimeoutException(describe() + ": no reply within "
+                    + readTimeoutNanos / 1_000_000 + " ms (" + inFlight + " requests in flight)");
+        }
+    }
+
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // Closing at the end of a run; nothing useful to do with a failure here.
+        }
+    }
+
+    String describe() {
+        return "connection " + id + " to " + server;
+    }
+}

@@ -1,0 +1,91 @@
+package io.raftcached.bench;
+
+import java.util.List;
+
+/**
+ * Everything one load run needs, validated, in the units the engine uses.
+ *
+ * @param requests requests issued after warm-up, over all threads; 0 means bounded by duration only
+ * @param protocol what the connections speak
+ */
+public record LoadProfile(
+        List<ServerAddress> servers,
+        int threads,
+        int connections,
+        int pipeline,
+        int getWeight,
+        int setWeight,
+        long keySpace,
+        KeyPattern keyPattern,
+        String keyPrefix,
+        int valueSizeBytes,
+        long warmupNanos,
+        long durationNanos,
+        long requests,
+        long seed,
+        int connectTimeoutMillis,
+        int readTimeoutMillis,
+        Protocol protocol) {
+
+    public static final int THREADS_MAX = 256;
+    public static final int CONNECTIONS_MAX = 10_000;
+    public static final int PIPELINE_MAX = 1024;
+    /** memcached's default item size limit. */
+    public static final int VALUE_SIZE_BYTES_MAX = 1024 * 1024;
+    public static final int KEY_PREFIX_LENGTH_MAX = 200;
+
+    public LoadProfile {
+        servers = List.copyOf(servers);
+        check(!servers.isEmpty(), "at least one server");
+        check(threads >= 1 && threads <= THREADS_MAX, "threads in 1.." + THREADS_MAX);
+        check(connections >= threads && connections <= CONNECTIONS_MAX,
+                "connections in threads(" + threads + ").." + CONNECTIONS_MAX);
+        check(pipeline >= 1 && pipeline <= PIPELINE_MAX, "pipeline in 1.." + PIPELINE_MAX);
+        check(pipeline <= protocol.pipelineMax(), "pipeline at most " + protocol.pipelineMax()
+                + " with protocol " + protocol.label());
+        check(getWeight >= 0 && setWeight >= 0 && getWeight + setWeight > 0
+                && getWeight + setWeight <= 1_000_000, "ratio weights >= 0, not both 0, sum <= 1000000");
+        check(keySpace >= 1, "key space >= 1");
+        check(valueSizeBytes >= 0 && valueSizeBytes <= VALUE_SIZE_BYTES_MAX,
+                "value size in 0.." + VALUE_SIZE_BYTES_MAX);
+        check(keyPrefix.length() <= KEY_PREFIX_LENGTH_MAX && keyPrefix.chars().allMatch(c -> c > 0x20 && c < 0x7f),
+                "key prefix printable ASCII without spaces, at most " + KEY_PREFIX_LENGTH_MAX + " chars");
+        // memcached keys are at most 250 bytes; 19 digits is the longest key number.
+        check(keyPrefix.length() + Long.toString(keySpace - 1).length() <= 250, "keys at most 250 bytes");
+        check(warmupNanos >= 0, "warmup >= 0");
+        check(durationNanos > 0, "duration > 0");
+        check(requests >= 0, "requests >= 0");
+        check(connectTimeoutMillis >= 1 && readTimeoutMillis >= 1, "timeouts >= 1 ms");
+    }
+
+    /** A memcached-protocol profile. */
+    public LoadProfile(List<ServerAddress> servers, int threads, int connections, int pipeline, int getWeight,
+            int setWeight, long keySpace, KeyPattern keyPattern, String keyPrefix, int valueSizeBytes,
+            long warmupNanos, long durationNanos, long requests, long seed, int connectTimeoutMillis,
+            int readTimeoutMillis) {
+        this(servers, threads, connections, pipeline, getWeight, setWeight, keySpace, keyPattern, keyPrefix,
+                valueSizeBytes, warmupNanos, durationNanos, requests, seed, connectTimeoutMillis, readTimeoutMillis,
+                Protocol.MEMCACHED);
+    }
+
+    public boolean isRequestBounded() {
+        return requests > 0;
+    }
+
+    public String ratioLabel() {
+        return getWeight + ":" + setWeight;
+    }
+
+    /** The same targets and timeouts, setting every key once in order: the prefill pass. */
+    public LoadProfile prefill(int prefillPipeline, long timeoutNanos) {
+        return new LoadProfile(servers, threads, connections, Math.min(prefillPipeline, protocol.pipelineMax()), 0, 1,
+                keySpace, KeyPattern.SEQUENTIAL, keyPrefix, valueSizeBytes, 0, timeoutNanos, keySpace, seed,
+                connectTimeoutMillis, readTimeoutMillis, protocol);
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid load profile: need " + what);
+        }
+    }
+}

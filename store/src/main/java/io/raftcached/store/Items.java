@@ -437,4 +437,75 @@ final class Items {
         index.release();
         slabs.release();
     }
+
+    // --- invariants ------------------------------------------------------------------------
+
+    /**
+     * Checks what must hold between applied commands: every LRU list is well linked and matches
+     * its counts, every linked item is in the index under its key, the item and byte counters add
+     * up, and in every class the chunks in use plus the free ones fill its pages exactly. Walks
+     * the whole store: for tests and debug runs. Throws {@link IllegalStateException} naming the
+     * first invariant that does not hold.
+     */
+    void checkInvariants() {
+        int classCount = classes.largestClass() + 1;
+        long[] chunksUsed = new long[classCount];
+        long items = 0;
+        long bytes = 0;
+        for (int classId = 1; classId < classCount; classId++) {
+            long count = 0;
+            long requested = 0;
+            long previous = 0;
+            for (long item = lru.head(classId); item != 0; item = lru.next(item)) {
+                require(count <= currentItems, "class " + classId + " LRU has a cycle");
+                require(lru.previous(item) == previous, "class " + classId + " LRU back link broken at item " + count);
+                require(classId(item) == classId, "an item of class " + classId(item) + " in the LRU of class " + classId);
+                byte[] key = new byte[keyLength(item)];
+                OffHeap.copyToArray(address(item) + keyOffset, key, 0, key.length);
+                require(index.find(key, key.length, index.hash(key, key.length)) == item, "a linked item missing from the index");
+                countChunks(item, chunksUsed);
+                count++;
+                requested += totalSize(item);
+                previous = item;
+            }
+            require(lru.tail(classId) == previous, "class " + classId + " LRU tail is not its last item");
+            require(count == lru.itemCount(classId), "class " + classId + " holds " + count + " items, counted "
+                    + lru.itemCount(classId));
+            require(requested == lru.requestedBytes(classId), "class " + classId + " requested bytes " + requested
+                    + ", counted " + lru.requestedBytes(classId));
+            items += count;
+            bytes += requested;
+        }
+        require(items == currentItems, "LRUs hold " + items + " items, curr_items says " + currentItems);
+        require(bytes == currentBytes, "LRUs hold " + bytes + " bytes, bytes says " + currentBytes);
+        require(index.itemCount() == currentItems, "the index holds " + index.itemCount() + " items, curr_items says "
+                + currentItems);
+        long pages = 0;
+        for (int classId = 1; classId < classCount; classId++) {
+            require(chunksUsed[classId] + slabs.logicalFreeChunks(classId) == slabs.totalChunks(classId), "class " + classId
+                    + ": " + chunksUsed[classId] + " chunks used + " + slabs.logicalFreeChunks(classId) + " free != "
+                    + slabs.totalChunks(classId) + " in its pages");
+            pages += slabs.logicalPages(classId);
+        }
+        require(slabs.mallocedBytes() == pages * config.slabPageSizeBytes(), "malloced bytes " + slabs.mallocedBytes()
+                + " for " + pages + " pages");
+    }
+
+    private void countChunks(long item, long[] chunksUsed) {
+        if (!chunked(item)) {
+            chunksUsed[classId(item)]++;
+            return;
+        }
+        chunksUsed[classes.classFor(ItemLayout.chunkedHeaderSize(keyLength(item), clientFlags(item), casEnabled))]++;
+        for (long chunk = OffHeap.getLong(dataAddress(item)); chunk != 0;
+                chunk = OffHeap.getLong(address(chunk) + ItemLayout.CHUNK_NEXT)) {
+            chunksUsed[OffHeap.getByte(address(chunk) + ItemLayout.CHUNK_CLASS) & 0xFF]++;
+        }
+    }
+
+    private static void require(boolean holds, String invariant) {
+        if (!holds) {
+            throw new IllegalStateException("store invariant broken: " + invariant);
+        }
+    }
 }

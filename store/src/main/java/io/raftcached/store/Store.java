@@ -636,6 +636,15 @@ public final class Store implements AutoCloseable {
         return buckets;
     }
 
+    /**
+     * Throws {@link IllegalStateException} if the store's structures disagree (LRU links and counts,
+     * index, item and byte counters, chunks per class). Walks every item; the caller keeps apply
+     * from running meanwhile. For tests and debug runs.
+     */
+    public void checkInvariants() {
+        items.checkInvariants();
+    }
+
     /** A digest of all replicated state; the caller must keep apply from running meanwhile. */
     public String digest() {
         return StoreDigest.of(this, items);

@@ -265,4 +265,23 @@ class StoreTest {
         advanceSeconds(10);
         assertEquals(null, get("k"));
     }
+
+    @Test
+    void invariantCheckHoldsThroughWorkAndNoticesACountOff() {
+        try (Store store = new Store(StoreConfig.withMemory(2L * StoreConfig.MEGABYTE), 3)) {
+            store.advanceClock(1_790_000_000_000L);
+            for (int i = 0; i < 2_000; i++) {
+                store.apply(Cmd.set("k" + (i % 300), "x".repeat(i % 2_000)), false);
+                if (i % 7 == 0) {
+                    store.apply(Cmd.delete("k" + (i % 11)), false);
+                }
+            }
+            store.checkInvariants();
+            store.items().currentItems++;
+            IllegalStateException broken = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    store::checkInvariants);
+            assertTrue(broken.getMessage().contains("curr_items"), broken.getMessage());
+            store.items().currentItems--;
+        }
+    }
 }

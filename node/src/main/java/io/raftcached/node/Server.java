@@ -110,10 +110,14 @@ final class Server {
                 config.raft().singleMember() ? "a one-member group" : config.raft().peers());
     }
 
-    private ServerBootstrap bootstrap(RequestExecutor executor) {
-        SlabClasses classes = new SlabClasses(config.store());
-        DecoderConfig decoderConfig = new DecoderConfig(classes::itemFits,
+    /** The decoder's limits: memcached's line limits and the item sizes this store shape takes. */
+    static DecoderConfig decoderConfig(StoreConfig store) {
+        return new DecoderConfig(new SlabClasses(store)::itemFits,
                 DecoderConfig.MEMCACHED_MAX_LINE_BYTES, DecoderConfig.DEFAULT_MAX_MULTIGET_LINE_BYTES);
+    }
+
+    private ServerBootstrap bootstrap(RequestExecutor executor) {
+        DecoderConfig decoderConfig = decoderConfig(config.store());
         Integer idleSeconds = config.extended().idleTimeoutSeconds;
         ChannelHandler limiter = new ConnectionLimiter();
         ChannelHandler byteCounter = new ByteCounter();

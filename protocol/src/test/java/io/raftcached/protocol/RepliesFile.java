@@ -31,7 +31,7 @@ public final class RepliesFile {
     public record Parsed(List<String> preamble, List<Case> cases) {
     }
 
-    static Parsed load() throws IOException {
+    public static Parsed load() throws IOException {
         try (InputStream in = RepliesFile.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IOException("missing resource " + RESOURCE);

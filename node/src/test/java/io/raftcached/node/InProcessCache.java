@@ -1,0 +1,117 @@
+package io.raftcached.node;
+
+import io.raftcached.proto.Batch;
+import io.raftcached.proto.Command;
+import io.raftcached.proto.WriterId;
+import io.raftcached.raft.RaftStatus;
+import io.raftcached.raft.ReadPermission;
+import io.raftcached.raft.ReplicatedCache;
+import io.raftcached.replica.Applied;
+import io.raftcached.replica.LogEntries;
+import io.raftcached.replica.Replica;
+import io.raftcached.store.Store;
+import io.raftcached.store.StoreConfig;
+import io.raftcached.store.StoreResult;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.SortedMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The replicated cache as a single in-process replica, for driving the real server code (decoder,
+ * connection handler, executor, stats) without processes or Raft: each write becomes a one-command
+ * batch applied at once to a real {@link Replica}, stamped with the wall clock, as a one-member
+ * cluster's leader would.
+ */
+final class InProcessCache implements ReplicatedCache {
+    private static final int NODE_ID = 1;
+    private static final long INCARNATION = 1;
+    private final Replica replica;
+    private final WriterId writer = WriterId.newBuilder().setNodeId(NODE_ID).setIncarnation(INCARNATION).setStream(1).build();
+    private long nextSeq = 1;
+    private long nextIndex = 1;
+
+    InProcessCache(StoreConfig shape) {
+        this.replica = new Replica(shape, 7, NODE_ID, INCARNATION);
+    }
+
+    @Override
+    public synchronized CompletableFuture<StoreResult> submit(Command command) {
+        byte[] batch = Batch.newBuilder().setWriter(writer).setFirstSeq(nextSeq++).addCommands(command).build().toByteArray();
+        try {
+            Applied.Batch applied = (Applied.Batch) replica.apply(nextIndex++,
+                    ByteBuffer.wrap(LogEntries.batch(System.currentTimeMillis(), com.google.protobuf.ByteString.copyFrom(batch))));
+            replica.maintain();
+            return CompletableFuture.completedFuture(applied.localResults()[0]);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public boolean admitsWrite(Runnable onRoom) {
+        return true;
+    }
+
+    @Override
+    public ReadPermission readPermission() {
+        return ReadPermission.ALLOWED;
+    }
+
+    @Override
+    public long readClockMillis() {
+        return Math.max(System.currentTimeMillis(), replica.appliedNowMillis());
+    }
+
+    @Override
+    public Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor) {
+        return replica.read(key, readNowMillis, markAccess, visitor);
+    }
+
+    @Override
+    public Store store() {
+        return replica.store();
+    }
+
+    @Override
+    public CompletableFuture<Void> linearizableBarrier() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public RaftStatus status() {
+        RaftStatus status = new RaftStatus();
+        status.nodeId = NODE_ID;
+        status.role = "leader";
+        status.appliedIndex = replica.appliedIndex();
+        status.committedIndex = replica.appliedIndex();
+        status.ready = true;
+        return status;
+    }
+
+    @Override
+    public synchronized String digest() {
+        return replica.digest();
+    }
+
+    @Override
+    public synchronized SortedMap<Long, Long> sizeHistogram() {
+        return replica.store().sizeHistogram();
+    }
+
+    @Override
+    public CompletableFuture<Void> snapshotNow() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void handOver(long timeoutMillis) {
+        // nothing to hand over: there is no other member
+    }
+
+    @Override
+    public void close() {
+        replica.close();
+    }
+}

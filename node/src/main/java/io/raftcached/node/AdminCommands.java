@@ -73,7 +73,6 @@ final class AdminCommands {
                 statsReplies.raft(out);
                 Replies.writeLine(out, "END");
             }
-            case "digest" -> statsReplies.digest(out);
             case "reset" -> {
                 statsReplies.reset();
                 Replies.writeLine(out, "RESET");

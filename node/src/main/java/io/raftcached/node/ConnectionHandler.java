@@ -8,62 +8,83 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.raftcached.protocol.CommandType;
 import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
+import io.raftcached.protocol.TextProtocolDecoder;
 import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: executes its requests in the order sent and replies in that order.
  *
- * <p>Writes are sent to the log as soon as they may be (the node's write stream keeps their
- * order), so a pipeline of sets is not serialised on round trips. A read executes only once every
- * earlier write of the connection has been applied on this node — {@code set k} then {@code get k}
- * returns the new value — and later writes wait until such a read has run, so no read sees a
- * write sent after it. Replies leave strictly in request order.
+ * <h2>Order</h2>
+ * Writes are sent to the log as soon as they may be (the node's write stream keeps their order),
+ * so a pipeline of sets is not serialised on round trips. A read runs only once every earlier
+ * write of the connection has been applied on this node ({@code set k} then {@code get k} returns
+ * the new value), and a write is sent only once every earlier read has run ({@code get k} then
+ * {@code set k} returns the old value) — also when the read first waits for a linearizable
+ * barrier. gat is both: its touches wait like a write, and what follows waits for its reads.
+ * Replies leave strictly in request order.
  *
- * <p>Memory stays bounded whatever the client does. Replies are flushed once a megabyte has
- * accumulated; while the socket cannot take more (a client that sends without reading) requests
- * wait unexecuted and the connection stops reading. Writes wait likewise, instead of failing,
- * when the node has as many writes in flight as it admits.
+ * <h2>Memory</h2>
+ * Bounded in bytes whatever the client does. Input: the decoder reserves each data block from the
+ * node's input budget before reading it, and the value is released to the write stream's own
+ * budget when the write is sent; at most {@link #PIPELINE_MAX} requests wait. Output: replies are
+ * handed to the socket every {@link #FLUSH_BYTES}; while the socket is full (the client does not
+ * read) or the node's output budget is, nothing more is executed and nothing more is read — the
+ * client is paused, not disconnected — and a reply in progress (a multi-get of large values)
+ * stops between values and resumes when there is room. Replies executed but not yet written
+ * (write results behind a paused head) hold at most {@link #REPLY_BYTES_MAX} plus one request's.
  */
-final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+final class ConnectionHandler extends ChannelInboundHandlerAdapter implements RequestExecutor.Output {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
     /** Requests queued per connection before it stops reading. */
     static final int PIPELINE_MAX = 4_096;
     /** Reply bytes gathered before they are handed to the socket. */
-    static final int FLUSH_BYTES = 1024 * 1024;
+    static final int FLUSH_BYTES = 64 * 1024;
+    /** Bound on the reply bytes of requests executed but not yet written, per connection. */
+    static final long REPLY_BYTES_MAX = 4L * 1024 * 1024;
 
-    private enum State { UNEXECUTED, PENDING, DONE }
+    private enum State { UNEXECUTED, PENDING, DONE, WRITING }
 
     private static final class Slot {
-        final Request request;
+        Request request;
+        final RequestExecutor.Kind kind;
+        final long replyBytesBound;
         State state = State.UNEXECUTED;
-        /** The reply, once known: bytes already rendered, a writer, or (written) already in the output. */
-        ByteBuf content;
         RequestExecutor.Reply reply;
-        boolean written;
 
-        Slot(Request request) {
+        Slot(Request request, RequestExecutor.Kind kind, long replyBytesBound) {
             this.request = request;
+            this.kind = kind;
+            this.replyBytesBound = replyBytesBound;
         }
     }
 
     private final RequestExecutor executor;
     private final NodeStats stats;
     private final ConnectionRegistry registry;
+    private final ByteBudget input;
+    private final ByteBudget output;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     private ChannelHandlerContext context;
     private ByteBuf out;
     private boolean inRead;
     private boolean closing;
-    private boolean waitingForWriteRoom;
+    private boolean waitingForAdmission;
+    private boolean waitingForOutput;
+    /** Reply bytes reserved by executed requests not yet written. */
+    private long replyBytesReserved;
+    /** Bytes handed to the socket and not yet written by it (this connection's share of {@link #output}). */
+    private long outputPendingBytes;
 
-    ConnectionHandler(RequestExecutor executor, NodeStats stats, ConnectionRegistry registry) {
+    ConnectionHandler(RequestExecutor executor, NodeStats stats, ConnectionRegistry registry, ByteBudget input,
+            ByteBudget output) {
         this.executor = executor;
         this.stats = stats;
         this.registry = registry;
+        this.input = input;
+        this.output = output;
     }
 
     @Override
@@ -79,11 +100,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (closing) {
+            input.release(request.valueBytes());
             return;
         }
         inRead = true;
         registry.touched(ctx.channel());
-        slots.addLast(new Slot(request));
+        slots.addLast(new Slot(request, RequestExecutor.kind(request), executor.replyBytesBound(request)));
         advance();
     }
 
@@ -95,85 +117,77 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Executes what may run now, in order, moving each finished reply at the head to the output
-     * as soon as it is known, so a reply is never rendered into a buffer of its own while the
-     * socket's backpressure is being checked.
+     * Executes what may run now, in order, and writes finished replies at the head of the queue as
+     * soon as they are known. Stops at the first request that must wait (for an earlier one, for
+     * admission, or for output room).
      */
     private void advance() {
-        boolean writesPending = false;
+        boolean writesUnapplied = false;
+        boolean readUnfinished = false;
         for (Iterator<Slot> it = slots.iterator(); it.hasNext() && !closing; ) {
             Slot slot = it.next();
             boolean atHead = slots.peekFirst() == slot;
             if (slot.state == State.UNEXECUTED) {
-                if (!context.channel().isWritable()) {
-                    break;   // the client is not reading: execute nothing more until it does
-                }
-                boolean write = RequestExecutor.isWrite(slot.request);
-                if (!write && writesPending) {
-                    break;   // a read waits for every earlier write; later requests wait for it
-                }
-                if (write && !executor.admitsWrite(this::writeRoomFreed)) {
-                    waitingForWriteRoom = true;
+                if (!mayExecute(slot, writesUnapplied, readUnfinished)) {
                     break;
                 }
-                execute(slot, atHead);
+                execute(slot);
             }
-            if (slot.state == State.PENDING) {
-                writesPending = true;
-            } else if (atHead) {
+            if (atHead && (slot.state == State.DONE || slot.state == State.WRITING)) {
+                slot.state = State.WRITING;
+                if (!slot.reply.writeTo(this)) {
+                    break;   // out of room mid-reply: it resumes when the client has read
+                }
                 it.remove();
-                emit(slot);
+                replyBytesReserved -= slot.replyBytesBound;
+                afterReply(slot.request);
+                if (out != null && out.readableBytes() >= FLUSH_BYTES) {
+                    flush();
+                }
+                continue;
             }
+            writesUnapplied |= slot.kind != RequestExecutor.Kind.READ && slot.state == State.PENDING;
+            readUnfinished |= slot.kind != RequestExecutor.Kind.WRITE && slot.state != State.DONE;
         }
-        boolean shouldRead = !closing && !waitingForWriteRoom && slots.size() < PIPELINE_MAX
-                && context.channel().isWritable();
-        if (context.channel().config().isAutoRead() != shouldRead) {
-            context.channel().config().setAutoRead(shouldRead);
-        }
+        updateAutoRead();
     }
 
-    private void execute(Slot slot, boolean atHead) {
-        // At the head nothing is waiting ahead of the reply: render it straight into the output.
-        ByteBuf buffer = atHead ? output() : context.alloc().buffer();
-        CompletableFuture<RequestExecutor.Reply> later = executor.execute(slot.request, buffer, context.channel().eventLoop());
-        if (later == null) {
+    private boolean mayExecute(Slot slot, boolean writesUnapplied, boolean readUnfinished) {
+        if (!outputRoom()) {
+            return false;   // the client is not reading: execute nothing more until it does
+        }
+        if (readUnfinished || slot.kind == RequestExecutor.Kind.READ && writesUnapplied) {
+            return false;   // a read waits for earlier writes; nothing overtakes an earlier read
+        }
+        if (replyBytesReserved > 0 && replyBytesReserved + slot.replyBytesBound > REPLY_BYTES_MAX) {
+            return false;
+        }
+        boolean admitted = slot.kind == RequestExecutor.Kind.READ
+                ? executor.admitsRead(slot.request, this::admissionFreed)
+                : executor.admitsWrite(slot.request, this::admissionFreed);
+        waitingForAdmission = !admitted;
+        return admitted;
+    }
+
+    private void execute(Slot slot) {
+        RequestExecutor.Outcome outcome = executor.execute(slot.request);
+        input.release(slot.request.valueBytes());   // the value has moved on (to the log) or was dropped
+        slot.request = slot.request.withoutValue();
+        replyBytesReserved += slot.replyBytesBound;
+        if (outcome.now() != null) {
+            slot.reply = outcome.now();
             slot.state = State.DONE;
-            if (atHead) {
-                slot.written = true;
-            } else {
-                slot.content = buffer;
-            }
             return;
         }
-        if (!atHead) {
-            buffer.release();
-        }
         slot.state = State.PENDING;
-        later.whenComplete((reply, failure) -> context.executor().execute(() -> {
+        outcome.later().whenComplete((reply, failure) -> context.executor().execute(() -> {
             if (failure != null) {
                 LOG.warn("request failed unexpectedly: {}", slot.request, failure);
-                completed(slot, target -> Replies.writeLine(target, "SERVER_ERROR internal error"));
+                completed(slot, RequestExecutor.whole(target -> Replies.writeLine(target, "SERVER_ERROR internal error")));
             } else {
                 completed(slot, reply);
             }
         }));
-    }
-
-    /** Moves a finished reply at the head of the queue to the output. */
-    private void emit(Slot slot) {
-        if (!slot.written) {
-            ByteBuf buffer = output();
-            if (slot.content != null) {
-                buffer.writeBytes(slot.content);
-                slot.content.release();
-            } else if (slot.reply != null) {
-                slot.reply.writeTo(buffer);
-            }
-        }
-        afterReply(slot.request);
-        if (out != null && out.readableBytes() >= FLUSH_BYTES) {
-            flush();
-        }
     }
 
     private void completed(Slot slot, RequestExecutor.Reply reply) {
@@ -188,14 +202,62 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Runs on any thread once the node admits writes again. */
-    private void writeRoomFreed() {
-        context.executor().execute(() -> {
-            waitingForWriteRoom = false;
-            if (context.channel().isActive()) {
-                advance();
-                flush();
-            }
+    // --- output --------------------------------------------------------------------------------
+
+    @Override
+    public ByteBuf buffer() {
+        if (out == null) {
+            out = context.alloc().buffer();
+        }
+        return out;
+    }
+
+    @Override
+    public boolean room() {
+        if (out != null && out.readableBytes() >= FLUSH_BYTES) {
+            flush();
+        }
+        return outputRoom();
+    }
+
+    /**
+     * Whether replies may be produced now: the socket takes more, and the node's output budget has
+     * room (or this connection holds none of it, so it can always make progress).
+     */
+    private boolean outputRoom() {
+        if (!context.channel().isWritable()) {
+            return false;
+        }
+        if (outputPendingBytes == 0) {
+            return true;
+        }
+        if (waitingForOutput) {
+            return false;
+        }
+        if (output.hasRoom(this::outputFreed)) {
+            return true;
+        }
+        waitingForOutput = true;
+        return false;
+    }
+
+    private void flush() {
+        ByteBuf buffer = out;
+        out = null;
+        if (buffer == null) {
+            return;
+        }
+        int bytes = buffer.readableBytes();
+        if (bytes == 0) {
+            buffer.release();
+            return;
+        }
+        stats.bytesWritten.add(bytes);
+        output.add(bytes);
+        outputPendingBytes += bytes;
+        context.writeAndFlush(buffer).addListener(future -> {
+            outputPendingBytes -= bytes;
+            output.release(bytes);
         });
     }
 
@@ -205,48 +267,51 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 || request.type() == CommandType.ERROR_REPLY && request.closeConnection();
         if (close) {
             closing = true;
-            ByteBuf buffer = out;
-            out = null;
-            if (buffer != null && buffer.isReadable()) {
-                stats.bytesWritten.add(buffer.readableBytes());
-                context.writeAndFlush(buffer).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                if (buffer != null) {
-                    buffer.release();
-                }
-                context.close();
-            }
+            flush();
+            context.writeAndFlush(context.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
-    private ByteBuf output() {
-        if (out == null) {
-            out = context.alloc().buffer();
-        }
-        return out;
+    // --- resuming -------------------------------------------------------------------------------
+
+    /** Runs on any thread once the node admits writes (or waiting reads) again. */
+    private void admissionFreed() {
+        context.executor().execute(() -> {
+            waitingForAdmission = false;
+            resume();
+        });
     }
 
-    private void flush() {
-        ByteBuf buffer = out;
-        out = null;
-        if (buffer == null) {
-            return;
+    /** Runs on any thread once the node's output budget has room again. */
+    private void outputFreed() {
+        context.executor().execute(() -> {
+            waitingForOutput = false;
+            resume();
+        });
+    }
+
+    private void resume() {
+        if (context.channel().isActive() && !closing) {
+            advance();
+            flush();
         }
-        if (!buffer.isReadable()) {
-            buffer.release();
-            return;
-        }
-        stats.bytesWritten.add(buffer.readableBytes());
-        context.writeAndFlush(buffer, context.voidPromise());
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && !closing) {
-            advance();   // resumes the requests held back while the client was not reading
-            flush();
+        if (ctx.channel().isWritable()) {
+            resume();   // goes on with the requests held back while the client was not reading
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    private void updateAutoRead() {
+        TextProtocolDecoder decoder = context.pipeline().get(TextProtocolDecoder.class);
+        boolean shouldRead = !closing && !waitingForAdmission && !waitingForOutput && slots.size() < PIPELINE_MAX
+                && context.channel().isWritable() && (decoder == null || !decoder.waitingForMemory());
+        if (context.channel().config().isAutoRead() != shouldRead) {
+            context.channel().config().setAutoRead(shouldRead);
+        }
     }
 
     @Override
@@ -255,15 +320,17 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             ctx.close();   // -o idle_timeout
             return;
         }
+        if (event instanceof TextProtocolDecoder.MemoryEvent) {
+            updateAutoRead();   // the decoder waits for data block memory, or goes on
+            return;
+        }
         ctx.fireUserEventTriggered(event);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         for (Slot slot : slots) {
-            if (slot.content != null) {
-                slot.content.release();
-            }
+            input.release(slot.request.valueBytes());
         }
         slots.clear();
         if (out != null) {

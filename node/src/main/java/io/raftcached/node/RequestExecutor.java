@@ -1,7 +1,6 @@
 package io.raftcached.node;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.EventLoop;
 import io.raftcached.proto.Command;
 import io.raftcached.protocol.CommandType;
 import io.raftcached.protocol.MetaResponseWriter;
@@ -14,99 +13,188 @@ import io.raftcached.store.StoreResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
- * Executes one request: a read against the local store right away, a write through the Raft log
- * (answered once this node has applied it), or a command the node answers itself. Shared by all
+ * Executes one request: a read against the local replica, a write through the Raft log (answered
+ * once this node has applied it), or a command the node answers itself. Shared by all
  * connections of a listener; runs on their event loops.
+ *
+ * <p>A reply is a {@link Reply} the connection drives into its output. Reads are replies that read
+ * as they write, key by key, and stop when the output is full ({@link Output#room()}); the
+ * connection calls them again when the client has read. So a multi-get of many large values is
+ * streamed through a bounded buffer, never built whole, and always at the head of the
+ * connection's queue, where it sees exactly the connection's earlier writes.
  */
 final class RequestExecutor {
-    /** Writes a reply once its result is known; runs on the connection's event loop. */
+    /** Where a reply goes. */
+    interface Output {
+        /** The buffer to write the next piece of a reply into. */
+        ByteBuf buffer();
+
+        /**
+         * Called by a reply between pieces: hands a full buffer to the socket and says whether the
+         * reply may go on now. False: stop, and continue when {@link Reply#writeTo} is called again.
+         */
+        boolean room();
+    }
+
+    /** A reply; runs on the connection's event loop. */
     @FunctionalInterface
     interface Reply {
-        void writeTo(ByteBuf out);
+        /** Writes (the rest of) the reply; false if it stopped for room and must be called again. */
+        boolean writeTo(Output out);
     }
+
+    /** A reply written all at once (its size is small or already bounded). */
+    static Reply whole(Consumer<ByteBuf> writer) {
+        return out -> {
+            writer.accept(out.buffer());
+            return true;
+        };
+    }
+
+    private static final Reply NOTHING = out -> true;
+
+    /** What executing gave: a reply now, or one once the log or a read barrier answers. */
+    record Outcome(Reply now, CompletableFuture<Reply> later) {
+        static Outcome now(Reply reply) {
+            return new Outcome(reply, null);
+        }
+
+        static Outcome later(CompletableFuture<Reply> reply) {
+            return new Outcome(null, reply);
+        }
+    }
+
+    /**
+     * How a request is ordered on its connection. A READ runs once every earlier write of the
+     * connection is applied; a WRITE is sent to the log once every earlier read has run; a
+     * WRITE_THEN_READ (gat) is both: it waits like a write and holds back what follows like a read.
+     */
+    enum Kind { READ, WRITE, WRITE_THEN_READ }
+
+    /** Reply bytes a write's reply holds besides a value: the status line and echoed flags. */
+    private static final long WRITE_REPLY_BYTES = 512;
 
     static final String SERVER_ERROR_NOT_READY = "SERVER_ERROR node is catching up with the cluster; reads resume when it has";
     static final String SERVER_ERROR_STALE = "SERVER_ERROR no leader confirmed within --max-staleness-ms; not serving possibly stale reads";
     static final String SERVER_ERROR_FAILED = "SERVER_ERROR this node's Raft instance stopped; see its log and stats raft_failure";
-    static final String SERVER_ERROR_NO_QUORUM_READ = "SERVER_ERROR linearizable read failed: no quorum confirmed it";
+    static final String SERVER_ERROR_NO_QUORUM_READ = "SERVER_ERROR linearizable read failed: no quorum confirmed it in time";
 
     private final ReplicatedCache cluster;
     private final ServerConfig config;
     private final NodeStats stats;
     private final WriteReplies writeReplies;
     private final AdminCommands admin;
+    private final Executor walks;
     private final boolean linearizable;
+    private final long itemSizeMaxBytes;
     private final ThreadLocal<NativeCopy> copies = ThreadLocal.withInitial(NativeCopy::new);
 
-    RequestExecutor(ReplicatedCache cluster, ServerConfig config, NodeStats stats, AdminCommands admin, boolean linearizable) {
+    /** @param walks runs whole-store walks ({@code stats digest}) off the event loops */
+    RequestExecutor(ReplicatedCache cluster, ServerConfig config, NodeStats stats, AdminCommands admin, Executor walks,
+            boolean linearizable) {
         this.cluster = cluster;
         this.config = config;
         this.stats = stats;
         this.writeReplies = new WriteReplies(stats);
         this.admin = admin;
+        this.walks = walks;
         this.linearizable = linearizable;
+        this.itemSizeMaxBytes = config.store().itemSizeMaxBytes();
     }
 
-    /** Whether the node takes another write now; if not, {@code onRoom} runs when it does. */
-    boolean admitsWrite(Runnable onRoom) {
-        return cluster.admitsWrite(onRoom);
-    }
-
-    /** Writes go through the log, in the connection's order, without waiting for earlier replies. */
-    static boolean isWrite(Request request) {
+    static Kind kind(Request request) {
         return switch (request.type()) {
-            case SET, ADD, REPLACE, APPEND, PREPEND, CAS, DELETE, INCR, DECR, TOUCH, GAT, GATS, FLUSH_ALL,
-                    META_SET, META_DELETE, META_ARITHMETIC -> true;
-            case META_GET -> request.meta().hasTouch() || request.meta().hasVivify() || request.meta().hasRecache();
-            case ERROR_REPLY -> request.key() != null;
-            default -> false;
+            case SET, ADD, REPLACE, APPEND, PREPEND, CAS, DELETE, INCR, DECR, TOUCH, FLUSH_ALL,
+                    META_SET, META_DELETE, META_ARITHMETIC -> Kind.WRITE;
+            case GAT, GATS -> Kind.WRITE_THEN_READ;
+            case META_GET -> metaGetWrites(request) ? Kind.WRITE : Kind.READ;
+            case ERROR_REPLY -> request.key() != null ? Kind.WRITE : Kind.READ;
+            default -> Kind.READ;
         };
+    }
+
+    private static boolean metaGetWrites(Request request) {
+        return request.meta().hasTouch() || request.meta().hasVivify() || request.meta().hasRecache();
     }
 
     /**
-     * Executes a request. Returns null when the reply was written to {@code out} already, else a
-     * future of the reply (completed on any thread; the caller hops to its event loop).
+     * The most reply bytes a request may hold between executing and being written out: reads
+     * stream theirs, so none; a meta get through the log carries its value.
      */
-    CompletableFuture<Reply> execute(Request request, ByteBuf out, EventLoop loop) {
+    long replyBytesBound(Request request) {
+        if (kind(request) != Kind.WRITE) {
+            return 0;
+        }
+        long key = request.key() == null ? 0 : request.key().length;
+        return WRITE_REPLY_BYTES + key + (request.type() == CommandType.META_GET ? itemSizeMaxBytes : 0);
+    }
+
+    /** Whether the node takes this write now; if not, {@code onRoom} runs when it does. */
+    boolean admitsWrite(Request request, Runnable onRoom) {
+        long keys = request.key() != null ? request.key().length : request.keys() == null ? 0 : request.keys().size() * 64L;
+        return cluster.admitsWrite(request.valueBytes() + keys + WRITE_REPLY_BYTES, onRoom);
+    }
+
+    /** Whether this read may wait for a linearizable barrier now; if not, {@code onRoom} runs later. */
+    boolean admitsRead(Request request, Runnable onRoom) {
+        return !linearizable || kind(request) != Kind.READ || !readsTheStore(request) || cluster.admitsRead(onRoom);
+    }
+
+    private static boolean readsTheStore(Request request) {
+        return request.type() == CommandType.GET || request.type() == CommandType.GETS
+                || request.type() == CommandType.META_GET || request.type() == CommandType.META_DEBUG;
+    }
+
+    /**
+     * Executes a request. Its value, if any, has moved on when this returns (into the log command,
+     * or dropped), so the caller may release what it held for it.
+     */
+    Outcome execute(Request request) {
+        Request reply = request.withoutValue();
         return switch (request.type()) {
-            case GET, GETS -> read(request, out, loop, this::get);
-            case META_GET -> isWrite(request) ? metaGetThroughLog(request, MetaViews.LocalFacts.NONE)
-                    : read(request, out, loop, this::metaGet);
-            case META_DEBUG -> read(request, out, loop, this::metaDebug);
-            case META_NOOP -> {
-                MetaResponseWriter.writeNoop(out);
-                yield null;
-            }
-            case GAT, GATS -> getAndTouch(request);
+            case GET, GETS -> read(reply, () -> multiGet(reply));
+            case META_GET -> metaGetWrites(reply) ? Outcome.later(metaGetThroughLog(reply, MetaViews.LocalFacts.NONE))
+                    : read(reply, () -> metaGet(reply));
+            case META_DEBUG -> read(reply, () -> Outcome.now(whole(out -> metaDebug(reply, out))));
+            case META_NOOP -> Outcome.now(whole(MetaResponseWriter::writeNoop));
+            case GAT, GATS -> Outcome.later(getAndTouch(reply));
             case SET, ADD, REPLACE, APPEND, PREPEND, CAS -> {
                 stats.setCommands.increment();
-                yield write(LogCommands.storage(request), (buffer, result) -> writeReplies.storage(buffer, request, result), request);
+                yield write(LogCommands.storage(request), (buffer, result) -> writeReplies.storage(buffer, reply, result), reply);
             }
-            case DELETE -> write(LogCommands.delete(request), (buffer, result) -> writeReplies.delete(buffer, request, result), request);
-            case INCR, DECR -> write(LogCommands.arithmetic(request),
-                    (buffer, result) -> writeReplies.arithmetic(buffer, request, result, request.type() == CommandType.INCR), request);
-            case TOUCH -> write(LogCommands.touch(request), (buffer, result) -> writeReplies.touch(buffer, request, result), request);
+            case DELETE -> write(LogCommands.delete(reply), (buffer, result) -> writeReplies.delete(buffer, reply, result), reply);
+            case INCR, DECR -> write(LogCommands.arithmetic(reply),
+                    (buffer, result) -> writeReplies.arithmetic(buffer, reply, result, reply.type() == CommandType.INCR), reply);
+            case TOUCH -> write(LogCommands.touch(reply), (buffer, result) -> writeReplies.touch(buffer, reply, result), reply);
             // memcached 1.6.18 counts cmd_meta for "me" only; ms/md/ma/mg count as the classic commands do
             case META_SET -> {
                 stats.setCommands.increment();
-                yield write(LogCommands.metaSet(request), (buffer, result) -> writeReplies.metaSet(buffer, request, result), null);
+                yield write(LogCommands.metaSet(request), (buffer, result) -> writeReplies.metaSet(buffer, reply, result), null);
             }
-            case META_DELETE -> {
-                yield write(LogCommands.metaDelete(request), (buffer, result) -> writeReplies.metaDelete(buffer, request, result), null);
-            }
-            case META_ARITHMETIC -> {
-                yield write(LogCommands.metaArithmetic(request),
-                        (buffer, result) -> writeReplies.metaArithmetic(buffer, request, result), null);
-            }
-            case FLUSH_ALL -> flushAll(request, out);
-            case ERROR_REPLY -> errorReply(request, out);
-            default -> {
-                admin.execute(request, out);
-                yield null;
-            }
+            case META_DELETE -> write(LogCommands.metaDelete(reply), (buffer, result) -> writeReplies.metaDelete(buffer, reply, result), null);
+            case META_ARITHMETIC -> write(LogCommands.metaArithmetic(reply),
+                    (buffer, result) -> writeReplies.metaArithmetic(buffer, reply, result), null);
+            case FLUSH_ALL -> flushAll(reply);
+            case ERROR_REPLY -> errorReply(reply);
+            case STATS -> isStatsDigest(reply) ? Outcome.later(digest()) : Outcome.now(whole(out -> admin.execute(reply, out)));
+            default -> Outcome.now(whole(out -> admin.execute(reply, out)));
         };
+    }
+
+    private static boolean isStatsDigest(Request request) {
+        return request.errorLine() == null && request.args() != null && !request.args().isEmpty() && request.arg(0).equals("digest");
+    }
+
+    /** {@code stats digest} walks the whole replica: off the event loop. */
+    private CompletableFuture<Reply> digest() {
+        return CompletableFuture.supplyAsync(cluster::digest, walks).thenApply(digest -> whole(out -> {
+            Replies.writeStat(out, "digest", digest);
+            Replies.writeLine(out, "END");
+        }));
     }
 
     // --- writes --------------------------------------------------------------------------------
@@ -116,30 +204,27 @@ final class RequestExecutor {
     }
 
     /** Submits a write; the reply comes from its applied result, or names why there is none. */
-    private CompletableFuture<Reply> write(Command command, ResultWriter replyWriter, Request classic) {
-        boolean silent = classic != null && classic.noreply();
+    private Outcome write(Command command, ResultWriter replyWriter, Request classic) {
+        return Outcome.later(submit(command, replyWriter, classic != null && classic.noreply()));
+    }
+
+    private CompletableFuture<Reply> submit(Command command, ResultWriter replyWriter, boolean silent) {
         return cluster.submit(command).handle((result, failure) -> {
             if (failure != null) {
                 String line = writeReplies.failureLine(failure);
-                return silent ? out -> { } : out -> Replies.writeLine(out, line);
+                return silent ? NOTHING : whole(out -> Replies.writeLine(out, line));
             }
-            return out -> replyWriter.write(out, result);
+            return whole(out -> replyWriter.write(out, result));
         });
     }
 
-    private CompletableFuture<Reply> flushAll(Request request, ByteBuf out) {
+    private Outcome flushAll(Request request) {
         stats.flushCommands.increment();
         if (config.flags().disableFlushAll) {
-            if (!request.noreply()) {
-                Replies.writeLine(out, Replies.CLIENT_ERROR_FLUSH_DISABLED);
-            }
-            return null;
+            return Outcome.now(request.noreply() ? NOTHING : whole(out -> Replies.writeLine(out, Replies.CLIENT_ERROR_FLUSH_DISABLED)));
         }
         if (request.errorLine() != null) {
-            if (!request.noreply()) {
-                Replies.writeLine(out, request.errorLine());
-            }
-            return null;
+            return Outcome.now(request.noreply() ? NOTHING : whole(out -> Replies.writeLine(out, request.errorLine())));
         }
         return write(LogCommands.flushAll(request), (buffer, result) -> {
             if (!request.noreply()) {
@@ -149,55 +234,43 @@ final class RequestExecutor {
     }
 
     /** A decoder-detected error; a too-large set still drops the old value through the log first. */
-    private CompletableFuture<Reply> errorReply(Request request, ByteBuf out) {
+    private Outcome errorReply(Request request) {
         if (request.key() == null) {
-            Replies.writeErrorReply(out, request);
-            return null;
+            return Outcome.now(whole(out -> Replies.writeErrorReply(out, request)));
         }
         stats.storeTooLarge.increment();
-        return cluster.submit(LogCommands.unlinkAfterTooLarge(request.key()))
-                .handle((result, failure) -> buffer -> Replies.writeErrorReply(buffer, request));
+        return Outcome.later(cluster.submit(LogCommands.unlinkAfterTooLarge(request.key()))
+                .handle((result, failure) -> whole(out -> Replies.writeErrorReply(out, request))));
     }
 
-    /** gat/gats: each key touched through the log, in order; the hits are returned like get's. */
+    /**
+     * gat/gats: each key is touched through the log, in order; once applied, the hits are read from
+     * this node's replica and streamed like get's (the connection holds its later writes back until
+     * then, so they are not seen).
+     */
     private CompletableFuture<Reply> getAndTouch(Request request) {
         List<CompletableFuture<StoreResult>> touches = new ArrayList<>(request.keys().size());
         for (byte[] key : request.keys()) {
             touches.add(cluster.submit(LogCommands.getAndTouch(key, request.exptime())));
         }
-        boolean withCas = request.type() == CommandType.GATS;
         return CompletableFuture.allOf(touches.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
             if (failure != null) {
                 String line = writeReplies.failureLine(failure);
-                return out -> Replies.writeLine(out, line);
+                return whole(out -> Replies.writeLine(out, line));
             }
-            return out -> {
-                for (int i = 0; i < touches.size(); i++) {
-                    StoreResult result = touches.get(i).join();
-                    stats.touchCommands.increment();
-                    if (result.status == StoreResult.Status.HIT) {
-                        stats.touchHits.increment();
-                        if (request.errorLine() == null) {
-                            byte[] key = request.keys().get(i);
-                            if (withCas) {
-                                Replies.writeValueHeader(out, key, result.clientFlags, result.valueLength, result.cas);
-                            } else {
-                                Replies.writeValueHeader(out, key, result.clientFlags, result.valueLength);
-                            }
-                            Replies.writeDataBlock(out, result.value);
-                        }
-                    } else {
-                        stats.touchMisses.increment();
-                    }
-                }
-                Replies.writeLine(out, request.errorLine() != null ? request.errorLine() : "END");
-            };
+            StoreResult[] results = new StoreResult[touches.size()];
+            for (int i = 0; i < results.length; i++) {
+                results[i] = touches.get(i).join();
+                stats.touchCommands.increment();
+                (results[i].status == StoreResult.Status.HIT ? stats.touchHits : stats.touchMisses).increment();
+            }
+            return new KeysReply(request, results);
         });
     }
 
     /** mg that changes the item (T, N, R, or a win token on a stale item) goes through the log. */
     private CompletableFuture<Reply> metaGetThroughLog(Request request, MetaViews.LocalFacts facts) {
-        return write(LogCommands.metaGet(request), (out, result) -> {
+        return submit(LogCommands.metaGet(request), (out, result) -> {
             if (result.status == StoreResult.Status.HIT && request.meta().hasTouch()) {
                 stats.touchCommands.increment();   // memcached counts an mg that touched a hit as a touch
                 stats.touchHits.increment();
@@ -219,83 +292,103 @@ final class RequestExecutor {
             } else {
                 Replies.writeLine(out, WriteReplies.SERVER_ERROR_INVALID);
             }
-        }, null);
+        }, false);
     }
 
     // --- reads ---------------------------------------------------------------------------------
 
-    private interface LocalRead {
-        /** Reads and writes the reply; may instead return a future (mg that must use the log). */
-        CompletableFuture<Reply> run(Request request, ByteBuf out);
-    }
-
-    /** Runs a local read if this node may serve one, first through ReadIndex if linearizable. */
-    private CompletableFuture<Reply> read(Request request, ByteBuf out, EventLoop loop, LocalRead read) {
-        ReadPermission permission = cluster.readPermission();
-        if (permission == ReadPermission.FAILED) {
+    /** Runs a local read if this node may serve one, first through a read barrier if linearizable. */
+    private Outcome read(Request request, java.util.function.Supplier<Outcome> read) {
+        String refusal = refusal();
+        if (refusal != null) {
             stats.readsRefused.increment();
-            Replies.writeLine(out, SERVER_ERROR_FAILED);
-            return null;
-        }
-        if (permission == ReadPermission.NOT_READY && !config.flags().serveStaleWhileCatchingUp) {
-            stats.readsRefused.increment();
-            Replies.writeLine(out, SERVER_ERROR_NOT_READY);
-            return null;
-        }
-        if (permission == ReadPermission.STALE) {
-            stats.readsRefused.increment();
-            Replies.writeLine(out, SERVER_ERROR_STALE);
-            return null;
+            return Outcome.now(whole(out -> Replies.writeLine(out, refusal)));
         }
         if (!linearizable) {
-            return read.run(request, out);
+            return read.get();
         }
         stats.linearizableReads.increment();
-        CompletableFuture<Reply> reply = new CompletableFuture<>();
-        cluster.linearizableBarrier().whenComplete((ignored, failure) -> loop.execute(() -> {
+        return Outcome.later(cluster.linearizableBarrier().handle((ignored, failure) -> {
             if (failure != null) {
-                reply.complete(buffer -> Replies.writeLine(buffer, SERVER_ERROR_NO_QUORUM_READ));
-                return;
+                return whole(out -> Replies.writeLine(out, SERVER_ERROR_NO_QUORUM_READ));
             }
-            // The read runs now, on the event loop, into a buffer of its own.
-            ByteBuf buffer = io.netty.buffer.Unpooled.buffer();
-            CompletableFuture<Reply> later = read.run(request, buffer);
-            if (later != null) {
-                buffer.release();
-                later.whenComplete((r, f) -> reply.complete(r));
-            } else {
-                reply.complete(target -> {
-                    target.writeBytes(buffer);
-                    buffer.release();
-                });
-            }
+            // Runs when the connection writes it, at the head of its queue, on its event loop.
+            return out -> {
+                Outcome outcome = read.get();
+                if (outcome.now() != null) {
+                    return outcome.now().writeTo(out);
+                }
+                throw new IllegalStateException("a linearizable read of " + request + " turned into a write");
+            };
         }));
-        return reply;
     }
 
-    private CompletableFuture<Reply> get(Request request, ByteBuf out) {
+    private String refusal() {
+        ReadPermission permission = cluster.readPermission();
+        return switch (permission) {
+            case FAILED -> SERVER_ERROR_FAILED;
+            case NOT_READY -> config.flags().serveStaleWhileCatchingUp ? null : SERVER_ERROR_NOT_READY;
+            case STALE -> SERVER_ERROR_STALE;
+            case ALLOWED -> null;
+        };
+    }
+
+    private Outcome multiGet(Request request) {
         if (request.errorLine() != null) {
-            Replies.writeLine(out, request.errorLine());
-            return null;
+            return Outcome.now(whole(out -> Replies.writeLine(out, request.errorLine())));
         }
-        long now = cluster.readClockMillis();
-        boolean withCas = request.type() == CommandType.GETS;
-        NativeCopy copy = copies.get().into(out);
-        for (byte[] key : request.keys()) {
-            stats.getCommands.increment();
-            Store.ReadOutcome outcome = cluster.read(key, now, true, item -> {
-                admin.countGetHit(item.slabClass());
-                if (withCas) {
-                    Replies.writeValueHeader(out, key, item.clientFlags(), item.valueLength(), item.cas());
-                } else {
-                    Replies.writeValueHeader(out, key, item.clientFlags(), item.valueLength());
+        return Outcome.now(new KeysReply(request, null));
+    }
+
+    /**
+     * The VALUE blocks of get/gets (every key) or gat/gats (the item versions the touches hit), read
+     * from this node's replica key by key as the output has room, then END. Counts get stats for
+     * get/gets.
+     */
+    private final class KeysReply implements Reply {
+        private final Request request;
+        private final StoreResult[] touched;
+        private int next;
+
+        KeysReply(Request request, StoreResult[] touched) {
+            this.request = request;
+            this.touched = touched;
+        }
+
+        @Override
+        public boolean writeTo(Output out) {
+            boolean withCas = request.type() == CommandType.GETS || request.type() == CommandType.GATS;
+            boolean send = request.errorLine() == null;
+            List<byte[]> keys = request.keys();
+            while (next < keys.size()) {
+                byte[] key = keys.get(next++);
+                ByteBuf buffer = out.buffer();
+                if (touched == null) {
+                    stats.getCommands.increment();
+                    countRead(cluster.read(key, cluster.readClockMillis(), true, item -> {
+                        admin.countGetHit(item.slabClass());
+                        writeValue(buffer, key, item, withCas);
+                    }));
+                } else if (touched[next - 1].status == StoreResult.Status.HIT && send) {
+                    cluster.readVersion(key, touched[next - 1].cas, cluster.readClockMillis(),
+                            item -> writeValue(buffer, key, item, withCas));
                 }
-                item.writeValueWithCrlf(copy);
-            });
-            countRead(outcome);
+                if (next < keys.size() && !out.room()) {
+                    return false;
+                }
+            }
+            Replies.writeLine(out.buffer(), send ? "END" : request.errorLine());
+            return true;
         }
-        Replies.writeLine(out, "END");
-        return null;
+
+        private void writeValue(ByteBuf buffer, byte[] key, io.raftcached.store.ItemView item, boolean withCas) {
+            if (withCas) {
+                Replies.writeValueHeader(buffer, key, item.clientFlags(), item.valueLength(), item.cas());
+            } else {
+                Replies.writeValueHeader(buffer, key, item.clientFlags(), item.valueLength());
+            }
+            item.writeValueWithCrlf(copies.get().into(buffer));
+        }
     }
 
     private void countRead(Store.ReadOutcome outcome) {
@@ -313,36 +406,38 @@ final class RequestExecutor {
         }
     }
 
-    private CompletableFuture<Reply> metaGet(Request request, ByteBuf out) {
+    /**
+     * mg without log flags: a local read, unless the item is stale and its win token unsent, which
+     * makes this mg hand out the token: a change to the item, so it goes through the log.
+     */
+    private Outcome metaGet(Request request) {
         long now = cluster.readClockMillis();
-        boolean[] mustUseLog = {false};
-        MetaViews.LocalFacts[] facts = {MetaViews.LocalFacts.NONE};
-        NativeCopy copy = copies.get().into(out);
-        Store.ReadOutcome outcome = cluster.read(request.key(), now, !request.meta().noLruBump(), item -> {
+        MetaViews.LocalFacts[] tokenFacts = {null};
+        cluster.read(request.key(), now, false, item -> {
             if (item.stale() && !item.tokenSent()) {
-                // This mg hands out the win token: a change to the item, so it goes through the log.
-                mustUseLog[0] = true;
-                facts[0] = new MetaViews.LocalFacts(item.fetched(), item.secondsSinceLastAccess());
-                return;
-            }
-            admin.countGetHit(item.slabClass());
-            MetaResponseWriter.writeGetHit(out, request, MetaViews.of(request.key(), item, now));
-            if (request.meta().returnValue()) {
-                item.writeValueWithCrlf(copy);
+                tokenFacts[0] = new MetaViews.LocalFacts(item.fetched(), item.secondsSinceLastAccess());
             }
         });
-        if (mustUseLog[0]) {
-            return metaGetThroughLog(request, facts[0]);
+        if (tokenFacts[0] != null) {
+            return Outcome.later(metaGetThroughLog(request, tokenFacts[0]));
         }
-        stats.getCommands.increment();
-        countRead(outcome);
-        if (outcome != Store.ReadOutcome.HIT) {
-            MetaResponseWriter.writeGetMiss(out, request);
-        }
-        return null;
+        return Outcome.now(whole(out -> {
+            stats.getCommands.increment();
+            Store.ReadOutcome outcome = cluster.read(request.key(), now, !request.meta().noLruBump(), item -> {
+                admin.countGetHit(item.slabClass());
+                MetaResponseWriter.writeGetHit(out, request, MetaViews.of(request.key(), item, now));
+                if (request.meta().returnValue()) {
+                    item.writeValueWithCrlf(copies.get().into(out));
+                }
+            });
+            countRead(outcome);
+            if (outcome != Store.ReadOutcome.HIT) {
+                MetaResponseWriter.writeGetMiss(out, request);
+            }
+        }));
     }
 
-    private CompletableFuture<Reply> metaDebug(Request request, ByteBuf out) {
+    private void metaDebug(Request request, ByteBuf out) {
         stats.metaCommands.increment();
         long now = cluster.readClockMillis();
         Store.ReadOutcome outcome = cluster.read(request.key(), now, false, item ->
@@ -350,6 +445,5 @@ final class RequestExecutor {
         if (outcome != Store.ReadOutcome.HIT) {
             MetaResponseWriter.writeDebugMiss(out);
         }
-        return null;
     }
 }

@@ -37,6 +37,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -50,6 +52,13 @@ final class Server {
     private static final Logger LOG = LoggerFactory.getLogger(Server.class);
     private static final byte[] TOO_MANY_CONNECTIONS = "ERROR Too many open connections\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final long STOP_GRACE_MILLIS = 5_000;
+    /**
+     * A connection stops being executed above the high mark of unsent reply bytes and goes on below
+     * the low one: with replies handed over every 64 KB, a client that does not read holds about
+     * this much besides the one value being written.
+     */
+    private static final int SOCKET_BUFFER_LOW_BYTES = 256 * 1024;
+    private static final int SOCKET_BUFFER_HIGH_BYTES = 1024 * 1024;
 
     private final ServerConfig config;
     private final ReplicatedCache cluster;
@@ -59,6 +68,12 @@ final class Server {
     private final EventLoopGroup workers;
     private final Class<? extends ServerChannel> tcpChannel;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Client data blocks and requests not yet handed on, node-wide (-o read_buf_mem_limit). */
+    private final ByteBudget input;
+    /** Replies handed to sockets and not yet sent, node-wide (-o resp_obj_mem_limit). */
+    private final ByteBudget output;
+    /** Whole-store walks (stats digest), off the event loops. */
+    private final ExecutorService walks = Executors.newSingleThreadExecutor(new io.netty.util.concurrent.DefaultThreadFactory("raftcached-walks", true));
     private final AtomicBoolean stopping = new AtomicBoolean();
 
     private Server(ServerConfig config, ReplicatedCache cluster) {
@@ -69,6 +84,8 @@ final class Server {
         this.workers = epoll ? new EpollEventLoopGroup(config.flags().threads) : new NioEventLoopGroup(config.flags().threads);
         this.tcpChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.stats.verbosity = config.verbosity();
+        this.input = new ByteBudget("client input", config.raft().budgets().clientInputBytes());
+        this.output = new ByteBudget("client output", config.raft().budgets().clientOutputBytes());
     }
 
     static Server start(ServerConfig config, FatalStop fatal) throws IOException, InterruptedException {
@@ -88,7 +105,7 @@ final class Server {
         StatsReplies statsReplies = new StatsReplies(cluster, config, stats, registry);
         AdminCommands admin = new AdminCommands(config, stats, statsReplies, () -> new Thread(this::stopGracefully,
                 "raftcached-shutdown-command").start());
-        RequestExecutor plain = new RequestExecutor(cluster, config, stats, admin, flags.linearizableReads);
+        RequestExecutor plain = new RequestExecutor(cluster, config, stats, admin, walks, flags.linearizableReads);
         if (flags.unixSocket != null) {
             listenUnix(Path.of(flags.unixSocket), plain);
         } else {
@@ -101,7 +118,7 @@ final class Server {
         }
         if (flags.linearizablePort > 0) {
             listenTcp(flags.listenAddresses.isEmpty() ? null : flags.listenAddresses.get(0).host(), flags.linearizablePort,
-                    new RequestExecutor(cluster, config, stats, admin, true));
+                    new RequestExecutor(cluster, config, stats, admin, walks, true));
         }
         LOG.info("raftcached {} serving memcached's protocol on {}{} with {} MB, node {} of {}", Versions.RAFTCACHED,
                 flags.unixSocket != null ? flags.unixSocket : (flags.listen == null ? "*:" + flags.port : flags.listen),
@@ -124,7 +141,8 @@ final class Server {
         return new ServerBootstrap().group(acceptors, workers)
                 .option(ChannelOption.SO_BACKLOG, config.flags().listenBacklog)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 * 1024, 4 * 1024 * 1024))
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(SOCKET_BUFFER_LOW_BYTES, SOCKET_BUFFER_HIGH_BYTES))
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
@@ -132,8 +150,8 @@ final class Server {
                         if (idleSeconds != null && idleSeconds > 0) {
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
                         }
-                        channel.pipeline().addLast(new TextProtocolDecoder(decoderConfig),
-                                new ConnectionHandler(executor, stats, registry));
+                        channel.pipeline().addLast(new TextProtocolDecoder(decoderConfig, input),
+                                new ConnectionHandler(executor, stats, registry, input, output));
                     }
                 });
     }
@@ -236,6 +254,7 @@ final class Server {
             cluster.handOver(STOP_GRACE_MILLIS);
             registry.channels().close().awaitUninterruptibly(STOP_GRACE_MILLIS);
             cluster.close();
+            walks.shutdownNow();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             workers.shutdownGracefully(0, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS).awaitUninterruptibly(STOP_GRACE_MILLIS);

@@ -1,5 +1,6 @@
 package io.raftcached.node;
 
+import io.raftcached.raft.MemoryBudgets;
 import io.raftcached.raft.RaftSettings;
 import io.raftcached.store.StoreConfig;
 import java.nio.file.Path;
@@ -177,6 +178,21 @@ final class ServerOptions {
             description = "TESTS ONLY: pretend this node's wall clock is off by this much")
     long clockOffsetMillis = 0;
 
+    @Option(names = "--write-buffer-mb", paramLabel = "<mb>",
+            description = "this node's writes admitted and not yet applied, at most (default: heap / 8); a client"
+                    + " that would exceed it is paused")
+    Long writeBufferMegabytes;
+
+    @Option(names = "--forward-buffer-mb", paramLabel = "<mb>",
+            description = "on the leader, batches forwarded by followers and not yet committed, at most"
+                    + " (default: heap / 16); followers retry later")
+    Long forwardBufferMegabytes;
+
+    @Option(names = "--reads-waiting-max", paramLabel = "<num>",
+            description = "linearizable reads waiting for their barrier, node-wide (default: "
+                    + MemoryBudgets.READS_WAITING_MAX_DEFAULT + "); a client that would exceed it is paused")
+    Integer readsWaitingMax;
+
     @Option(names = "--serve-stale-while-catching-up",
             description = "serve reads from a restarted node before it has caught up (default: SERVER_ERROR until then)")
     boolean serveStaleWhileCatchingUp;
@@ -197,6 +213,8 @@ final class ServerOptions {
         // memcached exits 1, not EX_USAGE, after these five messages
         refuseWithStatus1(connLimit <= 0, "Maximum connections must be greater than 0");
         refuseWithStatus1(threads <= 0, "Number of threads must be greater than 0");
+        refuse(threads > THREADS_MAX, "-t above " + THREADS_MAX + " is not supported by raftcached (each worker thread"
+                + " registers as a reader of the store; set -t to the number of cores or less)");
         refuseWithStatus1(maxRequestsPerEvent <= 0, "Number of requests per event must be greater than 0");
         refuseWithStatus1(growthFactor <= 1.0, "Factor must be greater than 1");
         refuseWithStatus1(slabMinSize <= 0, "Chunk size must be greater than 0");
@@ -219,7 +237,31 @@ final class ServerOptions {
                 + ") must divide evenly into " + StoreConfig.SLAB_PAGE_SIZE_BYTES + " (slab_page_size)");
         StoreConfig store = new StoreConfig(memoryBytes, disableEvictions, slabMinSize, growthFactor, itemSizeMax,
                 disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax);
-        return new ServerConfig(this, store, raftSettings(memoryBytes), options, Math.max(0, verbose.length));
+        return new ServerConfig(this, store, raftSettings(memoryBytes, budgets(options)), options, Math.max(0, verbose.length));
+    }
+
+    /** Worker threads at most; each is a reader of the store's read epochs, which have room for twice this. */
+    static final int THREADS_MAX = 256;
+
+    /** Memory budgets: the flags given, the rest shares of this JVM's heap and direct memory. */
+    private MemoryBudgets budgets(Extended options) {
+        MemoryBudgets defaults = MemoryBudgets.defaultsFor(Runtime.getRuntime().maxMemory(),
+                io.netty.util.internal.PlatformDependent.maxDirectMemory());
+        long input = defaults.clientInputBytes();
+        long output = defaults.clientOutputBytes();
+        if (options.readBufferMegabytes != null) {
+            // memcached's limit covers read and response buffers together: half each here.
+            input = options.readBufferMegabytes * StoreConfig.MEGABYTE / 2;
+            output = input;
+        }
+        try {
+            return new MemoryBudgets(input, output,
+                    writeBufferMegabytes != null ? writeBufferMegabytes * StoreConfig.MEGABYTE : defaults.writeBytes(),
+                    forwardBufferMegabytes != null ? forwardBufferMegabytes * StoreConfig.MEGABYTE : defaults.forwardBytes(),
+                    readsWaitingMax != null ? readsWaitingMax : defaults.readsWaitingMax());
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfig.InvalidFlagException(e.getMessage());
+        }
     }
 
     /**
@@ -261,7 +303,7 @@ final class ServerOptions {
         }
     }
 
-    private RaftSettings raftSettings(long memoryBytes) {
+    private RaftSettings raftSettings(long memoryBytes, MemoryBudgets budgets) {
         List<RaftSettings.Peer> members = new ArrayList<>();
         for (String peer : peers) {
             members.add(RaftSettings.Peer.parse(peer.trim()));
@@ -286,7 +328,7 @@ final class ServerOptions {
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
-                    clockOffsetMillis);
+                    clockOffsetMillis, budgets);
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }
@@ -395,6 +437,8 @@ final class ServerOptions {
         Integer idleTimeoutSeconds;
         Integer slabChunkMaxBytes;
         boolean trackSizes;
+        /** memcached's read_buf_mem_limit: megabytes for connection read and response buffers together. */
+        Long readBufferMegabytes;
         final List<String> warnings = new ArrayList<>();
 
         /** Options that already describe raftcached: nothing to do. */
@@ -403,7 +447,7 @@ final class ServerOptions {
         /** Knobs of machinery raftcached does not have. */
         private static final List<String> NO_SUCH_MACHINERY = List.of("no_maxconns_fast", "lru_crawler",
                 "lru_maintainer", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl", "watcher_logbuf_size",
-                "worker_logbuf_size", "read_buf_mem_limit", "slab_reassign", "slab_automove", "slab_automove_ratio",
+                "worker_logbuf_size", "slab_reassign", "slab_automove", "slab_automove_ratio",
                 "slab_automove_window", "temporary_ttl", "hot_lru_pct", "warm_lru_pct", "hot_max_factor",
                 "warm_max_factor", "no_chunked_items", "no_hashexpand", "sock_cookie_id", "hashpower");
 
@@ -421,6 +465,7 @@ final class ServerOptions {
                     case "idle_timeout" -> parsed.idleTimeoutSeconds = number(name, value);
                     case "slab_chunk_max" -> parsed.slabChunkMaxBytes = number(name, value);
                     case "track_sizes" -> parsed.trackSizes = true;
+                    case "read_buf_mem_limit" -> parsed.readBufferMegabytes = (long) number(name, value);
                     case "tail_repair_time" -> refuse(number(name, value) != 0, "tail_repair_time is not supported by raftcached");
                     default -> {
                         if (NO_SUCH_MACHINERY.contains(name)) {

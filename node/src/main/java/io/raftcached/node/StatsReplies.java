@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.epoll.Epoll;
 import io.raftcached.protocol.Replies;
 import io.raftcached.raft.ReplicatedCache;
+import io.raftcached.raft.MemoryBudgets;
 import io.raftcached.raft.RaftStatus;
 import io.raftcached.store.SlabStats;
 import io.raftcached.store.Store;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * {@code stats}, {@code stats settings|items|slabs|sizes|conns} in memcached 1.6.18's names and
  * order, computed from the store (replicated facts) and this node's counters (local facts), plus
- * raftcached's own {@code raft_*} lines and {@code stats digest}.
+ * raftcached's own {@code raft_*} lines.
  */
 final class StatsReplies {
     private final ReplicatedCache cluster;
@@ -237,7 +238,8 @@ final class StatsReplies {
         Replies.writeStat(out, "idle_timeout", config.extended().idleTimeoutSeconds == null ? 0 : config.extended().idleTimeoutSeconds);
         Replies.writeStat(out, "watcher_logbuf_size", 262144);
         Replies.writeStat(out, "worker_logbuf_size", 65536);
-        Replies.writeStat(out, "read_buf_mem_limit", 0);
+        MemoryBudgets budgets = config.raft().budgets();
+        Replies.writeStat(out, "read_buf_mem_limit", budgets.clientInputBytes() + budgets.clientOutputBytes());
         Replies.writeStat(out, "track_sizes", config.extended().trackSizes ? "yes" : "no");
         Replies.writeStat(out, "inline_ascii_response", "no");
         // Debian's memcached is built with extstore; without -o ext_path (which raftcached refuses)
@@ -273,6 +275,11 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_write_timeout_ms", config.raft().writeTimeoutMillis());
         Replies.writeStat(out, "raft_max_staleness_ms", config.raft().maxStalenessMillis());
         Replies.writeStat(out, "raft_linearizable_reads", flags.linearizableReads ? "yes" : "no");
+        Replies.writeStat(out, "client_input_limit", budgets.clientInputBytes());
+        Replies.writeStat(out, "client_output_limit", budgets.clientOutputBytes());
+        Replies.writeStat(out, "raft_write_buffer_limit", budgets.writeBytes());
+        Replies.writeStat(out, "raft_forward_buffer_limit", budgets.forwardBytes());
+        Replies.writeStat(out, "raft_reads_waiting_max", budgets.readsWaitingMax());
         Replies.writeStat(out, "raft_linearizable_port", flags.linearizablePort);
         Replies.writeLine(out, "END");
     }
@@ -360,11 +367,6 @@ final class StatsReplies {
 
     void conns(ByteBuf out) {
         connections.describe(out);
-        Replies.writeLine(out, "END");
-    }
-
-    void digest(ByteBuf out) {
-        Replies.writeStat(out, "digest", cluster.digest());
         Replies.writeLine(out, "END");
     }
 

@@ -50,7 +50,12 @@ final class InProcessCache implements ReplicatedCache {
     }
 
     @Override
-    public boolean admitsWrite(Runnable onRoom) {
+    public boolean admitsWrite(long sizeBytes, Runnable onRoom) {
+        return true;
+    }
+
+    @Override
+    public boolean admitsRead(Runnable onRoom) {
         return true;
     }
 
@@ -67,6 +72,11 @@ final class InProcessCache implements ReplicatedCache {
     @Override
     public Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor) {
         return replica.read(key, readNowMillis, markAccess, visitor);
+    }
+
+    @Override
+    public Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor) {
+        return replica.readVersion(key, casUnique, readNowMillis, visitor);
     }
 
     @Override

@@ -32,7 +32,9 @@ class InProcessTranscriptsTest {
     private final NodeStats stats = new NodeStats();
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final RequestExecutor executor = new RequestExecutor(cache, config, stats,
-            new AdminCommands(config, stats, new StatsReplies(cache, config, stats, registry), () -> { }), false);
+            new AdminCommands(config, stats, new StatsReplies(cache, config, stats, registry), () -> { }), Runnable::run, false);
+    private final ByteBudget input = new ByteBudget("input", 64L << 20);
+    private final ByteBudget output = new ByteBudget("output", 64L << 20);
 
     private static ServerConfig config() {
         ServerOptions options = new ServerOptions();
@@ -46,8 +48,8 @@ class InProcessTranscriptsTest {
     }
 
     private EmbeddedChannel connection() {
-        return new EmbeddedChannel(new TextProtocolDecoder(Server.decoderConfig(config.store())),
-                new ConnectionHandler(executor, stats, registry));
+        return new EmbeddedChannel(new TextProtocolDecoder(Server.decoderConfig(config.store()), input),
+                new ConnectionHandler(executor, stats, registry, input, output));
     }
 
     /** Sends bytes in one packet and returns what the server wrote back, once it has nothing left to do. */

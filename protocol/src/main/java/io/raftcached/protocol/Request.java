@@ -33,6 +33,23 @@ public final class Request {
     private final boolean closeConnection;
     private final CommandType metaSetMode;
 
+    private Request(Request r, byte[] value) {
+        this.type = r.type;
+        this.key = r.key;
+        this.keys = r.keys;
+        this.clientFlags = r.clientFlags;
+        this.exptime = r.exptime;
+        this.value = value;
+        this.casUnique = r.casUnique;
+        this.delta = r.delta;
+        this.noreply = r.noreply;
+        this.meta = r.meta;
+        this.args = r.args;
+        this.errorLine = r.errorLine;
+        this.closeConnection = r.closeConnection;
+        this.metaSetMode = r.metaSetMode;
+    }
+
     private Request(Builder b) {
         this.type = b.type;
         this.key = b.key;
@@ -88,6 +105,19 @@ public final class Request {
     /** The data block of set/add/replace/append/prepend/cas/ms, without the trailing "\r\n". */
     public byte[] value() {
         return value;
+    }
+
+    /**
+     * This request without its data block, for what is kept until the reply is written: once the
+     * value is on its way to the log, the connection must not hold a second copy of it.
+     */
+    public Request withoutValue() {
+        return value == null ? this : new Request(this, null);
+    }
+
+    /** Bytes of the data block (0 without one): what the decoder reserved from its {@link DataBlockBudget}. */
+    public int valueBytes() {
+        return value == null ? 0 : value.length;
     }
 
     /** The CAS unique of {@code cas} (uint64). */

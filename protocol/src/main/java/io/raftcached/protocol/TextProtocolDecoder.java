@@ -1,6 +1,7 @@
 package io.raftcached.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
@@ -55,9 +56,16 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
     private static final int RETAINED_LINE_BUFFER_BYTES = 4096;
     private static final byte BINARY_PROTOCOL_MAGIC = (byte) 0x80;
 
-    private enum State { LINE, DATA, SWALLOW, DISCARD }
+    private enum State { LINE, DATA, WAIT_FOR_MEMORY, SWALLOW, DISCARD }
+
+    /**
+     * Fired down the pipeline when this decoder stops reading for want of data block memory, and
+     * again when it goes on: whoever owns the channel's auto-read keeps it off meanwhile.
+     */
+    public enum MemoryEvent { WAITING, RESUMED }
 
     private final DecoderConfig config;
+    private final DataBlockBudget budget;
     private final CommandParser parser;
     private final CommandParser.Outcome outcome = new CommandParser.Outcome();
 
@@ -72,6 +80,7 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
     // DATA: the storage command waiting for its data block
     private Request.Builder pending;
     private boolean pendingBadChunkSilent;
+    private int dataLength;
     private byte[] data;
     private int dataFilled;
     private final byte[] trailer = new byte[2];
@@ -81,8 +90,19 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
     private long swallowRemaining;
 
     public TextProtocolDecoder(DecoderConfig config) {
+        this(config, DataBlockBudget.UNLIMITED);
+    }
+
+    /** A decoder whose data blocks are reserved from {@code budget} before they are read. */
+    public TextProtocolDecoder(DecoderConfig config, DataBlockBudget budget) {
         this.config = config;
+        this.budget = budget;
         this.parser = new CommandParser(config.itemSizeCheck());
+    }
+
+    /** Whether this decoder waits for data block memory (and reads nothing meanwhile). */
+    public boolean waitingForMemory() {
+        return state == State.WAIT_FOR_MEMORY;
     }
 
     @Override
@@ -97,7 +117,7 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
                             continue;
                         }
                     }
-                    if (!decodeLine(in, out)) {
+                    if (!decodeLine(ctx, in, out)) {
                         return;
                     }
                 }
@@ -105,6 +125,9 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
                     if (!readData(in, out)) {
                         return;
                     }
+                }
+                case WAIT_FOR_MEMORY -> {
+                    return;
                 }
                 case SWALLOW -> {
                     int n = (int) Math.min(swallowRemaining, in.readableBytes());
@@ -120,7 +143,7 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
     }
 
     /** @return false when more bytes are needed */
-    private boolean decodeLine(ByteBuf in, List<Object> out) {
+    private boolean decodeLine(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
         int readable = in.readableBytes();
         int limit = longMultiget ? config.maxMultigetLineBytes() : config.maxLineBytes();
@@ -169,7 +192,37 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
             lineBuffer = new byte[256];
         }
         apply(outcome, out);
+        if (state == State.DATA && data == null) {
+            reserveData(ctx);
+        }
         return true;
+    }
+
+    /** The data block's memory, or a wait for it: reading stops until the budget has room. */
+    private void reserveData(ChannelHandlerContext ctx) {
+        if (budget.tryReserve(dataLength, () -> ctx.executor().execute(() -> retryReserve(ctx)))) {
+            data = dataLength == 0 ? EMPTY : new byte[dataLength];
+            state = State.DATA;
+            return;
+        }
+        state = State.WAIT_FOR_MEMORY;
+        ctx.fireUserEventTriggered(MemoryEvent.WAITING);
+    }
+
+    private void retryReserve(ChannelHandlerContext ctx) {
+        if (state != State.WAIT_FOR_MEMORY || ctx.isRemoved()) {
+            return;
+        }
+        reserveData(ctx);
+        if (state == State.DATA) {
+            ctx.fireUserEventTriggered(MemoryEvent.RESUMED);
+            try {
+                channelRead(ctx, Unpooled.EMPTY_BUFFER);   // decode what is already buffered
+                channelReadComplete(ctx);
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(e);
+            }
+        }
     }
 
     /** Bytes held in the cumulation buffer, for tests of bounded memory. */
@@ -187,7 +240,8 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
         } else if (o.pending != null) {
             pending = o.pending;
             pendingBadChunkSilent = o.badChunkSilent;
-            data = o.dataLength == 0 ? EMPTY : new byte[o.dataLength];
+            dataLength = o.dataLength;
+            data = null;   // reserved and allocated by reserveData
             dataFilled = 0;
             trailerFilled = 0;
             state = State.DATA;
@@ -216,14 +270,27 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
             trailer[trailerFilled++] = in.readByte();
         }
         if (trailer[0] == '\r' && trailer[1] == '\n') {
-            out.add(pending.value(data).build());
-        } else if (!pendingBadChunkSilent) {
-            out.add(Request.error(Replies.CLIENT_ERROR_BAD_DATA_CHUNK, false));
+            out.add(pending.value(data).build());   // the reservation goes with the request
+        } else {
+            budget.release(data.length);
+            if (!pendingBadChunkSilent) {
+                out.add(Request.error(Replies.CLIENT_ERROR_BAD_DATA_CHUNK, false));
+            }
         }
         pending = null;
         data = null;
         state = State.LINE;
         return true;
+    }
+
+    /** A data block read half-way when the connection ends gives its memory back. */
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        if (state == State.DATA && data != null) {
+            budget.release(data.length);
+            data = null;
+        }
+        state = State.DISCARD;
     }
 
     /** memcached's test for a multiget worth growing the buffer for. */

@@ -71,7 +71,8 @@ public final class ClusterNode implements ReplicatedCache {
     private final Duties duties;
     private final Promotion promotion;
     private final WriteStream writes;
-    private final ForwardProcessor forwardProcessor = new ForwardProcessor(this);
+    private final ForwardProcessor forwardProcessor;
+    private final Admission readsWaiting;
     private final AtomicBoolean closed = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
@@ -91,8 +92,10 @@ public final class ClusterNode implements ReplicatedCache {
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
         this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
-        this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(), new Transport(),
-                System::nanoTime);
+        this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes());
+        this.readsWaiting = new Admission(settings.budgets().readsWaitingMax());
+        this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(),
+                settings.budgets().writeBytes(), new Transport(), System::nanoTime);
     }
 
     /**
@@ -171,8 +174,8 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
-    public boolean admitsWrite(Runnable onRoom) {
-        return writes.admits(onRoom);
+    public boolean admitsWrite(long sizeBytes, Runnable onRoom) {
+        return writes.admits(sizeBytes, onRoom);
     }
 
     /** The wall clock this node stamps entries with when it leads (skewed on purpose in fault tests). */
@@ -246,6 +249,11 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
+    public Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor) {
+        return replica.readVersion(key, casUnique, readNowMillis, visitor);
+    }
+
+    @Override
     public Store store() {
         return replica.store();
     }
@@ -261,6 +269,16 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
+    public boolean admitsRead(Runnable onRoom) {
+        return readsWaiting.admits(onRoom);
+    }
+
+    /**
+     * ReadIndex through the leader and a quorum, then this node's apply up to that index: bounded
+     * by {@code --write-timeout-ms} (SERVER_ERROR after it, never a hung connection) and, with the
+     * reads admitted by {@link #admitsRead}, by {@link MemoryBudgets#readsWaitingMax}.
+     */
+    @Override
     public CompletableFuture<Void> linearizableBarrier() {
         CompletableFuture<Void> barrier = new CompletableFuture<>();
         Node raft = node;
@@ -268,6 +286,8 @@ public final class ClusterNode implements ReplicatedCache {
             barrier.completeExceptionally(new IllegalStateException("not started"));
             return barrier;
         }
+        readsWaiting.enter();
+        barrier.whenComplete((ignored, failure) -> readsWaiting.leave());
         raft.readIndex(new byte[0], new ReadIndexClosure() {
             @Override
             public void run(Status status, long index, byte[] context) {
@@ -278,7 +298,7 @@ public final class ClusterNode implements ReplicatedCache {
                 machine.appliedWaiters().await(index).whenComplete((ignored, failure) -> barrier.complete(null));
             }
         });
-        return barrier;
+        return barrier.orTimeout(settings.writeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     // --- what the membership RPCs and the forward lane need -----------------------------------

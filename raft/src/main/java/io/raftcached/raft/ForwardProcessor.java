@@ -1,5 +1,6 @@
 package io.raftcached.raft;
 
+import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
@@ -9,27 +10,25 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The leader's side of write forwarding: appends a follower's batch to the log. It runs on one
- * thread of its own, so batches from one follower are appended in the order they arrived and
- * forwarding never takes jraft's threads; a bounded number of batches may wait for commit, past
- * which the follower is told to retry later instead of the leader queueing without limit.
+ * The leader's side of write forwarding: appends a follower's batch to the log, on a lane of its
+ * own. A batch is admitted (or refused with OVERLOADED, and the follower retries later) as soon as
+ * it arrives, on bolt's I/O thread, against a byte budget for batches admitted and not yet
+ * committed; only admitted batches wait for the lane's one thread, which appends them in the
+ * order they arrived and never takes jraft's threads. So the leader holds at most the budget of
+ * forwarded bytes, however many followers send and however fast.
  */
 final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
-    static final int BATCHES_PENDING_MAX = 1_024;
-
     private final ClusterNode cluster;
-    private final Semaphore pending = new Semaphore(BATCHES_PENDING_MAX);
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "raftcached-forward-in");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final long budgetBytes;
+    private final AtomicLong admittedBytes = new AtomicLong();
+    private final ExecutorService lane = Executors.newSingleThreadExecutor(ClusterNode.daemon("raftcached-forward-in"));
 
-    ForwardProcessor(ClusterNode cluster) {
+    ForwardProcessor(ClusterNode cluster, long budgetBytes) {
         this.cluster = cluster;
+        this.budgetBytes = budgetBytes;
     }
 
     @Override
@@ -37,25 +36,49 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
         return ForwardRequest.class.getName();
     }
 
+    /** Admission runs where the request was decoded: it only counts bytes and answers. */
     @Override
     public Executor executor() {
-        return executor;
+        return Runnable::run;
     }
 
     @Override
     public void handleRequest(RpcContext context, ForwardRequest request) {
         if (!cluster.isLeader()) {
-            context.sendResponse(ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.NOT_LEADER)
-                    .setLeaderHint(cluster.leaderHint()).build());
+            context.sendResponse(notLeader());
             return;
         }
-        if (!pending.tryAcquire()) {
+        long sizeBytes = request.getBatch().size();
+        if (!admit(sizeBytes)) {
             context.sendResponse(ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.OVERLOADED).build());
             return;
         }
+        lane.execute(() -> append(context, request, sizeBytes));
+    }
+
+    /** A batch larger than the whole budget is admitted when nothing else is, so it is not starved. */
+    private boolean admit(long sizeBytes) {
+        while (true) {
+            long admitted = admittedBytes.get();
+            if (admitted > 0 && admitted + sizeBytes > budgetBytes) {
+                return false;
+            }
+            if (admittedBytes.compareAndSet(admitted, admitted + sizeBytes)) {
+                return true;
+            }
+        }
+    }
+
+    private void append(RpcContext context, ForwardRequest request, long sizeBytes) {
+        Node raft = cluster.raftNode();
+        if (!cluster.isLeader() || raft == null) {
+            admittedBytes.addAndGet(-sizeBytes);
+            context.sendResponse(notLeader());
+            return;
+        }
         byte[] entry = cluster.logEntryForBatch(request.getBatch());
-        cluster.raftNode().apply(new Task(ByteBuffer.wrap(entry), status -> {
-            pending.release();
+        raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
+            admittedBytes.addAndGet(-sizeBytes);
             ForwardResponse.Builder response = ForwardResponse.newBuilder();
             if (status.isOk()) {
                 response.setStatus(ForwardResponse.Status.OK);
@@ -68,7 +91,16 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
         }));
     }
 
+    private ForwardResponse notLeader() {
+        return ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.NOT_LEADER).setLeaderHint(cluster.leaderHint()).build();
+    }
+
+    /** Forwarded bytes admitted and not yet committed, for stats. */
+    long admittedBytes() {
+        return admittedBytes.get();
+    }
+
     void close() {
-        executor.shutdownNow();
+        lane.shutdownNow();
     }
 }

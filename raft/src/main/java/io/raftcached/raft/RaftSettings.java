@@ -12,6 +12,7 @@ import java.util.List;
  * @param writeTimeoutMillis a write not applied within this answers SERVER_ERROR
  * @param maxStalenessMillis stop serving reads when no leader was confirmed for this long; 0 = never
  * @param clockOffsetMillis added to this node's wall clock (tests of skewed clocks only; 0 in production)
+ * @param budgets how much memory writes, forwarded batches and waiting reads may hold
  */
 public record RaftSettings(
         int nodeId,
@@ -26,7 +27,8 @@ public record RaftSettings(
         long writeTimeoutMillis,
         long maxStalenessMillis,
         String clientAddress,
-        long clockOffsetMillis) {
+        long clockOffsetMillis,
+        MemoryBudgets budgets) {
 
     /** A member as the operator names it: node id, Raft host and port. */
     public record Peer(int nodeId, String host, int port) {

@@ -19,10 +19,11 @@ public interface ReplicatedCache extends AutoCloseable {
     CompletableFuture<StoreResult> submit(Command command);
 
     /**
-     * Whether this node takes another write now; if not, {@code onRoom} runs (on any thread) once
-     * earlier writes have drained. Connections use it to stop reading rather than refuse writes.
+     * Whether this node takes another write of about {@code sizeBytes} now (within its count and
+     * byte budget); if not, {@code onRoom} runs (on any thread) once earlier writes have drained.
+     * Connections use it to stop reading rather than refuse writes.
      */
-    boolean admitsWrite(Runnable onRoom);
+    boolean admitsWrite(long sizeBytes, Runnable onRoom);
 
     // --- reads -----------------------------------------------------------------------------------
 
@@ -34,12 +35,25 @@ public interface ReplicatedCache extends AutoCloseable {
     /** Reads a key from this node's replica; changes nothing replicated. */
     Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor);
 
+    /**
+     * Reads the item version a write's result named by its CAS (gat): that version even if the
+     * write expired it; a later version only if live.
+     */
+    Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor);
+
     /** The current store, for its counters (stats); read items through {@link #read} only. */
     Store store();
 
     /**
+     * Whether another linearizable read may wait for its barrier now; if not, {@code onRoom} runs
+     * (on any thread) once waiting reads have drained. Connections stop reading meanwhile.
+     */
+    boolean admitsRead(Runnable onRoom);
+
+    /**
      * For a linearizable read: completes once this node has applied everything the leader had
-     * committed when it was called (ReadIndex, confirmed by a quorum).
+     * committed when it was called (ReadIndex, confirmed by a quorum), or fails after the write
+     * timeout.
      */
     CompletableFuture<Void> linearizableBarrier();
 

@@ -2,6 +2,7 @@ package io.raftcached.raft;
 
 import io.raftcached.proto.Batch;
 import io.raftcached.proto.Command;
+import io.raftcached.proto.Op;
 import io.raftcached.proto.WriterId;
 import io.raftcached.store.StoreResult;
 import java.util.ArrayDeque;
@@ -31,12 +32,13 @@ import org.slf4j.LoggerFactory;
  */
 final class WriteStream implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WriteStream.class);
-    static final int COMMANDS_IN_FLIGHT_MAX = 8_192;
+    /** Writes queued or in flight (not yet applied) at most; more fail at once. */
+    static final int WRITES_PENDING_MAX = 8_192;
     /**
      * Writes admitted before connections are asked to wait ({@link #admits}); the rest of the
-     * budget absorbs requests (gat with many keys) that are already past that check.
+     * count absorbs requests (gat with many keys) that are already past that check.
      */
-    static final int COMMANDS_ADMITTED_MAX = COMMANDS_IN_FLIGHT_MAX / 2;
+    static final int WRITES_ADMITTED_MAX = WRITES_PENDING_MAX / 2;
     static final int BATCH_COMMANDS_MAX = 256;
     static final int BATCH_BYTES_MAX = 2 * 1024 * 1024;
     private static final long RESEND_BACKOFF_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
@@ -52,13 +54,19 @@ final class WriteStream implements AutoCloseable {
     }
 
     private static final class Pending {
-        final Command command;
+        /** Dropped once serialized into its batch, so the value is held once: in the batch. */
+        Command command;
+        final int sizeBytes;
+        /** A meta get's reply needs the item the apply returned, which the dedupe table does not keep. */
+        final boolean needsFullResult;
         final CompletableFuture<StoreResult> future = new CompletableFuture<>();
         final long submittedNanos;
         boolean sent;
 
         Pending(Command command, long submittedNanos) {
             this.command = command;
+            this.sizeBytes = command.getSerializedSize();
+            this.needsFullResult = command.getOp() == Op.META_GET;
             this.submittedNanos = submittedNanos;
         }
     }
@@ -82,6 +90,7 @@ final class WriteStream implements AutoCloseable {
     private final int nodeId;
     private final long incarnation;
     private final long writeTimeoutNanos;
+    private final long admittedBytesMax;
     private final Transport transport;
     private final LongSupplier nanoTime;
     private final ReentrantLock lock = new ReentrantLock();
@@ -95,6 +104,9 @@ final class WriteStream implements AutoCloseable {
     private final ArrayDeque<Pending> queued = new ArrayDeque<>();
     private final ArrayDeque<Flight> inFlight = new ArrayDeque<>();
     private int commandsInFlight;
+    /** Writes queued or in flight that this node has not applied yet, and their serialized bytes. */
+    private int pendingCount;
+    private long pendingBytes;
     private boolean resendNeeded;
     private long resendNotBeforeNanos;
     private long resendBackoffNanos = RESEND_BACKOFF_MIN_NANOS;
@@ -107,10 +119,12 @@ final class WriteStream implements AutoCloseable {
      * @param nanoTime the monotonic clock for write timeouts and resend backoff; tests pass their own
      *                 and drive the stream with {@link #pump} instead of {@link #start}ing its thread
      */
-    WriteStream(int nodeId, long incarnation, long writeTimeoutMillis, Transport transport, LongSupplier nanoTime) {
+    WriteStream(int nodeId, long incarnation, long writeTimeoutMillis, long admittedBytesMax, Transport transport,
+            LongSupplier nanoTime) {
         this.nodeId = nodeId;
         this.incarnation = incarnation;
         this.writeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis);
+        this.admittedBytesMax = admittedBytesMax;
         this.transport = transport;
         this.nanoTime = nanoTime;
         this.sender = new Thread(this::sendLoop, "raftcached-write-stream");
@@ -122,13 +136,15 @@ final class WriteStream implements AutoCloseable {
     }
 
     /**
-     * Whether a write may be submitted now. When not, {@code onRoom} runs (on the apply thread or
-     * the sender) once writes in flight have drained: callers stop reading instead of failing.
+     * Whether a write of {@code sizeBytes} may be submitted now: fewer than
+     * {@link #WRITES_ADMITTED_MAX} writes and at most the byte budget are unapplied (a write larger
+     * than the whole budget is admitted alone). When not, {@code onRoom} runs (on the apply thread
+     * or the sender) once pending writes have drained to half: callers stop reading instead of failing.
      */
-    boolean admits(Runnable onRoom) {
+    boolean admits(long sizeBytes, Runnable onRoom) {
         lock.lock();
         try {
-            if (queued.size() + commandsInFlight < COMMANDS_ADMITTED_MAX) {
+            if (pendingCount < WRITES_ADMITTED_MAX && (pendingBytes == 0 || pendingBytes + sizeBytes <= admittedBytesMax)) {
                 return true;
             }
             roomWaiters.add(onRoom);
@@ -145,7 +161,7 @@ final class WriteStream implements AutoCloseable {
         boolean drained;
         lock.lock();
         try {
-            drained = queued.size() + commandsInFlight < COMMANDS_ADMITTED_MAX / 2;
+            drained = pendingCount < WRITES_ADMITTED_MAX / 2 && pendingBytes <= admittedBytesMax / 2;
         } finally {
             lock.unlock();
         }
@@ -163,10 +179,12 @@ final class WriteStream implements AutoCloseable {
         try {
             if (!running) {
                 pending.future.completeExceptionally(new WriteFailedException("node is shutting down", false));
-            } else if (queued.size() + commandsInFlight >= COMMANDS_IN_FLIGHT_MAX) {
+            } else if (pendingCount >= WRITES_PENDING_MAX) {
                 pending.future.completeExceptionally(new WriteFailedException("too many writes in flight", false));
             } else {
                 queued.add(pending);
+                pendingCount++;
+                pendingBytes += pending.sizeBytes;
                 if (queued.size() == 1) {
                     wake.signal();
                 }
@@ -205,8 +223,10 @@ final class WriteStream implements AutoCloseable {
         while (appliedSeq < lastSeq && !inFlight.isEmpty()) {
             long seq = appliedSeq + 1;
             Flight head = inFlight.peekFirst();
-            completed.add(head.writes.get((int) (seq - head.firstSeq)));
+            Pending write = head.writes.get((int) (seq - head.firstSeq));
+            completed.add(write);
             completedResults.add(firstResult.apply(seq));
+            applied(write);
             appliedSeq = seq;
             if (seq == head.lastSeq()) {
                 inFlight.removeFirst();
@@ -216,12 +236,19 @@ final class WriteStream implements AutoCloseable {
         }
     }
 
+    /** Under the lock: a pending write was applied (or given up on). */
+    private void applied(Pending write) {
+        pendingCount--;
+        pendingBytes -= write.sizeBytes;
+        assert pendingCount >= 0 && pendingBytes >= 0 : "pending writes went negative";
+    }
+
     private static void deliver(List<Pending> completed, List<StoreResult> results) {
         for (int i = 0; i < completed.size(); i++) {
             StoreResult result = results.get(i);
-            // A result recovered from the dedupe table has no value bytes: a get-and-touch cannot
-            // be answered from it, though it was applied.
-            if (result == null || result.status == StoreResult.Status.HIT) {
+            // A result recovered from the dedupe table keeps only status, CAS and number: a meta
+            // get that went through the log cannot be answered from it, though it was applied.
+            if (result == null || result.status == StoreResult.Status.HIT && completed.get(i).needsFullResult) {
                 completed.get(i).future.completeExceptionally(new WriteFailedException(
                         "write applied, but its reply was lost while this node installed a snapshot", true));
             } else {
@@ -257,8 +284,10 @@ final class WriteStream implements AutoCloseable {
                 if (seq == appliedSeq + 1) {
                     Flight head = inFlight.peekFirst();
                     assert head != null && head.firstSeq <= seq && seq <= head.lastSeq() : "applied an unknown seq";
-                    completed.add(head.writes.get((int) (seq - head.firstSeq)));
+                    Pending write = head.writes.get((int) (seq - head.firstSeq));
+                    completed.add(write);
                     completedResults.add(result);
+                    applied(write);
                     appliedSeq = seq;
                     if (seq == head.lastSeq()) {
                         inFlight.removeFirst();
@@ -325,7 +354,7 @@ final class WriteStream implements AutoCloseable {
     int pendingWrites() {
         lock.lock();
         try {
-            return queued.size() + commandsInFlight;
+            return pendingCount;
         } finally {
             lock.unlock();
         }
@@ -383,7 +412,7 @@ final class WriteStream implements AutoCloseable {
             }
         }
         if (leader && !resendNeeded) {
-            while (!queued.isEmpty() && commandsInFlight < COMMANDS_IN_FLIGHT_MAX) {
+            while (!queued.isEmpty() && commandsInFlight < WRITES_PENDING_MAX) {
                 Flight flight = nextBatch();
                 inFlight.addLast(flight);
                 commandsInFlight += flight.writes.size();
@@ -409,10 +438,11 @@ final class WriteStream implements AutoCloseable {
                 .setFirstSeq(nextSeq);
         long bytes = 0;
         while (!queued.isEmpty() && writes.size() < BATCH_COMMANDS_MAX
-                && (writes.isEmpty() || bytes + queued.peekFirst().command.getSerializedSize() <= BATCH_BYTES_MAX)) {
+                && (writes.isEmpty() || bytes + queued.peekFirst().sizeBytes <= BATCH_BYTES_MAX)) {
             Pending pending = queued.pollFirst();
-            bytes += pending.command.getSerializedSize();
+            bytes += pending.sizeBytes;
             batch.addCommands(pending.command);
+            pending.command = null;
             writes.add(pending);
         }
         Flight flight = new Flight(nextSeq, writes, batch.build().toByteArray());
@@ -437,6 +467,8 @@ final class WriteStream implements AutoCloseable {
         inFlight.clear();
         queued.clear();
         commandsInFlight = 0;
+        pendingCount = 0;
+        pendingBytes = 0;
         stream++;
         nextSeq = 1;
         appliedSeq = 0;

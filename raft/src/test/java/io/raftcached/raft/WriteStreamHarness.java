@@ -29,6 +29,7 @@ final class WriteStreamHarness implements AutoCloseable {
     static final int NODE_ID = 1;
     static final long INCARNATION = 42;
     static final long WRITE_TIMEOUT_MILLIS = 5_000;
+    static final long ADMITTED_BYTES_MAX = 64 * 1024;
     private static final long START_MILLIS = 1_790_000_000_000L;
     private static final byte[] COUNTER_KEY = "counter".getBytes(StandardCharsets.US_ASCII);
 
@@ -63,7 +64,7 @@ final class WriteStreamHarness implements AutoCloseable {
 
     private final ScriptedLeader leader = new ScriptedLeader();
     private long nowNanos = TimeUnit.SECONDS.toNanos(1);
-    private final WriteStream stream = new WriteStream(NODE_ID, INCARNATION, WRITE_TIMEOUT_MILLIS, leader, () -> nowNanos);
+    private final WriteStream stream = new WriteStream(NODE_ID, INCARNATION, WRITE_TIMEOUT_MILLIS, ADMITTED_BYTES_MAX, leader, () -> nowNanos);
     private final StoreConfig shape = StoreConfig.withMemory(2L * StoreConfig.MEGABYTE);
     private final Replica local = new Replica(shape, 1, NODE_ID, INCARNATION);
     private final Replica remote = new Replica(shape, 2, 2, 7);

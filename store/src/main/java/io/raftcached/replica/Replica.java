@@ -173,6 +173,17 @@ public final class Replica implements AutoCloseable {
         }
     }
 
+    /** {@link Store#readVersionInSection} on the current store, in a read section. */
+    public Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor) {
+        ReadEpochs.Reader reader = epochs.reader();
+        reader.enter();
+        try {
+            return store.readVersionInSection(key, casUnique, readNowMillis, visitor);
+        } finally {
+            reader.exit();
+        }
+    }
+
     /**
      * The current store, for stats and other reads of counters. Its item memory may be freed after
      * a snapshot install: read items through {@link #read} only.

@@ -149,7 +149,8 @@ public final class Store implements AutoCloseable {
             case DELETE -> delete(command);
             case ARITH -> arithmetic(command);
             case TOUCH -> touch(command, false, false);
-            case GET_TOUCH -> touch(command, true, wantValue);
+            // gat's values are read by the node that answers, from the item version this returns.
+            case GET_TOUCH -> touch(command, true, false);
             case META_GET -> metaGet(command, wantValue);
             case FLUSH_ALL -> flushAll(command);
             default -> StoreResult.of(Status.INVALID);
@@ -570,6 +571,38 @@ public final class Store implements AutoCloseable {
             OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS,
                     (byte) (OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS) | ItemLayout.LOCAL_FLAG_FETCHED));
         }
+        return ReadOutcome.HIT;
+    }
+
+    /**
+     * Reads the item version an applied command returned (gat: the touch answered with its CAS,
+     * and memcached returns that item even when the touch itself expired it). If the key still
+     * holds that version it is visited whatever its expiry or a later flush says; if a later write
+     * replaced it, the current item is visited only if it is live, as a plain read would. With CAS
+     * disabled every version has CAS 0 and the item found is taken as the one applied. Caller is in
+     * a read section of {@link #epochs()}.
+     */
+    public ReadOutcome readVersionInSection(byte[] key, long casUnique, long readNowMillis, ItemVisitor visitor) {
+        assert epochs.reader().inSection() : "read outside a read section";
+        if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+            return ReadOutcome.MISS;
+        }
+        long item = items.index.find(key, key.length, items.index.hash(key, key.length));
+        if (item == 0) {
+            return ReadOutcome.MISS;
+        }
+        int nowSeconds = toStoreSeconds(readNowMillis);
+        if (items.cas(item) != casUnique) {
+            if (items.flushedAt(item, nowSeconds)) {
+                return ReadOutcome.FLUSHED;
+            }
+            if (items.expiredAt(item, nowSeconds)) {
+                return ReadOutcome.EXPIRED;
+            }
+        }
+        ItemView view = readerViews.get();
+        view.reset(item, nowSeconds);
+        visitor.visit(view);
         return ReadOutcome.HIT;
     }
 

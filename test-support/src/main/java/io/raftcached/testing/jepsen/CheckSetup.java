@@ -14,7 +14,8 @@ import java.util.TreeSet;
  * null for a miss) by a <em>final-read process</em>: any process number {@code >=
  * finalReadProcessBase}. The fault runner ({@code FaultRun}, in integration-tests) uses
  * {@code 1_000_000 + node id} (plus 1000 per retry of a refused read; refused attempts are recorded
- * as FAIL and ignored). Workload processes must stay below the base. Final reads come after every other operation completed or was given up.
+ * as FAIL and ignored). Workload processes must stay below the base. Final reads come after every
+ * other operation completed or was given up.
  *
  * <h2>Counters</h2>
  * Counter keys hold a decimal number, exist with {@code counterInitial} before the history starts

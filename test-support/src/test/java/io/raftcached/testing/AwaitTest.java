@@ -78,9 +78,10 @@ class AwaitTest {
         assertEquals("VERSION 1.6.18", value);
 
         IOException refused = new ConnectException("Connection refused");
-        AssertionError failed = assertThrows(AssertionError.class, () -> Await.until("a server that never starts", Duration.ofMillis(50), () -> {
-            throw refused;
-        }));
+        AssertionError failed = assertThrows(AssertionError.class,
+                () -> Await.until("a server that never starts", Duration.ofMillis(50), () -> {
+                    throw refused;
+                }));
         assertTrue(failed.getMessage().contains("; last error: java.net.ConnectException: Connection refused)"), failed.getMessage());
         assertSame(refused, failed.getCause());
     }
@@ -88,10 +89,11 @@ class AwaitTest {
     @Test
     void anyOtherExceptionEndsTheWaitAtOnce() {
         AtomicInteger polls = new AtomicInteger();
-        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> Await.until("a node that exited", Duration.ofSeconds(10), () -> {
-            polls.incrementAndGet();
-            throw new IllegalStateException("exited with 1");
-        }));
+        IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                () -> Await.until("a node that exited", Duration.ofSeconds(10), () -> {
+                    polls.incrementAndGet();
+                    throw new IllegalStateException("exited with 1");
+                }));
         assertEquals("exited with 1", thrown.getMessage());
         assertEquals(1, polls.get());
     }
@@ -112,7 +114,8 @@ class AwaitTest {
     @Test
     void abbreviatesALongLastValue() {
         String big = "x".repeat(Await.LAST_SEEN_CHARS_MAX + 500);
-        AssertionError failed = assertThrows(AssertionError.class, () -> Await.value("a short value", Duration.ZERO, () -> big, String::isEmpty));
+        AssertionError failed = assertThrows(AssertionError.class,
+                () -> Await.value("a short value", Duration.ZERO, () -> big, String::isEmpty));
         assertTrue(failed.getMessage().endsWith("x... (" + big.length() + " chars))"), failed.getMessage());
         assertTrue(failed.getMessage().length() < Await.LAST_SEEN_CHARS_MAX + 200, "message of " + failed.getMessage().length() + " chars");
     }

@@ -129,12 +129,7 @@ public final class DataDriven {
         }
 
         public int intArg(String key) {
-            String value = stringArg(key);
-            try {
-                return Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-                throw new ArgumentError(this, "argument " + key + "=" + value + " is not an int");
-            }
+            return parsed(key, Integer::parseInt, "an int");
         }
 
         public int intArg(String key, int absent) {
@@ -142,11 +137,15 @@ public final class DataDriven {
         }
 
         public long longArg(String key) {
+            return parsed(key, Long::parseLong, "a long");
+        }
+
+        private <T> T parsed(String key, Function<String, T> parse, String what) {
             String value = stringArg(key);
             try {
-                return Long.parseLong(value);
+                return parse.apply(value);
             } catch (NumberFormatException e) {
-                throw new ArgumentError(this, "argument " + key + "=" + value + " is not a long");
+                throw new ArgumentError(this, "argument " + key + "=" + value + " is not " + what);
             }
         }
 

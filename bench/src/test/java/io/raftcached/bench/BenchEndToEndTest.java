@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.raftcached.testing.Await;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -85,10 +88,15 @@ class BenchEndToEndTest {
     @Test
     void serverDyingMidRunFailsTheRun() throws Exception {
         try (MemcachedProcess memcached = MemcachedProcess.start()) {
+            AtomicReference<AssertionError> killerFailed = new AtomicReference<>();
             Thread killer = new Thread(() -> {
                 try {
-                    Thread.sleep(500);
+                    // Mid-run: once the bench has sent requests, not after a guessed pause.
+                    Await.until("the bench to send requests", Duration.ofSeconds(5),
+                            () -> memcached.stat("cmd_get") + memcached.stat("cmd_set") > 0);
                     memcached.kill();
+                } catch (AssertionError e) {
+                    killerFailed.set(e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -98,6 +106,9 @@ class BenchEndToEndTest {
             int status = execute(err, "--servers", memcached.address(), "--connections", "2", "--warmup", "0",
                     "--duration", "10");
             killer.join();
+            if (killerFailed.get() != null) {
+                throw killerFailed.get();
+            }
             assertEquals(1, status);
             assertTrue(err.get(0).contains("closed the connection") || err.get(0).contains("reset"), err.get(0));
         }

@@ -1,5 +1,6 @@
 package io.raftcached.bench;
 
+import io.raftcached.testing.Await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,6 +12,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 /** A Debian memcached on a free 127.0.0.1 port, for tests; stopped by its pid. */
 final class MemcachedProcess implements AutoCloseable {
     static final Path BINARY = Path.of("/usr/bin/memcached");
-    private static final long READY_TIMEOUT_MILLIS = 5_000;
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(5);
     private static final int START_ATTEMPTS = 3;
 
     final int port;
@@ -49,9 +51,12 @@ final class MemcachedProcess implements AutoCloseable {
             try {
                 memcached.awaitReady();
                 return memcached;
-            } catch (IOException e) {
+            } catch (IOException exited) {
                 memcached.close();
-                last = e;
+                last = exited;
+            } catch (RuntimeException | AssertionError e) {
+                memcached.close();
+                throw e;
             }
         }
         throw last;
@@ -65,23 +70,13 @@ final class MemcachedProcess implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** Waits until memcached answers; an IOException when it exited instead (most likely it lost the port). */
     private void awaitReady() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + READY_TIMEOUT_MILLIS * 1_000_000;
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IOException("memcached exited with status " + process.exitValue() + " on port " + port);
-            }
-            try {
-                if (command("version").startsWith("VERSION ")) {
-                    return;
-                }
-            } catch (IOException e) {
-                last = e;
-            }
-            Thread.sleep(20);
+        Await.until("memcached on port " + port + " to answer version", READY_TIMEOUT,
+                () -> !process.isAlive() || command("version").startsWith("VERSION "));
+        if (!process.isAlive()) {
+            throw new IOException("memcached exited with status " + process.exitValue() + " on port " + port);
         }
-        throw new IOException("memcached on port " + port + " not ready within " + READY_TIMEOUT_MILLIS + " ms", last);
     }
 
     /** Sends one command and returns the first reply line. */

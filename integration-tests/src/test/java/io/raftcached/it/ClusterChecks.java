@@ -1,7 +1,9 @@
 package io.raftcached.it;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -83,38 +85,25 @@ final class ClusterChecks {
      * that stayed wrong.
      */
     static void assertAllReadable(NodeProcess node, Map<String, String> expected, long timeoutMillis, String context)
-            throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            throws InterruptedException {
         Map<String, String> wrong = new LinkedHashMap<>(expected);
         Map<String, String> lastSeen = new LinkedHashMap<>();
-        IOException lastError = null;
-        while (true) {
-            try {
-                Map<String, String> got = read(node, wrong.keySet());
-                lastSeen.clear();
-                wrong.entrySet().removeIf(entry -> {
-                    String value = got.get(entry.getKey());
-                    lastSeen.put(entry.getKey(), value);
-                    return entry.getValue().equals(value);
+        Await.until(context + ": " + node.name + " to return all " + expected.size() + " acknowledged values",
+                Duration.ofMillis(timeoutMillis), () -> {
+                    Map<String, String> got = read(node, wrong.keySet());
+                    lastSeen.clear();
+                    wrong.entrySet().removeIf(entry -> {
+                        String value = got.get(entry.getKey());
+                        lastSeen.put(entry.getKey(), value);
+                        return entry.getValue().equals(value);
+                    });
+                    return wrong.isEmpty();
+                }, () -> {
+                    StringBuilder samples = new StringBuilder("; " + wrong.size() + " still wrong, e.g.");
+                    wrong.keySet().stream().limit(10).forEach(key -> samples.append("\n  ").append(key).append(": expected ")
+                            .append(abbreviate(expected.get(key))).append(", got ").append(describe(lastSeen.get(key))));
+                    return samples + "\n" + logs(List.of(node));
                 });
-                lastError = null;
-            } catch (IOException e) {
-                lastError = e;
-            }
-            if (wrong.isEmpty()) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                break;
-            }
-            Thread.sleep(200);
-        }
-        StringBuilder samples = new StringBuilder();
-        wrong.keySet().stream().limit(10).forEach(key -> samples.append("\n  ").append(key).append(": expected ")
-                .append(abbreviate(expected.get(key))).append(", got ").append(describe(lastSeen.get(key))));
-        throw new AssertionError(context + ": " + node.name + " does not return " + wrong.size() + " of " + expected.size()
-                + " acknowledged values after " + timeoutMillis + " ms" + (lastError != null ? " (last error: " + lastError + ")" : "")
-                + samples + "\n" + logs(List.of(node)));
     }
 
     private static String describe(String value) {
@@ -128,11 +117,16 @@ final class ClusterChecks {
     /** {@code stats <args>}, polled until {@code until} holds; fails after the timeout with the last view. */
     static Map<String, String> awaitStats(NodeProcess node, String args, Predicate<Map<String, String>> until,
             long timeoutMillis, String what) throws InterruptedException {
-        return awaitStats(node, args, until, timeoutMillis, what, 50);
+        return Await.value(node.name + ": " + what + " (stats " + args + ")", Duration.ofMillis(timeoutMillis), () -> node.stats(args),
+                until, () -> logs(List.of(node)));
     }
 
-    /** Like {@link #awaitStats(NodeProcess, String, Predicate, long, String)}, polling every {@code periodMillis}. */
-    static Map<String, String> awaitStats(NodeProcess node, String args, Predicate<Map<String, String>> until,
+    /**
+     * Like {@link #awaitStats(NodeProcess, String, Predicate, long, String)}, but polling every
+     * {@code periodMillis} without backing off, for a race where the moment matters (freezing a
+     * learner before the leader promotes it).
+     */
+    static Map<String, String> awaitStatsPolling(NodeProcess node, String args, Predicate<Map<String, String>> until,
             long timeoutMillis, String what, long periodMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Map<String, String> last = Map.of();
@@ -211,18 +205,10 @@ final class ClusterChecks {
         }
     }
 
-    /** Retries a raw set through {@code node} until STORED or the timeout; returns the reply seen last. */
+    /** Retries a raw set through {@code node} until STORED; fails after the timeout with the reply seen last. */
     static String setUntilStored(NodeProcess node, String key, String value, long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        String reply = "";
-        while (System.nanoTime() < deadline) {
-            reply = rawSet(node, key, value, 10_000);
-            if (reply.equals("STORED")) {
-                return reply;
-            }
-            Thread.sleep(100);
-        }
-        return reply;
+        return Await.value("set " + key + " through " + node.name + " to be STORED", Duration.ofMillis(timeoutMillis),
+                () -> rawSet(node, key, value, 10_000), "STORED"::equals, () -> logs(List.of(node)));
     }
 
     static long millisSince(long startNanos) {

@@ -2,6 +2,8 @@ package io.raftcached.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.raftcached.testing.Await;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -18,13 +20,11 @@ class ClusterSmokeTest {
             for (NodeProcess reader : cluster.nodes) {
                 for (NodeProcess writer : cluster.nodes) {
                     // A fresh connection has no earlier writes to wait for: poll until replicated.
-                    String reply = "";
-                    for (int attempt = 0; attempt < 100 && !reply.startsWith("VALUE"); attempt++) {
+                    String reply = Await.value(reader.name + " to return from-" + writer.name, Duration.ofSeconds(10), () -> {
                         try (TextClient client = new TextClient(reader.port)) {
-                            reply = client.call("get from-" + writer.name + "\r\n");
+                            return client.call("get from-" + writer.name + "\r\n");
                         }
-                        Thread.sleep(reply.startsWith("VALUE") ? 0 : 20);
-                    }
+                    }, line -> line.startsWith("VALUE"));
                     assertEquals("VALUE from-" + writer.name + " 0 5", reply, reader.name + " reading " + writer.name);
                 }
             }

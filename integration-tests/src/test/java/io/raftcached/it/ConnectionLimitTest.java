@@ -3,6 +3,7 @@ package io.raftcached.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -13,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -157,21 +159,10 @@ class ConnectionLimitTest {
     }
 
     /** New connections work again once the old ones are gone (their closes are processed asynchronously). */
-    private static Map<String, String> awaitServing(int port) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                Map<String, String> stats = MemcachedProcess.statsOf(port, "");
-                if (Long.parseLong(stats.get("curr_connections")) <= 10) {
-                    return stats;
-                }
-            } catch (IOException stillFull) {
-                last = stillFull;
-            }
-            Thread.sleep(100);
-        }
-        throw new IOException("the server did not serve new connections within 20 s after the old ones closed", last);
+    private static Map<String, String> awaitServing(int port) throws InterruptedException {
+        return Await.value("the server on port " + port + " to serve new connections after the old ones closed",
+                Duration.ofSeconds(20), () -> MemcachedProcess.statsOf(port, ""),
+                stats -> Long.parseLong(stats.get("curr_connections")) <= 10);
     }
 
     /** As many attempts as this test JVM's file descriptor limit allows, up to {@code wanted}. */

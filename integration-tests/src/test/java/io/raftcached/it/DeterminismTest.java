@@ -3,10 +3,13 @@ package io.raftcached.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -239,25 +242,25 @@ class DeterminismTest {
     }
 
     /** Everybody's {@code stats} taken while all report the same applied index before and after. */
-    private static List<Map<String, String>> statsAtOneIndex(LocalCluster cluster) throws IOException, InterruptedException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            List<Map<String, String>> stats = new ArrayList<>();
-            List<String> before = new ArrayList<>();
-            for (NodeProcess node : cluster.nodes) {
-                before.add(node.stats("raft").get("raft_applied_index"));
-            }
-            for (NodeProcess node : cluster.nodes) {
-                stats.add(node.stats(""));
-            }
-            List<String> after = new ArrayList<>();
-            for (NodeProcess node : cluster.nodes) {
-                after.add(node.stats("raft").get("raft_applied_index"));
-            }
-            if (before.equals(after) && before.stream().distinct().count() == 1) {
-                return stats;
-            }
-            Thread.sleep(100);
+    private static List<Map<String, String>> statsAtOneIndex(LocalCluster cluster) throws InterruptedException {
+        return Await.value("the replicas to hold still at one applied index for a moment", Duration.ofSeconds(10),
+                () -> statsIfStill(cluster), Objects::nonNull, () -> ClusterChecks.logs(cluster));
+    }
+
+    /** Everybody's {@code stats}, or null when the applied indexes differed or moved while they were taken. */
+    private static List<Map<String, String>> statsIfStill(LocalCluster cluster) throws IOException {
+        List<Map<String, String>> stats = new ArrayList<>();
+        List<String> before = new ArrayList<>();
+        for (NodeProcess node : cluster.nodes) {
+            before.add(node.stats("raft").get("raft_applied_index"));
         }
-        throw new AssertionError("the replicas never held still at one applied index for a moment");
+        for (NodeProcess node : cluster.nodes) {
+            stats.add(node.stats(""));
+        }
+        List<String> after = new ArrayList<>();
+        for (NodeProcess node : cluster.nodes) {
+            after.add(node.stats("raft").get("raft_applied_index"));
+        }
+        return before.equals(after) && before.stream().distinct().count() == 1 ? stats : null;
     }
 }

@@ -3,6 +3,7 @@ package io.raftcached.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.raftcached.testing.Await;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,21 +93,12 @@ class DockerComposeClusterTest {
     }
 
     /** {@code get key} through one node until it returns the item (a follower applies shortly after the leader), at most 20 s. */
-    private static String awaitValue(String host, int port, String key) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String last = "";
-        while (System.nanoTime() < deadline) {
+    private static String awaitValue(String host, int port, String key) throws InterruptedException {
+        return Await.value(key + " through " + host + ":" + port, Duration.ofSeconds(20), () -> {
             try (TextClient client = new TextClient(host, port)) {
                 String header = client.call("get " + key + "\r\n");
-                if (header.startsWith("VALUE ")) {
-                    String value = client.line();
-                    client.line();   // END
-                    return header + "|" + value;
-                }
-                last = header;
+                return header.startsWith("VALUE ") ? header + "|" + client.line() : header;
             }
-            Thread.sleep(200);
-        }
-        return "no value within 20 s, last reply: " + last;
+        }, reply -> reply.startsWith("VALUE "));
     }
 }

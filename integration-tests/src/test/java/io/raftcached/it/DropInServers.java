@@ -44,7 +44,7 @@ final class DropInServers implements AutoCloseable {
                 memcached = MemcachedProcess.start(memcachedArguments.toArray(String[]::new));
             }
             return new DropInServers(node, memcached);
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
             node.kill();
             if (memcached != null) {
                 memcached.close();

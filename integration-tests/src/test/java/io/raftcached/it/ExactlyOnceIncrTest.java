@@ -3,11 +3,14 @@ package io.raftcached.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,6 +63,7 @@ class ExactlyOnceIncrTest {
             }
             String phases;
             try {
+                // The sleeps hold each phase (load alone, a frozen leader, a crash) for a while: they pace the scenario.
                 Thread.sleep(2_000);
                 // Freeze the leader with forwards in flight: their outcome is uncertain to the followers.
                 leader.signal("STOP");
@@ -187,16 +191,7 @@ class ExactlyOnceIncrTest {
 
     private static NodeProcess awaitLeaderAmong(List<NodeProcess> nodes, long timeoutMillis, LocalCluster cluster)
             throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        while (System.nanoTime() < deadline) {
-            for (NodeProcess node : nodes) {
-                if ("leader".equals(ClusterChecks.raftStat(node, "raft_role"))) {
-                    return node;
-                }
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no new leader among " + nodes.stream().map(n -> n.name).toList() + " within "
-                + timeoutMillis + " ms" + ClusterChecks.logs(cluster));
+        return Await.value("a new leader among " + nodes.stream().map(n -> n.name).toList(), Duration.ofMillis(timeoutMillis),
+                () -> LocalCluster.leaderAmong(nodes), Objects::nonNull, () -> ClusterChecks.logs(cluster));
     }
 }

@@ -27,7 +27,7 @@ class FullRestartTest {
             }
             WriteLoad load = new WriteLoad("full", cluster.nodes, 1, 200, 2).start();
             try {
-                assertTrue(load.awaitMoreAcks(300, 20_000), "the load never got going" + ClusterChecks.logs(cluster));
+                load.awaitMoreAcks("the load to get going", 300, 20_000);
             } finally {
                 load.stop();
             }

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,24 +87,21 @@ class HaproxyFailoverTest {
     }
 
     /** Waits (bounded) for a node applying behind the leader, then requires every value to match. */
-    private static void assertAllReadable(Reader reader, Map<String, String> expected, String where) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    private static void assertAllReadable(Reader reader, Map<String, String> expected, String where) throws InterruptedException {
+        Await.value("every acknowledged write to be readable " + where, Duration.ofSeconds(20), () -> unreadable(reader, expected),
+                Map::isEmpty);
+    }
+
+    /** The keys that do not read back as expected, each with what was read instead. */
+    private static Map<String, String> unreadable(Reader reader, Map<String, String> expected) throws IOException, InterruptedException {
         Map<String, String> wrong = new LinkedHashMap<>();
-        do {
-            wrong.clear();
-            for (Map.Entry<String, String> entry : expected.entrySet()) {
-                String actual = reader.get(entry.getKey());
-                if (!entry.getValue().equals(actual)) {
-                    wrong.put(entry.getKey(), entry.getValue() + " but read " + actual);
-                }
+        for (Map.Entry<String, String> entry : expected.entrySet()) {
+            String actual = reader.get(entry.getKey());
+            if (!entry.getValue().equals(actual)) {
+                wrong.put(entry.getKey(), entry.getValue() + " but read " + actual);
             }
-            if (wrong.isEmpty()) {
-                return;
-            }
-            Thread.sleep(200);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError(wrong.size() + " acknowledged writes not readable " + where + ", e.g. "
-                + wrong.entrySet().stream().limit(5).toList());
+        }
+        return wrong;
     }
 
     private static String directGet(int port, String key) throws IOException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -17,9 +18,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class LauncherAndListenerTest {
     private static final long EXIT_TIMEOUT_MILLIS = 30_000;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String LAUNCHER_JAVA_OPTS = "-Xms32m -Xmx256m -XX:ActiveProcessorCount=1";
 
     // --- the launcher: -d -P and -u ------------------------------------------------------------------
@@ -150,11 +154,8 @@ class LauncherAndListenerTest {
         try (NodeProcess node = NodeProcess.single("unix-socket-node", "-s", socket.toString(), "-a", "766")) {
             node.startWithoutWaiting();
             try (UnixClient client = UnixClient.await(socket, node)) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);   // serving reads, as awaitReady over TCP
-                while (!client.call("stats raft\r\n", "END\r\n").contains("STAT raft_ready 1\r\n")
-                        && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
-                }
+                Await.until("the node to serve reads over " + socket, START_TIMEOUT,   // as awaitReady over TCP
+                        () -> client.call("stats raft\r\n", "END\r\n").contains("STAT raft_ready 1\r\n"));
                 assertEquals("rwxrw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
                 assertEquals("STORED\r\n", client.call("set unix 0 0 5\r\nhello\r\n", "\r\n"));
                 assertEquals("VALUE unix 0 5\r\nhello\r\nEND\r\n", client.call("get unix\r\n", "END\r\n"));
@@ -194,30 +195,30 @@ class LauncherAndListenerTest {
         }
 
         /** Connects once the socket accepts, failing early if {@code node} exits. */
-        static UnixClient await(Path socket, NodeProcess node) throws IOException, InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            IOException last = null;
-            while (System.nanoTime() < deadline) {
+        static UnixClient await(Path socket, NodeProcess node) throws InterruptedException {
+            return Await.value("something to serve " + socket, START_TIMEOUT, () -> {
                 if (node != null && !node.alive()) {
-                    throw new IOException("the node exited during start; log:\n" + node.tail());
+                    throw new AssertionError("the node exited during start; log:\n" + node.tail());
                 }
-                if (Files.exists(socket)) {
-                    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-                    try {
-                        channel.connect(UnixDomainSocketAddress.of(socket));
-                        UnixClient client = new UnixClient(channel);
-                        if (client.call("version\r\n", "\r\n").startsWith("VERSION ")) {
-                            return client;
-                        }
-                        client.close();
-                    } catch (IOException notYet) {
-                        channel.close();
-                        last = notYet;
-                    }
+                return Files.exists(socket) ? connect(socket) : null;
+            }, Objects::nonNull, () -> node != null ? ClusterChecks.logs(List.of(node)) : "");
+        }
+
+        /** A client on {@code socket} that answered {@code version}, or null. */
+        private static UnixClient connect(Path socket) throws IOException {
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.connect(UnixDomainSocketAddress.of(socket));
+                UnixClient client = new UnixClient(channel);
+                if (client.call("version\r\n", "\r\n").startsWith("VERSION ")) {
+                    return client;
                 }
-                Thread.sleep(100);
+                client.close();
+                return null;
+            } catch (IOException e) {
+                channel.close();
+                throw e;
             }
-            throw new IOException("nothing served " + socket + " within 60 s" + (node != null ? "; log:\n" + node.tail() : ""), last);
         }
 
         /** Sends {@code request}; returns what arrives until it ends with {@code end}. */
@@ -333,31 +334,13 @@ class LauncherAndListenerTest {
         }
     }
 
-    private static long awaitPidFile(Path pidFile) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(pidFile)) {
-                String text = Files.readString(pidFile).strip();
-                if (!text.isEmpty()) {
-                    return Long.parseLong(text);
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new IOException("no pid in " + pidFile + " within 60 s");
+    private static long awaitPidFile(Path pidFile) throws InterruptedException {
+        String text = Await.value("a pid in " + pidFile, START_TIMEOUT,
+                () -> Files.exists(pidFile) ? Files.readString(pidFile).strip() : "", pid -> !pid.isEmpty());
+        return Long.parseLong(text);
     }
 
-    private static void awaitVersion(int port) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            try (TextClient client = new TextClient(port)) {
-                if (client.call("version\r\n").startsWith("VERSION")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                Thread.sleep(100);
-            }
-        }
-        throw new IOException("nothing answered on port " + port + " within 60 s");
+    private static void awaitVersion(int port) throws InterruptedException {
+        Await.until("something to answer version on port " + port, START_TIMEOUT, () -> TextClient.answersVersion(port));
     }
 }

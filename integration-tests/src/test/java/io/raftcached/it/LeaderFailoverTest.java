@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftcached.testing.Await;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +31,7 @@ class LeaderFailoverTest {
             List<Long> failoverMillis = new ArrayList<>();
             List<String> roundLog = new ArrayList<>();
             try {
-                assertTrue(load.awaitMoreAcks(300, 20_000), "the load never got going" + ClusterChecks.logs(cluster));
+                load.awaitMoreAcks("the load to get going", 300, 20_000);
                 for (int round = 1; round <= ROUNDS; round++) {
                     NodeProcess leader = cluster.awaitLeader();
                     long killedAt = System.nanoTime();
@@ -37,13 +39,15 @@ class LeaderFailoverTest {
                     NodeProcess newLeader = cluster.awaitLeader();
                     long electedMillis = ClusterChecks.millisSince(killedAt);
                     assertNotEquals(leader, newLeader, "the killed node cannot lead");
-                    Optional<WriteLoad.Ack> first = awaitFirstAckAfter(load, killedAt, leader.name, 20_000);
-                    assertTrue(first.isPresent(), "round " + round + ": no write through a survivor was acknowledged within 20 s "
-                            + "of killing leader " + leader.name + ClusterChecks.logs(cluster));
-                    long millis = TimeUnit.NANOSECONDS.toMillis(first.get().endNanos() - killedAt);
+                    Await.until("round " + round + ": a write sent through a survivor after killing leader " + leader.name
+                            + " to be acknowledged", Duration.ofSeconds(20), () -> firstAckAfter(load, killedAt, leader.name).isPresent(),
+                            () -> ClusterChecks.logs(cluster));
+                    Thread.sleep(200);   // writes sent a little later may still be acknowledged earlier: let them land
+                    WriteLoad.Ack first = firstAckAfter(load, killedAt, leader.name).orElseThrow();
+                    long millis = TimeUnit.NANOSECONDS.toMillis(first.endNanos() - killedAt);
                     failoverMillis.add(millis);
                     // Writes go on through both survivors (the new leader and the remaining follower).
-                    assertTrue(load.awaitMoreAcks(200, 15_000), "writes did not continue after the failover" + ClusterChecks.logs(cluster));
+                    load.awaitMoreAcks("writes to continue after the failover", 200, 15_000);
                     StringBuilder perSurvivor = new StringBuilder();
                     for (NodeProcess survivor : cluster.nodes) {
                         if (survivor != leader) {
@@ -56,11 +60,11 @@ class LeaderFailoverTest {
                         }
                     }
                     roundLog.add("round " + round + ": killed " + leader.name + ", new leader " + newLeader.name
-                            + " reported itself leader after " + electedMillis + " ms, first write acknowledged through " + first.get().node()
+                            + " reported itself leader after " + electedMillis + " ms, first write acknowledged through " + first.node()
                             + " after " + millis + " ms" + perSurvivor);
                     System.out.println("failover " + roundLog.get(roundLog.size() - 1));
                     leader.start().awaitReady();
-                    assertTrue(load.awaitMoreAcks(200, 15_000), "writes did not continue after the restart" + ClusterChecks.logs(cluster));
+                    load.awaitMoreAcks("writes to continue after the restart", 200, 15_000);
                 }
             } finally {
                 load.stop();
@@ -81,22 +85,9 @@ class LeaderFailoverTest {
     }
 
     /** The earliest-acknowledged write that was sent after {@code afterNanos} through a node other than {@code excluded}. */
-    static Optional<WriteLoad.Ack> awaitFirstAckAfter(WriteLoad load, long afterNanos, String excluded, long timeoutMillis)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (System.nanoTime() < deadline) {
-            Optional<WriteLoad.Ack> first = load.acks().stream()
-                    .filter(ack -> ack.startNanos() > afterNanos && !ack.node().equals(excluded))
-                    .min((a, b) -> Long.compare(a.endNanos(), b.endNanos()));
-            if (first.isPresent()) {
-                // Writes sent a little later may still be acknowledged earlier: let them land.
-                Thread.sleep(200);
-                return load.acks().stream()
-                        .filter(ack -> ack.startNanos() > afterNanos && !ack.node().equals(excluded))
-                        .min((a, b) -> Long.compare(a.endNanos(), b.endNanos()));
-            }
-            Thread.sleep(10);
-        }
-        return Optional.empty();
+    private static Optional<WriteLoad.Ack> firstAckAfter(WriteLoad load, long afterNanos, String excluded) {
+        return load.acks().stream()
+                .filter(ack -> ack.startNanos() > afterNanos && !ack.node().equals(excluded))
+                .min((a, b) -> Long.compare(a.endNanos(), b.endNanos()));
     }
 }

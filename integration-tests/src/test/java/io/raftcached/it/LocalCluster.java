@@ -1,11 +1,13 @@
 package io.raftcached.it;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Objects;
 import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
@@ -14,6 +16,9 @@ import java.util.stream.Collectors;
  * knowing all the others through --peers. Nodes are addressed 1..n.
  */
 final class LocalCluster implements AutoCloseable {
+    private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CONVERGENCE_TIMEOUT = Duration.ofSeconds(60);
+
     final String name;
     final List<NodeProcess> nodes = new ArrayList<>();
     final List<Path> dataDirectories = new ArrayList<>();
@@ -69,7 +74,7 @@ final class LocalCluster implements AutoCloseable {
             }
             cluster.awaitLeader();
             return cluster;
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
             cluster.close();
             throw e;
         }
@@ -80,52 +85,64 @@ final class LocalCluster implements AutoCloseable {
     }
 
     /** The node that reports itself leader, waiting up to 30 s for one. */
-    NodeProcess awaitLeader() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            for (NodeProcess node : nodes) {
-                if (node.alive()) {
-                    try {
-                        if ("leader".equals(node.stats("raft").get("raft_role"))) {
-                            return node;
-                        }
-                    } catch (IOException unreachable) {
-                        // starting or stopping: ask the others
-                    }
-                }
+    NodeProcess awaitLeader() throws InterruptedException {
+        return Await.value("a node of " + name + " to report itself leader", LEADER_TIMEOUT, this::leaderOrNull, Objects::nonNull,
+                () -> ClusterChecks.logs(this));
+    }
+
+    private NodeProcess leaderOrNull() {
+        return leaderAmong(alive());
+    }
+
+    /** The first of {@code candidates} that reports itself leader now, or null. */
+    static NodeProcess leaderAmong(List<NodeProcess> candidates) {
+        for (NodeProcess node : candidates) {
+            if ("leader".equals(ClusterChecks.raftStat(node, "raft_role"))) {
+                return node;
             }
-            Thread.sleep(50);
         }
-        throw new IOException("no leader within 30 s");
+        return null;
     }
 
     List<NodeProcess> alive() {
         return nodes.stream().filter(NodeProcess::alive).toList();
     }
 
-    /** Waits until every live node has applied the same index, then returns their digests. */
-    List<String> convergedDigests() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            List<Map<String, String>> views = new ArrayList<>();
-            for (NodeProcess node : alive()) {
-                views.add(node.stats("raft"));
-            }
-            long first = Long.parseLong(views.get(0).get("raft_applied_index"));
-            boolean same = views.stream().allMatch(v -> Long.parseLong(v.get("raft_applied_index")) == first
-                    && Long.parseLong(v.get("raft_commit_index")) == first);
-            if (same) {
-                List<String> digests = new ArrayList<>();
-                for (NodeProcess node : alive()) {
-                    digests.add(node.stats("digest").get("digest"));
-                }
-                if (digests.stream().allMatch(d -> d.startsWith(first + ":"))) {
-                    return digests;
-                }
-            }
-            Thread.sleep(200);
+    /** Waits until every live node has applied and committed the same index, then returns their digests. */
+    List<String> convergedDigests() throws InterruptedException {
+        List<Applied> views = Await.value("the live nodes of " + name + " to apply and commit one index", CONVERGENCE_TIMEOUT,
+                this::appliedWithDigests, LocalCluster::converged, () -> ClusterChecks.logs(this));
+        return views.stream().map(Applied::digest).toList();
+    }
+
+    /** What one node has applied and committed, and its digest (asked only once every node reports one applied index). */
+    record Applied(String node, long applied, long committed, String digest) {}
+
+    private List<Applied> appliedWithDigests() throws IOException {
+        List<NodeProcess> live = alive();
+        List<Applied> views = new ArrayList<>();
+        for (NodeProcess node : live) {
+            Map<String, String> raft = node.stats("raft");
+            views.add(new Applied(node.name, Long.parseLong(raft.get("raft_applied_index")), Long.parseLong(raft.get("raft_commit_index")),
+                    null));
         }
-        throw new IOException("nodes did not converge on one applied index within 60 s");
+        long first = views.get(0).applied();
+        if (!views.stream().allMatch(v -> v.applied() == first && v.committed() == first)) {
+            return views;
+        }
+        List<Applied> withDigests = new ArrayList<>();
+        for (int i = 0; i < live.size(); i++) {
+            Applied view = views.get(i);
+            withDigests.add(new Applied(view.node(), view.applied(), view.committed(), live.get(i).stats("digest").get("digest")));
+        }
+        return withDigests;
+    }
+
+    /** One applied and committed index everywhere, and every digest taken at it ("index:sha256"). */
+    private static boolean converged(List<Applied> views) {
+        long first = views.get(0).applied();
+        return views.stream().allMatch(v -> v.applied() == first && v.committed() == first && v.digest() != null
+                && v.digest().startsWith(first + ":"));
     }
 
     @Override

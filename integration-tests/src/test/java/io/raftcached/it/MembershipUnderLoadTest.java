@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -17,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class MembershipUnderLoadTest {
-    static final long WAIT_SECONDS = 60;
+    static final Duration WAIT = Duration.ofSeconds(60);
 
     @Test
     void growToFiveTransferLeadershipShrinkToThreeUnderLoad() throws Exception {
@@ -75,8 +76,8 @@ class MembershipUnderLoadTest {
         for (NodeProcess node : extra) {
             node.awaitListening().awaitReady();
         }
-        awaitStats(cluster.node(2), "raft", s -> endpoints(s.get("raft_members")).equals(endpoints(raft, 1, 2, 3, 4, 5))
-                && s.get("raft_learners").equals("-"), "nodes 4 and 5 promoted to voters");
+        ClusterChecks.awaitStats(cluster.node(2), "raft", s -> endpoints(s.get("raft_members")).equals(endpoints(raft, 1, 2, 3, 4, 5))
+                && s.get("raft_learners").equals("-"), WAIT.toMillis(), "nodes 4 and 5 promoted to voters");
         ProcessRun.Result status = ProcessRun.clusterCli("status", "--json", "--node", raft[1]);
         assertEquals(0, status.exitCode(), status.toString());
         assertEquals(5, count(status.out(), "\"voter\":true"), "five voters in cluster status --json: " + status.out());
@@ -87,9 +88,11 @@ class MembershipUnderLoadTest {
         NodeProcess four = extra.get(0);
         ProcessRun.Result transfer = ProcessRun.clusterCli("transfer-leader", raft[4], "--node", raft[2]);
         assertEquals(0, transfer.exitCode(), transfer.toString());
-        awaitStats(four, "raft", s -> s.get("raft_role").equals("leader"), "node 4 leading after transfer-leader");
+        ClusterChecks.awaitStats(four, "raft", s -> s.get("raft_role").equals("leader"), WAIT.toMillis(),
+                "node 4 leading after transfer-leader");
         for (NodeProcess node : List.of(cluster.node(1), cluster.node(2), cluster.node(3), extra.get(1))) {
-            awaitStats(node, "raft", s -> s.get("raft_leader").equals(raft[4]), node.name + " following node 4");
+            ClusterChecks.awaitStats(node, "raft", s -> s.get("raft_leader").equals(raft[4]), WAIT.toMillis(),
+                    node.name + " following node 4");
         }
         ProcessRun.Result afterTransfer = ProcessRun.clusterCli("status", "--json", "--node", raft[3]);
         assertTrue(afterTransfer.out().matches("(?s).*\\{\"member\":\"" + Pattern.quote(raft[4]) + "[^}]*\"role\":\"leader\".*"),
@@ -107,8 +110,8 @@ class MembershipUnderLoadTest {
             // 137 would mean NodeProcess had to SIGKILL it after 30 s.
             assertTrue(exitCode == 0 || exitCode == 143, removed.name + " did not stop cleanly after its removal: exit " + exitCode);
         }
-        awaitStats(cluster.node(2), "raft", s -> endpoints(s.get("raft_members")).equals(endpoints(raft, 2, 3, 4)),
-                "members 2, 3, 4 after the removals");
+        ClusterChecks.awaitStats(cluster.node(2), "raft", s -> endpoints(s.get("raft_members")).equals(endpoints(raft, 2, 3, 4)),
+                WAIT.toMillis(), "members 2, 3, 4 after the removals");
         ProcessRun.Result removedAgain = ProcessRun.clusterCli("remove", raft[1], "--node", raft[2]);
         assertEquals(1, removedAgain.exitCode(), "removing a member that was removed already: " + removedAgain);
         assertTrue(removedAgain.err().contains(raft[1] + " is not a member of this cluster"), removedAgain.toString());
@@ -236,17 +239,14 @@ class MembershipUnderLoadTest {
             close(client);
         }
 
-        /** Waits until at least {@code count} writes were acknowledged in all. */
+        /** Waits until at least {@code count} writes were acknowledged in all; fails at once if a writer failed. */
         void awaitAcknowledged(int count) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-            while (acknowledged.size() < count) {
+            Await.until(count + " acknowledged writes", WAIT, () -> {
                 synchronized (errors) {
                     assertTrue(errors.isEmpty(), "a writer failed: " + errors);
                 }
-                assertTrue(System.nanoTime() < deadline, "writes stalled at " + acknowledged.size() + " acknowledged, "
-                        + failures.get() + " failed (waiting for " + count + ")");
-                Thread.sleep(50);
-            }
+                return acknowledged.size() >= count;
+            }, () -> "; writes stalled at " + acknowledged.size() + " acknowledged, " + failures.get() + " failed");
         }
 
         private static void close(TextClient client) {
@@ -307,43 +307,18 @@ class MembershipUnderLoadTest {
         return count;
     }
 
-    private static Map<String, String> awaitStats(NodeProcess node, String group, Predicate<Map<String, String>> condition, String what)
-            throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        Map<String, String> last = Map.of();
-        while (System.nanoTime() < deadline) {
-            try {
-                last = node.stats(group);
-                if (condition.test(last)) {
-                    return last;
-                }
-            } catch (IOException busy) {
-                // a node in the middle of a change may drop one stats connection; ask again
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what + "; " + node.name + " says " + last);
-    }
-
     /** Every acknowledged key has its value on {@code node} (waiting, bounded, for it to apply). */
-    private static void assertAllReadable(NodeProcess node, Map<String, String> expected) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        Map<String, String> wrong = new LinkedHashMap<>();
-        do {
-            wrong.clear();
+    private static void assertAllReadable(NodeProcess node, Map<String, String> expected) throws InterruptedException {
+        Await.value("all " + expected.size() + " acknowledged writes to be readable on " + node.name, Duration.ofSeconds(30), () -> {
             Map<String, String> actual = readAll(node.port, new ArrayList<>(expected.keySet()));
+            Map<String, String> wrong = new LinkedHashMap<>();
             expected.forEach((key, value) -> {
                 if (!value.equals(actual.get(key))) {
                     wrong.put(key, value + " but read " + actual.get(key));
                 }
             });
-            if (wrong.isEmpty()) {
-                return;
-            }
-            Thread.sleep(200);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError(wrong.size() + " of " + expected.size() + " acknowledged writes missing on " + node.name + ", e.g. "
-                + wrong.entrySet().stream().limit(5).toList());
+            return wrong;
+        }, Map::isEmpty);
     }
 
     /** Pipelined gets in chunks on one connection: key → value, a miss absent, a refusal as "SERVER_ERROR". */
@@ -381,20 +356,14 @@ class MembershipUnderLoadTest {
     }
 
     /** Waits until the nodes applied the same index, then returns their digests. */
-    private static List<String> convergedDigests(List<NodeProcess> nodes) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (System.nanoTime() < deadline) {
+    private static List<String> convergedDigests(List<NodeProcess> nodes) throws InterruptedException {
+        return Await.value("the remaining nodes to reach one applied index", WAIT, () -> {
             List<String> digests = new ArrayList<>();
             for (NodeProcess node : nodes) {
                 digests.add(node.stats("digest").get("digest"));
             }
-            Set<String> indexes = new TreeSet<>(digests.stream().map(d -> d.substring(0, d.indexOf(':'))).toList());
-            if (indexes.size() == 1) {
-                return digests;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the remaining nodes did not reach one applied index within " + WAIT_SECONDS + " s");
+            return digests;
+        }, digests -> digests.stream().map(d -> d.substring(0, d.indexOf(':'))).distinct().count() == 1);
     }
 
     private static String logs(List<NodeProcess> nodes) {

@@ -1,9 +1,11 @@
 package io.raftcached.it;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +21,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class MemcachedProcess implements AutoCloseable {
     static final Path BINARY = Path.of("/usr/bin/memcached");
-    private static final long READY_TIMEOUT_MILLIS = 10_000;
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
     private static final int START_ATTEMPTS = 3;
 
     final int port;
@@ -73,29 +75,24 @@ final class MemcachedProcess implements AutoCloseable {
             try {
                 memcached.awaitReady();
                 return memcached;
-            } catch (IOException e) {
+            } catch (IOException exited) {
                 memcached.close();
-                last = e;
+                last = exited;
+            } catch (RuntimeException | AssertionError e) {
+                memcached.close();
+                throw e;
             }
         }
         throw last;
     }
 
+    /** Waits until memcached answers; an IOException when it exited instead (most likely it lost the port). */
     private void awaitReady() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MILLIS);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IOException("memcached exited with " + process.exitValue() + " on port " + port + ": " + outputText());
-            }
-            try (TextClient client = new TextClient(port)) {
-                if (client.call("version\r\n").startsWith("VERSION ")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                Thread.sleep(50);
-            }
+        Await.until("memcached on port " + port + " to answer version", READY_TIMEOUT,
+                () -> !process.isAlive() || TextClient.answersVersion(port), () -> "; its output: " + outputText());
+        if (!process.isAlive()) {
+            throw new IOException("memcached exited with " + process.exitValue() + " on port " + port + ": " + outputText());
         }
-        throw new IOException("memcached on port " + port + " not ready within " + READY_TIMEOUT_MILLIS + " ms");
     }
 
     long pid() {

@@ -1,9 +1,11 @@
 package io.raftcached.it;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 final class NodeProcess implements AutoCloseable {
     static final Path JAR = Path.of(System.getProperty("raftcached.jar", "../node/target/raftcached.jar"));
     static final Path TEST_DIRECTORY = Path.of(System.getProperty("raftcached.testDir", "target/it-data"));
-    private static final long START_TIMEOUT_MILLIS = 60_000;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
     final String name;
     final int port;
@@ -113,33 +116,21 @@ final class NodeProcess implements AutoCloseable {
         return this;
     }
 
-    NodeProcess awaitListening() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
-        while (System.nanoTime() < deadline) {
+    NodeProcess awaitListening() throws InterruptedException {
+        Await.until(name + " to answer version on port " + port, START_TIMEOUT, () -> {
             if (!process.isAlive()) {
-                throw new IOException(name + " exited with " + process.exitValue() + " during start; log:\n" + tail());
+                throw new AssertionError(name + " exited with " + process.exitValue() + " during start; log:\n" + tail());
             }
-            try (TextClient client = new TextClient(port)) {
-                if (client.call("version\r\n").startsWith("VERSION")) {
-                    return this;
-                }
-            } catch (IOException notYet) {
-                Thread.sleep(100);
-            }
-        }
-        throw new IOException(name + " did not listen on " + port + " within " + START_TIMEOUT_MILLIS + " ms; log:\n" + tail());
+            return TextClient.answersVersion(port);
+        }, () -> ClusterChecks.logs(List.of(this)));
+        return this;
     }
 
     /** Waits until the node serves reads (caught up with the cluster). */
-    NodeProcess awaitReady() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if ("1".equals(stats("raft").get("raft_ready"))) {
-                return this;
-            }
-            Thread.sleep(100);
-        }
-        throw new IOException(name + " never became ready; log:\n" + tail());
+    NodeProcess awaitReady() throws InterruptedException {
+        Await.until(name + " to serve reads (raft_ready 1)", READY_TIMEOUT, () -> "1".equals(stats("raft").get("raft_ready")),
+                () -> ClusterChecks.logs(List.of(this)));
+        return this;
     }
 
     /** {@code stats <args>} as a map. */

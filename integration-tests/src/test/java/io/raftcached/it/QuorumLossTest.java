@@ -150,6 +150,7 @@ class QuorumLossTest {
                         node.kill();
                     }
                 }
+                // Sampled every 20 ms, not awaited: when reads stop being served is the measurement.
                 long deadline = cut + TimeUnit.MILLISECONDS.toNanos(MAX_STALENESS_MILLIS + 10_000);
                 while (System.nanoTime() < deadline) {
                     String reply = client.call("get fresh\r\n");

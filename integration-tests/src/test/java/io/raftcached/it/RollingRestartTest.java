@@ -43,7 +43,7 @@ class RollingRestartTest {
             List<Restart> restarts = new ArrayList<>();
             long testStart = System.nanoTime();
             try {
-                assertTrue(load.awaitMoreAcks(300, 20_000), "the load never got going" + ClusterChecks.logs(cluster));
+                load.awaitMoreAcks("the load to get going", 300, 20_000);
                 for (NodeProcess node : cluster.nodes) {
                     boolean wasLeader = "leader".equals(ClusterChecks.raftStat(node, "raft_role"));
                     long stop = System.nanoTime();
@@ -56,8 +56,7 @@ class RollingRestartTest {
                             node.name, wasLeader ? "leader" : "follower", TimeUnit.NANOSECONDS.toMillis(exited - stop), exitCode,
                             TimeUnit.NANOSECONDS.toMillis(ready - stop));
                     // Steady state between restarts: writes flow through every node, well clear of the window.
-                    assertTrue(load.awaitMoreAcks(300, 20_000), "writes did not resume after restarting " + node.name
-                            + ClusterChecks.logs(cluster));
+                    load.awaitMoreAcks("writes to resume after restarting " + node.name, 300, 20_000);
                     Thread.sleep(AFTER_READY_MILLIS + 1_000);
                 }
             } finally {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ class SystemdUnitTest {
     static final String ENV = "deploy/systemd/raftcached.env";
     static final String INSTALLED_LAUNCHER = "/opt/raftcached/bin/raftcached";
     static final Path SYSTEMD_ANALYZE = Path.of("/usr/bin/systemd-analyze");
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     /** The unit as section → key → values (a key may repeat, as ExecStartPre does). */
     static Map<String, Map<String, List<String>>> parseUnit(String text) {
@@ -189,32 +191,26 @@ class SystemdUnitTest {
         assertTrue(tooMany.err().contains("MAXCONN=8192 needs LimitNOFILE >= 9216 (it is 4096)"), tooMany.toString());
     }
 
-    private static void awaitVersion(Process process, int port, Path log) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
+    private static void awaitVersion(Process process, int port, Path log) throws InterruptedException {
+        Await.until("the node to answer version on port " + port, START_TIMEOUT, () -> {
             if (!process.isAlive()) {
-                throw new AssertionError("ExecStart exited with " + process.exitValue() + "; log:\n" + Files.readString(log));
+                throw new AssertionError("ExecStart exited with " + process.exitValue() + logText(log));
             }
-            try (TextClient client = new TextClient(port)) {
-                if (client.call("version\r\n").startsWith("VERSION ")) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                Thread.sleep(100);
-            }
-        }
-        throw new AssertionError("the node did not answer on " + port + " within 60 s; log:\n" + Files.readString(log));
+            return TextClient.answersVersion(port);
+        }, () -> logText(log));
     }
 
-    private static void awaitReady(int port, Path log) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if ("1".equals(stats(port, "raft").get("raft_ready"))) {
-                return;
-            }
-            Thread.sleep(100);
+    private static void awaitReady(int port, Path log) throws InterruptedException {
+        Await.until("the node to serve reads (raft_ready 1)", START_TIMEOUT, () -> "1".equals(stats(port, "raft").get("raft_ready")),
+                () -> logText(log));
+    }
+
+    private static String logText(Path log) {
+        try {
+            return "; log:\n" + Files.readString(log);
+        } catch (IOException e) {
+            return "; no log: " + e;
         }
-        throw new AssertionError("the node did not become ready within 60 s; log:\n" + Files.readString(log));
     }
 
     private static Map<String, String> stats(int port, String group) throws IOException {

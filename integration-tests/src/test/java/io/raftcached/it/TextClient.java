@@ -46,6 +46,13 @@ public final class TextClient implements AutoCloseable {
         }
     }
 
+    /** Whether the server on 127.0.0.1:{@code port} answers {@code version}; throws while nothing accepts connections there. */
+    static boolean answersVersion(int port) throws IOException {
+        try (TextClient client = new TextClient(port)) {
+            return client.call("version\r\n").startsWith("VERSION ");
+        }
+    }
+
     public TextClient send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }

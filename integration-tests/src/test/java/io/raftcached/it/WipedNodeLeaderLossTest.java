@@ -37,10 +37,10 @@ class WipedNodeLeaderLossTest {
             WriteLoad load = new WriteLoad("wk", List.of(leader, survivor), 1, 100, 5).start();
             String wipedEndpoint = ClusterChecks.raftEndpoint(wiped);
             try {
-                assertTrue(load.awaitMoreAcks(100, 20_000), "the load never got going" + ClusterChecks.logs(cluster));
+                load.awaitMoreAcks("the load to get going", 100, 20_000);
                 wiped.startWithoutWaiting();
                 // Catch it as a learner: the moment the leader lists it, freeze it so it cannot be promoted.
-                Map<String, String> learnerView = ClusterChecks.awaitStats(leader, "raft",
+                Map<String, String> learnerView = ClusterChecks.awaitStatsPolling(leader, "raft",
                         s -> ResyncTest.peers(s.get("raft_learners")).stream().anyMatch(p -> p.startsWith(wipedEndpoint + ":")),
                         60_000, "the wiped node joining as a learner", 2);
                 wiped.signal("STOP");
@@ -58,7 +58,7 @@ class WipedNodeLeaderLossTest {
 
                 leader.start().awaitReady();
                 NodeProcess newLeader = cluster.awaitLeader();
-                assertTrue(load.awaitMoreAcks(100, 30_000), "writes did not resume once the old leader was back" + ClusterChecks.logs(cluster));
+                load.awaitMoreAcks("writes to resume once the old leader was back", 100, 30_000);
                 System.out.println("wipe+kill: leader " + newLeader.name + " after the old leader returned; learner " + learner);
             } finally {
                 load.stop();

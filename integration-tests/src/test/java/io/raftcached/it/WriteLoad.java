@@ -1,12 +1,13 @@
 package io.raftcached.it;
 
+import io.raftcached.testing.Await;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import net.rubyeye.xmemcached.MemcachedClient;
 import net.rubyeye.xmemcached.XMemcachedClientBuilder;
@@ -172,17 +173,16 @@ final class WriteLoad implements AutoCloseable {
         return values;
     }
 
-    /** Waits until at least {@code more} further writes are acknowledged; false on timeout. */
-    boolean awaitMoreAcks(int more, long timeoutMillis) throws InterruptedException {
+    /**
+     * Waits until at least {@code more} further writes are acknowledged; fails after the timeout,
+     * saying {@code what} it waited for, with the failures so far and the targets' logs.
+     */
+    void awaitMoreAcks(String what, int more, long timeoutMillis) throws InterruptedException {
         int target = acks.size() + more;
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (acks.size() < target) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(20);
-        }
-        return true;
+        Await.until(what + " (" + more + " more acknowledged writes, " + target + " in all)", Duration.ofMillis(timeoutMillis),
+                () -> acks.size() >= target,
+                () -> "; " + failures.size() + " failed writes, the last: " + failures.stream().reduce((a, b) -> b).orElse(null)
+                        + ClusterChecks.logs(targets));
     }
 
     @Override

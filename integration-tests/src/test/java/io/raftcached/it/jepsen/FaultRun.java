@@ -1,5 +1,8 @@
 package io.raftcached.it.jepsen;
 
+import io.raftcached.testing.jepsen.CheckResult;
+import io.raftcached.testing.jepsen.History;
+import io.raftcached.testing.jepsen.Op;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

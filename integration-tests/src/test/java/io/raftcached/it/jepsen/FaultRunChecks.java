@@ -1,5 +1,11 @@
 package io.raftcached.it.jepsen;
 
+import io.raftcached.testing.jepsen.CheckResult;
+import io.raftcached.testing.jepsen.CheckSetup;
+import io.raftcached.testing.jepsen.Checkers;
+import io.raftcached.testing.jepsen.History;
+import io.raftcached.testing.jepsen.Op;
+import io.raftcached.testing.jepsen.SearchBounds;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +22,7 @@ import java.util.concurrent.TimeoutException;
  * Which checkers judge a fault run's history, and the time each gets. A checker that runs out of
  * time gave up, and a run whose checker gave up fails: a check that did not finish never passes.
  *
- * <p>The history checkers proper live in this package ({@link Checkers}); the runner adds its own
+ * <p>The history checkers proper live in test-support ({@link Checkers}); the runner adds its own
  * counter bound as a cross-check computed a second, independent way.
  */
 final class FaultRunChecks {
@@ -68,7 +74,7 @@ final class FaultRunChecks {
         return results;
     }
 
-    /** Every history checker of this package ({@link Checkers#all}), digests included. */
+    /** Every history checker ({@link Checkers#all}), digests included. */
     static List<CheckResult> historyCheckers(History history, CheckSetup setup) {
         return Checkers.all(history, setup);
     }

@@ -1,5 +1,7 @@
 package io.raftcached.it.jepsen;
 
+import io.raftcached.testing.jepsen.CheckResult;
+import io.raftcached.testing.jepsen.Op;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;

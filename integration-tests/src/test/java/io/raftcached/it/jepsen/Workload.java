@@ -1,5 +1,7 @@
 package io.raftcached.it.jepsen;
 
+import io.raftcached.testing.jepsen.History;
+import io.raftcached.testing.jepsen.Op;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;

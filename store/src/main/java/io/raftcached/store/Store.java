@@ -678,6 +678,27 @@ public final class Store implements AutoCloseable {
         items.checkInvariants();
     }
 
+    /** One item as memcached's {@code stats cachedump} lists it: key, value bytes, expiry (0 = never). */
+    public record DumpedItem(byte[] key, int valueBytes, long exptimeUnixSeconds) {}
+
+    /**
+     * The items of one slab class in LRU order, most recently written first, at most {@code limit}
+     * of them (memcached's {@code stats cachedump}). The caller keeps apply from running meanwhile.
+     */
+    public java.util.List<DumpedItem> cachedump(int classId, int limit) {
+        java.util.List<DumpedItem> dumped = new java.util.ArrayList<>();
+        if (classId < 1 || classId > items.classes.largestClass()) {
+            return dumped;
+        }
+        for (long item = items.lru.head(classId); item != 0 && dumped.size() < limit; item = items.lru.next(item)) {
+            byte[] key = new byte[items.keyLength(item)];
+            OffHeap.copyToArray(items.address(item) + items.keyOffset, key, 0, key.length);
+            int exptime = items.exptime(item);
+            dumped.add(new DumpedItem(key, items.valueLength(item), exptime == 0 ? 0 : exptime + EPOCH_UNIX_SECONDS));
+        }
+        return dumped;
+    }
+
     /** A digest of all replicated state; the caller must keep apply from running meanwhile. */
     public String digest() {
         return StoreDigest.of(this, items);

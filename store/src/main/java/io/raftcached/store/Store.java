@@ -574,6 +574,17 @@ public final class Store implements AutoCloseable {
         return ReadOutcome.HIT;
     }
 
+    /** {@link #readVersionInSection} in a read section of its own. */
+    public ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, ItemVisitor visitor) {
+        ReadEpochs.Reader reader = epochs.reader();
+        reader.enter();
+        try {
+            return readVersionInSection(key, casUnique, readNowMillis, visitor);
+        } finally {
+            reader.exit();
+        }
+    }
+
     /**
      * Reads the item version an applied command returned (gat: the touch answered with its CAS,
      * and memcached returns that item even when the touch itself expired it). If the key still

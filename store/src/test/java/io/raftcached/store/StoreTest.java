@@ -147,10 +147,19 @@ class StoreTest {
         StoreResult gat = apply(Cmd.gat("k", 200));
         assertEquals(Status.HIT, gat.status);
         assertEquals(cas, gat.cas);
-        assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), gat.value);
+        assertEquals(1, gat.valueLength);
+        assertEquals(null, gat.value, "gat's value is read from the item version, not copied at apply time");
         advanceSeconds(150);
         assertEquals("v", get("k"));
         assertEquals(Status.NOT_FOUND, apply(Cmd.touch("nope", 1)).status);
+        // A gat that expires the item still returns it, as memcached does: its version is read past expiry.
+        StoreResult expiring = apply(Cmd.gat("k", -1));
+        assertEquals(Status.HIT, expiring.status);
+        assertEquals(null, get("k"));
+        byte[][] value = {null};
+        assertEquals(Store.ReadOutcome.HIT, store.readVersion("k".getBytes(StandardCharsets.UTF_8), expiring.cas, nowMillis,
+                item -> value[0] = item.copyValue()));
+        assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), value[0]);
     }
 
     @Test

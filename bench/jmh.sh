@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the JMH microbenchmarks: the off-heap store (raft module, io.raftcached.store.bench: get,
+# Runs the JMH microbenchmarks: the off-heap store (store module, io.raftcached.store.bench: get,
 # set, eviction, snapshot) and the protocol decoder (protocol module, io.raftcached.protocol.bench).
 # Builds both modules with Maven first, then runs org.openjdk.jmh.Main on their test classpath,
 # from a private copy of the classes so a rebuild or `mvn clean` elsewhere cannot change them mid-run.
@@ -16,7 +16,7 @@
 #   JAVA_OPTS='-Xmx512m --add-opens java.base/java.lang=ALL-UNNAMED -Dcom.google.protobuf.use_unsafe_pre22_gencode=true'
 #                 flags of the JMH JVM; its benchmark forks inherit them. The root pom's test.jvm.args
 #                 without -ea (assertions would be measured) and without -XX:ActiveProcessorCount.
-#   SKIP_BUILD=1  run what raft/target and protocol/target already hold (no Maven at all)
+#   SKIP_BUILD=1  run what store/target and protocol/target already hold (no Maven at all)
 #   MVN_ARGS=     extra Maven arguments, e.g. -o
 # Needs for the snapshot benchmarks about 600 MB of native memory and 256 MB free in the temp dir.
 # Exit status: 0 all ran; 1 a benchmark threw (e.g. a setup check found the store not as expected):
@@ -28,7 +28,7 @@ DEFAULT_REGEX='io\.raftcached\.(store|protocol)\.bench\.'
 JAVA_OPTS=${JAVA_OPTS:-"-Xmx512m --add-opens java.base/java.lang=ALL-UNNAMED -Dcom.google.protobuf.use_unsafe_pre22_gencode=true"}
 SKIP_BUILD=${SKIP_BUILD:-0}
 MVN_ARGS=${MVN_ARGS:-}
-MODULES=(raft protocol)
+MODULES=(store protocol)
 
 REGEX=$DEFAULT_REGEX
 if [[ $# -gt 0 && $1 != -* ]]; then

@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import io.raftcached.testing.Await;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,33 +92,24 @@ class ClusterNodeTest {
             nodes.get(round % 3).submit(incr("counter")).exceptionally(t -> null);
         }
         nodes.get(0).submit(set("counter", "0")).get(10, TimeUnit.SECONDS);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (ClusterNode node : nodes) {
             for (int i = 0; i < 3; i++) {
-                while (read(node, "key" + i) == null && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
-                assertEquals("value" + i, read(node, "key" + i));
+                String key = "key" + i;
+                assertEquals("value" + i, Await.value(key + " on every replica", Duration.ofSeconds(10),
+                        () -> read(node, key), value -> value != null));
             }
         }
         assertReplicasAgree(nodes);
     }
 
     /**
-     * Waits until every node has applied the same index and then compares digests; a tick entry
-     * may land between two digests, so a disagreement at different indexes is asked again.
+     * Compares digests once every node reports the same applied index (a tick entry may land
+     * between two digests, so digests at different indexes are asked for again).
      */
     static void assertReplicasAgree(List<ClusterNode> nodes) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        List<String> digests = List.of();
-        while (System.nanoTime() < deadline) {
-            digests = nodes.stream().map(ClusterNode::digest).toList();
-            if (digests.stream().map(d -> d.substring(0, d.indexOf(':'))).distinct().count() == 1) {
-                assertEquals(1, digests.stream().distinct().count(), "replicas at the same index differ: " + digests);
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("replicas never reached the same applied index: " + digests);
+        List<String> digests = Await.value("every replica at the same applied index", Duration.ofSeconds(10),
+                () -> nodes.stream().map(ClusterNode::digest).toList(),
+                all -> all.stream().map(d -> d.substring(0, d.indexOf(':'))).distinct().count() == 1);
+        assertEquals(1, digests.stream().distinct().count(), "replicas at the same index differ: " + digests);
     }
 }

@@ -90,6 +90,9 @@ final class Server {
 
     static Server start(ServerConfig config, FatalStop fatal) throws IOException, InterruptedException {
         ReplicatedCache cluster = ClusterNode.start(config.raft(), config.store(), fatal);
+        if (config.extended().trackSizes) {
+            cluster.trackSizes();
+        }
         Server server = new Server(config, cluster);
         try {
             server.listen();

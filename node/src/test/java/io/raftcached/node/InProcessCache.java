@@ -106,7 +106,12 @@ final class InProcessCache implements ReplicatedCache {
     }
 
     @Override
-    public synchronized SortedMap<Long, Long> sizeHistogram() {
+    public synchronized void trackSizes() {
+        replica.trackSizes();
+    }
+
+    @Override
+    public SortedMap<Long, Long> sizeHistogram() {
         return replica.store().sizeHistogram();
     }
 

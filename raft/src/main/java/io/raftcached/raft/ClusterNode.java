@@ -390,8 +390,16 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
+    public void trackSizes() {
+        machine.withApplyPaused(r -> {
+            r.trackSizes();
+            return null;
+        });
+    }
+
+    @Override
     public SortedMap<Long, Long> sizeHistogram() {
-        return machine.withApplyPaused(r -> r.store().sizeHistogram());
+        return replica.store().sizeHistogram();
     }
 
     @Override

@@ -64,7 +64,10 @@ public interface ReplicatedCache extends AutoCloseable {
     /** Digest of all replicated state at the applied index ("index:sha256"). */
     String digest();
 
-    /** memcached's item size histogram ({@code stats sizes}). */
+    /** Keeps memcached's item size histogram from now on ({@code -o track_sizes}). */
+    void trackSizes();
+
+    /** memcached's item size histogram ({@code stats sizes}), empty unless sizes are tracked. */
     SortedMap<Long, Long> sizeHistogram();
 
     /** Takes a snapshot now; completes when it is saved. */

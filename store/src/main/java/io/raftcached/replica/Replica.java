@@ -49,6 +49,9 @@ public final class Replica implements AutoCloseable {
     private volatile long appliedIndex;
     /** Retried writes answered from the dedupe table instead of being applied again (a local count). */
     private volatile long duplicatesAnswered;
+    /** Whether the store keeps memcached's size histogram (a local choice: -o track_sizes). */
+    private boolean trackSizes;
+    private volatile long retiredAtEpoch;
 
     /**
      * @param shape the store shape this node was started with; a cluster of another shape stops it
@@ -137,6 +140,12 @@ public final class Replica implements AutoCloseable {
             throw new ReplicaStopException("store shape mismatch: the cluster was created with " + clusterShape.flagsText()
                     + " but this node was started with " + shape.flagsText() + "; start it with the cluster's values");
         }
+    }
+
+    /** Keeps memcached's item size histogram from now on, also across snapshot installs. Apply thread. */
+    public void trackSizes() {
+        trackSizes = true;
+        store.trackSizes();
     }
 
     /** Lets memory freed by the entries applied so far be reused once readers are done with it. */
@@ -255,6 +264,9 @@ public final class Replica implements AutoCloseable {
                     + " but this node is in cluster " + current.getClusterId());
         }
         Store restored = StoreSnapshot.restore(header, pages, hashSeed, epochs);
+        if (trackSizes) {
+            restored.trackSizes();
+        }
         Store previous = store;
         store = restored;
         epochs.advance();   // readers that enter from now on see the restored store
@@ -266,8 +278,6 @@ public final class Replica implements AutoCloseable {
         appliedIndex = index;
         return previous;
     }
-
-    private volatile long retiredAtEpoch;
 
     /** Whether no reader can still hold the store the last {@link #restore} replaced. Any thread. */
     public boolean retiredStoreUnread() {

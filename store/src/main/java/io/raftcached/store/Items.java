@@ -320,6 +320,36 @@ final class Items {
         return exptime != 0 && exptime < atSeconds;
     }
 
+    // --- the size histogram (memcached's -o track_sizes) ----------------------------------------
+
+    /** memcached's sizes_hist: linked items per 32-byte bucket of total size; null until tracked. */
+    private volatile long[] sizeBuckets;
+    static final int SIZE_BUCKET_BYTES = 32;
+
+    private void countSize(long totalSizeBytes, int change) {
+        long[] buckets = sizeBuckets;
+        if (buckets != null) {
+            buckets[(int) ((totalSizeBytes + SIZE_BUCKET_BYTES - 1) / SIZE_BUCKET_BYTES)] += change;
+        }
+    }
+
+    /** Starts keeping the histogram from the items linked now on; link and unlink keep it after. */
+    void trackSizes() {
+        long largest = ItemLayout.totalSize(ItemLayout.KEY_MAX_BYTES, -1, config.itemSizeMaxBytes(), casEnabled);
+        long[] buckets = new long[(int) (largest / SIZE_BUCKET_BYTES) + 2];
+        for (int classId = 1; classId <= classes.largestClass(); classId++) {
+            for (long item = lru.head(classId); item != 0; item = lru.next(item)) {
+                buckets[(int) ((totalSize(item) + SIZE_BUCKET_BYTES - 1) / SIZE_BUCKET_BYTES)]++;
+            }
+        }
+        sizeBuckets = buckets;
+    }
+
+    /** The tracked histogram (read racily, as memcached's is), or null when sizes are not tracked. */
+    long[] sizeBuckets() {
+        return sizeBuckets;
+    }
+
     // --- linking ---------------------------------------------------------------------------
 
     /** memcached's do_item_link(): time, CAS ({@code explicitCas} or the counter), index, LRU. */
@@ -330,6 +360,7 @@ final class Items {
         currentBytes += totalSize;
         currentItems++;
         totalItems++;
+        countSize(totalSize, 1);
         lru.linkAtHead(handle, classId(handle), totalSize);
         index.insert(handle, hash);
     }
@@ -338,6 +369,7 @@ final class Items {
         long totalSize = totalSize(handle);
         currentBytes -= totalSize;
         currentItems--;
+        countSize(totalSize, -1);
         index.remove(handle, hash);
         lru.unlink(handle, classId(handle), totalSize);
         free(handle);
@@ -348,6 +380,7 @@ final class Items {
         long oldSize = totalSize(oldHandle);
         currentBytes -= oldSize;
         currentItems--;
+        countSize(oldSize, -1);
         lru.unlink(oldHandle, classId(oldHandle), oldSize);
         OffHeap.putInt(writable(newHandle) + ItemLayout.TIME, nowSeconds);
         setCas(newHandle, explicitCas != 0 ? explicitCas : nextCas());
@@ -355,6 +388,7 @@ final class Items {
         currentBytes += newSize;
         currentItems++;
         totalItems++;
+        countSize(newSize, 1);
         lru.linkAtHead(newHandle, classId(newHandle), newSize);
         index.replace(oldHandle, newHandle, hash);
         free(oldHandle);

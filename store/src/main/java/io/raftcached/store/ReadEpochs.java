@@ -3,6 +3,7 @@ package io.raftcached.store;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Epoch-based reclamation between the single apply thread and concurrent readers.
@@ -21,6 +22,9 @@ public final class ReadEpochs {
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final long[] slots = new long[MAX_READERS * PADDING_LONGS];
+    /** The thread each slot belongs to; the slot of a thread that ended is given to the next newcomer. */
+    private final AtomicReferenceArray<Thread> owners = new AtomicReferenceArray<>(MAX_READERS);
+    /** Slots ever handed out (the scan bound). */
     private final AtomicInteger readerCount = new AtomicInteger();
     private final ThreadLocal<Reader> threadReaders = ThreadLocal.withInitial(this::register);
     private volatile long globalEpoch = 1;
@@ -55,12 +59,32 @@ public final class ReadEpochs {
         return threadReaders.get();
     }
 
+    /**
+     * A slot for the calling thread: one whose thread has ended if there is one (such a thread left
+     * its last section, so the slot reads 0), else a new one. At most {@link #MAX_READERS} threads
+     * read at once; the server bounds its worker threads well below that.
+     */
     private Reader register() {
+        Thread me = Thread.currentThread();
+        int handedOut = Math.min(readerCount.get(), MAX_READERS);
+        for (int i = 0; i < handedOut; i++) {
+            Thread owner = owners.get(i);
+            if (owner != null && !owner.isAlive() && owners.compareAndSet(i, owner, me)) {
+                return new Reader(i * PADDING_LONGS);
+            }
+        }
         int index = readerCount.getAndIncrement();
         if (index >= MAX_READERS) {
-            throw new IllegalStateException("more than " + MAX_READERS + " reader threads");
+            readerCount.decrementAndGet();
+            throw new IllegalStateException("more than " + MAX_READERS + " threads read the store at once");
         }
+        owners.set(index, me);
         return new Reader(index * PADDING_LONGS);
+    }
+
+    /** Slots handed out so far (threads that ever read, less those whose slot was reused). */
+    int slotsHandedOut() {
+        return Math.min(readerCount.get(), MAX_READERS);
     }
 
     /** The epoch to tag memory unlinked now. Apply thread only. */

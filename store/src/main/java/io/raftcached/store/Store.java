@@ -666,18 +666,30 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * Keeps memcached's item size histogram from now on ({@code -o track_sizes}): one walk now,
+     * then a count per link and unlink. Apply thread (or with apply held back).
+     */
+    public void trackSizes() {
+        items.trackSizes();
+    }
+
+    /**
      * memcached's {@code stats sizes}: linked items counted by total size rounded up to 32 bytes,
-     * as a map from bucket size to count. Walks every item; the caller keeps apply from running.
+     * as a map from bucket size to count. Read from the tracked histogram on any thread, as
+     * memcached reads its own; empty unless {@link #trackSizes} was called.
      */
     public java.util.SortedMap<Long, Long> sizeHistogram() {
-        java.util.SortedMap<Long, Long> buckets = new java.util.TreeMap<>();
-        for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
-            for (long item = items.lru.head(classId); item != 0; item = items.lru.next(item)) {
-                long bucket = (items.totalSize(item) + 31) / 32 * 32;
-                buckets.merge(bucket, 1L, Long::sum);
+        java.util.SortedMap<Long, Long> histogram = new java.util.TreeMap<>();
+        long[] buckets = items.sizeBuckets();
+        if (buckets == null) {
+            return histogram;
+        }
+        for (int bucket = 0; bucket < buckets.length; bucket++) {
+            if (buckets[bucket] > 0) {
+                histogram.put((long) bucket * Items.SIZE_BUCKET_BYTES, buckets[bucket]);
             }
         }
-        return buckets;
+        return histogram;
     }
 
     /**

@@ -293,4 +293,24 @@ class StoreTest {
             store.items().currentItems--;
         }
     }
+
+    @Test
+    void trackedSizeHistogramFollowsLinksAndUnlinksAsAFreshWalkWould() {
+        assertTrue(store.sizeHistogram().isEmpty(), "nothing is tracked before -o track_sizes");
+        apply(Cmd.set("before", "x".repeat(100)));
+        store.trackSizes();
+        for (int i = 0; i < 500; i++) {
+            apply(Cmd.set("k" + (i % 97), "v".repeat(i % 700)));
+            if (i % 5 == 0) {
+                apply(Cmd.delete("k" + (i % 13)));
+            }
+            if (i % 7 == 0) {
+                apply(Cmd.store(io.raftcached.proto.StoreMode.MODE_APPEND, "k" + (i % 11), "tail", 0, 0));
+            }
+        }
+        java.util.SortedMap<Long, Long> incremental = store.sizeHistogram();
+        store.trackSizes();
+        assertEquals(store.sizeHistogram(), incremental);
+        assertEquals(store.currentItems(), incremental.values().stream().mapToLong(Long::longValue).sum());
+    }
 }

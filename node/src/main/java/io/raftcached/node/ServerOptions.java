@@ -1,5 +1,6 @@
 package io.raftcached.node;
 
+import io.raftcached.raft.InjectedFaults;
 import io.raftcached.raft.MemoryBudgets;
 import io.raftcached.raft.RaftSettings;
 import io.raftcached.store.StoreConfig;
@@ -193,6 +194,10 @@ final class ServerOptions {
                     + MemoryBudgets.READS_WAITING_MAX_DEFAULT + "); a client that would exceed it is paused")
     Integer readsWaitingMax;
 
+    @Option(names = "--debug-fail-apply-at-index", hidden = true, paramLabel = "<index>",
+            description = "TESTS ONLY: applying this log entry fails on this node (it must stop, then replay)")
+    long failApplyAtIndex = 0;
+
     @Option(names = "--serve-stale-while-catching-up",
             description = "serve reads from a restarted node before it has caught up (default: SERVER_ERROR until then)")
     boolean serveStaleWhileCatchingUp;
@@ -328,7 +333,7 @@ final class ServerOptions {
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
-                    clockOffsetMillis, budgets);
+                    budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex));
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }

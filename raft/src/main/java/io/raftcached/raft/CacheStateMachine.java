@@ -64,9 +64,12 @@ final class CacheStateMachine extends StateMachineAdapter {
     private volatile long lastSnapshotBeginMicros;
     private volatile long lastSnapshotDumpMillis;
     private volatile long bytesSinceSnapshot;
+    private final long failApplyAtIndex;
 
+    /** @param failApplyAtIndex a test's injected fault: applying this entry throws (0: never) */
     CacheStateMachine(Replica replica, ReadClock readClock, Executor snapshotExecutor, StoreRetirement retirement,
-            Listener listener, FatalStop fatal) {
+            Listener listener, FatalStop fatal, long failApplyAtIndex) {
+        this.failApplyAtIndex = failApplyAtIndex;
         this.replica = replica;
         this.readClock = readClock;
         this.snapshotExecutor = snapshotExecutor;
@@ -86,6 +89,9 @@ final class CacheStateMachine extends StateMachineAdapter {
                 bytesSinceSnapshot += data.remaining();
                 Applied applied;
                 try {
+                    if (index == failApplyAtIndex) {
+                        throw new IllegalStateException("injected by --debug-fail-apply-at-index");
+                    }
                     applied = replica.apply(index, data);
                 } catch (Throwable t) {
                     String message = t instanceof ReplicaStopException ? t.getMessage()

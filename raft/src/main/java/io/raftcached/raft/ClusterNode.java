@@ -88,7 +88,7 @@ public final class ClusterNode implements ReplicatedCache {
         this.fatal = fatal;
         this.replica = new Replica(shape, new SecureRandom().nextLong(), settings.nodeId(), writerIncarnation);
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
-                new MachineListener(), fatal);
+                new MachineListener(), fatal, settings.faults().failApplyAtIndex());
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
         this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
@@ -180,7 +180,7 @@ public final class ClusterNode implements ReplicatedCache {
 
     /** The wall clock this node stamps entries with when it leads (skewed on purpose in fault tests). */
     private long wallClockMillis() {
-        return System.currentTimeMillis() + settings.clockOffsetMillis();
+        return System.currentTimeMillis() + settings.faults().clockOffsetMillis();
     }
 
     /**
@@ -384,9 +384,14 @@ public final class ClusterNode implements ReplicatedCache {
         return info.build();
     }
 
+    /** Walks an image of the state (see {@link DigestImage}), so apply pauses only to begin it. */
     @Override
     public String digest() {
-        return machine.withApplyPaused(Replica::digest);
+        try {
+            return DigestImage.take(machine, settings.dataDirectory().resolve("digest-scratch"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("could not write the digest's image of the store", e);
+        }
     }
 
     @Override

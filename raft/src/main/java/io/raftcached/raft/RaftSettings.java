@@ -11,8 +11,8 @@ import java.util.List;
  * @param snapshotLogBytes take a snapshot once this many log bytes were applied since the last
  * @param writeTimeoutMillis a write not applied within this answers SERVER_ERROR
  * @param maxStalenessMillis stop serving reads when no leader was confirmed for this long; 0 = never
- * @param clockOffsetMillis added to this node's wall clock (tests of skewed clocks only; 0 in production)
  * @param budgets how much memory writes, forwarded batches and waiting reads may hold
+ * @param faults what tests inject ({@link InjectedFaults#NONE} in production)
  */
 public record RaftSettings(
         int nodeId,
@@ -27,8 +27,8 @@ public record RaftSettings(
         long writeTimeoutMillis,
         long maxStalenessMillis,
         String clientAddress,
-        long clockOffsetMillis,
-        MemoryBudgets budgets) {
+        MemoryBudgets budgets,
+        InjectedFaults faults) {
 
     /** A member as the operator names it: node id, Raft host and port. */
     public record Peer(int nodeId, String host, int port) {

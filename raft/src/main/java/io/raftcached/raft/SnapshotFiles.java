@@ -41,9 +41,14 @@ final class SnapshotFiles {
             this.pageBytes = pageBytes;
         }
 
+        /** Writes the pages as they were when the save began (apply may go on). Off the apply thread. */
+        void writePages() throws IOException {
+            snapshot.store().writePages();
+        }
+
         /** Writes the pages and the meta file and syncs both. Off the apply thread. */
         void finish() throws IOException {
-            snapshot.store().writePages();
+            writePages();
             pages.force(true);
             Path meta = directory.resolve(META);
             try (OutputStream out = Files.newOutputStream(meta)) {
@@ -57,6 +62,10 @@ final class SnapshotFiles {
 
         int pageCount() {
             return snapshot.store().pageCount();
+        }
+
+        Replica.Snapshot snapshot() {
+            return snapshot;
         }
 
         int pagesCopiedByApply() {

@@ -290,11 +290,23 @@ public final class Replica implements AutoCloseable {
      * Walks every item: the caller keeps apply from running meanwhile.
      */
     public String digest() {
+        return digest(appliedIndex, store.digest(), machineState());
+    }
+
+    /**
+     * The same digest for a snapshot image whose pages are already in memory (a mapped file):
+     * taken off the apply thread, it walks the image instead of the live store, so apply goes on.
+     */
+    public static String digestOf(Snapshot snapshot, StoreSnapshot.PageAddresses pages) {
+        return digest(snapshot.index(), StoreSnapshot.digestOf(snapshot.store().header(), pages), snapshot.machine());
+    }
+
+    private static String digest(long index, String storeDigest, MachineState machine) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(store.digest().getBytes(StandardCharsets.US_ASCII));
-            sha.update(machineState().toByteArray());
-            return appliedIndex + ":" + HexFormat.of().formatHex(sha.digest());
+            sha.update(storeDigest.getBytes(StandardCharsets.US_ASCII));
+            sha.update(machine.toByteArray());
+            return index + ":" + HexFormat.of().formatHex(sha.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required by the Java platform", e);
         }

@@ -33,6 +33,8 @@ final class SlabAllocator {
     private final byte[] pageClass;
     private int physicalPageCount;
     private int slackPageCount;
+    /** The pages are someone else's memory (a view over a snapshot image): never freed here. */
+    private boolean pagesMapped;
     /** The snapshot whose pages are being dumped, if any. */
     private volatile SnapshotPages snapshot;
 
@@ -258,6 +260,20 @@ final class SlabAllocator {
         return pageAddress[page];
     }
 
+    /**
+     * Uses memory someone else owns for a page (a mapped snapshot image), for a read-only view of
+     * a store: the allocator then never frees its pages.
+     */
+    void mapPage(int page, int classId, long address) {
+        if (page != physicalPageCount + 1) {
+            throw new IllegalStateException("pages must be mapped in order, got " + page);
+        }
+        pagesMapped = true;
+        physicalPageCount = page;
+        pageAddress[page] = address;
+        pageClass[page] = (byte) classId;
+    }
+
     /** Restores the logical accounting that a snapshot recorded. */
     void restoreAccounting(int classId, int pages, long freeChunks) {
         logicalPages[classId] = pages;
@@ -320,7 +336,9 @@ final class SlabAllocator {
     /** Frees all native memory. The allocator must not be used afterwards. */
     void release() {
         for (int page = 1; page <= physicalPageCount; page++) {
-            OffHeap.free(pageAddress[page]);
+            if (!pagesMapped) {
+                OffHeap.free(pageAddress[page]);
+            }
             pageAddress[page] = 0;
         }
         physicalPageCount = 0;

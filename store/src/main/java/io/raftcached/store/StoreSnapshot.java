@@ -137,6 +137,30 @@ public final class StoreSnapshot {
         }
     }
 
+    /** Where the pages of a snapshot image already are in memory (a mapped file): page number to address. */
+    public interface PageAddresses {
+        long addressOf(int pageNumber);
+    }
+
+    /**
+     * The digest ({@link Store#digest}) of the store a snapshot image holds, walked in place over
+     * {@code pages} (read only; nothing is copied or allocated per page). It equals the digest of
+     * the store the snapshot was taken of, at the moment it began.
+     */
+    public static String digestOf(StoreSnapshotHeader header, PageAddresses pages) {
+        StoreConfig config = configOf(header.getShape());
+        try (Store view = new Store(config, 0, 0, new ReadEpochs())) {
+            Items items = view.items();
+            byte[] pageClasses = header.getPageClasses().toByteArray();
+            for (int page = 1; page <= header.getPhysicalPages(); page++) {
+                items.slabs.mapPage(page, pageClasses[page - 1] & 0xFF, pages.addressOf(page));
+            }
+            restoreState(header, items);
+            view.restoreClock(header.getNowMillis());
+            return view.digest();
+        }
+    }
+
     private static void restoreInto(StoreSnapshotHeader header, PageSource source, Items items) throws IOException {
         SlabAllocator slabs = items.slabs;
         int pageBytes = items.config.slabPageSizeBytes();
@@ -147,6 +171,13 @@ public final class StoreSnapshot {
             source.readPage(page, buffer);
             OffHeap.copyFromArray(buffer, 0, address, pageBytes);
         }
+        restoreState(header, items);
+        rebuildDerived(header, items);
+    }
+
+    /** The replicated state the header records, over pages already in place. */
+    private static void restoreState(StoreSnapshotHeader header, Items items) {
+        SlabAllocator slabs = items.slabs;
         long[][] counters = items.stats.replicated();
         for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
             SlabClassState state = header.getClasses(classId - 1);
@@ -164,7 +195,11 @@ public final class StoreSnapshot {
         items.totalItems = header.getTotalItems();
         items.currentBytes = header.getCurrentBytes();
         items.nowSeconds = Store.toStoreSeconds(header.getNowMillis());
+    }
 
+    /** What a store derives from its items: the index, the free lists, per-node access facts. */
+    private static void rebuildDerived(StoreSnapshotHeader header, Items items) {
+        SlabAllocator slabs = items.slabs;
         BitSet[] used = new BitSet[header.getPhysicalPages() + 1];
         for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
             for (long item = items.lru.head(classId); item != 0; item = items.lru.next(item)) {

@@ -94,6 +94,8 @@ class StoreSnapshotTest {
             assertEquals(null, dumpFailure.get());
             assertNotEquals(digestAtSnapshot, store.digest());
 
+            assertEquals(digestAtSnapshot, digestInPlace(header, pages),
+                    "the image, walked in place while apply went on, has the digest of the state when it began");
             try (Store restored = StoreSnapshot.restore(header, pages, 12345, new ReadEpochs())) {
                 assertEquals(digestAtSnapshot, restored.digest(), "the snapshot is the state when it began");
                 for (Command command : later) {
@@ -106,6 +108,25 @@ class StoreSnapshotTest {
                 store.read(key, NOW, false, item -> fromOriginal[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
                 restored.read(key, NOW, false, item -> fromRestored[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
                 assertEquals(fromOriginal[0], fromRestored[0]);
+            }
+        }
+    }
+
+    /** The digest of an image whose pages sit in native memory, as a mapped file's do. */
+    private static String digestInPlace(StoreSnapshotHeader header, MemoryPages pages) {
+        int pageBytes = header.getShape().getSlabPageSize();
+        long[] addresses = new long[header.getPhysicalPages() + 1];
+        try {
+            for (int page = 1; page <= header.getPhysicalPages(); page++) {
+                addresses[page] = OffHeap.allocate(pageBytes);
+                OffHeap.copyFromArray(pages.pages.get(page), 0, addresses[page], pageBytes);
+            }
+            return StoreSnapshot.digestOf(header, page -> addresses[page]);
+        } finally {
+            for (long address : addresses) {
+                if (address != 0) {
+                    OffHeap.free(address);
+                }
             }
         }
     }

@@ -1,0 +1,129 @@
+package io.raftcached.raft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.alipay.sofa.jraft.Closure;
+import com.alipay.sofa.jraft.Iterator;
+import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.entity.EnumOutter;
+import com.alipay.sofa.jraft.error.RaftError;
+import com.alipay.sofa.jraft.error.RaftException;
+import io.raftcached.replica.Applied;
+import io.raftcached.replica.LogEntries;
+import io.raftcached.replica.Replica;
+import io.raftcached.store.StoreConfig;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An entry the replica cannot apply stops the node, naming the entry, and jraft is told to roll it
+ * back: it is never turned into a no-op on one replica (which would diverge it silently). A Raft
+ * instance in its error state makes the node refuse reads.
+ */
+class FailStopTest {
+    private static final long START_MILLIS = 1_790_000_000_000L;
+    private final Replica replica = new Replica(StoreConfig.withMemory(2L * StoreConfig.MEGABYTE), 1, 1, 1);
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private final List<String> stops = new ArrayList<>();
+    private final List<String> raftErrors = new ArrayList<>();
+    private final List<Long> applied = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        scheduler.shutdownNow();
+        replica.close();
+    }
+
+    private CacheStateMachine machine(long failApplyAtIndex) {
+        return new CacheStateMachine(replica, ReadClock.system(), Runnable::run, new StoreRetirement(scheduler),
+                new CacheStateMachine.Listener() {
+                    @Override
+                    public void onApplied(Applied entry) {
+                        applied.add(entry.index());
+                    }
+
+                    @Override
+                    public void onSnapshotLoaded() { }
+
+                    @Override
+                    public void onLeaderChange(boolean leader, long term) { }
+
+                    @Override
+                    public void onRaftError(String reason) {
+                        raftErrors.add(reason);
+                    }
+                }, (message, cause) -> stops.add(message), failApplyAtIndex);
+    }
+
+    @Test
+    void anEntryThatDoesNotParseStopsTheNodeAndIsRolledBack() {
+        Entries entries = new Entries(List.of(LogEntries.tick(START_MILLIS), LogEntries.tick(START_MILLIS + 1),
+                new byte[] {(byte) 0xff, 0x00, (byte) 0xff, 0x00}, LogEntries.tick(START_MILLIS + 2)));
+        machine(0).onApply(entries);
+        assertEquals(List.of(1L, 2L), applied, "the entries before it were applied, none after");
+        assertEquals(2, replica.appliedIndex());
+        assertEquals(1, stops.size());
+        assertTrue(stops.get(0).startsWith("stopping at log entry 3: log entry 3 could not be applied"), stops.get(0));
+        assertNotNull(entries.rolledBack, "jraft must be told the entry was not applied");
+        assertEquals(1, entries.rolledBackEntries);
+    }
+
+    @Test
+    void anInjectedFailureStopsTheNodeAtThatEntry() {
+        machine(2).onApply(new Entries(List.of(LogEntries.tick(START_MILLIS), LogEntries.tick(START_MILLIS + 1))));
+        assertEquals(List.of(1L), applied);
+        assertTrue(stops.get(0).contains("log entry 2") && stops.get(0).contains("--debug-fail-apply-at-index"), stops.get(0));
+    }
+
+    @Test
+    void aRaftErrorReachesTheNode() {
+        machine(0).onError(new RaftException(EnumOutter.ErrorType.ERROR_TYPE_LOG, new Status(RaftError.EIO, "disk gone")));
+        assertEquals(1, raftErrors.size());
+        assertTrue(raftErrors.get(0).contains("disk gone"), raftErrors.get(0));
+    }
+
+    @Test
+    void readinessRefusesEverythingOnceTheRaftInstanceFailed() {
+        Readiness readiness = new Readiness(new AppliedWaiters(), 0, System::nanoTime);
+        readiness.leading(0);
+        assertEquals(ReadPermission.ALLOWED, readiness.permission(true));
+        readiness.fail("the Raft instance stopped: disk gone");
+        assertEquals(ReadPermission.FAILED, readiness.permission(true));
+        assertEquals(false, readiness.ready());
+    }
+
+    /** jraft's iterator over a few entries, from index 1. */
+    private static final class Entries implements Iterator {
+        private final List<byte[]> data;
+        private int position;
+        Status rolledBack;
+        long rolledBackEntries;
+
+        Entries(List<byte[]> data) {
+            this.data = data;
+        }
+
+        @Override public boolean hasNext() { return rolledBack == null && position < data.size(); }
+        @Override public ByteBuffer next() { return ByteBuffer.wrap(data.get(position++)); }
+        @Override public ByteBuffer getData() { return ByteBuffer.wrap(data.get(position)); }
+        @Override public long getIndex() { return position + 1; }
+        @Override public long getTerm() { return 1; }
+        @Override public Closure done() { return null; }
+        @Override public void setAutoCommitPerLog(boolean status) { }
+        @Override public boolean commit() { return false; }
+        @Override public void commitAndSnapshotSync(Closure done) { }
+
+        @Override
+        public void setErrorAndRollback(long ntail, Status st) {
+            rolledBack = st;
+            rolledBackEntries = ntail;
+        }
+    }
+}

@@ -8,17 +8,23 @@
 #   deploy/local-cluster.sh kill N       kill -9 node N (try failover: the others elect a leader)
 #   deploy/local-cluster.sh start N      start only node N again (after kill or stop)
 #
+# start returns once every node serves reads (raft_ready 1) and a write through each node has
+# been stored, so the first command after it is served at once.
+#
 # Client ports 11211-11213, Raft ports 7001-7003, data and logs in ./local-cluster (override with
-# RAFTCACHED_CLUSTER_DIR). Extra flags for every node: RAFTCACHED_FLAGS (e.g. "-m 256 -vv").
+# RAFTCACHED_CLUSTER_DIR, RAFTCACHED_CLIENT_PORT_BASE=11210, RAFTCACHED_RAFT_PORT_BASE=7000).
+# Extra flags for every node: RAFTCACHED_FLAGS (e.g. "-m 256 -vv").
 set -euo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 top="$(cd "$here/.." && pwd)"
 dir="$(readlink -f "${RAFTCACHED_CLUSTER_DIR:-$PWD/local-cluster}")"
 nodes=(1 2 3)
-peers="1@127.0.0.1:7001,2@127.0.0.1:7002,3@127.0.0.1:7003"
+client_base="${RAFTCACHED_CLIENT_PORT_BASE:-11210}"
+raft_base="${RAFTCACHED_RAFT_PORT_BASE:-7000}"
+peers="1@127.0.0.1:$((raft_base + 1)),2@127.0.0.1:$((raft_base + 2)),3@127.0.0.1:$((raft_base + 3))"
 
-client_port() { echo $((11210 + $1)); }
+client_port() { echo $((client_base + $1)); }
 pid_file() { echo "$dir/node-$1.pid"; }
 running_pid() {
   local file; file="$(pid_file "$1")"
@@ -47,7 +53,7 @@ start_node() {
   mkdir -p "$dir"
   # shellcheck disable=SC2086
   JAVA_OPTS="${JAVA_OPTS:--Xmx256m}" nohup "$top/bin/raftcached" -p "$(client_port "$id")" -l 127.0.0.1 \
-    --node-id "$id" --raft "127.0.0.1:$((7000 + id))" --peers "$peers" --data-dir "$dir/node-$id" \
+    --node-id "$id" --raft "127.0.0.1:$((raft_base + id))" --peers "$peers" --data-dir "$dir/node-$id" \
     ${RAFTCACHED_FLAGS:-} >>"$dir/node-$id.log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$id")"
 }
@@ -62,6 +68,24 @@ wait_serving() {
     sleep 0.2
   done
   echo "node $id did not start listening within 60 s; see $dir/node-$id.log"; return 1
+}
+
+# Ready: the node has caught up and serves reads, and a write through it is stored (it reaches a
+# leader and comes back applied). A restarted cluster replays its log first; allow two minutes.
+wait_ready() {
+  local id="$1" port; port="$(client_port "$1")"
+  for _ in $(seq 1 600); do
+    if ask "$port" "stats raft" 2>/dev/null | grep -q "^STAT raft_ready 1"; then
+      if ask "$port" $'set __local_cluster_ready 0 0 2\r\nok' 2>/dev/null | grep -q "^STORED"; then
+        return 0
+      fi
+    fi
+    if [[ -z "$(running_pid "$id")" ]]; then
+      echo "node $id exited; its log ends with:"; tail -n 20 "$dir/node-$id.log"; return 1
+    fi
+    sleep 0.2
+  done
+  echo "node $id was not ready (serving reads, taking writes) within 120 s; see $dir/node-$id.log"; return 1
 }
 
 stop_node() {
@@ -88,29 +112,26 @@ status() {
 case "${1:-}" in
   start)
     build_if_needed
-    if [[ -n "${2:-}" ]]; then start_node "$2"; wait_serving "$2"; exit; fi
+    if [[ -n "${2:-}" ]]; then start_node "$2"; wait_serving "$2"; wait_ready "$2"; exit; fi
     for id in "${nodes[@]}"; do start_node "$id"; done
     for id in "${nodes[@]}"; do wait_serving "$id"; done
-    for _ in $(seq 1 150); do
-      ask 11211 "stats raft" 2>/dev/null | grep -q "raft_leader 127" && break
-      sleep 0.2
-    done
+    for id in "${nodes[@]}"; do wait_ready "$id"; done
     echo
     echo "raftcached: 3 nodes on 127.0.0.1, data and logs in $dir"
     status
     echo
-    echo "connect:    telnet 127.0.0.1 11211        (any node takes reads and writes)"
-    echo "clients:    127.0.0.1:11211,127.0.0.1:11212,127.0.0.1:11213"
-    echo "inspect:    $top/bin/raftcached cluster status --node 127.0.0.1:7001"
+    echo "connect:    telnet 127.0.0.1 $(client_port 1)        (any node takes reads and writes)"
+    echo "clients:    127.0.0.1:$(client_port 1),127.0.0.1:$(client_port 2),127.0.0.1:$(client_port 3)"
+    echo "inspect:    $top/bin/raftcached cluster status --node 127.0.0.1:$((raft_base + 1))"
     echo "failover:   $0 kill <N>   then   $0 start <N>"
     echo "stop:       $0 stop"
     ;;
   stop) for id in "${nodes[@]}"; do stop_node "$id"; done ;;
   status) status ;;
-  restart) stop_node "${2:?restart needs a node number}"; start_node "$2"; wait_serving "$2"; status ;;
+  restart) stop_node "${2:?restart needs a node number}"; start_node "$2"; wait_serving "$2"; wait_ready "$2"; status ;;
   kill)
     pid="$(running_pid "${2:?kill needs a node number}")"
     [[ -z "$pid" ]] && { echo "node $2 is not running"; exit 1; }
     kill -9 "$pid"; rm -f "$(pid_file "$2")"; echo "node $2 (pid $pid) killed" ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
 esac

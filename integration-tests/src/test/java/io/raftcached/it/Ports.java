@@ -25,4 +25,30 @@ final class Ports {
         }
         throw new IllegalStateException("no free port after 100 attempts");
     }
+
+    /** A base such that base+1 .. base+count are free now (for scripts that number their ports). */
+    static synchronized int freeRangeBase(int count) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int first = free();
+            boolean restFree = true;
+            for (int port = first + 1; port < first + count && restFree; port++) {
+                restFree = !HANDED_OUT.contains(port) && bindable(port);
+            }
+            if (restFree) {
+                for (int port = first + 1; port < first + count; port++) {
+                    HANDED_OUT.add(port);
+                }
+                return first - 1;
+            }
+        }
+        throw new IllegalStateException("no " + count + " consecutive free ports after 100 attempts");
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket(port)) {
+            return true;
+        } catch (IOException inUse) {
+            return false;
+        }
+    }
 }

@@ -142,6 +142,11 @@ final class ServerOptions {
             description = "initial members, this node included; without it the node is a one-member group")
     List<String> peers = new ArrayList<>();
 
+    @Option(names = "--cluster-token", paramLabel = "<text>",
+            description = "with --peers, names a new cluster's Raft group, so a cluster created again at the same"
+                    + " addresses is never answered by a node of the old one; use a new token each time (default: raftcached)")
+    String clusterToken = "raftcached";
+
     @Option(names = "--data-dir", paramLabel = "<dir>",
             description = "Raft log, snapshots and identity (default: ./raftcached-data/node-<id>)")
     Path dataDirectory;
@@ -333,7 +338,7 @@ final class ServerOptions {
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
-                    budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex));
+                    clusterToken, budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex));
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }

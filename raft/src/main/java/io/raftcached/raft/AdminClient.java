@@ -78,7 +78,10 @@ public final class AdminClient implements AutoCloseable {
         return members;
     }
 
-    private Configuration configuration(String raftAddress) throws AdminException {
+    /** The membership a node knows and the Raft group its RPCs carry. */
+    private record Group(String id, Configuration conf) {}
+
+    private Group group(String raftAddress) throws AdminException {
         NodeInfoResponse contact = nodeInfo(raftAddress);
         Configuration conf = new Configuration();
         contact.getPeersList().forEach(peer -> conf.addPeer(PeerId.parsePeer(peer)));
@@ -86,7 +89,11 @@ public final class AdminClient implements AutoCloseable {
         if (conf.isEmpty()) {
             throw new AdminException(raftAddress + " does not know its cluster's members yet (still starting?)");
         }
-        return conf;
+        return new Group(groupOf(contact), conf);
+    }
+
+    private static String groupOf(NodeInfoResponse info) {
+        return info.getRaftGroup().isEmpty() ? NodeIdentity.LEGACY_RAFT_GROUP : info.getRaftGroup();
     }
 
     /** A member named by host:port (any incarnation) or by its full peer id. */
@@ -131,7 +138,8 @@ public final class AdminClient implements AutoCloseable {
     }
 
     public void add(String raftAddress, String newPeer, boolean learner) throws AdminException {
-        Configuration conf = configuration(raftAddress);
+        Group group = group(raftAddress);
+        Configuration conf = group.conf();
         PeerId peer = PeerId.parsePeer(newPeer);
         if (peer == null) {
             throw new AdminException("a member is host:port or host:port:incarnation, got " + newPeer);
@@ -139,38 +147,41 @@ public final class AdminClient implements AutoCloseable {
         if (conf.contains(peer) || conf.getLearners().contains(peer)) {
             throw new AdminException(newPeer + " is already a member");
         }
-        check(learner ? cli.addLearners(ClusterNode.GROUP_ID, conf, List.of(peer))
-                : cli.addPeer(ClusterNode.GROUP_ID, conf, peer), "adding " + newPeer);
+        check(learner ? cli.addLearners(group.id(), conf, List.of(peer))
+                : cli.addPeer(group.id(), conf, peer), "adding " + newPeer);
     }
 
     public void remove(String raftAddress, String name) throws AdminException {
-        Configuration conf = configuration(raftAddress);
+        Group group = group(raftAddress);
+        Configuration conf = group.conf();
         PeerId peer = member(conf, name, true);
         if (conf.getLearners().contains(peer)) {
-            check(cli.removeLearners(ClusterNode.GROUP_ID, conf, List.of(peer)), "removing learner " + peer);
+            check(cli.removeLearners(group.id(), conf, List.of(peer)), "removing learner " + peer);
         } else {
-            check(cli.removePeer(ClusterNode.GROUP_ID, conf, peer), "removing " + peer);
+            check(cli.removePeer(group.id(), conf, peer), "removing " + peer);
         }
     }
 
     public void promote(String raftAddress, String name) throws AdminException {
-        Configuration conf = configuration(raftAddress);
+        Group group = group(raftAddress);
+        Configuration conf = group.conf();
         PeerId peer = member(conf, name, true);
         if (!conf.getLearners().contains(peer)) {
             throw new AdminException(peer + " is already a voter");
         }
-        check(cli.learner2Follower(ClusterNode.GROUP_ID, conf, peer), "promoting " + peer);
+        check(cli.learner2Follower(group.id(), conf, peer), "promoting " + peer);
     }
 
     public void transferLeader(String raftAddress, String name) throws AdminException {
-        Configuration conf = configuration(raftAddress);
-        PeerId target = name == null ? PeerId.ANY_PEER : member(conf, name, false);
-        check(cli.transferLeader(ClusterNode.GROUP_ID, conf, target), "transferring leadership to " + (name == null ? "any" : target));
+        Group group = group(raftAddress);
+        PeerId target = name == null ? PeerId.ANY_PEER : member(group.conf(), name, false);
+        check(cli.transferLeader(group.id(), group.conf(), target), "transferring leadership to " + (name == null ? "any" : target));
     }
 
     /** Asks one member, or every member, to take a snapshot now. */
     public Map<String, String> snapshot(String raftAddress, String name) throws AdminException {
-        Configuration conf = configuration(raftAddress);
+        Group group = group(raftAddress);
+        Configuration conf = group.conf();
         List<PeerId> targets = new ArrayList<>();
         if (name != null) {
             targets.add(member(conf, name, true));
@@ -180,7 +191,7 @@ public final class AdminClient implements AutoCloseable {
         }
         Map<String, String> outcomes = new LinkedHashMap<>();
         for (PeerId target : targets) {
-            Status status = cli.snapshot(ClusterNode.GROUP_ID, target);
+            Status status = cli.snapshot(group.id(), target);
             outcomes.put(target.toString(), status.isOk() ? "ok" : String.valueOf(status.getErrorMsg()));
         }
         return outcomes;
@@ -192,11 +203,12 @@ public final class AdminClient implements AutoCloseable {
      * learner under a new incarnation and is promoted once it has caught up.
      */
     public List<String> replace(String raftAddress, String endpoint) throws AdminException {
-        Configuration conf = configuration(raftAddress);
+        Group group = group(raftAddress);
+        Configuration conf = group.conf();
         List<String> removed = new ArrayList<>();
         for (PeerId peer : conf.getPeers()) {
             if (peer.getEndpoint().toString().equals(endpoint)) {
-                check(cli.removePeer(ClusterNode.GROUP_ID, configuration(raftAddress), peer), "removing old identity " + peer);
+                check(cli.removePeer(group.id(), group(raftAddress).conf(), peer), "removing old identity " + peer);
                 removed.add(peer.toString());
             }
         }
@@ -221,7 +233,7 @@ public final class AdminClient implements AutoCloseable {
             conf.addPeer(peer);
         }
         NodeInfoResponse info = nodeInfo(survivor);
-        check(cli.resetPeer(ClusterNode.GROUP_ID, PeerId.parsePeer(info.getPeerId()), conf), "resetting peers on " + survivor);
+        check(cli.resetPeer(groupOf(info), PeerId.parsePeer(info.getPeerId()), conf), "resetting peers on " + survivor);
     }
 
     private static String endpointOf(String peerId) {

@@ -54,7 +54,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterNode implements ReplicatedCache {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
-    static final String GROUP_ID = "raftcached";
 
     private final RaftSettings settings;
     private final StoreConfig shape;
@@ -134,13 +133,14 @@ public final class ClusterNode implements ReplicatedCache {
         self = new PeerId(settings.raftHost(), settings.raftPort(), identity.incarnation());
         Files.createDirectories(raftDirectory);
         LogStorageTuning.register(settings.dataDirectory());
-        group = new RaftGroupService(GROUP_ID, self, JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration()),
-                rpcServer, true);
+        group = new RaftGroupService(identity.raftGroup(), self,
+                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration()), rpcServer, true);
         node = group.start(false);
         if (node == null) {
             throw new IOException("jraft did not start; see the log above");
         }
-        LOG.info("raft node {} started in {} (fsync {})", self, raftDirectory, settings.fsync() ? "on" : "OFF");
+        LOG.info("raft node {} of group {} started in {} (fsync {})", self, identity.raftGroup(), raftDirectory,
+                settings.fsync() ? "on" : "OFF");
         writes.start();
         scheduler.scheduleWithFixedDelay(duties::run, Duties.PERIOD_MILLIS, Duties.PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -328,6 +328,11 @@ public final class ClusterNode implements ReplicatedCache {
         return replica.config();
     }
 
+    /** The jraft group this node runs in. */
+    String raftGroup() {
+        return identity.raftGroup();
+    }
+
     String clusterId() {
         ClusterConfig config = replica.config();
         return config == null ? "" : config.getClusterId();
@@ -376,7 +381,8 @@ public final class ClusterNode implements ReplicatedCache {
                 .setLastLogIndex(status.lastLogIndex).setClientAddress(settings.clientAddress())
                 .addAllPeers(status.peers).addAllLearners(status.learners).setReady(status.ready)
                 .setSnapshotsInstalled(status.snapshotsInstalled).setPromotion(status.promotion)
-                .setFailure(status.failure == null ? "" : status.failure);
+                .setFailure(status.failure == null ? "" : status.failure)
+                .setRaftGroup(current == null ? "" : current.raftGroup());
         ClusterConfig config = replica.config();
         if (config != null) {
             info.setClusterShape(config.getShape());

@@ -105,7 +105,7 @@ final class ControlProcessors {
                     request.getNodeId(), request.getEndpoint(), joiner);
             Runnable addJoiner = () -> cluster.raftNode().addLearners(List.of(joiner), status -> context.sendResponse(
                     JoinResponse.newBuilder().setOk(status.isOk()).setMessage(String.valueOf(status.getErrorMsg()))
-                            .setIncarnation(incarnation).setClusterId(cluster.clusterId()).build()));
+                            .setIncarnation(incarnation).setClusterId(cluster.clusterId()).setRaftGroup(cluster.raftGroup()).build()));
             if (staleLearners.isEmpty()) {
                 addJoiner.run();
             } else {

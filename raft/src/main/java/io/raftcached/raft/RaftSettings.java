@@ -11,6 +11,7 @@ import java.util.List;
  * @param snapshotLogBytes take a snapshot once this many log bytes were applied since the last
  * @param writeTimeoutMillis a write not applied within this answers SERVER_ERROR
  * @param maxStalenessMillis stop serving reads when no leader was confirmed for this long; 0 = never
+ * @param clusterToken with the initial members, names a new cluster's Raft group (etcd's --initial-cluster-token)
  * @param budgets how much memory writes, forwarded batches and waiting reads may hold
  * @param faults what tests inject ({@link InjectedFaults#NONE} in production)
  */
@@ -27,6 +28,7 @@ public record RaftSettings(
         long writeTimeoutMillis,
         long maxStalenessMillis,
         String clientAddress,
+        String clusterToken,
         MemoryBudgets budgets,
         InjectedFaults faults) {
 

@@ -8,6 +8,12 @@ import io.raftcached.proto.NodeInfoResponse;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreSnapshot;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.stream.Collectors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,14 +73,14 @@ final class Startup {
                 return new Outcome(identity, initialConfiguration());
             }
             if (decision instanceof StartupDecision.Bootstrap) {
-                NodeIdentity identity = new NodeIdentity(settings.nodeId(), 0, "", "");
+                NodeIdentity identity = new NodeIdentity(settings.nodeId(), 0, "", "", bootstrapGroup());
                 identity.save(settings.dataDirectory());
                 Configuration initial = initialConfiguration();
                 LOG.info("bootstrapping a new cluster with {}", initial);
                 return new Outcome(identity, initial);
             }
             if (decision instanceof StartupDecision.Join join) {
-                NodeIdentity joined = join(join.leaderHint());
+                NodeIdentity joined = join(join.leaderHint(), join.raftGroup());
                 if (joined != null) {
                     joined.save(settings.dataDirectory());
                     return new Outcome(joined, new Configuration());
@@ -100,14 +106,37 @@ final class Startup {
             NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), PROBE_TIMEOUT_MILLIS);
             if (info != null) {
                 String clusterShape = info.hasClusterShape() ? StoreSnapshot.configOf(info.getClusterShape()).flagsText() : "";
-                probes.add(new StartupDecision.Probe(peer.toString(), info.getClusterId(), clusterShape, info.getLeader()));
+                probes.add(new StartupDecision.Probe(peer.toString(), info.getClusterId(), clusterShape, info.getLeader(),
+                        info.getRaftGroup()));
             }
         }
         return probes;
     }
 
+    /**
+     * The Raft group of a new cluster, which every initial member computes alike without talking:
+     * from {@code --cluster-token} and the initial members (as etcd derives its cluster id from
+     * {@code --initial-cluster-token} and the initial cluster). A one-member group draws its own.
+     * Clusters with other members or tokens then never answer each other's Raft RPCs.
+     */
+    private String bootstrapGroup() {
+        if (settings.singleMember()) {
+            byte[] random = new byte[6];
+            new SecureRandom().nextBytes(random);
+            return "raftcached-" + HexFormat.of().formatHex(random);
+        }
+        String members = settings.peers().stream().map(RaftSettings.Peer::toString).sorted().collect(Collectors.joining(","));
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest((settings.clusterToken() + "\n" + members)
+                    .getBytes(StandardCharsets.UTF_8));
+            return "raftcached-" + HexFormat.of().formatHex(hash, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+        }
+    }
+
     /** Asks the leader for a fresh incarnation as a learner; null if no leader accepted this round. */
-    private NodeIdentity join(String leaderHint) throws IOException {
+    private NodeIdentity join(String leaderHint, String probedGroup) throws IOException {
         String endpoint = settings.raftHost() + ":" + settings.raftPort();
         JoinRequest request = JoinRequest.newBuilder().setNodeId(settings.nodeId()).setEndpoint(endpoint)
                 .setShape(StoreSnapshot.shapeOf(shape)).build();
@@ -127,7 +156,8 @@ final class Startup {
         }
         LOG.info("joined cluster {} as learner incarnation {}: will be promoted once caught up",
                 response.getClusterId(), response.getIncarnation());
-        return new NodeIdentity(settings.nodeId(), response.getIncarnation(), response.getClusterId(), "");
+        String group = response.getRaftGroup().isEmpty() ? probedGroup : response.getRaftGroup();
+        return new NodeIdentity(settings.nodeId(), response.getIncarnation(), response.getClusterId(), "", group);
     }
 
     private String findLeader() {

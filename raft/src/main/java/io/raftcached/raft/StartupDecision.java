@@ -10,7 +10,7 @@ import java.util.List;
  * <ul>
  *   <li>With Raft state and an identity: restart as that identity, unless the directory belongs to
  *       another node id, the node was started with another store shape than its cluster's, or a
- *       peer answers for another cluster.</li>
+ *       peer answers for another cluster or another Raft group.</li>
  *   <li>Without: a one-member group bootstraps at once; otherwise join as a learner if any peer
  *       knows of a cluster (refusing one of another store shape before it is asked to add us),
  *       bootstrap with the initial members once a majority of them answers and none knows a
@@ -27,8 +27,16 @@ final class StartupDecision {
         }
     }
 
-    /** A peer's answer to the start-up probe; {@code clusterId} empty when it knows no cluster yet. */
-    record Probe(String peer, String clusterId, String clusterShape, String leader) {}
+    /**
+     * A peer's answer to the start-up probe; {@code clusterId} empty when it knows no cluster yet,
+     * {@code raftGroup} empty from a node older than group ids.
+     */
+    record Probe(String peer, String clusterId, String clusterShape, String leader, String raftGroup) {
+        /** The group its Raft RPCs carry ({@link NodeIdentity#LEGACY_RAFT_GROUP} from an older node). */
+        String groupOrLegacy() {
+            return raftGroup.isEmpty() ? NodeIdentity.LEGACY_RAFT_GROUP : raftGroup;
+        }
+    }
 
     sealed interface Decision permits Restart, Bootstrap, Join, Wait, Refuse {}
 
@@ -37,8 +45,8 @@ final class StartupDecision {
     /** Start a new group with the initial members (all at incarnation 0). */
     record Bootstrap() implements Decision {}
 
-    /** Ask {@code leaderHint} (may be empty: find one) to add this node as a learner. */
-    record Join(String leaderHint) implements Decision {}
+    /** Ask {@code leaderHint} (may be empty: find one) to add this node as a learner of {@code raftGroup}. */
+    record Join(String leaderHint, String raftGroup) implements Decision {}
 
     record Wait(String reason) implements Decision {}
 
@@ -72,7 +80,7 @@ final class StartupDecision {
                         + clusterMember.clusterShape() + " but this node was started with " + local.shape()
                         + "; start it with the cluster's values");
             }
-            return new Join(leaderHint);
+            return new Join(leaderHint, clusterMember.groupOrLegacy());
         }
         int answered = 1 + probes.size();
         if (answered > local.initialMembers() / 2) {
@@ -91,12 +99,15 @@ final class StartupDecision {
             return new Refuse("store shape mismatch: this node's cluster has " + stored.shape()
                     + " but it was started with " + local.shape() + "; start it with the cluster's values");
         }
-        if (!stored.clusterId().isEmpty()) {
-            for (Probe probe : probes) {
-                if (!probe.clusterId().isEmpty() && !probe.clusterId().equals(stored.clusterId())) {
-                    return new Refuse("this node belongs to cluster " + stored.clusterId() + " but peer " + probe.peer()
-                            + " belongs to cluster " + probe.clusterId());
-                }
+        for (Probe probe : probes) {
+            if (!stored.clusterId().isEmpty() && !probe.clusterId().isEmpty() && !probe.clusterId().equals(stored.clusterId())) {
+                return new Refuse("this node belongs to cluster " + stored.clusterId() + " but peer " + probe.peer()
+                        + " belongs to cluster " + probe.clusterId());
+            }
+            // An empty group is a peer still starting, or one older than group ids: nothing to compare.
+            if (!probe.raftGroup().isEmpty() && !probe.raftGroup().equals(stored.raftGroup())) {
+                return new Refuse("this node runs Raft group " + stored.raftGroup() + " but peer " + probe.peer()
+                        + " runs " + probe.raftGroup() + ": a node of another cluster at one of --peers' addresses");
             }
         }
         return new Restart(stored);
@@ -104,6 +115,6 @@ final class StartupDecision {
 
     /** Whether deciding needs the peers' answers (a restart checks them for another cluster). */
     static boolean needsProbes(Local local) {
-        return !local.singleMember() && (!local.hasRaftState() || local.stored() == null || !local.stored().clusterId().isEmpty());
+        return !local.singleMember();
     }
 }

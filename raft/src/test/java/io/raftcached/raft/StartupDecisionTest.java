@@ -12,19 +12,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 class StartupDecisionTest {
     private static final String SHAPE = "-m 64 -n 48 -f 1.25 -I 1048576 -o slab_chunk_max=524288";
     private static final String OTHER_SHAPE = "-m 32 -n 48 -f 1.25 -I 1048576 -o slab_chunk_max=524288";
-    private static final NodeIdentity NAMED = new NodeIdentity(2, 0, "cluster-a", SHAPE);
-    private static final NodeIdentity UNNAMED = new NodeIdentity(2, 0, "", "");
+    private static final NodeIdentity NAMED = new NodeIdentity(2, 0, "cluster-a", SHAPE, "raftcached-aaaa");
+    private static final NodeIdentity UNNAMED = new NodeIdentity(2, 0, "", "", "raftcached-aaaa");
 
     private static StartupDecision.Local local(NodeIdentity stored, boolean hasRaftState, int members) {
         return new StartupDecision.Local(2, SHAPE, stored, hasRaftState, members);
     }
 
     private static StartupDecision.Probe fresh(String peer) {
-        return new StartupDecision.Probe(peer, "", "", "");
+        return new StartupDecision.Probe(peer, "", "", "", "raftcached-aaaa");
     }
 
     private static StartupDecision.Probe member(String peer, String cluster, String shape, String leader) {
-        return new StartupDecision.Probe(peer, cluster, shape, leader);
+        return new StartupDecision.Probe(peer, cluster, shape, leader, "raftcached-aaaa");
     }
 
     static Stream<Arguments> cases() {
@@ -40,6 +40,14 @@ class StartupDecisionTest {
                                 + OTHER_SHAPE + "; start it with the cluster's values"),
                 Arguments.of("restart next to another cluster", local(NAMED, true, 3), List.of(member("1@h:1", "cluster-b", SHAPE, "")),
                         "Refuse: this node belongs to cluster cluster-a but peer 1@h:1 belongs to cluster cluster-b"),
+                Arguments.of("restart next to another Raft group", local(UNNAMED, true, 3),
+                        List.of(new StartupDecision.Probe("1@h:1", "", "", "", "raftcached-bbbb")),
+                        "Refuse: this node runs Raft group raftcached-aaaa but peer 1@h:1 runs raftcached-bbbb: a node of another"
+                                + " cluster at one of --peers' addresses"),
+                Arguments.of("a peer still starting (or older than group ids) names no group", local(UNNAMED, true, 3),
+                        List.of(new StartupDecision.Probe("1@h:1", "", "", "", "")), "Restart"),
+                Arguments.of("a cluster older than group ids is joined in the legacy group", local(null, false, 3),
+                        List.of(new StartupDecision.Probe("3", "cluster-a", SHAPE, "h:7003", "")), "Join: h:7003 in raftcached"),
                 Arguments.of("identity without Raft state starts fresh", local(NAMED, false, 1), List.of(), "Bootstrap"),
                 Arguments.of("one member bootstraps at once", local(null, false, 1), List.of(), "Bootstrap"),
                 Arguments.of("a majority answers, no cluster yet", local(null, false, 3), List.of(fresh("1")), "Bootstrap"),
@@ -48,9 +56,9 @@ class StartupDecisionTest {
                 Arguments.of("two of five is no majority", local(null, false, 5), List.of(fresh("1")),
                         "Wait: waiting for a majority of the 5 initial members to answer before bootstrapping (2 did)"),
                 Arguments.of("a cluster exists: join through its leader", local(null, false, 3),
-                        List.of(fresh("1"), member("3", "cluster-a", SHAPE, "h:7003")), "Join: h:7003"),
+                        List.of(fresh("1"), member("3", "cluster-a", SHAPE, "h:7003")), "Join: h:7003 in raftcached-aaaa"),
                 Arguments.of("a cluster exists, leader unknown", local(null, false, 3), List.of(member("3", "cluster-a", "", "")),
-                        "Join: "),
+                        "Join:  in raftcached-aaaa"),
                 Arguments.of("a cluster of another shape is not joined", local(null, false, 3),
                         List.of(member("3", "cluster-a", OTHER_SHAPE, "h:7003")), "Refuse: refusing to join cluster cluster-a: it was"
                                 + " created with " + OTHER_SHAPE + " but this node was started with " + SHAPE
@@ -71,7 +79,7 @@ class StartupDecisionTest {
             return "Bootstrap";
         }
         if (decision instanceof StartupDecision.Join join) {
-            return "Join: " + join.leaderHint();
+            return "Join: " + join.leaderHint() + " in " + join.raftGroup();
         }
         if (decision instanceof StartupDecision.Wait wait) {
             return "Wait: " + wait.reason();

@@ -3,6 +3,7 @@ package io.raftcached.node;
 import io.raftcached.raft.InjectedFaults;
 import io.raftcached.raft.MemoryBudgets;
 import io.raftcached.raft.RaftSettings;
+import io.raftcached.store.LruSettings;
 import io.raftcached.store.StoreConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -246,7 +247,7 @@ final class ServerOptions {
         refuse(StoreConfig.SLAB_PAGE_SIZE_BYTES % chunkMax != 0, "slab_chunk_max (bytes: " + chunkMax
                 + ") must divide evenly into " + StoreConfig.SLAB_PAGE_SIZE_BYTES + " (slab_page_size)");
         StoreConfig store = new StoreConfig(memoryBytes, disableEvictions, slabMinSize, growthFactor, itemSizeMax,
-                disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax);
+                disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax, options.lru);
         return new ServerConfig(this, store, raftSettings(memoryBytes, budgets(options)), options, Math.max(0, verbose.length));
     }
 
@@ -447,6 +448,7 @@ final class ServerOptions {
         Integer idleTimeoutSeconds;
         Integer slabChunkMaxBytes;
         boolean trackSizes;
+        LruSettings lru = LruSettings.FLAT;
         /** memcached's read_buf_mem_limit: megabytes for connection read and response buffers together. */
         Long readBufferMegabytes;
         final List<String> warnings = new ArrayList<>();

@@ -76,7 +76,8 @@ final class ControlProcessors {
                 return;
             }
             io.raftcached.proto.ClusterConfig config = cluster.clusterConfig();
-            if (config != null && request.hasShape() && !request.getShape().equals(config.getShape())) {
+            if (config != null && request.hasShape()
+                    && !StoreSnapshot.configOf(request.getShape()).equals(StoreSnapshot.configOf(config.getShape()))) {
                 // Refused before it is added: a learner of another shape would only stop at its first
                 // apply and stay in the configuration.
                 String message = "refusing to join cluster " + config.getClusterId() + ": it was created with "

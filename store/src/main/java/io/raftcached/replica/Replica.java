@@ -7,6 +7,7 @@ import io.raftcached.proto.LogEntry;
 import io.raftcached.proto.MachineState;
 import io.raftcached.proto.StoreSnapshotHeader;
 import io.raftcached.proto.WriterId;
+import io.raftcached.store.LocalReads;
 import io.raftcached.store.ReadEpochs;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
@@ -43,6 +44,7 @@ public final class Replica implements AutoCloseable {
     private final int localNodeId;
     private final long localIncarnation;
     private final ReadEpochs epochs = new ReadEpochs();
+    private final LocalReads localReads = new LocalReads();
     private final DedupeTable dedupe = new DedupeTable();
     private volatile Store store;
     private volatile ClusterConfig config;
@@ -63,7 +65,7 @@ public final class Replica implements AutoCloseable {
         this.hashSeed = hashSeed;
         this.localNodeId = localNodeId;
         this.localIncarnation = localIncarnation;
-        this.store = new Store(shape, hashSeed, epochs);
+        this.store = new Store(shape, hashSeed, epochs, localReads);
     }
 
     // --- apply (one thread) -------------------------------------------------------------------
@@ -91,6 +93,7 @@ public final class Replica implements AutoCloseable {
             case CONFIG -> applyConfig(index, entry.getConfig());
             case BODY_NOT_SET -> new Applied.Tick(index);
         };
+        current.endOfEntry(applied instanceof Applied.Tick);
         appliedIndex = index;
         return applied;
     }
@@ -166,6 +169,11 @@ public final class Replica implements AutoCloseable {
     }
 
     // --- reads (any thread) ---------------------------------------------------------------------
+
+    /** This node's read-side facts and where its access hints go; the same across restores. */
+    public LocalReads localReads() {
+        return localReads;
+    }
 
     /**
      * Reads a key from the current store. The read section covers fetching the store, so a store
@@ -263,7 +271,7 @@ public final class Replica implements AutoCloseable {
             throw new ReplicaStopException("the snapshot belongs to cluster " + machine.getConfig().getClusterId()
                     + " but this node is in cluster " + current.getClusterId());
         }
-        Store restored = StoreSnapshot.restore(header, pages, hashSeed, epochs);
+        Store restored = StoreSnapshot.restore(header, pages, hashSeed, epochs, localReads);
         if (trackSizes) {
             restored.trackSizes();
         }

@@ -52,9 +52,15 @@ final class ItemLayout {
     static final byte FLAG_TOKEN_SENT = 2;
     static final byte FLAG_CHUNKED = 4;
     static final byte FLAG_KEY_BINARY = 8;
-    static final byte REPLICATED_FLAGS_MASK = FLAG_STALE | FLAG_TOKEN_SENT | FLAG_CHUNKED | FLAG_KEY_BINARY;
+    /** memcached's ITEM_FETCHED and ITEM_ACTIVE, set at apply time by fetches and access hints. */
+    static final byte FLAG_FETCHED = 16;
+    static final byte FLAG_ACTIVE = 32;
+    static final byte REPLICATED_FLAGS_MASK = FLAG_STALE | FLAG_TOKEN_SENT | FLAG_CHUNKED | FLAG_KEY_BINARY | FLAG_FETCHED
+            | FLAG_ACTIVE;
     // Per-node flag bits.
     static final byte LOCAL_FLAG_FETCHED = 1;
+    /** This node sent an access hint for the item that apply has not processed yet. */
+    static final byte LOCAL_FLAG_HINTED = 2;
 
     // A data chunk: next chunk handle, its own slab class, then data.
     static final int CHUNK_NEXT = 0;

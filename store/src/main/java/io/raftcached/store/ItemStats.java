@@ -22,6 +22,12 @@ final class ItemStats {
     final long[] casHits;
     final long[] casBadValue;
     final long[] touchHits;
+    final long[] movesToCold;
+    final long[] movesToWarm;
+    final long[] movesWithinLru;
+    final long[] evictedActive;
+    final long[] crawlerReclaimed;
+    final long[] crawlerItemsChecked;
     // Per node.
     final long[] expiredUnfetched;
     final long[] evictedUnfetched;
@@ -41,6 +47,12 @@ final class ItemStats {
         casHits = new long[classCount];
         casBadValue = new long[classCount];
         touchHits = new long[classCount];
+        movesToCold = new long[classCount];
+        movesToWarm = new long[classCount];
+        movesWithinLru = new long[classCount];
+        evictedActive = new long[classCount];
+        crawlerReclaimed = new long[classCount];
+        crawlerItemsChecked = new long[classCount];
         expiredUnfetched = new long[classCount];
         evictedUnfetched = new long[classCount];
     }
@@ -48,6 +60,7 @@ final class ItemStats {
     /** The replicated counters in a fixed order, for the digest and snapshots. */
     long[][] replicated() {
         return new long[][] {evicted, evictedNonzero, evictedTimeSeconds, outOfMemory, reclaimed, directReclaims,
-            tailProtected, setCommands, deleteHits, incrHits, decrHits, casHits, casBadValue, touchHits};
+            tailProtected, setCommands, deleteHits, incrHits, decrHits, casHits, casBadValue, touchHits, movesToCold,
+            movesToWarm, movesWithinLru, evictedActive, crawlerReclaimed, crawlerItemsChecked};
     }
 }

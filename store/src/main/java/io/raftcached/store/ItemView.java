@@ -11,16 +11,25 @@ public final class ItemView {
     }
 
     private final Items items;
+    /** This reader thread's hits per LRU id (see {@link LocalReads}). */
+    private final long[] hitsPerLru;
     private long handle;
     private int nowSeconds;
 
-    ItemView(Items items) {
+    ItemView(Items items, long[] hitsPerLru) {
         this.items = items;
+        this.hitsPerLru = hitsPerLru;
     }
 
     void reset(long handle, int nowSeconds) {
         this.handle = handle;
         this.nowSeconds = nowSeconds;
+    }
+
+    /** Counts a hit in the item's LRU and tells whether the replicated LRU should hear of it. */
+    boolean countHitAndClaimHint() {
+        hitsPerLru[items.lruId(handle)]++;
+        return items.claimHint(handle, nowSeconds);
     }
 
     public int clientFlags() {

@@ -2,8 +2,10 @@ package io.raftcached.store;
 
 /**
  * Item lifecycle, memcached's items.c: allocate (reclaiming expired tail items and evicting as
- * memcached does), link, unlink, replace, bump, and the header fields. Apply thread only; readers
- * use {@link ItemView}. Every decision here depends on replicated state alone.
+ * memcached does), link, unlink, replace, bump, the segmented LRU's moves between HOT, WARM and
+ * COLD (memcached's LRU maintainer, run at deterministic points of the log instead of on a
+ * background thread), and the header fields. Apply thread only; readers use {@link ItemView}.
+ * Every decision here depends on replicated state alone.
  */
 final class Items {
     /** memcached's ITEM_UPDATE_INTERVAL: an item is bumped in its LRU at most once a minute. */
@@ -79,7 +81,16 @@ final class Items {
     }
 
     int classId(long handle) {
+        return lruId(handle) & LruLists.CLASS_MASK;
+    }
+
+    /** The LRU the item is linked in: its class and, with the segmented LRU, its segment. */
+    int lruId(long handle) {
         return OffHeap.getByte(address(handle) + ItemLayout.SLAB_CLASS) & 0xFF;
+    }
+
+    private void setLruId(long handle, int lruId) {
+        OffHeap.putByte(writable(handle) + ItemLayout.SLAB_CLASS, (byte) lruId);
     }
 
     byte flags(long handle) {
@@ -204,7 +215,7 @@ final class Items {
         OffHeap.putInt(address + ItemLayout.LAST_ACCESS, nowSeconds);
         OffHeap.putInt(address + ItemLayout.CLIENT_FLAGS, clientFlags);
         OffHeap.putByte(address + ItemLayout.NKEY, (byte) key.length);
-        OffHeap.putByte(address + ItemLayout.SLAB_CLASS, (byte) classId);
+        OffHeap.putByte(address + ItemLayout.SLAB_CLASS, (byte) LruLists.lruId(classId, newItemSegment(exptimeSeconds)));
         OffHeap.putByte(address + ItemLayout.FLAGS, chunked ? ItemLayout.FLAG_CHUNKED : 0);
         OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS, (byte) 0);
         setCas(handle, 0);
@@ -253,32 +264,68 @@ final class Items {
         return true;
     }
 
+    /**
+     * memcached's segment for a new item: TEMP for a short TTL when temp_lru is on, else HOT; the
+     * flat LRU has one list per class (segment 0).
+     */
+    private int newItemSegment(int exptimeSeconds) {
+        LruSettings settings = config.lru();
+        if (!settings.segmented()) {
+            return LruLists.HOT;
+        }
+        if (settings.tempLru() && exptimeSeconds != 0 && exptimeSeconds - nowSeconds <= settings.temporaryTtlSeconds()) {
+            return LruLists.TEMP;
+        }
+        return LruLists.HOT;
+    }
+
     /** memcached's do_item_alloc_pull(): reclaim expired tail items, allocate, else evict. */
     private long allocateChunk(long sizeBytes, int classId, long protectedHandle) {
         assert sizeBytes <= classes.chunkSizeBytes(classId);
+        boolean segmented = config.lru().segmented();
+        int evictFrom = LruLists.lruId(classId, segmented ? LruLists.COLD : LruLists.HOT);
         long handle = 0;
         int attempt = 0;
         for (; attempt < ALLOC_ATTEMPTS; attempt++) {
-            pullTail(classId, false, protectedHandle);
+            if (!segmented) {
+                pullTail(evictFrom, 0, 0, PULL_NONE, protectedHandle);
+            }
             handle = slabs.allocate(classId);
-            if (handle != 0 || pullTail(classId, true, protectedHandle) <= 0) {
+            if (handle != 0) {
                 break;
+            }
+            if (pullTail(evictFrom, 0, 0, PULL_EVICT, protectedHandle) <= 0) {
+                if (!segmented) {
+                    break;
+                }
+                pullTail(LruLists.lruId(classId, LruLists.HOT), 0, 0, PULL_NONE, protectedHandle);
             }
         }
         if (attempt > 0) {
             stats.directReclaims[classId] += attempt;
         }
+        dirtyClasses |= 1L << classId;
         return handle;
     }
 
+    private static final int PULL_NONE = 0;
+    /** lru_pull_tail's LRU_PULL_EVICT: the COLD (or flat) tail may be evicted. */
+    private static final int PULL_EVICT = 1;
+
     /**
-     * memcached's lru_pull_tail() for a flat LRU: looks at up to five items from the tail, frees
-     * expired or flushed ones, and (when {@code evict}) evicts the first live one unless
-     * evictions are disabled ({@code -M}). Returns how many items it removed.
+     * memcached's lru_pull_tail(): looks at up to five items from the tail of one LRU; frees
+     * expired or flushed ones; in HOT and WARM moves the tail down to COLD when the segment holds
+     * more than its share of the class's bytes ({@code totalBytes}) or its item is older than
+     * {@code maxAgeSeconds} (an ACTIVE item is rescued instead: HOT to WARM, WARM to its head);
+     * in COLD evicts the tail ({@link #PULL_EVICT}) or moves an ACTIVE one up to WARM. Returns how
+     * many items it removed or moved.
      */
-    private int pullTail(int classId, boolean evict, long protectedHandle) {
+    private int pullTail(int lruId, long totalBytes, long maxAgeSeconds, int flags, long protectedHandle) {
+        int classId = lruId & LruLists.CLASS_MASK;
+        int segment = LruLists.segmentOf(lruId);
+        boolean segmented = config.lru().segmented();
         int removed = 0;
-        long search = lru.tail(classId);
+        long search = lru.tail(lruId);
         for (int tries = TAIL_SEARCH_TRIES; tries > 0 && search != 0; tries--) {
             long previous = lru.previous(search);
             if (search == protectedHandle) {
@@ -286,10 +333,10 @@ final class Items {
                 search = previous;
                 continue;
             }
-            boolean fetched = (OffHeap.getByte(address(search) + ItemLayout.LOCAL_FLAGS) & ItemLayout.LOCAL_FLAG_FETCHED) != 0;
+            boolean fetchedHere = (OffHeap.getByte(address(search) + ItemLayout.LOCAL_FLAGS) & ItemLayout.LOCAL_FLAG_FETCHED) != 0;
             if (expiredStrictlyBefore(search, nowSeconds) || flushedAt(search, nowSeconds)) {
                 stats.reclaimed[classId]++;
-                if (!fetched) {
+                if (!fetchedHere) {
                     stats.expiredUnfetched[classId]++;
                 }
                 unlink(search, hashOf(search));
@@ -297,21 +344,128 @@ final class Items {
                 search = previous;
                 continue;
             }
-            if (evict && !config.evictionsDisabled()) {
-                stats.evicted[classId]++;
-                stats.evictedTimeSeconds[classId] = nowSeconds - time(search);
-                if (exptime(search) != 0) {
-                    stats.evictedNonzero[classId]++;
+            if (!segmented) {
+                if ((flags & PULL_EVICT) != 0 && !config.evictionsDisabled()) {
+                    evict(search, classId, fetchedHere);
+                    removed++;
                 }
-                if (!fetched) {
-                    stats.evictedUnfetched[classId]++;
-                }
-                unlink(search, hashOf(search));
-                removed++;
+                break;
             }
-            break;
+            boolean active = hasFlag(search, ItemLayout.FLAG_ACTIVE);
+            if (segment == LruLists.HOT || segment == LruLists.WARM) {
+                int percent = segment == LruLists.HOT ? config.lru().hotLruPercent() : config.lru().warmLruPercent();
+                long limit = totalBytes * percent / 100;
+                if (active) {
+                    setFlags(search, (byte) (flags(search) & ~ItemLayout.FLAG_ACTIVE));
+                    removed++;
+                    if (segment == LruLists.WARM) {
+                        stats.movesWithinLru[classId]++;
+                        lru.moveToHead(search, lruId, totalSize(search));
+                    } else {
+                        stats.movesToWarm[classId]++;
+                        moveTo(search, LruLists.lruId(classId, LruLists.WARM));
+                    }
+                } else if (lru.requestedBytes(lruId) > limit || nowSeconds - time(search) > maxAgeSeconds) {
+                    stats.movesToCold[classId]++;
+                    moveTo(search, LruLists.lruId(classId, LruLists.COLD));
+                    removed++;
+                }
+                break;
+            }
+            if (segment == LruLists.COLD) {
+                if ((flags & PULL_EVICT) != 0) {
+                    if (!config.evictionsDisabled()) {
+                        if (active) {
+                            stats.evictedActive[classId]++;
+                        }
+                        evict(search, classId, fetchedHere);
+                        removed++;
+                    }
+                } else if (active) {
+                    stats.movesToWarm[classId]++;
+                    setFlags(search, (byte) (flags(search) & ~ItemLayout.FLAG_ACTIVE));
+                    moveTo(search, LruLists.lruId(classId, LruLists.WARM));
+                    removed++;
+                }
+            }
+            break;   // TEMP: only reclaims
         }
         return removed;
+    }
+
+    private void evict(long handle, int classId, boolean fetchedHere) {
+        stats.evicted[classId]++;
+        stats.evictedTimeSeconds[classId] = nowSeconds - time(handle);
+        if (exptime(handle) != 0) {
+            stats.evictedNonzero[classId]++;
+        }
+        if (!fetchedHere) {
+            stats.evictedUnfetched[classId]++;
+        }
+        unlink(handle, hashOf(handle));
+    }
+
+    /** Relinks an item at the head of another segment of its class. */
+    private void moveTo(long handle, int toLruId) {
+        clearHinted(handle);
+        long size = totalSize(handle);
+        lru.unlink(handle, lruId(handle), size);
+        setLruId(handle, toLruId);
+        lru.linkAtHead(handle, toLruId, size);
+    }
+
+    // --- the LRU maintainer (segmented LRU) ------------------------------------------------------
+
+    /** memcached's juggle loop bound per class and pass. */
+    private static final int JUGGLE_ROUNDS_MAX = 500;
+    /** Classes that linked an item since they were last juggled (bit per class id). */
+    private long dirtyClasses;
+
+    /**
+     * memcached's lru_maintainer_juggle() for every class that allocated since the last call (or
+     * every class, on a tick): TEMP reclaims, then HOT and WARM drain to their shares and ages and
+     * active items are rescued from COLD. memcached runs it on a background thread; here it runs
+     * at the end of each applied entry, so every replica moves the same items at the same index.
+     */
+    void juggle(boolean allClasses) {
+        if (!config.lru().segmented()) {
+            return;
+        }
+        long classesToJuggle = allClasses ? -1L : dirtyClasses;
+        dirtyClasses = 0;
+        for (int classId = 1; classId <= classes.largestClass(); classId++) {
+            if ((classesToJuggle & (1L << classId)) != 0) {
+                juggleClass(classId);
+            }
+        }
+    }
+
+    private void juggleClass(int classId) {
+        LruSettings settings = config.lru();
+        if (settings.tempLru()) {
+            for (int i = 0; i < JUGGLE_ROUNDS_MAX; i++) {
+                if (pullTail(LruLists.lruId(classId, LruLists.TEMP), 0, 0, PULL_NONE, 0) <= 0) {
+                    break;
+                }
+            }
+        }
+        int cold = LruLists.lruId(classId, LruLists.COLD);
+        long coldTail = lru.tail(cold);
+        long coldAge = coldTail == 0 ? 0 : nowSeconds - time(coldTail);
+        long hotAge = (long) (coldAge * settings.hotMaxFactor());
+        long warmAge = (long) (coldAge * settings.warmMaxFactor());
+        long totalBytes = lru.requestedBytes(cold) + lru.requestedBytes(LruLists.lruId(classId, LruLists.HOT))
+                + lru.requestedBytes(LruLists.lruId(classId, LruLists.WARM));
+        for (int i = 0; i < JUGGLE_ROUNDS_MAX; i++) {
+            int moved = pullTail(LruLists.lruId(classId, LruLists.HOT), totalBytes, hotAge, PULL_NONE, 0);
+            if (moved == 0) {
+                moved = pullTail(LruLists.lruId(classId, LruLists.WARM), totalBytes, warmAge, PULL_NONE, 0);
+            }
+            moved += pullTail(cold, totalBytes, 0, PULL_NONE, 0);
+            if (moved == 0) {
+                break;
+            }
+        }
     }
 
     /** lru_pull_tail compares with '<' where item_get uses '<='; kept as memcached has it. */
@@ -338,8 +492,10 @@ final class Items {
         long largest = ItemLayout.totalSize(ItemLayout.KEY_MAX_BYTES, -1, config.itemSizeMaxBytes(), casEnabled);
         long[] buckets = new long[(int) (largest / SIZE_BUCKET_BYTES) + 2];
         for (int classId = 1; classId <= classes.largestClass(); classId++) {
-            for (long item = lru.head(classId); item != 0; item = lru.next(item)) {
-                buckets[(int) ((totalSize(item) + SIZE_BUCKET_BYTES - 1) / SIZE_BUCKET_BYTES)]++;
+            for (int segment : LruLists.SEGMENTS) {
+                for (long item = lru.head(classId | segment); item != 0; item = lru.next(item)) {
+                    buckets[(int) ((totalSize(item) + SIZE_BUCKET_BYTES - 1) / SIZE_BUCKET_BYTES)]++;
+                }
             }
         }
         sizeBuckets = buckets;
@@ -361,7 +517,7 @@ final class Items {
         currentItems++;
         totalItems++;
         countSize(totalSize, 1);
-        lru.linkAtHead(handle, classId(handle), totalSize);
+        lru.linkAtHead(handle, lruId(handle), totalSize);
         index.insert(handle, hash);
     }
 
@@ -371,7 +527,7 @@ final class Items {
         currentItems--;
         countSize(totalSize, -1);
         index.remove(handle, hash);
-        lru.unlink(handle, classId(handle), totalSize);
+        lru.unlink(handle, lruId(handle), totalSize);
         free(handle);
     }
 
@@ -381,7 +537,7 @@ final class Items {
         currentBytes -= oldSize;
         currentItems--;
         countSize(oldSize, -1);
-        lru.unlink(oldHandle, classId(oldHandle), oldSize);
+        lru.unlink(oldHandle, lruId(oldHandle), oldSize);
         OffHeap.putInt(writable(newHandle) + ItemLayout.TIME, nowSeconds);
         setCas(newHandle, explicitCas != 0 ? explicitCas : nextCas());
         long newSize = totalSize(newHandle);
@@ -389,7 +545,7 @@ final class Items {
         currentItems++;
         totalItems++;
         countSize(newSize, 1);
-        lru.linkAtHead(newHandle, classId(newHandle), newSize);
+        lru.linkAtHead(newHandle, lruId(newHandle), newSize);
         index.replace(oldHandle, newHandle, hash);
         free(oldHandle);
     }
@@ -410,17 +566,91 @@ final class Items {
 
     /** Publishes a relocated copy in place of the original. */
     void publishRelocated(long oldHandle, long newHandle, long hash) {
-        int classId = classId(oldHandle);
-        lru.swap(oldHandle, newHandle, classId);
+        lru.swap(oldHandle, newHandle, lruId(oldHandle));
         index.replace(oldHandle, newHandle, hash);
-        slabs.retireSpareChunk(oldHandle, classId);
+        slabs.retireSpareChunk(oldHandle, classId(oldHandle));
     }
 
-    /** memcached's do_item_update() in flat-LRU mode: bump at most once per interval. */
-    void bump(long handle) {
-        if (time(handle) < nowSeconds - UPDATE_INTERVAL_SECONDS) {
+    /**
+     * memcached's do_item_bump(), for a fetch (get, touch, gat, mg, or a read another node
+     * reported through an access hint): with the segmented LRU the first fetch marks the item
+     * FETCHED and the second ACTIVE, which keeps it in WARM and lifts it out of COLD; with the flat
+     * LRU the item moves to the head, at most once a minute.
+     */
+    void fetched(long handle) {
+        clearHinted(handle);
+        if (!config.lru().segmented()) {
+            update(handle);
+            return;
+        }
+        byte itemFlags = flags(handle);
+        if ((itemFlags & ItemLayout.FLAG_ACTIVE) != 0) {
+            return;
+        }
+        if ((itemFlags & ItemLayout.FLAG_FETCHED) == 0) {
+            setFlags(handle, (byte) (itemFlags | ItemLayout.FLAG_FETCHED));
+            return;
+        }
+        setFlags(handle, (byte) (itemFlags | ItemLayout.FLAG_ACTIVE));
+        if (LruLists.segmentOf(lruId(handle)) != LruLists.COLD) {
             OffHeap.putInt(writable(handle) + ItemLayout.TIME, nowSeconds);
-            lru.moveToHead(handle, classId(handle), totalSize(handle));
+        } else {
+            update(handle);   // memcached's asynchronous bump, done at once
+        }
+    }
+
+    /**
+     * memcached's do_item_update(): with the segmented LRU an ACTIVE item in COLD moves to WARM and
+     * any other item only has its time bumped; with the flat LRU the item moves to the head, at
+     * most once a minute.
+     */
+    void update(long handle) {
+        if (config.lru().segmented()) {
+            int lruId = lruId(handle);
+            OffHeap.putInt(writable(handle) + ItemLayout.TIME, nowSeconds);
+            if (LruLists.segmentOf(lruId) == LruLists.COLD && hasFlag(handle, ItemLayout.FLAG_ACTIVE)) {
+                setFlags(handle, (byte) (flags(handle) & ~ItemLayout.FLAG_ACTIVE));
+                stats.movesToWarm[lruId & LruLists.CLASS_MASK]++;
+                moveTo(handle, LruLists.lruId(lruId & LruLists.CLASS_MASK, LruLists.WARM));
+            }
+            return;
+        }
+        if (time(handle) < nowSeconds - UPDATE_INTERVAL_SECONDS) {
+            clearHinted(handle);
+            OffHeap.putInt(writable(handle) + ItemLayout.TIME, nowSeconds);
+            lru.moveToHead(handle, lruId(handle), totalSize(handle));
+        }
+    }
+
+    /**
+     * Whether a read this node served should reach the replicated LRU as an access hint: with the
+     * segmented LRU while the item is not ACTIVE yet (a hint makes it FETCHED, a second one
+     * ACTIVE; later reads change nothing until the maintainer clears ACTIVE), with the flat LRU
+     * once its minute-long bump interval has passed. Claims the item (HINTED) so the node sends
+     * one hint per step, not one per read; apply clears the claim when it fetches or moves the
+     * item, so a lost hint is sent again after the item's next move. Reader threads; the flag
+     * byte is per node and written racily, as memcached's fetched bit is: the worst a lost write
+     * does is one hint more or less.
+     */
+    boolean claimHint(long handle, int readNowSeconds) {
+        long address = address(handle);
+        byte local = OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS);
+        if ((local & ItemLayout.LOCAL_FLAG_HINTED) != 0) {
+            return false;
+        }
+        boolean wanted = config.lru().segmented() ? !hasFlag(handle, ItemLayout.FLAG_ACTIVE)
+                : time(handle) < readNowSeconds - UPDATE_INTERVAL_SECONDS;
+        if (wanted) {
+            OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS, (byte) (local | ItemLayout.LOCAL_FLAG_HINTED));
+        }
+        return wanted;
+    }
+
+    private void clearHinted(long handle) {
+        long address = address(handle);
+        byte local = OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS);
+        if ((local & ItemLayout.LOCAL_FLAG_HINTED) != 0) {
+            OffHeap.putByte(writable(handle) + ItemLayout.LOCAL_FLAGS, (byte) (local & ~ItemLayout.LOCAL_FLAG_HINTED));
         }
     }
 
@@ -487,28 +717,32 @@ final class Items {
         long items = 0;
         long bytes = 0;
         for (int classId = 1; classId < classCount; classId++) {
-            long count = 0;
-            long requested = 0;
-            long previous = 0;
-            for (long item = lru.head(classId); item != 0; item = lru.next(item)) {
-                require(count <= currentItems, "class " + classId + " LRU has a cycle");
-                require(lru.previous(item) == previous, "class " + classId + " LRU back link broken at item " + count);
-                require(classId(item) == classId, "an item of class " + classId(item) + " in the LRU of class " + classId);
-                byte[] key = new byte[keyLength(item)];
-                OffHeap.copyToArray(address(item) + keyOffset, key, 0, key.length);
-                require(index.find(key, key.length, index.hash(key, key.length)) == item, "a linked item missing from the index");
-                countChunks(item, chunksUsed);
-                count++;
-                requested += totalSize(item);
-                previous = item;
+            for (int segment : LruLists.SEGMENTS) {
+                int lruId = classId | segment;
+                long count = 0;
+                long requested = 0;
+                long previous = 0;
+                for (long item = lru.head(lruId); item != 0; item = lru.next(item)) {
+                    require(count <= currentItems, "LRU " + lruId + " has a cycle");
+                    require(lru.previous(item) == previous, "LRU " + lruId + " back link broken at item " + count);
+                    require(lruId(item) == lruId, "an item of LRU " + lruId(item) + " in LRU " + lruId);
+                    byte[] key = new byte[keyLength(item)];
+                    OffHeap.copyToArray(address(item) + keyOffset, key, 0, key.length);
+                    require(index.find(key, key.length, index.hash(key, key.length)) == item, "a linked item missing from the index");
+                    countChunks(item, chunksUsed);
+                    count++;
+                    requested += totalSize(item);
+                    previous = item;
+                }
+                require(!config.lru().segmented() ? segment == LruLists.HOT || count == 0 : true,
+                        "the flat LRU linked an item in segment " + segment);
+                require(lru.tail(lruId) == previous, "LRU " + lruId + " tail is not its last item");
+                require(count == lru.itemCount(lruId), "LRU " + lruId + " holds " + count + " items, counted " + lru.itemCount(lruId));
+                require(requested == lru.requestedBytes(lruId), "LRU " + lruId + " requested bytes " + requested + ", counted "
+                        + lru.requestedBytes(lruId));
+                items += count;
+                bytes += requested;
             }
-            require(lru.tail(classId) == previous, "class " + classId + " LRU tail is not its last item");
-            require(count == lru.itemCount(classId), "class " + classId + " holds " + count + " items, counted "
-                    + lru.itemCount(classId));
-            require(requested == lru.requestedBytes(classId), "class " + classId + " requested bytes " + requested
-                    + ", counted " + lru.requestedBytes(classId));
-            items += count;
-            bytes += requested;
         }
         require(items == currentItems, "LRUs hold " + items + " items, curr_items says " + currentItems);
         require(bytes == currentBytes, "LRUs hold " + bytes + " bytes, bytes says " + currentBytes);

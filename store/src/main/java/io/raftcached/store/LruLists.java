@@ -1,99 +1,117 @@
 package io.raftcached.store;
 
 /**
- * One LRU list per slab class, linked through the items' {@code lruPrev}/{@code lruNext}: head is
- * the most recently written, tail the next to evict. The order is replicated state, so it changes
- * only when an entry is applied — a local read never bumps an item. Apply thread only.
+ * The LRU lists, linked through the items' {@code lruPrev}/{@code lruNext}: head is the most
+ * recently linked, tail the next to move down or evict. As in memcached, a list is named by an
+ * LRU id, the slab class in the low six bits and the segment in the top two: HOT, WARM, COLD and
+ * TEMP of the segmented LRU, or segment 0 alone for the flat LRU. The order is replicated state,
+ * so it changes only when an entry is applied. Apply thread only.
  */
 final class LruLists {
+    static final int HOT = 0;
+    static final int WARM = 64;
+    static final int COLD = 128;
+    static final int TEMP = 192;
+    /** Every segment, in the order walks (the digest, snapshots, invariants) visit them. */
+    static final int[] SEGMENTS = {HOT, WARM, COLD, TEMP};
+    static final int CLASS_MASK = 63;
+    static final int LRU_IDS = 256;
+
     private final SlabAllocator slabs;
-    private final long[] head;
-    private final long[] tail;
-    private final long[] itemCount;
-    private final long[] requestedBytes;
+    private final long[] head = new long[LRU_IDS];
+    private final long[] tail = new long[LRU_IDS];
+    private final long[] itemCount = new long[LRU_IDS];
+    private final long[] requestedBytes = new long[LRU_IDS];
 
     LruLists(SlabAllocator slabs, int classCount) {
+        if (classCount > CLASS_MASK + 1) {
+            throw new IllegalArgumentException(classCount + " slab classes do not fit the LRU id's six bits");
+        }
         this.slabs = slabs;
-        this.head = new long[classCount];
-        this.tail = new long[classCount];
-        this.itemCount = new long[classCount];
-        this.requestedBytes = new long[classCount];
     }
 
-    void linkAtHead(long handle, int classId, long totalSizeBytes) {
+    static int lruId(int classId, int segment) {
+        return classId | segment;
+    }
+
+    static int segmentOf(int lruId) {
+        return lruId & ~CLASS_MASK;
+    }
+
+    void linkAtHead(long handle, int lruId, long totalSizeBytes) {
         long address = slabs.writable(handle);
-        long oldHead = head[classId];
+        long oldHead = head[lruId];
         OffHeap.putLong(address + ItemLayout.LRU_PREV, 0);
         OffHeap.putLong(address + ItemLayout.LRU_NEXT, oldHead);
         if (oldHead != 0) {
             OffHeap.putLong(slabs.writable(oldHead) + ItemLayout.LRU_PREV, handle);
         }
-        head[classId] = handle;
-        if (tail[classId] == 0) {
-            tail[classId] = handle;
+        head[lruId] = handle;
+        if (tail[lruId] == 0) {
+            tail[lruId] = handle;
         }
-        itemCount[classId]++;
-        requestedBytes[classId] += totalSizeBytes;
+        itemCount[lruId]++;
+        requestedBytes[lruId] += totalSizeBytes;
     }
 
-    void unlink(long handle, int classId, long totalSizeBytes) {
+    void unlink(long handle, int lruId, long totalSizeBytes) {
         long address = slabs.address(handle);
         long prev = OffHeap.getLong(address + ItemLayout.LRU_PREV);
         long next = OffHeap.getLong(address + ItemLayout.LRU_NEXT);
         if (prev != 0) {
             OffHeap.putLong(slabs.writable(prev) + ItemLayout.LRU_NEXT, next);
         } else {
-            assert head[classId] == handle : "unlinking an item that is not in its LRU";
-            head[classId] = next;
+            assert head[lruId] == handle : "unlinking an item that is not in its LRU";
+            head[lruId] = next;
         }
         if (next != 0) {
             OffHeap.putLong(slabs.writable(next) + ItemLayout.LRU_PREV, prev);
         } else {
-            tail[classId] = prev;
+            tail[lruId] = prev;
         }
-        itemCount[classId]--;
-        requestedBytes[classId] -= totalSizeBytes;
+        itemCount[lruId]--;
+        requestedBytes[lruId] -= totalSizeBytes;
     }
 
-    void moveToHead(long handle, int classId, long totalSizeBytes) {
-        if (head[classId] != handle) {
-            unlink(handle, classId, totalSizeBytes);
-            linkAtHead(handle, classId, totalSizeBytes);
+    void moveToHead(long handle, int lruId, long totalSizeBytes) {
+        if (head[lruId] != handle) {
+            unlink(handle, lruId, totalSizeBytes);
+            linkAtHead(handle, lruId, totalSizeBytes);
         }
     }
 
     /** Puts {@code copy}, whose links were copied from {@code original}, in its place. */
-    void swap(long original, long copy, int classId) {
+    void swap(long original, long copy, int lruId) {
         long copyAddress = slabs.address(copy);
         long prev = OffHeap.getLong(copyAddress + ItemLayout.LRU_PREV);
         long next = OffHeap.getLong(copyAddress + ItemLayout.LRU_NEXT);
         if (prev != 0) {
             OffHeap.putLong(slabs.writable(prev) + ItemLayout.LRU_NEXT, copy);
         } else {
-            assert head[classId] == original;
-            head[classId] = copy;
+            assert head[lruId] == original;
+            head[lruId] = copy;
         }
         if (next != 0) {
             OffHeap.putLong(slabs.writable(next) + ItemLayout.LRU_PREV, copy);
         } else {
-            assert tail[classId] == original;
-            tail[classId] = copy;
+            assert tail[lruId] == original;
+            tail[lruId] = copy;
         }
     }
 
-    void restore(int classId, long headHandle, long tailHandle, long items, long bytes) {
-        head[classId] = headHandle;
-        tail[classId] = tailHandle;
-        itemCount[classId] = items;
-        requestedBytes[classId] = bytes;
+    void restore(int lruId, long headHandle, long tailHandle, long items, long bytes) {
+        head[lruId] = headHandle;
+        tail[lruId] = tailHandle;
+        itemCount[lruId] = items;
+        requestedBytes[lruId] = bytes;
     }
 
-    long head(int classId) {
-        return head[classId];
+    long head(int lruId) {
+        return head[lruId];
     }
 
-    long tail(int classId) {
-        return tail[classId];
+    long tail(int lruId) {
+        return tail[lruId];
     }
 
     long previous(long handle) {
@@ -104,11 +122,29 @@ final class LruLists {
         return OffHeap.getLong(slabs.address(handle) + ItemLayout.LRU_NEXT);
     }
 
-    long itemCount(int classId) {
-        return itemCount[classId];
+    long itemCount(int lruId) {
+        return itemCount[lruId];
     }
 
-    long requestedBytes(int classId) {
-        return requestedBytes[classId];
+    long requestedBytes(int lruId) {
+        return requestedBytes[lruId];
+    }
+
+    /** Items of a class over all its segments. */
+    long classItemCount(int classId) {
+        long count = 0;
+        for (int segment : SEGMENTS) {
+            count += itemCount[classId | segment];
+        }
+        return count;
+    }
+
+    /** Bytes of a class over all its segments (memcached's sizes_bytes summed). */
+    long classRequestedBytes(int classId) {
+        long bytes = 0;
+        for (int segment : SEGMENTS) {
+            bytes += requestedBytes[classId | segment];
+        }
+        return bytes;
     }
 }

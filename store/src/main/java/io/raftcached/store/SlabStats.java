@@ -30,6 +30,19 @@ public final class SlabStats {
     public final long casHits;
     public final long casBadValue;
     public final long touchHits;
+    /** Items per segment of the segmented LRU (with the flat LRU all are "hot", segment 0). */
+    public final long hotItems;
+    public final long warmItems;
+    public final long coldItems;
+    public final long tempItems;
+    public final long hotAgeSeconds;
+    public final long warmAgeSeconds;
+    public final long movesToCold;
+    public final long movesToWarm;
+    public final long movesWithinLru;
+    public final long evictedActive;
+    public final long crawlerReclaimed;
+    public final long crawlerItemsChecked;
 
     SlabStats(Items items, int classId) {
         this.classId = classId;
@@ -38,10 +51,17 @@ public final class SlabStats {
         this.totalPages = items.slabs.logicalPages(classId);
         this.totalChunks = items.slabs.totalChunks(classId);
         this.freeChunks = items.slabs.logicalFreeChunks(classId);
-        this.items = items.lru.itemCount(classId);
-        this.requestedBytes = items.lru.requestedBytes(classId);
-        long tail = items.lru.tail(classId);
+        this.items = items.lru.classItemCount(classId);
+        this.requestedBytes = items.lru.classRequestedBytes(classId);
+        // memcached's "age" is the COLD tail's (the flat LRU's one list is segment 0)
+        long tail = items.lru.tail(LruLists.lruId(classId, items.config.lru().segmented() ? LruLists.COLD : LruLists.HOT));
         this.oldestItemAgeSeconds = tail == 0 ? 0 : Math.max(0, items.nowSeconds - items.time(tail));
+        this.hotItems = items.lru.itemCount(LruLists.lruId(classId, LruLists.HOT));
+        this.warmItems = items.lru.itemCount(LruLists.lruId(classId, LruLists.WARM));
+        this.coldItems = items.lru.itemCount(LruLists.lruId(classId, LruLists.COLD));
+        this.tempItems = items.lru.itemCount(LruLists.lruId(classId, LruLists.TEMP));
+        this.hotAgeSeconds = age(items, LruLists.lruId(classId, LruLists.HOT));
+        this.warmAgeSeconds = age(items, LruLists.lruId(classId, LruLists.WARM));
         ItemStats stats = items.stats;
         this.evicted = stats.evicted[classId];
         this.evictedNonzero = stats.evictedNonzero[classId];
@@ -59,6 +79,17 @@ public final class SlabStats {
         this.casHits = stats.casHits[classId];
         this.casBadValue = stats.casBadValue[classId];
         this.touchHits = stats.touchHits[classId];
+        this.movesToCold = stats.movesToCold[classId];
+        this.movesToWarm = stats.movesToWarm[classId];
+        this.movesWithinLru = stats.movesWithinLru[classId];
+        this.evictedActive = stats.evictedActive[classId];
+        this.crawlerReclaimed = stats.crawlerReclaimed[classId];
+        this.crawlerItemsChecked = stats.crawlerItemsChecked[classId];
+    }
+
+    private static long age(Items items, int lruId) {
+        long tail = items.lru.tail(lruId);
+        return tail == 0 ? 0 : Math.max(0, items.nowSeconds - items.time(tail));
     }
 
     public long usedChunks() {

@@ -34,12 +34,13 @@ public final class Store implements AutoCloseable {
 
     private final Items items;
     private final ReadEpochs epochs;
+    private final LocalReads localReads;
     private final ThreadLocal<ItemView> readerViews;
     private long nowMillis;
     private volatile long publishedNowMillis;
 
     public Store(StoreConfig config, long hashSeed) {
-        this(config, hashSeed, new ReadEpochs());
+        this(config, hashSeed, new ReadEpochs(), new LocalReads());
     }
 
     /**
@@ -47,14 +48,15 @@ public final class Store implements AutoCloseable {
      * replace this one (snapshot installs), so a reader's section covers fetching the current store
      * too and a replaced store is freed only once no reader can still hold it.
      */
-    public Store(StoreConfig config, long hashSeed, ReadEpochs epochs) {
-        this(config, hashSeed, 0, epochs);
+    public Store(StoreConfig config, long hashSeed, ReadEpochs epochs, LocalReads localReads) {
+        this(config, hashSeed, 0, epochs, localReads);
     }
 
-    Store(StoreConfig config, long hashSeed, long expectedItems, ReadEpochs epochs) {
+    Store(StoreConfig config, long hashSeed, long expectedItems, ReadEpochs epochs, LocalReads localReads) {
         this.epochs = epochs;
+        this.localReads = localReads;
         this.items = new Items(config, epochs, hashSeed, expectedItems);
-        this.readerViews = ThreadLocal.withInitial(() -> new ItemView(items));
+        this.readerViews = ThreadLocal.withInitial(() -> new ItemView(items, localReads.countersForCurrentThread()));
     }
 
     public StoreConfig config() {
@@ -140,6 +142,9 @@ public final class Store implements AutoCloseable {
     }
 
     private StoreResult applyCommand(Command command, boolean wantValue) {
+        if (command.getOp() == io.raftcached.proto.Op.ACCESS_HINTS) {
+            return accessHints(command);
+        }
         if (command.getKey().size() == 0 && command.getOp() != io.raftcached.proto.Op.FLUSH_ALL
                 || command.getKey().size() > ItemLayout.KEY_MAX_BYTES) {
             return StoreResult.of(Status.INVALID);
@@ -160,6 +165,16 @@ public final class Store implements AutoCloseable {
     /** Lets memory freed by earlier commands be reused; call between batches. */
     public void maintain() {
         items.slabs.reclaim();
+    }
+
+    /**
+     * The LRU maintainer's work for the entry just applied (memcached runs it on a background
+     * thread): the segmented LRU's moves in the classes that allocated, or in every class when
+     * {@code allClasses} (a tick, which also moves items by age). Apply thread, at the end of each
+     * entry, so every replica does it at the same index.
+     */
+    public void endOfEntry(boolean allClasses) {
+        items.juggle(allClasses);
     }
 
     private static boolean has(Command command, CommandOption option) {
@@ -199,7 +214,7 @@ public final class Store implements AutoCloseable {
             boolean casStale = requestCas != 0 && !casMatch && setStale && Long.compareUnsigned(requestCas, oldCas) < 0;
             boolean casNone = requestCas == 0;
             switch (mode) {
-                case MODE_ADD -> items.bump(old);   // add fails but promotes the existing item
+                case MODE_ADD -> items.update(old);   // add fails but promotes the existing item (do_item_update)
                 case MODE_CAS -> {
                     if (casMatch || casStale) {
                         items.stats.casHits[oldClass]++;
@@ -393,7 +408,7 @@ public final class Store implements AutoCloseable {
                 items.setCas(copy, explicitCas != 0 ? explicitCas : items.nextCas());
                 items.publishRelocated(item, copy, hash);
                 item = copy;
-                items.bump(item);
+                items.update(item);   // memcached's in-place incr: do_item_update
             } else {
                 long grown = items.allocate(key, items.clientFlags(item), items.exptime(item), digits.length, item);
                 if (grown <= 0) {
@@ -445,7 +460,7 @@ public final class Store implements AutoCloseable {
         if (item == 0) {
             return StoreResult.of(returnsItem ? Status.MISS : Status.NOT_FOUND);
         }
-        items.bump(item);
+        items.fetched(item);   // touch and gat fetch the item (do_item_get with DO_UPDATE)
         items.setExptime(item, realtime(command.getExptime()));
         items.stats.touchHits[items.classId(item)]++;
         StoreResult result = StoreResult.of(returnsItem ? Status.HIT : Status.TOUCHED);
@@ -490,7 +505,7 @@ public final class Store implements AutoCloseable {
             items.stats.touchHits[items.classId(item)]++;
         }
         if (!has(command, CommandOption.NO_LRU_BUMP)) {
-            items.bump(item);
+            items.fetched(item);
         }
         describe(item, result, wantValue);
         return result;
@@ -511,6 +526,26 @@ public final class Store implements AutoCloseable {
             result.value = new byte[result.valueLength];
             items.readValue(item, 0, result.value, 0, result.valueLength);
         }
+    }
+
+    /**
+     * Reads other nodes served, reported in batches: each live item named is fetched as memcached's
+     * get fetches it (FETCHED, then ACTIVE; the flat LRU's bump), so what is read survives what is
+     * only written on every replica alike. A key that is gone or expired is skipped; nothing else
+     * changes.
+     */
+    private StoreResult accessHints(Command command) {
+        for (int i = 0; i < command.getHintKeysCount(); i++) {
+            byte[] key = command.getHintKeys(i).toByteArray();
+            if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+                continue;
+            }
+            long item = items.index.find(key, key.length, items.index.hash(key, key.length));
+            if (item != 0 && !items.flushedAt(item, items.nowSeconds) && !items.expiredAt(item, items.nowSeconds)) {
+                items.fetched(item);
+            }
+        }
+        return StoreResult.of(Status.OK);
     }
 
     /** memcached's flush_all: a marker, not a sweep; items are dropped as they are met. */
@@ -570,6 +605,9 @@ public final class Store implements AutoCloseable {
             OffHeap.putInt(address + ItemLayout.LAST_ACCESS, nowSeconds);
             OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS,
                     (byte) (OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS) | ItemLayout.LOCAL_FLAG_FETCHED));
+            if (view.countHitAndClaimHint()) {
+                localReads.hint(key);
+            }
         }
         return ReadOutcome.HIT;
     }
@@ -705,19 +743,22 @@ public final class Store implements AutoCloseable {
     public record DumpedItem(byte[] key, int valueBytes, long exptimeUnixSeconds) {}
 
     /**
-     * The items of one slab class in LRU order, most recently written first, at most {@code limit}
-     * of them (memcached's {@code stats cachedump}). The caller keeps apply from running meanwhile.
+     * The items of one slab class in LRU order, segment by segment (HOT, WARM, COLD, TEMP), most
+     * recently linked first, at most {@code limit} of them (memcached's {@code stats cachedump}).
+     * The caller keeps apply from running meanwhile.
      */
     public java.util.List<DumpedItem> cachedump(int classId, int limit) {
         java.util.List<DumpedItem> dumped = new java.util.ArrayList<>();
         if (classId < 1 || classId > items.classes.largestClass()) {
             return dumped;
         }
-        for (long item = items.lru.head(classId); item != 0 && dumped.size() < limit; item = items.lru.next(item)) {
-            byte[] key = new byte[items.keyLength(item)];
-            OffHeap.copyToArray(items.address(item) + items.keyOffset, key, 0, key.length);
-            int exptime = items.exptime(item);
-            dumped.add(new DumpedItem(key, items.valueLength(item), exptime == 0 ? 0 : exptime + EPOCH_UNIX_SECONDS));
+        for (int segment : LruLists.SEGMENTS) {
+            for (long item = items.lru.head(classId | segment); item != 0 && dumped.size() < limit; item = items.lru.next(item)) {
+                byte[] key = new byte[items.keyLength(item)];
+                OffHeap.copyToArray(items.address(item) + items.keyOffset, key, 0, key.length);
+                int exptime = items.exptime(item);
+                dumped.add(new DumpedItem(key, items.valueLength(item), exptime == 0 ? 0 : exptime + EPOCH_UNIX_SECONDS));
+            }
         }
         return dumped;
     }

@@ -13,12 +13,14 @@ public record StoreConfig(
         int itemSizeMaxBytes,
         boolean casDisabled,
         int slabPageSizeBytes,
-        int slabChunkMaxBytes) {
+        int slabChunkMaxBytes,
+        LruSettings lru) {
 
     public static final int MEGABYTE = 1024 * 1024;
     public static final int SLAB_PAGE_SIZE_BYTES = MEGABYTE;
 
     public StoreConfig {
+        java.util.Objects.requireNonNull(lru, "lru");
         if (memoryLimitBytes < MEGABYTE) {
             throw new IllegalArgumentException("memory limit must be at least 1 MB, got " + memoryLimitBytes);
         }
@@ -54,6 +56,9 @@ public record StoreConfig(
             text.append(" -C");
         }
         text.append(" -o slab_chunk_max=").append(slabChunkMaxBytes);
+        if (!lru.equals(LruSettings.FLAT)) {
+            text.append(' ').append(lru.flagsText());   // a flat store reads as it did before these settings
+        }
         return text.toString();
     }
 
@@ -64,26 +69,31 @@ public record StoreConfig(
 
     public static StoreConfig withMemory(long memoryLimitBytes) {
         return new StoreConfig(memoryLimitBytes, false, 48, 1.25, MEGABYTE, false,
-                SLAB_PAGE_SIZE_BYTES, SLAB_PAGE_SIZE_BYTES / 2);
+                SLAB_PAGE_SIZE_BYTES, SLAB_PAGE_SIZE_BYTES / 2, LruSettings.FLAT);
     }
 
     public StoreConfig withEvictionsDisabled(boolean disabled) {
         return new StoreConfig(memoryLimitBytes, disabled, chunkSizeMinBytes, growthFactor, itemSizeMaxBytes,
-                casDisabled, slabPageSizeBytes, slabChunkMaxBytes);
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes, lru);
     }
 
     public StoreConfig withCasDisabled(boolean disabled) {
         return new StoreConfig(memoryLimitBytes, evictionsDisabled, chunkSizeMinBytes, growthFactor,
-                itemSizeMaxBytes, disabled, slabPageSizeBytes, slabChunkMaxBytes);
+                itemSizeMaxBytes, disabled, slabPageSizeBytes, slabChunkMaxBytes, lru);
     }
 
     public StoreConfig withItemSizeMax(int bytes) {
         return new StoreConfig(memoryLimitBytes, evictionsDisabled, chunkSizeMinBytes, growthFactor, bytes,
-                casDisabled, slabPageSizeBytes, slabChunkMaxBytes);
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes, lru);
     }
 
     public StoreConfig withSlabClasses(int chunkSizeMin, double factor) {
         return new StoreConfig(memoryLimitBytes, evictionsDisabled, chunkSizeMin, factor, itemSizeMaxBytes,
-                casDisabled, slabPageSizeBytes, slabChunkMaxBytes);
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes, lru);
+    }
+
+    public StoreConfig withLru(LruSettings settings) {
+        return new StoreConfig(memoryLimitBytes, evictionsDisabled, chunkSizeMinBytes, growthFactor, itemSizeMaxBytes,
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes, settings);
     }
 }

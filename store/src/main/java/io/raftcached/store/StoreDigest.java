@@ -5,8 +5,9 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * SHA-256 over every piece of replicated state, in a fixed order: the shape, the clock, the CAS
- * counter, the flush marker, the item counters, the slab accounting and, class by class in LRU
- * order, every item's key, flags, exptime, update time, CAS, replicated flag bits and value.
+ * counter, the flush marker, the item counters, the slab accounting and, class by class and
+ * segment by segment in LRU order, every item's key, flags, exptime, update time, CAS, replicated
+ * flag bits (with FETCHED and ACTIVE) and value.
  * Per-node facts (last access, fetched) and the index layout are left out. Two replicas at the
  * same applied index must produce the same digest.
  */
@@ -39,6 +40,7 @@ final class StoreDigest {
         addLong(config.itemSizeMaxBytes());
         addLong(config.casDisabled() ? 1 : 0);
         addLong(config.slabChunkMaxBytes());
+        sha.update(StoreSnapshot.shapeOf(config).getLru().toByteArray());
         addLong(store.nowMillisForDigest());
         addLong(items.casCounter);
         addLong(items.oldestLiveSeconds);
@@ -56,10 +58,13 @@ final class StoreDigest {
         for (int classId = 1; classId <= largest; classId++) {
             addLong(items.slabs.logicalPages(classId));
             addLong(items.slabs.logicalFreeChunks(classId));
-            addLong(items.lru.itemCount(classId));
-            addLong(items.lru.requestedBytes(classId));
-            for (long item = items.lru.head(classId); item != 0; item = items.lru.next(item)) {
-                addItem(items, item);
+            for (int segment : LruLists.SEGMENTS) {
+                int lruId = classId | segment;
+                addLong(items.lru.itemCount(lruId));
+                addLong(items.lru.requestedBytes(lruId));
+                for (long item = items.lru.head(lruId); item != 0; item = items.lru.next(item)) {
+                    addItem(items, item);
+                }
             }
         }
     }

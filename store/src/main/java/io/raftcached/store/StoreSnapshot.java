@@ -1,6 +1,8 @@
 package io.raftcached.store;
 
 import com.google.protobuf.ByteString;
+import io.raftcached.proto.LruShape;
+import io.raftcached.proto.LruState;
 import io.raftcached.proto.SlabClassState;
 import io.raftcached.proto.StoreShape;
 import io.raftcached.proto.StoreSnapshotHeader;
@@ -61,6 +63,13 @@ public final class StoreSnapshot {
                     .setLruTail(items.lru.tail(classId))
                     .setItemCount(items.lru.itemCount(classId))
                     .setRequestedBytes(items.lru.requestedBytes(classId));
+            if (config.lru().segmented()) {
+                for (int s = 1; s < LruLists.SEGMENTS.length; s++) {
+                    int lruId = classId | LruLists.SEGMENTS[s];
+                    state.addOtherSegments(LruState.newBuilder().setHead(items.lru.head(lruId)).setTail(items.lru.tail(lruId))
+                            .setItemCount(items.lru.itemCount(lruId)).setRequestedBytes(items.lru.requestedBytes(lruId)));
+                }
+            }
             for (long[] counter : counters) {
                 state.addCounters(counter[classId]);
             }
@@ -75,7 +84,15 @@ public final class StoreSnapshot {
     }
 
     public static StoreShape shapeOf(StoreConfig config) {
+        LruSettings lru = config.lru();
         return StoreShape.newBuilder()
+                .setLru(LruShape.newBuilder().setSegmented(lru.segmented()).setHotLruPct(lru.hotLruPercent())
+                        .setWarmLruPct(lru.warmLruPercent()).setHotMaxFactor(lru.hotMaxFactor())
+                        .setWarmMaxFactor(lru.warmMaxFactor()).setTempLru(lru.tempLru())
+                        .setTemporaryTtl(lru.temporaryTtlSeconds()).setSlabReassign(lru.slabReassign())
+                        .setSlabAutomove(lru.slabAutomove()).setSlabAutomoveRatio(lru.slabAutomoveRatio())
+                        .setSlabAutomoveWindow(lru.slabAutomoveWindow()).setLruCrawler(lru.crawler())
+                        .setLruCrawlerTocrawl(lru.crawlerItemsPerRun()))
                 .setMemoryLimitBytes(config.memoryLimitBytes())
                 .setEvictionsDisabled(config.evictionsDisabled())
                 .setChunkSizeMin(config.chunkSizeMinBytes())
@@ -88,9 +105,16 @@ public final class StoreSnapshot {
     }
 
     public static StoreConfig configOf(StoreShape shape) {
+        LruSettings lru = LruSettings.FLAT;
+        if (shape.hasLru()) {
+            LruShape l = shape.getLru();
+            lru = new LruSettings(l.getSegmented(), l.getHotLruPct(), l.getWarmLruPct(), l.getHotMaxFactor(),
+                    l.getWarmMaxFactor(), l.getTempLru(), l.getTemporaryTtl(), l.getSlabReassign(), l.getSlabAutomove(),
+                    l.getSlabAutomoveRatio(), l.getSlabAutomoveWindow(), l.getLruCrawler(), l.getLruCrawlerTocrawl());
+        }
         return new StoreConfig(shape.getMemoryLimitBytes(), shape.getEvictionsDisabled(), shape.getChunkSizeMin(),
                 shape.getGrowthFactor(), shape.getItemSizeMax(), shape.getCasDisabled(), shape.getSlabPageSize(),
-                shape.getSlabChunkMax());
+                shape.getSlabChunkMax(), lru);
     }
 
     public StoreSnapshotHeader header() {
@@ -116,13 +140,14 @@ public final class StoreSnapshot {
     }
 
     /** Rebuilds a store from a snapshot's header and pages. */
-    public static Store restore(StoreSnapshotHeader header, PageSource source, long hashSeed, ReadEpochs epochs)
+    public static Store restore(StoreSnapshotHeader header, PageSource source, long hashSeed, ReadEpochs epochs,
+            LocalReads localReads)
             throws IOException {
         if (header.getFormatVersion() != FORMAT_VERSION) {
             throw new IOException("unsupported store snapshot format " + header.getFormatVersion());
         }
         StoreConfig config = configOf(header.getShape());
-        Store store = new Store(config, hashSeed, header.getCurrentItems(), epochs);
+        Store store = new Store(config, hashSeed, header.getCurrentItems(), epochs, localReads);
         boolean restored = false;
         try {
             Items items = store.items();
@@ -149,7 +174,7 @@ public final class StoreSnapshot {
      */
     public static String digestOf(StoreSnapshotHeader header, PageAddresses pages) {
         StoreConfig config = configOf(header.getShape());
-        try (Store view = new Store(config, 0, 0, new ReadEpochs())) {
+        try (Store view = new Store(config, 0, 0, new ReadEpochs(), new LocalReads())) {
             Items items = view.items();
             byte[] pageClasses = header.getPageClasses().toByteArray();
             for (int page = 1; page <= header.getPhysicalPages(); page++) {
@@ -183,8 +208,13 @@ public final class StoreSnapshot {
             SlabClassState state = header.getClasses(classId - 1);
             slabs.restoreAccounting(classId, state.getLogicalPages(), state.getLogicalFreeChunks());
             items.lru.restore(classId, state.getLruHead(), state.getLruTail(), state.getItemCount(), state.getRequestedBytes());
-            for (int c = 0; c < counters.length; c++) {
-                counters[c][classId] = state.getCounters(c);
+            for (int s = 0; s < state.getOtherSegmentsCount(); s++) {
+                LruState segment = state.getOtherSegments(s);
+                items.lru.restore(classId | LruLists.SEGMENTS[s + 1], segment.getHead(), segment.getTail(), segment.getItemCount(),
+                        segment.getRequestedBytes());
+            }
+            for (int c = 0; c < counters.length && c < state.getCountersCount(); c++) {
+                counters[c][classId] = state.getCounters(c);   // counters added later start at 0
             }
         }
         slabs.restoreTotals(header.getMallocedBytes(), header.getSlackPages());
@@ -202,18 +232,20 @@ public final class StoreSnapshot {
         SlabAllocator slabs = items.slabs;
         BitSet[] used = new BitSet[header.getPhysicalPages() + 1];
         for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
-            for (long item = items.lru.head(classId); item != 0; item = items.lru.next(item)) {
-                markUsed(items, used, item);
-                if (items.chunked(item)) {
-                    for (long chunk = OffHeap.getLong(items.dataAddress(item)); chunk != 0;
-                            chunk = OffHeap.getLong(items.address(chunk) + ItemLayout.CHUNK_NEXT)) {
-                        markUsed(items, used, chunk);
+            for (int segment : LruLists.SEGMENTS) {
+                for (long item = items.lru.head(classId | segment); item != 0; item = items.lru.next(item)) {
+                    markUsed(items, used, item);
+                    if (items.chunked(item)) {
+                        for (long chunk = OffHeap.getLong(items.dataAddress(item)); chunk != 0;
+                                chunk = OffHeap.getLong(items.address(chunk) + ItemLayout.CHUNK_NEXT)) {
+                            markUsed(items, used, chunk);
+                        }
                     }
+                    long address = items.address(item);
+                    OffHeap.putInt(address + ItemLayout.LAST_ACCESS, items.nowSeconds);
+                    OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS, (byte) 0);
+                    items.index.insert(item, items.hashOf(item));
                 }
-                long address = items.address(item);
-                OffHeap.putInt(address + ItemLayout.LAST_ACCESS, items.nowSeconds);
-                OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS, (byte) 0);
-                items.index.insert(item, items.hashOf(item));
             }
         }
         slabs.rebuildFreeLists(handle -> {

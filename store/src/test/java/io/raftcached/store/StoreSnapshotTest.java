@@ -96,7 +96,7 @@ class StoreSnapshotTest {
 
             assertEquals(digestAtSnapshot, digestInPlace(header, pages),
                     "the image, walked in place while apply went on, has the digest of the state when it began");
-            try (Store restored = StoreSnapshot.restore(header, pages, 12345, new ReadEpochs())) {
+            try (Store restored = StoreSnapshot.restore(header, pages, 12345, new ReadEpochs(), new LocalReads())) {
                 assertEquals(digestAtSnapshot, restored.digest(), "the snapshot is the state when it began");
                 for (Command command : later) {
                     restored.apply(command, false);
@@ -162,7 +162,7 @@ class StoreSnapshotTest {
             assertEquals(8, snapshot.pagesCopiedByApply(), "the copy budget must have run out");
             dumper.join();
             assertEquals(snapshot.pageCount(), pages.pages.size());
-            try (Store restored = StoreSnapshot.restore(snapshot.header(), pages, 9, new ReadEpochs())) {
+            try (Store restored = StoreSnapshot.restore(snapshot.header(), pages, 9, new ReadEpochs(), new LocalReads())) {
                 assertEquals(digestAtSnapshot, restored.digest());
             }
         }

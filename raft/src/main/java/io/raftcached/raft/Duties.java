@@ -27,7 +27,6 @@ final class Duties {
     static final long PERIOD_MILLIS = 100;
     /** An idle leader proposes a tick this long after the last applied entry. */
     static final long TICK_IDLE_MILLIS = 1_000;
-    private static final int FEATURE_LEVEL = 1;
 
     /** The parts of the node the duties look at; {@link ClusterNode} provides them. */
     interface Host {
@@ -91,7 +90,7 @@ final class Duties {
             return;
         }
         ClusterConfig config = ClusterConfig.newBuilder().setClusterId(UUID.randomUUID().toString())
-                .setFeatureLevel(FEATURE_LEVEL).setShape(StoreSnapshot.shapeOf(replica.shape())).build();
+                .setFeatureLevel(Replica.FEATURE_LEVEL).setShape(StoreSnapshot.shapeOf(replica.shape())).build();
         raft.apply(new Task(ByteBuffer.wrap(LogEntries.config(host.stampMillis(), config)), status -> configInFlight.set(false)));
     }
 

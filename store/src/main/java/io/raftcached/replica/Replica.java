@@ -3,8 +3,10 @@ package io.raftcached.replica;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.raftcached.proto.Batch;
 import io.raftcached.proto.ClusterConfig;
+import io.raftcached.proto.Command;
 import io.raftcached.proto.LogEntry;
 import io.raftcached.proto.MachineState;
+import io.raftcached.proto.Op;
 import io.raftcached.proto.StoreSnapshotHeader;
 import io.raftcached.proto.WriterId;
 import io.raftcached.store.LocalReads;
@@ -119,7 +121,8 @@ public final class Replica implements AutoCloseable {
                     result = new StoreResult(StoreResult.Status.INVALID);   // too old to know: never applied twice
                 }
             } else {
-                result = current.apply(batch.getCommands(i), local);
+                Command command = batch.getCommands(i);
+                result = featureEnabled(command) ? current.apply(command, local) : new StoreResult(StoreResult.Status.INVALID);
                 dedupe.record(writer, seq, result);
             }
             if (local) {
@@ -127,6 +130,24 @@ public final class Replica implements AutoCloseable {
             }
         }
         return new Applied.Batch(index, writerId, firstSeq, count, false, results);
+    }
+
+    /**
+     * The cluster feature level that switched each kind of command on: a cluster created by an
+     * older version keeps applying exactly as that version does, whatever binary a node runs.
+     */
+    public static final int FEATURE_LEVEL = 2;
+    private static final int FEATURE_LEVEL_MEMORY_MANAGEMENT = 2;
+
+    private boolean featureEnabled(Command command) {
+        boolean memoryManagement = command.getOp() == Op.ACCESS_HINTS || command.getOp() == Op.MAINTENANCE;
+        return !memoryManagement || config == null || config.getFeatureLevel() >= FEATURE_LEVEL_MEMORY_MANAGEMENT;
+    }
+
+    /** Whether the cluster applies access hints and maintenance commands (false in clusters older than them). */
+    public boolean memoryManagementEnabled() {
+        ClusterConfig current = config;
+        return current != null && current.getFeatureLevel() >= FEATURE_LEVEL_MEMORY_MANAGEMENT;
     }
 
     private Applied applyConfig(long index, ClusterConfig proposed) {

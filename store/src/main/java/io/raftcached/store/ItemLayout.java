@@ -62,9 +62,11 @@ final class ItemLayout {
     /** This node sent an access hint for the item that apply has not processed yet. */
     static final byte LOCAL_FLAG_HINTED = 2;
 
-    // A data chunk: next chunk handle, its own slab class, then data.
+    // A data chunk: next chunk handle, its own slab class, the chunk or item header linking to it
+    // (so a drained page can move it), then data.
     static final int CHUNK_NEXT = 0;
     static final int CHUNK_CLASS = 8;
+    static final int CHUNK_PREV = 16;
 
     private ItemLayout() {}
 

@@ -30,6 +30,8 @@ final class Items {
     long currentBytes;
     /** Store seconds of the entry being applied. */
     int nowSeconds;
+    /** The class that last evicted during the entry being applied, for slab_automove=2; 0 if none. */
+    int lastEvictedClass;
     /** memcached's settings.oldest_live / oldest_cas: the flush_all marker. Read by readers too. */
     volatile int oldestLiveSeconds;
     volatile long oldestCas;
@@ -197,9 +199,9 @@ final class Items {
         long handle;
         if (chunked) {
             int headerSize = ItemLayout.chunkedHeaderSize(key.length, clientFlags, casEnabled);
-            handle = allocateChunk(headerSize, classes.classFor(headerSize), protectedHandle);
+            handle = allocateChunk(headerSize, classes.classFor(headerSize), protectedHandle, false);
         } else {
-            handle = allocateChunk(totalSize, classId, protectedHandle);
+            handle = allocateChunk(totalSize, classId, protectedHandle, false);
         }
         if (handle == 0) {
             stats.outOfMemory[classId]++;
@@ -240,15 +242,16 @@ final class Items {
     /** memcached's do_item_alloc_chunk loop: chunks sized to what remains, up to slab_chunk_max. */
     private boolean allocateDataChunks(long handle, long firstLinkAddress, long bytes, long protectedHandle) {
         long linkAddress = firstLinkAddress;
+        long linkOwner = handle;
         long remaining = bytes;
         while (remaining > 0) {
             long size = Math.min(remaining + ItemLayout.CHUNK_HEADER_BYTES, config.slabChunkMaxBytes());
             int chunkClass = classes.classFor(size);
-            long chunk = allocateChunk(size, chunkClass, protectedHandle);
+            long chunk = allocateChunk(size, chunkClass, protectedHandle, true);
             if (chunk == 0 && size < config.slabChunkMaxBytes()) {
                 size = config.slabChunkMaxBytes();
                 chunkClass = classes.largestClass();
-                chunk = allocateChunk(size, chunkClass, protectedHandle);
+                chunk = allocateChunk(size, chunkClass, protectedHandle, true);
             }
             if (chunk == 0) {
                 return false;
@@ -256,8 +259,10 @@ final class Items {
             long chunkAddress = writable(chunk);
             OffHeap.putLong(chunkAddress + ItemLayout.CHUNK_NEXT, 0);
             OffHeap.putByte(chunkAddress + ItemLayout.CHUNK_CLASS, (byte) chunkClass);
+            OffHeap.putLong(chunkAddress + ItemLayout.CHUNK_PREV, linkOwner);
             OffHeap.putLong(linkAddress, chunk);
             linkAddress = chunkAddress + ItemLayout.CHUNK_NEXT;
+            linkOwner = chunk;
             remaining -= size - ItemLayout.CHUNK_HEADER_BYTES;
         }
         assert OffHeap.getLong(firstLinkAddress) != 0 || bytes == 0;
@@ -280,7 +285,7 @@ final class Items {
     }
 
     /** memcached's do_item_alloc_pull(): reclaim expired tail items, allocate, else evict. */
-    private long allocateChunk(long sizeBytes, int classId, long protectedHandle) {
+    private long allocateChunk(long sizeBytes, int classId, long protectedHandle, boolean dataChunk) {
         assert sizeBytes <= classes.chunkSizeBytes(classId);
         boolean segmented = config.lru().segmented();
         int evictFrom = LruLists.lruId(classId, segmented ? LruLists.COLD : LruLists.HOT);
@@ -290,7 +295,7 @@ final class Items {
             if (!segmented) {
                 pullTail(evictFrom, 0, 0, PULL_NONE, protectedHandle);
             }
-            handle = slabs.allocate(classId);
+            handle = slabs.allocate(classId, dataChunk);
             if (handle != 0) {
                 break;
             }
@@ -394,6 +399,7 @@ final class Items {
     }
 
     private void evict(long handle, int classId, boolean fetchedHere) {
+        lastEvictedClass = classId;
         stats.evicted[classId]++;
         stats.evictedTimeSeconds[classId] = nowSeconds - time(handle);
         if (exptime(handle) != 0) {
@@ -469,7 +475,7 @@ final class Items {
     }
 
     /** lru_pull_tail compares with '<' where item_get uses '<='; kept as memcached has it. */
-    private boolean expiredStrictlyBefore(long handle, int atSeconds) {
+    boolean expiredStrictlyBefore(long handle, int atSeconds) {
         int exptime = exptime(handle);
         return exptime != 0 && exptime < atSeconds;
     }
@@ -569,6 +575,43 @@ final class Items {
         lru.swap(oldHandle, newHandle, lruId(oldHandle));
         index.replace(oldHandle, newHandle, hash);
         slabs.retireSpareChunk(oldHandle, classId(oldHandle));
+    }
+
+    /**
+     * Copies a live chunk of a page being drained to a free chunk of its class and points
+     * everything at the copy: an item (or a chunked item's header) through its LRU neighbours,
+     * the index and its first data chunk; a data chunk through the chunk or header linking to it
+     * and the chunk after it. Readers that found the old chunk keep reading it intact: it is
+     * retired through limbo. Returns false when the class has no free chunk right now.
+     */
+    boolean relocateChunk(long handle, boolean dataChunk) {
+        int chunkClass = slabs.pageClass(SlabAllocator.pageOf(handle));
+        long fresh = slabs.takeChunkForDrain(chunkClass, dataChunk);
+        if (fresh == 0) {
+            return false;
+        }
+        OffHeap.copy(address(handle), writable(fresh), classes.chunkSizeBytes(chunkClass));
+        if (dataChunk) {
+            long owner = OffHeap.getLong(address(fresh) + ItemLayout.CHUNK_PREV);
+            long link = slabs.isDataChunk(owner) ? writable(owner) + ItemLayout.CHUNK_NEXT : writableData(owner);
+            assert OffHeap.getLong(link) == handle : "a data chunk's back link does not lead to it";
+            OffHeap.putLongRelease(link, fresh);
+            long next = OffHeap.getLong(address(fresh) + ItemLayout.CHUNK_NEXT);
+            if (next != 0) {
+                OffHeap.putLong(writable(next) + ItemLayout.CHUNK_PREV, fresh);
+            }
+        } else {
+            if (chunked(fresh)) {
+                long first = OffHeap.getLong(dataAddress(fresh));
+                if (first != 0) {
+                    OffHeap.putLong(writable(first) + ItemLayout.CHUNK_PREV, fresh);
+                }
+            }
+            lru.swap(handle, fresh, lruId(fresh));
+            index.replace(handle, fresh, hashOf(fresh));
+        }
+        slabs.retireSpareChunk(handle, chunkClass);
+        return true;
     }
 
     /**
@@ -748,11 +791,13 @@ final class Items {
         require(bytes == currentBytes, "LRUs hold " + bytes + " bytes, bytes says " + currentBytes);
         require(index.itemCount() == currentItems, "the index holds " + index.itemCount() + " items, curr_items says "
                 + currentItems);
-        long pages = 0;
+        long pages = slabs.logicalPoolPages();
         for (int classId = 1; classId < classCount; classId++) {
             require(chunksUsed[classId] + slabs.logicalFreeChunks(classId) == slabs.totalChunks(classId), "class " + classId
                     + ": " + chunksUsed[classId] + " chunks used + " + slabs.logicalFreeChunks(classId) + " free != "
                     + slabs.totalChunks(classId) + " in its pages");
+            require(chunksUsed[classId] == slabs.liveChunkCount(classId), "class " + classId + ": " + chunksUsed[classId]
+                    + " chunks used, " + slabs.liveChunkCount(classId) + " marked live in its pages");
             pages += slabs.logicalPages(classId);
         }
         require(slabs.mallocedBytes() == pages * config.slabPageSizeBytes(), "malloced bytes " + slabs.mallocedBytes()

@@ -17,11 +17,24 @@ final class LruLists {
     static final int CLASS_MASK = 63;
     static final int LRU_IDS = 256;
 
+    /** {@link #cursor} value: the walk starts at the head of {@link #cursorLruId}. */
+    static final long CURSOR_AT_HEAD = 0;
+    /** {@link #cursor} value: the walk of {@link #cursorLruId} is over. */
+    static final long CURSOR_DONE = -1;
+
     private final SlabAllocator slabs;
     private final long[] head = new long[LRU_IDS];
     private final long[] tail = new long[LRU_IDS];
     private final long[] itemCount = new long[LRU_IDS];
     private final long[] requestedBytes = new long[LRU_IDS];
+
+    /**
+     * The crawler's place (memcached links a crawler pseudo-item into the list instead): the next
+     * item it checks, walking head to tail. Items are linked at the head, so a walk ends. It
+     * follows the item it names: unlinking or moving that item steps it on to the next one.
+     */
+    int cursorLruId;
+    long cursor = CURSOR_AT_HEAD;
 
     LruLists(SlabAllocator slabs, int classCount) {
         if (classCount > CLASS_MASK + 1) {
@@ -58,6 +71,9 @@ final class LruLists {
         long address = slabs.address(handle);
         long prev = OffHeap.getLong(address + ItemLayout.LRU_PREV);
         long next = OffHeap.getLong(address + ItemLayout.LRU_NEXT);
+        if (cursor == handle) {
+            cursor = next != 0 ? next : CURSOR_DONE;
+        }
         if (prev != 0) {
             OffHeap.putLong(slabs.writable(prev) + ItemLayout.LRU_NEXT, next);
         } else {
@@ -82,6 +98,9 @@ final class LruLists {
 
     /** Puts {@code copy}, whose links were copied from {@code original}, in its place. */
     void swap(long original, long copy, int lruId) {
+        if (cursor == original) {
+            cursor = copy;
+        }
         long copyAddress = slabs.address(copy);
         long prev = OffHeap.getLong(copyAddress + ItemLayout.LRU_PREV);
         long next = OffHeap.getLong(copyAddress + ItemLayout.LRU_NEXT);

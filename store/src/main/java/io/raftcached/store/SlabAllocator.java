@@ -13,6 +13,12 @@ import java.util.Arrays;
  * none is reusable yet, a slack page beyond the limit backs the allocation. Slack is bounded and
  * never counted logically, so readers change physical placement only, never results.
  *
+ * <p>Pages move between classes (memcached's slab_reassign) in the same two views. Logically a
+ * page leaves its class, for another class or memcached's global page pool, at one log index on
+ * every replica ({@link #movePage}). Physically the class then holds a page more than it may: one
+ * of its pages is drained (its live chunks relocated by {@link SlabRebalancer}) and, once no
+ * reader can see any of its chunks, waits empty in a pool of pages that any class carves again.
+ *
  * <p>A chunk is named by a handle: page number in the high bits, byte offset in the low 20 bits.
  * Handles (not addresses) make pages position independent, e.g. for snapshots. Apply thread only,
  * except {@link #address}, which readers call.
@@ -28,11 +34,25 @@ final class SlabAllocator {
     private final SlabClasses classes;
     private final ReadEpochs epochs;
 
+    /** The class of an empty physical page waiting in the pool. */
+    static final int POOLED = 0;
+
     // Physical pages. Index 0 is unused so that handle 0 means "none".
     private final long[] pageAddress;
     private final byte[] pageClass;
+    /** Per page: chunks held, that is live or in limbo (neither on a free list nor drained). */
+    private final int[] pageChunksHeld;
+    /** Per page: the chunks that hold a live item or data chunk, and which of those are data chunks. */
+    private final long[][] liveChunks;
+    private final long[][] dataChunks;
+    private final int[] physicalPagesOfClass;
+    /** Empty pages, carved again before new memory is allocated. */
+    private final int[] pooledPages;
+    private int pooledPageCount;
+    /** The page being drained, or 0; its chunks never return to the free list. */
+    private int drainingPage;
     private int physicalPageCount;
-    private int slackPageCount;
+    private int logicalPagesTotal;
     /** The pages are someone else's memory (a view over a snapshot image): never freed here. */
     private boolean pagesMapped;
     /** The snapshot whose pages are being dumped, if any. */
@@ -42,6 +62,8 @@ final class SlabAllocator {
     private final int[] logicalPages;
     private final long[] logicalFreeChunks;
     private long mallocedBytes;
+    /** memcached's global page pool (slab class 0): pages malloced that no class holds. */
+    private int logicalPoolPages;
 
     // Physical free lists, linked through the first word of each free chunk.
     private final long[] freeListHead;
@@ -60,9 +82,15 @@ final class SlabAllocator {
         this.epochs = epochs;
         int classCount = classes.largestClass() + 1;
         long logicalPagesMax = config.memoryLimitBytes() / config.slabPageSizeBytes() + classCount;
-        int pagesMax = Math.toIntExact(logicalPagesMax + SLACK_PAGES_MAX + 1);
+        // Room for pages a class gave up but has not drained yet, beside the logical and slack ones.
+        int pagesMax = Math.toIntExact(2 * logicalPagesMax + SLACK_PAGES_MAX + 1);
         this.pageAddress = new long[pagesMax];
         this.pageClass = new byte[pagesMax];
+        this.pageChunksHeld = new int[pagesMax];
+        this.liveChunks = new long[pagesMax][];
+        this.dataChunks = new long[pagesMax][];
+        this.pooledPages = new int[pagesMax];
+        this.physicalPagesOfClass = new int[classCount];
         this.logicalPages = new int[classCount];
         this.logicalFreeChunks = new long[classCount];
         this.freeListHead = new long[classCount];
@@ -91,18 +119,18 @@ final class SlabAllocator {
      * Takes a chunk of {@code classId} if the logical accounting allows it (a free chunk, or a new
      * page within the memory limit). Returns 0 when the caller must reclaim or evict first.
      */
-    long allocate(int classId) {
+    long allocate(int classId, boolean dataChunk) {
         if (logicalFreeChunks[classId] == 0 && !addLogicalPage(classId)) {
             return 0;
         }
         logicalFreeChunks[classId]--;
-        return takePhysicalChunk(classId);
+        return markLive(takePhysicalChunk(classId), dataChunk);
     }
 
     /** Returns a chunk. It is reused only after every reader that might still see it has left. */
     void free(long handle, int classId) {
         logicalFreeChunks[classId]++;
-        pushLimbo(handle, classId, epochs.current());
+        retireSpareChunk(handle, classId);
     }
 
     /**
@@ -110,12 +138,51 @@ final class SlabAllocator {
      * of the same class ({@link Items#relocate}). Pair with {@link #retireSpareChunk}.
      */
     long takeSpareChunk(int classId) {
-        return takePhysicalChunk(classId);
+        return markLive(takePhysicalChunk(classId), false);
     }
 
-    /** Retires the chunk a relocated item left, without changing the logical accounting. */
+    /**
+     * A free chunk for a drained chunk's copy, or 0 when the class has none free right now: the
+     * copy never adds a page to the class it is shrinking.
+     */
+    long takeChunkForDrain(int classId, boolean dataChunk) {
+        if (freeListLength[classId] == 0) {
+            reclaim();
+        }
+        return freeListLength[classId] == 0 ? 0 : markLive(popFree(classId), dataChunk);
+    }
+
+    /** Retires a chunk whose contents live elsewhere now, without changing the logical accounting. */
     void retireSpareChunk(long handle, int classId) {
+        int page = pageOf(handle);
+        int chunk = chunkIndex(handle);
+        liveChunks[page][chunk >>> 6] &= ~(1L << chunk);
         pushLimbo(handle, classId, epochs.current());
+    }
+
+    private long markLive(long handle, boolean dataChunk) {
+        int page = pageOf(handle);
+        int chunk = chunkIndex(handle);
+        liveChunks[page][chunk >>> 6] |= 1L << chunk;
+        if (dataChunk) {
+            dataChunks[page][chunk >>> 6] |= 1L << chunk;
+        } else {
+            dataChunks[page][chunk >>> 6] &= ~(1L << chunk);
+        }
+        return handle;
+    }
+
+    boolean isDataChunk(long handle) {
+        int chunk = chunkIndex(handle);
+        return (dataChunks[pageOf(handle)][chunk >>> 6] & (1L << chunk)) != 0;
+    }
+
+    static int pageOf(long handle) {
+        return (int) (handle >>> PAGE_SHIFT);
+    }
+
+    private int chunkIndex(long handle) {
+        return (int) ((handle & OFFSET_MASK) / classes.chunkSizeBytes(pageClass(pageOf(handle))));
     }
 
     /** Moves limbo chunks that no reader can see any more onto the free lists. */
@@ -126,22 +193,140 @@ final class SlabAllocator {
         epochs.advance();
         long oldestActive = epochs.oldestActive();
         while (limboSize > 0 && limboEpoch[limboStart] < oldestActive) {
-            pushFree(limboHandle[limboStart], limboClass[limboStart] & 0xFF);
+            long handle = limboHandle[limboStart];
+            int page = pageOf(handle);
+            pageChunksHeld[page]--;
+            if (page != drainingPage) {
+                pushFree(handle, limboClass[limboStart] & 0xFF);
+            }
             limboStart = (limboStart + 1) % limboHandle.length;
             limboSize--;
         }
     }
 
+    /** memcached's do_slabs_newslab(): a page from the global pool, else a new one within the limit. */
     private boolean addLogicalPage(int classId) {
         int pageBytes = config.slabPageSizeBytes();
-        // memcached grants every class its first page even past the limit.
-        if (mallocedBytes + pageBytes > config.memoryLimitBytes() && logicalPages[classId] > 0) {
+        if (logicalPoolPages > 0) {
+            logicalPoolPages--;
+        } else if (mallocedBytes + pageBytes > config.memoryLimitBytes() && logicalPages[classId] > 0) {
+            // memcached grants every class its first page even past the limit.
             return false;
+        } else {
+            mallocedBytes += pageBytes;
         }
         logicalPages[classId]++;
+        logicalPagesTotal++;
         logicalFreeChunks[classId] += classes.chunksPerPage(classId);
-        mallocedBytes += pageBytes;
-        addPhysicalPage(classId);
+        if (physicalPagesOfClass[classId] < logicalPages[classId]) {
+            addPhysicalPage(classId);
+        }
+        return true;
+    }
+
+    /**
+     * Gives one page's worth of a class's free chunks to another class, or to the global pool
+     * when {@code toClass} is {@link #POOLED}: memcached's slab_rebalance_finish(), in logical
+     * terms. The caller has freed the chunks. The physical page follows once one is drained.
+     */
+    void movePage(int fromClass, int toClass) {
+        int perPage = classes.chunksPerPage(fromClass);
+        if (logicalPages[fromClass] < 2 || logicalFreeChunks[fromClass] < perPage) {
+            throw new IllegalStateException("class " + fromClass + " has no free page to give");
+        }
+        logicalPages[fromClass]--;
+        logicalFreeChunks[fromClass] -= perPage;
+        if (toClass == POOLED) {
+            logicalPoolPages++;
+            logicalPagesTotal--;
+            return;
+        }
+        logicalPages[toClass]++;
+        logicalFreeChunks[toClass] += classes.chunksPerPage(toClass);
+    }
+
+    // --- draining ------------------------------------------------------------------------------
+
+    /** A class with more physical pages than logical ones (after a page move, or slack), or 0. */
+    int classWithSurplusPage() {
+        for (int classId = 1; classId < physicalPagesOfClass.length; classId++) {
+            if (physicalPagesOfClass[classId] > Math.max(1, logicalPages[classId])) {
+                return classId;
+            }
+        }
+        return 0;
+    }
+
+    int drainingPage() {
+        return drainingPage;
+    }
+
+    /** Starts draining the page of {@code classId} holding the fewest chunks; its free chunks leave the free list. */
+    void startDraining(int classId) {
+        assert drainingPage == 0 : "one page drains at a time";
+        int emptiest = 0;
+        for (int page = 1; page <= physicalPageCount; page++) {
+            if (pageClass(page) == classId && (emptiest == 0 || pageChunksHeld[page] < pageChunksHeld[emptiest])) {
+                emptiest = page;
+            }
+        }
+        drainingPage = emptiest;
+        long keptHead = 0;
+        long keptTail = 0;
+        long keptLength = 0;
+        long handle = freeListHead[classId];
+        for (long i = freeListLength[classId]; i > 0; i--) {
+            long next = OffHeap.getLong(address(handle) + ItemLayout.LRU_NEXT);
+            if (pageOf(handle) != emptiest) {
+                if (keptTail == 0) {
+                    keptHead = handle;
+                } else {
+                    OffHeap.putLong(writable(keptTail) + ItemLayout.LRU_NEXT, handle);
+                }
+                keptTail = handle;
+                keptLength++;
+            }
+            handle = next;
+        }
+        if (keptTail != 0) {
+            OffHeap.putLong(writable(keptTail) + ItemLayout.LRU_NEXT, 0);
+        }
+        freeListHead[classId] = keptHead;
+        freeListLength[classId] = keptLength;
+    }
+
+    /** The live chunks of the draining page, with whether each is a data chunk; visits stop when it returns false. */
+    interface LiveChunkVisitor {
+        boolean visit(long handle, boolean dataChunk);
+    }
+
+    void forEachLiveChunkOfDrainingPage(LiveChunkVisitor visitor) {
+        int page = drainingPage;
+        int chunkBytes = classes.chunkSizeBytes(pageClass(page));
+        long[] live = liveChunks[page];
+        for (int word = 0; word < live.length; word++) {
+            for (long bits = live[word]; bits != 0; bits &= bits - 1) {
+                int chunk = word * 64 + Long.numberOfTrailingZeros(bits);
+                long handle = ((long) page << PAGE_SHIFT) | ((long) chunk * chunkBytes);
+                if (!visitor.visit(handle, (dataChunks[page][word] & (1L << chunk)) != 0)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Pools the draining page once no chunk of it is live or in limbo. Returns whether it did. */
+    boolean finishDrainingIfEmpty() {
+        int page = drainingPage;
+        if (page == 0 || pageChunksHeld[page] > 0) {
+            return false;
+        }
+        physicalPagesOfClass[pageClass(page)]--;
+        pageClass[page] = POOLED;
+        liveChunks[page] = null;
+        dataChunks[page] = null;
+        pooledPages[pooledPageCount++] = page;
+        drainingPage = 0;
         return true;
     }
 
@@ -151,8 +336,7 @@ final class SlabAllocator {
         }
         int waits = 0;
         while (freeListLength[classId] == 0) {
-            if (slackPageCount < SLACK_PAGES_MAX) {
-                slackPageCount++;
+            if (physicalPageCount - pooledPageCount - logicalPagesTotal < SLACK_PAGES_MAX) {
                 addPhysicalPage(classId);
                 break;
             }
@@ -165,20 +349,34 @@ final class SlabAllocator {
             }
             reclaim();
         }
+        return popFree(classId);
+    }
+
+    private long popFree(int classId) {
         long handle = freeListHead[classId];
-        long address = address(handle);
-        freeListHead[classId] = OffHeap.getLong(address + ItemLayout.LRU_NEXT);
+        freeListHead[classId] = OffHeap.getLong(address(handle) + ItemLayout.LRU_NEXT);
         freeListLength[classId]--;
+        pageChunksHeld[pageOf(handle)]++;
         return handle;
     }
 
+    /** Carves a page for {@code classId}: a pooled one if any, else new memory. */
     private void addPhysicalPage(int classId) {
-        int page = ++physicalPageCount;
-        if (page >= pageAddress.length) {
-            throw new IllegalStateException("page table full: " + page);
+        int page;
+        if (pooledPageCount > 0) {
+            page = pooledPages[--pooledPageCount];
+        } else {
+            page = ++physicalPageCount;
+            if (page >= pageAddress.length) {
+                throw new IllegalStateException("page table full: " + page + " pages, of which " + pooledPageCount + " pooled");
+            }
+            pageAddress[page] = OffHeap.allocate(config.slabPageSizeBytes());
         }
-        pageAddress[page] = OffHeap.allocate(config.slabPageSizeBytes());
-        pageClass[page] = (byte) classId;
+        carve(page, classId);
+    }
+
+    private void carve(int page, int classId) {
+        assignClass(page, classId);
         int chunkBytes = classes.chunkSizeBytes(classId);
         int perPage = classes.chunksPerPage(classId);
         // Push in reverse so the page is handed out front to back.
@@ -251,12 +449,7 @@ final class SlabAllocator {
 
     /** Restores a page at a snapshot's page number; pages must be restored 1, 2, 3... */
     long restorePage(int page, int classId) {
-        if (page != physicalPageCount + 1) {
-            throw new IllegalStateException("pages must be restored in order, got " + page);
-        }
-        physicalPageCount = page;
-        pageAddress[page] = OffHeap.allocate(config.slabPageSizeBytes());
-        pageClass[page] = (byte) classId;
+        placePage(page, classId, OffHeap.allocate(config.slabPageSizeBytes()));
         return pageAddress[page];
     }
 
@@ -265,41 +458,81 @@ final class SlabAllocator {
      * a store: the allocator then never frees its pages.
      */
     void mapPage(int page, int classId, long address) {
-        if (page != physicalPageCount + 1) {
-            throw new IllegalStateException("pages must be mapped in order, got " + page);
-        }
         pagesMapped = true;
+        placePage(page, classId, address);
+    }
+
+    private void placePage(int page, int classId, long address) {
+        if (page != physicalPageCount + 1) {
+            throw new IllegalStateException("pages must be restored in order, got " + page);
+        }
         physicalPageCount = page;
         pageAddress[page] = address;
+        if (classId == POOLED) {
+            pageClass[page] = POOLED;
+            pooledPages[pooledPageCount++] = page;
+            return;
+        }
+        assignClass(page, classId);
+    }
+
+    private void assignClass(int page, int classId) {
         pageClass[page] = (byte) classId;
+        physicalPagesOfClass[classId]++;
+        int words = (classes.chunksPerPage(classId) + 63) / 64;
+        liveChunks[page] = new long[words];
+        dataChunks[page] = new long[words];
     }
 
     /** Restores the logical accounting that a snapshot recorded. */
     void restoreAccounting(int classId, int pages, long freeChunks) {
+        logicalPagesTotal += pages - logicalPages[classId];
         logicalPages[classId] = pages;
         logicalFreeChunks[classId] = freeChunks;
     }
 
-    void restoreTotals(long malloced, int slackPages) {
+    void restoreTotals(long malloced, int poolPages) {
         mallocedBytes = malloced;
-        slackPageCount = slackPages;
+        logicalPoolPages = poolPages;
+    }
+
+    /** After a restore, for every chunk a live item uses; then {@link #rebuildFreeLists}. */
+    void markRestoredLive(long handle, boolean dataChunk) {
+        markLive(handle, dataChunk);
+        pageChunksHeld[pageOf(handle)]++;
     }
 
     /** After a restore: every chunk that no live item uses becomes free. */
-    void rebuildFreeLists(java.util.function.LongPredicate inUse) {
+    void rebuildFreeLists() {
         for (int page = 1; page <= physicalPageCount; page++) {
             int classId = pageClass(page);
+            if (classId == POOLED) {
+                continue;
+            }
             int chunkBytes = classes.chunkSizeBytes(classId);
+            long[] live = liveChunks[page];
             for (int i = classes.chunksPerPage(classId) - 1; i >= 0; i--) {
-                long handle = ((long) page << PAGE_SHIFT) | ((long) i * chunkBytes);
-                if (!inUse.test(handle)) {
-                    pushFree(handle, classId);
+                if ((live[i >>> 6] & (1L << i)) == 0) {
+                    pushFree(((long) page << PAGE_SHIFT) | ((long) i * chunkBytes), classId);
                 }
             }
         }
     }
 
     // --- accounting, for stats and the digest -------------------------------------------------
+
+    /** Chunks marked live in the class's physical pages (for the invariant check). */
+    long liveChunkCount(int classId) {
+        long count = 0;
+        for (int page = 1; page <= physicalPageCount; page++) {
+            if (pageClass(page) == classId) {
+                for (long word : liveChunks[page]) {
+                    count += Long.bitCount(word);
+                }
+            }
+        }
+        return count;
+    }
 
     int logicalPages(int classId) {
         return logicalPages[classId];
@@ -321,8 +554,17 @@ final class SlabAllocator {
         return physicalPageCount;
     }
 
-    int slackPageCount() {
-        return slackPageCount;
+    /** Physical pages in use beyond the logical ones: slack for readers, and pages not drained yet. */
+    int surplusPages() {
+        return physicalPageCount - pooledPageCount - logicalPagesTotal;
+    }
+
+    int pooledPageCount() {
+        return pooledPageCount;
+    }
+
+    int logicalPoolPages() {
+        return logicalPoolPages;
     }
 
     long physicalBytes() {

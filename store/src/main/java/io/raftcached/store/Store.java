@@ -33,6 +33,7 @@ public final class Store implements AutoCloseable {
     }
 
     private final Items items;
+    private final Maintainer maintainer;
     private final ReadEpochs epochs;
     private final LocalReads localReads;
     private final ThreadLocal<ItemView> readerViews;
@@ -56,6 +57,7 @@ public final class Store implements AutoCloseable {
         this.epochs = epochs;
         this.localReads = localReads;
         this.items = new Items(config, epochs, hashSeed, expectedItems);
+        this.maintainer = new Maintainer(items);
         this.readerViews = ThreadLocal.withInitial(() -> new ItemView(items, localReads.countersForCurrentThread()));
     }
 
@@ -145,6 +147,9 @@ public final class Store implements AutoCloseable {
         if (command.getOp() == io.raftcached.proto.Op.ACCESS_HINTS) {
             return accessHints(command);
         }
+        if (command.getOp() == io.raftcached.proto.Op.MAINTENANCE) {
+            return maintenance(command.getMaintenance());
+        }
         if (command.getKey().size() == 0 && command.getOp() != io.raftcached.proto.Op.FLUSH_ALL
                 || command.getKey().size() > ItemLayout.KEY_MAX_BYTES) {
             return StoreResult.of(Status.INVALID);
@@ -162,19 +167,22 @@ public final class Store implements AutoCloseable {
         };
     }
 
-    /** Lets memory freed by earlier commands be reused; call between batches. */
+    /**
+     * Lets memory freed by earlier commands be reused, and moves a drained page's live chunks
+     * on (physical work only: nothing replicated changes). Call between batches.
+     */
     public void maintain() {
         items.slabs.reclaim();
+        maintainer.betweenBatches();
     }
 
     /**
-     * The LRU maintainer's work for the entry just applied (memcached runs it on a background
-     * thread): the segmented LRU's moves in the classes that allocated, or in every class when
-     * {@code allClasses} (a tick, which also moves items by age). Apply thread, at the end of each
-     * entry, so every replica does it at the same index.
+     * memcached's background work for the entry just applied ({@link Maintainer}): the segmented
+     * LRU's moves, and once per log second (or on a {@code tick}) the crawler and the slab
+     * automover. Apply thread, at the end of each entry, so every replica does it at the same index.
      */
-    public void endOfEntry(boolean allClasses) {
-        items.juggle(allClasses);
+    public void endOfEntry(boolean tick) {
+        maintainer.endOfEntry(tick);
     }
 
     private static boolean has(Command command, CommandOption option) {
@@ -548,6 +556,60 @@ public final class Store implements AutoCloseable {
         return StoreResult.of(Status.OK);
     }
 
+    private StoreResult maintenance(io.raftcached.proto.Maintenance request) {
+        MaintenanceReply reply = maintenanceReply(request);
+        if (reply == null) {
+            return StoreResult.of(Status.INVALID);
+        }
+        StoreResult result = StoreResult.of(Status.MAINTENANCE);
+        result.number = reply.ordinal();
+        return result;
+    }
+
+    private MaintenanceReply maintenanceReply(io.raftcached.proto.Maintenance request) {
+        LruSettings settings = items.config.lru();
+        SlabRebalancer rebalancer = maintainer.rebalancer;
+        Crawler crawler = maintainer.crawler;
+        switch (request.getKind()) {
+            case SLABS_REASSIGN:
+                return !settings.slabReassign() ? MaintenanceReply.REASSIGN_DISABLED
+                        : rebalancer.reassign(request.getSourceClass(), request.getDestinationClass());
+            case SLABS_AUTOMOVE:
+                if (request.getAutomoveMode() > 2) {
+                    return null;
+                }
+                rebalancer.automoveMode = request.getAutomoveMode();
+                return MaintenanceReply.OK;
+            case SLABS_AUTOMOVE_RATIO:
+                rebalancer.automoveRatio = request.getAutomoveRatio();
+                return MaintenanceReply.OK;
+            case CRAWLER_ENABLE:
+                crawler.enabled = true;
+                return MaintenanceReply.OK;
+            case CRAWLER_DISABLE:
+                crawler.enabled = false;
+                return MaintenanceReply.OK;
+            case CRAWLER_CRAWL:
+                if (!crawler.enabled) {
+                    return MaintenanceReply.CRAWLER_DISABLED;
+                }
+                long classes = request.getCrawlClasses();
+                if (classes == 0 || (classes & ~allClassBits()) != 0) {
+                    return MaintenanceReply.CRAWLER_BADCLASS;
+                }
+                crawler.request(classes);
+                return MaintenanceReply.OK;
+            default:
+                return null;
+        }
+    }
+
+    /** A bit per slab class id this store has, for {@code lru_crawler crawl all}. */
+    public long allClassBits() {
+        int largest = items.classes.largestClass();
+        return (largest == 63 ? -1L : (1L << (largest + 1)) - 1) & ~1L;
+    }
+
     /** memcached's flush_all: a marker, not a sweep; items are dropped as they are met. */
     private StoreResult flushAll(Command command) {
         long delay = command.getExptime();
@@ -662,6 +724,10 @@ public final class Store implements AutoCloseable {
 
     // --- facts for stats and the digest -----------------------------------------------------
 
+    Maintainer maintainer() {
+        return maintainer;
+    }
+
     Items items() {
         return items;
     }
@@ -697,6 +763,15 @@ public final class Store implements AutoCloseable {
 
     public boolean hashExpanding() {
         return items.index.migrating();
+    }
+
+    public MaintenanceStats maintenanceStats() {
+        return MaintenanceStats.of(items, maintainer);
+    }
+
+    /** Hits this node served from one segment of a class (memcached's hits_to_hot etc.); segment 0..3: hot, warm, cold, temp. */
+    public long hits(int classId, int segmentIndex) {
+        return localReads.hits(classId | LruLists.SEGMENTS[segmentIndex]);
     }
 
     public SlabStats slabStats(int classId) {
@@ -740,7 +815,15 @@ public final class Store implements AutoCloseable {
     }
 
     /** One item as memcached's {@code stats cachedump} lists it: key, value bytes, expiry (0 = never). */
-    public record DumpedItem(byte[] key, int valueBytes, long exptimeUnixSeconds) {}
+    /**
+     * An item as {@code stats cachedump} shows it, with where it sits in the segmented LRU
+     * ({@code hot}, {@code warm}, {@code cold}, {@code temp}; the flat LRU's one list is {@code
+     * hot}) and its replicated FETCHED and ACTIVE marks.
+     */
+    public record DumpedItem(byte[] key, int valueBytes, long exptimeUnixSeconds, String segment, boolean fetched,
+            boolean active) {}
+
+    private static final String[] SEGMENT_NAMES = {"hot", "warm", "cold", "temp"};
 
     /**
      * The items of one slab class in LRU order, segment by segment (HOT, WARM, COLD, TEMP), most
@@ -752,12 +835,14 @@ public final class Store implements AutoCloseable {
         if (classId < 1 || classId > items.classes.largestClass()) {
             return dumped;
         }
-        for (int segment : LruLists.SEGMENTS) {
-            for (long item = items.lru.head(classId | segment); item != 0 && dumped.size() < limit; item = items.lru.next(item)) {
+        for (int s = 0; s < LruLists.SEGMENTS.length; s++) {
+            for (long item = items.lru.head(classId | LruLists.SEGMENTS[s]); item != 0 && dumped.size() < limit;
+                    item = items.lru.next(item)) {
                 byte[] key = new byte[items.keyLength(item)];
                 OffHeap.copyToArray(items.address(item) + items.keyOffset, key, 0, key.length);
                 int exptime = items.exptime(item);
-                dumped.add(new DumpedItem(key, items.valueLength(item), exptime == 0 ? 0 : exptime + EPOCH_UNIX_SECONDS));
+                dumped.add(new DumpedItem(key, items.valueLength(item), exptime == 0 ? 0 : exptime + EPOCH_UNIX_SECONDS,
+                        SEGMENT_NAMES[s], items.hasFlag(item, ItemLayout.FLAG_FETCHED), items.hasFlag(item, ItemLayout.FLAG_ACTIVE)));
             }
         }
         return dumped;
@@ -781,7 +866,7 @@ public final class Store implements AutoCloseable {
     }
 
     StoreSnapshot beginSnapshot(StoreSnapshot.PageSink sink, long copyBudgetPages) {
-        return StoreSnapshot.begin(items, nowMillis, sink, (int) copyBudgetPages);
+        return StoreSnapshot.begin(items, maintainer, nowMillis, sink, (int) copyBudgetPages);
     }
 
     /** Used by a snapshot restore: the replicated clock as the snapshot recorded it. */

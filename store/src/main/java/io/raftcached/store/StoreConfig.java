@@ -62,14 +62,14 @@ public record StoreConfig(
         return text.toString();
     }
 
-    /** memcached 1.6's defaults: -m 64 -n 48 -f 1.25 -I 1m, CAS on, evictions on. */
+    /** memcached 1.6's defaults: -m 64 -n 48 -f 1.25 -I 1m, CAS on, evictions on, its modern LRU. */
     public static StoreConfig defaults() {
         return withMemory(64L * MEGABYTE);
     }
 
     public static StoreConfig withMemory(long memoryLimitBytes) {
         return new StoreConfig(memoryLimitBytes, false, 48, 1.25, MEGABYTE, false,
-                SLAB_PAGE_SIZE_BYTES, SLAB_PAGE_SIZE_BYTES / 2, LruSettings.FLAT);
+                SLAB_PAGE_SIZE_BYTES, SLAB_PAGE_SIZE_BYTES / 2, LruSettings.MEMCACHED_DEFAULTS);
     }
 
     public StoreConfig withEvictionsDisabled(boolean disabled) {

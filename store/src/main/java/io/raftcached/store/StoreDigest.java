@@ -4,7 +4,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * SHA-256 over every piece of replicated state, in a fixed order: the shape, the clock, the CAS
+ * SHA-256 over every piece of replicated state, in a fixed order: the maintainer's state (the
+ * crawler, the slab mover), the shape, the clock, the CAS
  * counter, the flush marker, the item counters, the slab accounting and, class by class and
  * segment by segment in LRU order, every item's key, flags, exptime, update time, CAS, replicated
  * flag bits (with FETCHED and ACTIVE) and value.
@@ -32,6 +33,7 @@ final class StoreDigest {
     }
 
     private void addStore(Store store, Items items) {
+        addMaintainer(store.maintainer(), items);
         StoreConfig config = items.config;
         addLong(config.memoryLimitBytes());
         addLong(config.evictionsDisabled() ? 1 : 0);
@@ -66,6 +68,20 @@ final class StoreDigest {
                     addItem(items, item);
                 }
             }
+        }
+    }
+
+    /** The maintainer's state, with the crawler's place as the key it names (a handle is physical). */
+    private void addMaintainer(Maintainer maintainer, Items items) {
+        if (items.config.lru().equals(LruSettings.FLAT)) {
+            return;
+        }
+        sha.update(maintainer.toProto(false).toByteArray());
+        long cursor = items.lru.cursor;
+        addLong(cursor == LruLists.CURSOR_AT_HEAD || cursor == LruLists.CURSOR_DONE ? cursor : 1);
+        if (cursor != LruLists.CURSOR_AT_HEAD && cursor != LruLists.CURSOR_DONE) {
+            addLong(items.keyLength(cursor));
+            addNative(items.address(cursor) + items.keyOffset, items.keyLength(cursor));
         }
     }
 

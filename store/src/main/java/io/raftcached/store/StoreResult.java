@@ -18,7 +18,9 @@ public final class StoreResult {
         OUT_OF_MEMORY,
         OK,
         /** The command could not be decoded (a newer log format?): nothing was changed. */
-        INVALID
+        INVALID,
+        /** A slabs or lru_crawler command; {@link #number} is the {@link MaintenanceReply} ordinal. */
+        MAINTENANCE
     }
 
     public Status status;

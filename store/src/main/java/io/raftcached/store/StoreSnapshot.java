@@ -7,7 +7,6 @@ import io.raftcached.proto.SlabClassState;
 import io.raftcached.proto.StoreShape;
 import io.raftcached.proto.StoreSnapshotHeader;
 import java.io.IOException;
-import java.util.BitSet;
 
 /**
  * A point-in-time image of the store: a small header captured on the apply thread when it begins,
@@ -24,7 +23,10 @@ public final class StoreSnapshot {
         void readPage(int pageNumber, byte[] pageBytes) throws IOException;
     }
 
-    static final int FORMAT_VERSION = 1;
+    /** Format 1: the flat LRU, nothing of memcached's background threads. */
+    static final int FORMAT_FLAT = 1;
+    /** Format 2: adds the maintainer's state. Flat stores still write format 1, which older nodes read. */
+    static final int FORMAT_MAINTAINED = 2;
     /** Pages apply may copy aside per snapshot before it writes further pages out itself. */
     static final long COPY_BUDGET_BYTES = 256L * StoreConfig.MEGABYTE;
 
@@ -38,11 +40,12 @@ public final class StoreSnapshot {
         this.pages = pages;
     }
 
-    static StoreSnapshot begin(Items items, long nowMillis, PageSink sink, int copiesMax) {
+    static StoreSnapshot begin(Items items, Maintainer maintainer, long nowMillis, PageSink sink, int copiesMax) {
         SlabAllocator slabs = items.slabs;
         StoreConfig config = items.config;
+        boolean flat = config.lru().equals(LruSettings.FLAT);
         StoreSnapshotHeader.Builder header = StoreSnapshotHeader.newBuilder()
-                .setFormatVersion(FORMAT_VERSION)
+                .setFormatVersion(flat ? FORMAT_FLAT : FORMAT_MAINTAINED)
                 .setShape(shapeOf(config))
                 .setNowMillis(nowMillis)
                 .setCasCounter(items.casCounter)
@@ -53,7 +56,10 @@ public final class StoreSnapshot {
                 .setCurrentBytes(items.currentBytes)
                 .setMallocedBytes(slabs.mallocedBytes())
                 .setPhysicalPages(slabs.physicalPageCount())
-                .setSlackPages(slabs.slackPageCount());
+                .setSlackPages(slabs.surplusPages());
+        if (!flat) {
+            header.setMaintainer(maintainer.toProto(true));
+        }
         long[][] counters = items.stats.replicated();
         for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
             SlabClassState.Builder state = SlabClassState.newBuilder()
@@ -143,15 +149,14 @@ public final class StoreSnapshot {
     public static Store restore(StoreSnapshotHeader header, PageSource source, long hashSeed, ReadEpochs epochs,
             LocalReads localReads)
             throws IOException {
-        if (header.getFormatVersion() != FORMAT_VERSION) {
+        if (header.getFormatVersion() != FORMAT_FLAT && header.getFormatVersion() != FORMAT_MAINTAINED) {
             throw new IOException("unsupported store snapshot format " + header.getFormatVersion());
         }
         StoreConfig config = configOf(header.getShape());
         Store store = new Store(config, hashSeed, header.getCurrentItems(), epochs, localReads);
         boolean restored = false;
         try {
-            Items items = store.items();
-            restoreInto(header, source, items);
+            restoreInto(header, source, store);
             store.restoreClock(header.getNowMillis());
             restored = true;
             return store;
@@ -180,13 +185,14 @@ public final class StoreSnapshot {
             for (int page = 1; page <= header.getPhysicalPages(); page++) {
                 items.slabs.mapPage(page, pageClasses[page - 1] & 0xFF, pages.addressOf(page));
             }
-            restoreState(header, items);
+            restoreState(header, view);
             view.restoreClock(header.getNowMillis());
             return view.digest();
         }
     }
 
-    private static void restoreInto(StoreSnapshotHeader header, PageSource source, Items items) throws IOException {
+    private static void restoreInto(StoreSnapshotHeader header, PageSource source, Store store) throws IOException {
+        Items items = store.items();
         SlabAllocator slabs = items.slabs;
         int pageBytes = items.config.slabPageSizeBytes();
         byte[] pageClasses = header.getPageClasses().toByteArray();
@@ -196,12 +202,13 @@ public final class StoreSnapshot {
             source.readPage(page, buffer);
             OffHeap.copyFromArray(buffer, 0, address, pageBytes);
         }
-        restoreState(header, items);
-        rebuildDerived(header, items);
+        restoreState(header, store);
+        rebuildDerived(items);
     }
 
     /** The replicated state the header records, over pages already in place. */
-    private static void restoreState(StoreSnapshotHeader header, Items items) {
+    private static void restoreState(StoreSnapshotHeader header, Store store) {
+        Items items = store.items();
         SlabAllocator slabs = items.slabs;
         long[][] counters = items.stats.replicated();
         for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
@@ -217,7 +224,10 @@ public final class StoreSnapshot {
                 counters[c][classId] = state.getCounters(c);   // counters added later start at 0
             }
         }
-        slabs.restoreTotals(header.getMallocedBytes(), header.getSlackPages());
+        slabs.restoreTotals(header.getMallocedBytes(), header.getMaintainer().getPoolPages());
+        if (header.hasMaintainer()) {
+            store.maintainer().restore(header.getMaintainer());
+        }
         items.casCounter = header.getCasCounter();
         items.oldestLiveSeconds = header.getOldestLiveSeconds();
         items.oldestCas = header.getOldestCas();
@@ -227,18 +237,23 @@ public final class StoreSnapshot {
         items.nowSeconds = Store.toStoreSeconds(header.getNowMillis());
     }
 
-    /** What a store derives from its items: the index, the free lists, per-node access facts. */
-    private static void rebuildDerived(StoreSnapshotHeader header, Items items) {
+    /**
+     * What a store derives from its items: the index, which chunks are live (and the back links
+     * of data chunks), the free lists, the per-node access facts.
+     */
+    private static void rebuildDerived(Items items) {
         SlabAllocator slabs = items.slabs;
-        BitSet[] used = new BitSet[header.getPhysicalPages() + 1];
         for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
             for (int segment : LruLists.SEGMENTS) {
                 for (long item = items.lru.head(classId | segment); item != 0; item = items.lru.next(item)) {
-                    markUsed(items, used, item);
+                    slabs.markRestoredLive(item, false);
                     if (items.chunked(item)) {
+                        long owner = item;
                         for (long chunk = OffHeap.getLong(items.dataAddress(item)); chunk != 0;
                                 chunk = OffHeap.getLong(items.address(chunk) + ItemLayout.CHUNK_NEXT)) {
-                            markUsed(items, used, chunk);
+                            slabs.markRestoredLive(chunk, true);
+                            OffHeap.putLong(items.address(chunk) + ItemLayout.CHUNK_PREV, owner);
+                            owner = chunk;
                         }
                     }
                     long address = items.address(item);
@@ -248,22 +263,6 @@ public final class StoreSnapshot {
                 }
             }
         }
-        slabs.rebuildFreeLists(handle -> {
-            BitSet pageUsed = used[(int) (handle >>> SlabAllocator.PAGE_SHIFT)];
-            return pageUsed != null && pageUsed.get(chunkIndex(items, handle));
-        });
-    }
-
-    private static void markUsed(Items items, BitSet[] used, long handle) {
-        int page = (int) (handle >>> SlabAllocator.PAGE_SHIFT);
-        if (used[page] == null) {
-            used[page] = new BitSet();
-        }
-        used[page].set(chunkIndex(items, handle));
-    }
-
-    private static int chunkIndex(Items items, long handle) {
-        int page = (int) (handle >>> SlabAllocator.PAGE_SHIFT);
-        return (int) ((handle & SlabAllocator.OFFSET_MASK) / items.classes.chunkSizeBytes(items.slabs.pageClass(page)));
+        slabs.rebuildFreeLists();
     }
 }

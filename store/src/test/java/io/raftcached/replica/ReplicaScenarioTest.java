@@ -6,9 +6,13 @@ import io.raftcached.proto.ClusterConfig;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.CommandOption;
 import io.raftcached.proto.LogEntry;
+import io.raftcached.proto.Maintenance;
 import io.raftcached.proto.Op;
 import io.raftcached.proto.StoreMode;
 import io.raftcached.proto.WriterId;
+import io.raftcached.store.LruSettings;
+import io.raftcached.store.MaintenanceReply;
+import io.raftcached.store.MaintenanceStats;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
@@ -37,16 +41,21 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Directives (times are milliseconds after the scenario's start; keys and values are words):
  * <pre>
- * new [memory=MB] [evictions=off] [cas=off]      fresh replicas (default 2 MB)
- * config [id=NAME] [memory=MB]                   a cluster config entry (memory: another shape)
+ * new [memory=MB] [evictions=off] [cas=off] [lru=flat|modern]
+ *                                                fresh replicas (default 2 MB, memcached's modern LRU)
+ * config [id=NAME] [memory=MB] [level=N]         a cluster config entry (memory: another shape)
  * tick time=MS                                   an entry that only moves time
  * batch [writer=N/I/S] seq=N [time=MS]           a batch; input: one command per line
  *     set|add|replace|append|prepend KEY VALUE [flags=N] [exp=N] [size=KB]
  *     cas KEY VALUE CAS   delete KEY   incr|decr KEY N   touch KEY EXP   gat KEY EXP
- *     mg KEY [T=EXP] [N=EXP] [R=EXP]   flush_all [DELAY]
+ *     mg KEY [T=EXP] [N=EXP] [R=EXP]   flush_all [DELAY]   hint KEY...  (reads another node served)
+ *     slabs reassign SRC DST   slabs automove N   lru_crawler enable|disable|crawl CLASS
  * raw [hex=BYTES] [format=N]                     an entry of raw bytes, or of a newer format
- * read KEY [at=MS]                               a local read on a, at the read time given
- * lru [class=N]                                  keys in LRU order, most recent first
+ * read KEY [at=MS] [hint]                        a local read on a, at the read time given; with
+ *                                                hint, a read that counts (and may send a hint)
+ * lru [class=N]                                  keys in LRU order, most recent first, segment by
+ *                                                segment (+ FETCHED, * ACTIVE)
+ * maint                                          the crawler's and the slab mover's counters
  * stats                                          items, bytes, evictions, CAS counter
  * digest                                         both replicas agree (at the same index)
  * snapshot                                       a's snapshot restored into b; they must agree
@@ -105,7 +114,8 @@ class ReplicaScenarioTest {
             case "new" -> {
                 StoreConfig shape = StoreConfig.withMemory(test.intArg("memory", 2) * (long) StoreConfig.MEGABYTE)
                         .withEvictionsDisabled(test.stringArg("evictions", "on").equals("off"))
-                        .withCasDisabled(test.stringArg("cas", "on").equals("off"));
+                        .withCasDisabled(test.stringArg("cas", "on").equals("off"))
+                        .withLru(test.stringArg("lru", "modern").equals("flat") ? LruSettings.FLAT : LruSettings.MEMCACHED_DEFAULTS);
                 reset(shape);
                 yield "ok";
             }
@@ -115,6 +125,7 @@ class ReplicaScenarioTest {
             case "raw" -> raw(test);
             case "read" -> read(test);
             case "lru" -> lru(test);
+            case "maint" -> maintenance();
             case "stats" -> stats();
             case "digest" -> digest();
             case "snapshot" -> snapshot();
@@ -132,7 +143,8 @@ class ReplicaScenarioTest {
     private String config(DataDriven.TestCase test) {
         StoreConfig shape = test.hasArg("memory")
                 ? StoreConfig.withMemory(test.intArg("memory") * (long) StoreConfig.MEGABYTE) : a.shape();
-        ClusterConfig config = ClusterConfig.newBuilder().setClusterId(test.stringArg("id", "cluster-1")).setFeatureLevel(1)
+        ClusterConfig config = ClusterConfig.newBuilder().setClusterId(test.stringArg("id", "cluster-1"))
+                .setFeatureLevel(test.intArg("level", Replica.FEATURE_LEVEL))
                 .setShape(StoreSnapshot.shapeOf(shape)).build();
         return apply(LogEntries.config(time(test), config));
     }
@@ -169,9 +181,14 @@ class ReplicaScenarioTest {
         return first;
     }
 
+    /** Applies and then does the between-batches work (memory reuse, page drains) as the node does. */
     private static String applyTo(Replica replica, byte[] entry) {
         try {
-            return describe(replica.apply(replica.appliedIndex() + 1, ByteBuffer.wrap(entry)), replica);
+            Applied applied = replica.apply(replica.appliedIndex() + 1, ByteBuffer.wrap(entry));
+            for (int round = 0; round < 8; round++) {
+                replica.maintain();
+            }
+            return describe(applied, replica);
         } catch (ReplicaStopException | IOException e) {
             return "stop: " + e.getMessage();
         }
@@ -211,6 +228,9 @@ class ReplicaScenarioTest {
             if (result.won) {
                 text.append(" won");
             }
+            if (result.status == StoreResult.Status.MAINTENANCE) {
+                text.append(' ').append(MaintenanceReply.of(result).line());
+            }
         }
         return text.toString();
     }
@@ -219,11 +239,16 @@ class ReplicaScenarioTest {
         long at = test.hasArg("at") ? START_MILLIS + test.longArg("at") : nowMillis;
         String key = test.arguments().get(0).key();
         StringBuilder text = new StringBuilder(key).append(": ");
-        Store.ReadOutcome outcome = a.read(key.getBytes(StandardCharsets.ISO_8859_1), at, false, item -> {
+        List<String> hinted = new java.util.ArrayList<>();
+        a.localReads().sendHintsTo(hintedKey -> hinted.add(new String(hintedKey, StandardCharsets.ISO_8859_1)));
+        Store.ReadOutcome outcome = a.read(key.getBytes(StandardCharsets.ISO_8859_1), at, test.hasArg("hint"), item -> {
             text.append("value=").append(abbreviate(item.copyValue()))
                     .append(" flags=").append(item.clientFlags()).append(" cas=").append(item.cas())
                     .append(" ttl=").append(item.ttlSeconds());
         });
+        if (!hinted.isEmpty()) {
+            text.append(" (hint sent)");
+        }
         return outcome == Store.ReadOutcome.HIT ? text.toString() : text.append(outcome).toString();
     }
 
@@ -246,8 +271,15 @@ class ReplicaScenarioTest {
                 continue;
             }
             text.append(text.length() == 0 ? "" : "\n").append("class ").append(classId).append(':');
+            boolean segmented = store.config().lru().segmented();
+            String segment = "";
             for (Store.DumpedItem item : items) {
-                text.append(' ').append(new String(item.key(), StandardCharsets.ISO_8859_1));
+                if (segmented && !item.segment().equals(segment)) {
+                    segment = item.segment();
+                    text.append(' ').append(segment).append(':');
+                }
+                text.append(' ').append(new String(item.key(), StandardCharsets.ISO_8859_1))
+                        .append(item.active() ? "*" : item.fetched() ? "+" : "");
             }
         }
         return text.length() == 0 ? "empty" : text.toString();
@@ -262,6 +294,16 @@ class ReplicaScenarioTest {
         store.checkInvariants();
         return "items=" + store.currentItems() + " bytes=" + store.currentBytes() + " total_items=" + store.totalItems()
                 + " evictions=" + evicted + " cas_counter=" + store.casCounter() + " malloced=" + store.mallocedBytes();
+    }
+
+    private String maintenance() {
+        MaintenanceStats stats = a.store().maintenanceStats();
+        a.store().checkInvariants();
+        return "slabs_moved=" + stats.slabsMoved() + " evictions_nomem=" + stats.slabReassignEvictionsNomem()
+                + " pool_pages=" + stats.slabGlobalPagePool() + " empty_pages_kept=" + stats.physicalPagesPooled()
+                + " crawler_reclaimed=" + stats.crawlerReclaimed()
+                + " crawler_checked=" + stats.crawlerItemsChecked() + " moves_to_cold=" + stats.movesToCold()
+                + " moves_to_warm=" + stats.movesToWarm() + " moves_within_lru=" + stats.movesWithinLru();
     }
 
     private String digest() {
@@ -333,10 +375,32 @@ class ReplicaScenarioTest {
             case "mg" -> metaGet(command, options);
             case "flush_all" -> command.setOp(Op.FLUSH_ALL).clearKey()
                     .setExptime(positional.isEmpty() ? 0 : Long.parseLong(positional.get(0)));
+            case "hint" -> {
+                command.setOp(Op.ACCESS_HINTS).clearKey();
+                positional.forEach(key -> command.addHintKeys(bytes(key)));
+            }
+            case "slabs", "lru_crawler" -> command.clearKey().setOp(Op.MAINTENANCE).setMaintenance(maintenance(words));
             default -> throw new IllegalArgumentException("unknown command: " + line);
         }
         return command.build();
     }
+
+    private static Maintenance maintenance(String[] words) {
+        Maintenance.Builder maintenance = Maintenance.newBuilder();
+        switch (words[0] + " " + words[1]) {
+            case "slabs reassign" -> maintenance.setKind(Maintenance.Kind.SLABS_REASSIGN)
+                    .setSourceClass(Integer.parseInt(words[2])).setDestinationClass(Integer.parseInt(words[3]));
+            case "slabs automove" -> maintenance.setKind(Maintenance.Kind.SLABS_AUTOMOVE).setAutomoveMode(Integer.parseInt(words[2]));
+            case "lru_crawler enable" -> maintenance.setKind(Maintenance.Kind.CRAWLER_ENABLE);
+            case "lru_crawler disable" -> maintenance.setKind(Maintenance.Kind.CRAWLER_DISABLE);
+            case "lru_crawler crawl" -> maintenance.setKind(Maintenance.Kind.CRAWLER_CRAWL)
+                    .setCrawlClasses(1L << Integer.parseInt(words[2]));
+            default -> throw new IllegalArgumentException("unknown maintenance command: " + String.join(" ", words));
+        }
+        return maintenance.build();
+    }
+
+
 
     private static void metaGet(Command.Builder command, Map<String, String> options) {
         int flags = CommandOption.META_COMMAND_VALUE;

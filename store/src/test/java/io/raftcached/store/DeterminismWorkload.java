@@ -2,6 +2,7 @@ package io.raftcached.store;
 
 import io.raftcached.proto.Command;
 import io.raftcached.proto.CommandOption;
+import io.raftcached.proto.Maintenance;
 import io.raftcached.proto.Op;
 import io.raftcached.proto.StoreMode;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One replica's run for {@link DeterminismTest}, in its own JVM: applies a seeded stream of every
- * kind of write (classic and meta, with TTLs, evictions, incr, append, cas) while reader threads —
+ * kind of write (classic and meta, with TTLs, evictions, incr, append, cas, access hints, slab
+ * moves and crawls), whose item sizes shift halfway so the slab automover moves pages, with the
+ * maintainer's end-of-entry work and this replica's own page drains, while reader threads —
  * seeded differently per replica and reading with a skewed local clock — hammer the store, then
  * prints the digest. Replicas given the same command seed must print the same digest whatever
  * their other seeds and clocks.
@@ -28,29 +31,35 @@ public final class DeterminismWorkload {
         long hashSeed = Long.parseLong(args[1]);
         long readerSeed = Long.parseLong(args[2]);
         long clockOffsetMillis = Long.parseLong(args[3]);
-        StoreConfig config = StoreConfig.withMemory(StoreConfig.MEGABYTE);
+        StoreConfig config = StoreConfig.withMemory(8L * StoreConfig.MEGABYTE).withSlabClasses(48, 2.0);   // few classes, several pages each
         try (Store store = new Store(config, hashSeed)) {
             AtomicBoolean running = new AtomicBoolean(true);
             List<Thread> readers = startReaders(store, readerSeed, clockOffsetMillis, running);
             Random random = new Random(commandSeed);
-            RandomCommands classic = new RandomCommands(commandSeed, KEY_SPACE, 3_000, true, key -> casOf(store, key));
+            RandomCommands large = new RandomCommands(commandSeed, KEY_SPACE, 3_000, true, key -> casOf(store, key));
+            RandomCommands small = new RandomCommands(commandSeed + 1, KEY_SPACE, 100, true, key -> casOf(store, key));
             long leaderMillis = 1_790_000_000_000L;
             for (int i = 0; i < OPERATIONS; i++) {
+                RandomCommands classic = i < OPERATIONS / 2 ? large : small;
                 leaderMillis += classic.nextStepMillis();
                 // A new leader with a slower clock: apply must keep time monotonic regardless.
                 store.advanceClock(random.nextInt(500) == 0 ? leaderMillis - 60_000 : leaderMillis);
-                Command command = random.nextInt(10) == 0 ? metaCommand(random, store) : classic.next(leaderMillis / 1000);
+                int kind = random.nextInt(1000);
+                Command command = kind < 100 ? metaCommand(random, store) : kind < 150 ? hints(random)
+                        : kind < 152 ? maintenance(random, store) : classic.next(leaderMillis / 1000);
                 store.apply(command, random.nextBoolean());
+                store.endOfEntry(random.nextInt(50) == 0);
                 if (i % 100 == 0) {
                     store.maintain();
                 }
             }
+            store.checkInvariants();
             running.set(false);
             for (Thread reader : readers) {
                 reader.join();
             }
             System.out.println("digest " + store.digest() + " items " + store.currentItems() + " evictions "
-                    + evictions(store) + " cas " + store.casCounter());
+                    + evictions(store) + " cas " + store.casCounter() + " slabs_moved " + store.maintenanceStats().slabsMoved());
         }
     }
 
@@ -83,6 +92,28 @@ public final class DeterminismWorkload {
             readers.add(reader);
         }
         return readers;
+    }
+
+    /** Reads another node served. */
+    private static Command hints(Random random) {
+        Command.Builder hints = Command.newBuilder().setOp(Op.ACCESS_HINTS);
+        for (int i = random.nextInt(10); i >= 0; i--) {
+            hints.addHintKeys(Cmd.bytes("key:" + random.nextInt(KEY_SPACE)));
+        }
+        return hints.build();
+    }
+
+    /** slabs reassign (any class, the pool, bad ones), slabs automove, lru_crawler. */
+    private static Command maintenance(Random random, Store store) {
+        int largest = store.slabClasses().largestClass();
+        Maintenance.Builder maintenance = Maintenance.newBuilder();
+        switch (random.nextInt(4)) {
+            case 0, 1 -> maintenance.setKind(Maintenance.Kind.SLABS_REASSIGN).setSourceClass(random.nextInt(largest + 2) - 1)
+                    .setDestinationClass(random.nextInt(largest + 1));
+            case 2 -> maintenance.setKind(Maintenance.Kind.SLABS_AUTOMOVE).setAutomoveMode(random.nextInt(3));
+            default -> maintenance.setKind(Maintenance.Kind.CRAWLER_CRAWL).setCrawlClasses(store.allClassBits());
+        }
+        return Command.newBuilder().setOp(Op.MAINTENANCE).setMaintenance(maintenance).build();
     }
 
     /** ms/md/ma/mg with the flags that change items: I, E, N, J, T, R, C. */

@@ -50,7 +50,7 @@ class StoreDigestTest {
             long beta = handle(s, "beta");
             s.items().lru.moveToHead(beta, s.items().classId(beta), s.items().totalSize(beta));
         });
-        assertChanges("slab accounting", s -> s.items().slabs.allocate(5));
+        assertChanges("slab accounting", s -> s.items().slabs.allocate(5, false));
         assertChanges("the CAS counter", s -> s.items().casCounter++);
         assertChanges("the flush marker", s -> s.items().oldestLiveSeconds = 77);
         assertChanges("the flush CAS", s -> s.items().oldestCas = 2);

@@ -1,0 +1,47 @@
+package io.raftcached.store;
+
+/**
+ * The figures of memcached's background work for {@code stats} and {@code stats settings}, read
+ * without stopping apply (as memcached's are). The rescue counts, whether a page is draining and
+ * the empty pages held for reuse describe this node's physical memory; the rest is replicated.
+ */
+public record MaintenanceStats(
+        long slabsMoved,
+        long slabReassignRescues,
+        long slabReassignChunkRescues,
+        long slabReassignEvictionsNomem,
+        long slabReassignBusyItems,
+        boolean slabReassignRunning,
+        int physicalPagesPooled,
+        int slabGlobalPagePool,
+        int slabAutomove,
+        double slabAutomoveRatio,
+        boolean lruCrawlerEnabled,
+        long lruCrawlerStarts,
+        long lruMaintainerJuggles,
+        long crawlerReclaimed,
+        long crawlerItemsChecked,
+        long movesToCold,
+        long movesToWarm,
+        long movesWithinLru,
+        long evictedActive) {
+
+    static MaintenanceStats of(Items items, Maintainer maintainer) {
+        SlabRebalancer rebalancer = maintainer.rebalancer;
+        ItemStats stats = items.stats;
+        return new MaintenanceStats(rebalancer.slabsMoved, rebalancer.chunksRescued, rebalancer.dataChunksRescued,
+                rebalancer.evictionsForMoves, rebalancer.movesAbandoned + rebalancer.drainStalls,
+                items.slabs.drainingPage() != 0, items.slabs.pooledPageCount(), items.slabs.logicalPoolPages(), rebalancer.automoveMode,
+                rebalancer.automoveRatio, maintainer.crawler.enabled, maintainer.crawler.passesStarted, maintainer.juggles,
+                sum(stats.crawlerReclaimed), sum(stats.crawlerItemsChecked), sum(stats.movesToCold), sum(stats.movesToWarm),
+                sum(stats.movesWithinLru), sum(stats.evictedActive));
+    }
+
+    private static long sum(long[] perClass) {
+        long total = 0;
+        for (long count : perClass) {
+            total += count;
+        }
+        return total;
+    }
+}

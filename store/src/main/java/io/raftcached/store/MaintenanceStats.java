@@ -13,6 +13,7 @@ public record MaintenanceStats(
         long slabReassignBusyItems,
         boolean slabReassignRunning,
         int physicalPagesPooled,
+        int physicalPagesSurplus,
         int slabGlobalPagePool,
         int slabAutomove,
         double slabAutomoveRatio,
@@ -31,7 +32,8 @@ public record MaintenanceStats(
         ItemStats stats = items.stats;
         return new MaintenanceStats(rebalancer.slabsMoved, rebalancer.chunksRescued, rebalancer.dataChunksRescued,
                 rebalancer.evictionsForMoves, rebalancer.movesAbandoned + rebalancer.drainStalls,
-                items.slabs.drainingPage() != 0, items.slabs.pooledPageCount(), items.slabs.logicalPoolPages(), rebalancer.automoveMode,
+                items.slabs.drainingPage() != 0, items.slabs.pooledPageCount(), items.slabs.surplusPages(),
+                items.slabs.logicalPoolPages(), rebalancer.automoveMode,
                 rebalancer.automoveRatio, maintainer.crawler.enabled, maintainer.crawler.passesStarted, maintainer.juggles,
                 sum(stats.crawlerReclaimed), sum(stats.crawlerItemsChecked), sum(stats.movesToCold), sum(stats.movesToWarm),
                 sum(stats.movesWithinLru), sum(stats.evictedActive));

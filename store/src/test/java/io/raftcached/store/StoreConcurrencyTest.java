@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftcached.proto.Command;
+import io.raftcached.proto.Maintenance;
 import io.raftcached.proto.Op;
 import io.raftcached.proto.StoreMode;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Readers racing the apply thread must only ever see a whole value of the key they asked for —
  * never a half-written value and never another key's bytes — while apply overwrites, deletes,
- * increments, evicts, reuses chunks and grows the index underneath them.
+ * increments, evicts, reuses chunks, grows the index and moves slab pages underneath them (the
+ * drained pages' live chunks copied elsewhere and the pages carved again for other classes).
  */
 class StoreConcurrencyTest {
     private static final int KEYS = 150_000;   // enough to force index growth past 2^16 buckets
@@ -66,7 +68,8 @@ class StoreConcurrencyTest {
             int applied = 0;
             // Bounded by work done, not by time: a busy machine only makes the run longer.
             while (applied < COMMANDS_MAX && failure.get() == null
-                    && !(hits.get() > HITS_MIN && evicted(store) > 0 && (store.hashBuckets() > 1 << 16 || store.hashExpanding()))) {
+                    && !(hits.get() > HITS_MIN && evicted(store) > 0 && grown(store)
+                            && store.maintenanceStats().slabReassignRescues() > 0)) {
                 String key = "k" + random.nextInt(KEYS);
                 int roll = random.nextInt(10);
                 Command command;
@@ -79,8 +82,18 @@ class StoreConcurrencyTest {
                     command = Cmd.store(StoreMode.MODE_APPEND, key, "", 0, 0);
                 }
                 store.apply(command, false);
+                store.endOfEntry(false);
                 if (++applied % 256 == 0) {
                     store.maintain();
+                }
+                if (applied % 2_000 == 0 && grown(store)) {
+                    // A new log second, and a page taken from some class for another (once the
+                    // index has grown: moves evict, and the index grows only with enough items).
+                    now += 1_000;
+                    store.advanceClock(now);
+                    store.apply(Command.newBuilder().setOp(Op.MAINTENANCE).setMaintenance(Maintenance.newBuilder()
+                            .setKind(Maintenance.Kind.SLABS_REASSIGN).setSourceClass(-1)
+                            .setDestinationClass(1 + random.nextInt(12))).build(), false);
                 }
             }
             running.set(false);
@@ -89,10 +102,16 @@ class StoreConcurrencyTest {
             }
             assertEquals(null, failure.get());
             assertTrue(hits.get() > HITS_MIN, "readers must actually have read: " + hits.get());
-            assertTrue(store.hashBuckets() > 1 << 16 || store.hashExpanding(),
+            assertTrue(grown(store),
                     "the index must have grown: applied " + applied + ", items " + store.currentItems());
             assertTrue(evicted(store) > 0, "chunks must have been recycled by eviction");
+            assertTrue(store.maintenanceStats().slabReassignRescues() > 0, "live chunks must have been moved off drained pages");
+            store.checkInvariants();
         }
+    }
+
+    private static boolean grown(Store store) {
+        return store.hashBuckets() > 1 << 16 || store.hashExpanding();
     }
 
     private static long evicted(Store store) {

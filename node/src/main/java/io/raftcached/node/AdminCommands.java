@@ -6,8 +6,8 @@ import io.raftcached.protocol.Request;
 
 /**
  * The commands a node answers itself, without the store's data: stats, version, verbosity,
- * shutdown, and memcached's maintenance commands (which raftcached refuses by name: its LRU,
- * crawler and slab mover are not memcached's).
+ * shutdown, and memcached's admin lines raftcached does not have (cache_memlimit, watch, lru,
+ * extstore, refresh_certs), refused by name. slabs and lru_crawler are {@link MaintenanceCommands}.
  */
 final class AdminCommands {
     private final ServerConfig config;

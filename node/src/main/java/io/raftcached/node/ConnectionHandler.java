@@ -192,6 +192,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
 
     private void completed(Slot slot, RequestExecutor.Reply reply) {
         if (!context.channel().isActive()) {
+            reply.abandon();
             return;
         }
         slot.reply = reply;
@@ -331,6 +332,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     public void channelInactive(ChannelHandlerContext ctx) {
         for (Slot slot : slots) {
             input.release(slot.request.valueBytes());
+            if (slot.reply != null) {
+                slot.reply.abandon();
+            }
         }
         slots.clear();
         if (out != null) {

@@ -43,6 +43,8 @@ final class NodeStats {
     final LongAdder readsRefused = new LongAdder();
     final LongAdder linearizableReads = new LongAdder();
     volatile int verbosity;
+    /** memcached's lru_crawler_sleep (-o, or lru_crawler sleep): shown by stats settings; the crawler here runs on the log's clock. */
+    volatile int crawlerSleepMicros = 100;
 
     long uptimeSeconds() {
         return (System.nanoTime() - startedNanos) / 1_000_000_000L;

@@ -45,6 +45,10 @@ final class RequestExecutor {
     interface Reply {
         /** Writes (the rest of) the reply; false if it stopped for room and must be called again. */
         boolean writeTo(Output out);
+
+        /** The connection closed before the reply was written out: release what it holds. */
+        default void abandon() {
+        }
     }
 
     /** A reply written all at once (its size is small or already bounded). */
@@ -88,6 +92,7 @@ final class RequestExecutor {
     private final NodeStats stats;
     private final WriteReplies writeReplies;
     private final AdminCommands admin;
+    private final MaintenanceCommands maintenance;
     private final Executor walks;
     private final boolean linearizable;
     private final long itemSizeMaxBytes;
@@ -101,6 +106,7 @@ final class RequestExecutor {
         this.stats = stats;
         this.writeReplies = new WriteReplies(stats);
         this.admin = admin;
+        this.maintenance = new MaintenanceCommands(cluster, config, stats, walks);
         this.walks = walks;
         this.linearizable = linearizable;
         this.itemSizeMaxBytes = config.store().itemSizeMaxBytes();
@@ -113,6 +119,7 @@ final class RequestExecutor {
             case GAT, GATS -> Kind.WRITE_THEN_READ;
             case META_GET -> metaGetWrites(request) ? Kind.WRITE : Kind.READ;
             case ERROR_REPLY -> request.key() != null ? Kind.WRITE : Kind.READ;
+            case ADMIN -> MaintenanceCommands.mayGoThroughLog(request) ? Kind.WRITE : Kind.READ;
             default -> Kind.READ;
         };
     }
@@ -181,8 +188,25 @@ final class RequestExecutor {
             case FLUSH_ALL -> flushAll(reply);
             case ERROR_REPLY -> errorReply(reply);
             case STATS -> isStatsDigest(reply) ? Outcome.later(digest()) : Outcome.now(whole(out -> admin.execute(reply, out)));
+            case ADMIN -> adminCommand(reply);
             default -> Outcome.now(whole(out -> admin.execute(reply, out)));
         };
+    }
+
+    /** slabs and lru_crawler (see {@link MaintenanceCommands}); the rest of memcached's admin lines are refused. */
+    private Outcome adminCommand(Request request) {
+        if (MaintenanceCommands.isMetadump(request)) {
+            return Outcome.later(maintenance.metadump(request));
+        }
+        MaintenanceCommands.Parsed parsed = maintenance.parse(request);
+        if (parsed == null) {
+            return Outcome.now(whole(out -> admin.execute(request, out)));
+        }
+        if (parsed.command() != null) {
+            return write(parsed.command(), MaintenanceCommands::writeReply, request);
+        }
+        String line = parsed.replyLine();
+        return Outcome.now(line == null ? NOTHING : whole(out -> Replies.writeLine(out, line)));
     }
 
     private static boolean isStatsDigest(Request request) {

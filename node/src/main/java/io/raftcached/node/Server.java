@@ -84,6 +84,7 @@ final class Server {
         this.workers = epoll ? new EpollEventLoopGroup(config.flags().threads) : new NioEventLoopGroup(config.flags().threads);
         this.tcpChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.stats.verbosity = config.verbosity();
+        this.stats.crawlerSleepMicros = config.extended().lruCrawlerSleepMicros;
         this.input = new ByteBudget("client input", config.raft().budgets().clientInputBytes());
         this.output = new ByteBudget("client output", config.raft().budgets().clientOutputBytes());
     }

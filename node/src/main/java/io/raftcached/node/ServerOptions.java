@@ -439,32 +439,34 @@ final class ServerOptions {
     }
 
     /**
-     * The -o options. Those raftcached honours are applied; tuning knobs of memcached machinery
-     * raftcached does not have (the LRU crawler, segmented LRU, slab automove...) change nothing a
-     * client can see, so they are accepted with a warning printed at start-up; anything else,
-     * such as extstore or TLS, is refused.
+     * The -o options. Those raftcached honours are applied — the LRU, slab mover and crawler
+     * settings as memcached applies them, option by option; tuning knobs of memcached machinery
+     * raftcached does not have (its hash functions, log watchers) change nothing a client can see,
+     * so they are accepted with a warning printed at start-up; anything else, such as extstore or
+     * TLS, is refused.
      */
     static final class Extended {
         Integer idleTimeoutSeconds;
         Integer slabChunkMaxBytes;
         boolean trackSizes;
-        LruSettings lru = LruSettings.FLAT;
+        LruSettings lru = LruSettings.MEMCACHED_DEFAULTS;
+        /** memcached's lru_crawler_sleep: shown in stats settings; the crawler here runs on the log's clock. */
+        int lruCrawlerSleepMicros = 100;
         /** memcached's read_buf_mem_limit: megabytes for connection read and response buffers together. */
         Long readBufferMegabytes;
         final List<String> warnings = new ArrayList<>();
 
         /** Options that already describe raftcached: nothing to do. */
-        private static final List<String> ALREADY_TRUE = List.of("maxconns_fast", "no_lru_crawler", "no_lru_maintainer",
-                "modern", "no_modern", "inline_ascii_response", "no_inline_ascii_response", "no_slab_reassign");
+        private static final List<String> ALREADY_TRUE = List.of("maxconns_fast", "modern", "inline_ascii_response",
+                "no_inline_ascii_response");
         /** Knobs of machinery raftcached does not have. */
-        private static final List<String> NO_SUCH_MACHINERY = List.of("no_maxconns_fast", "lru_crawler",
-                "lru_maintainer", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl", "watcher_logbuf_size",
-                "worker_logbuf_size", "slab_reassign", "slab_automove", "slab_automove_ratio",
-                "slab_automove_window", "temporary_ttl", "hot_lru_pct", "warm_lru_pct", "hot_max_factor",
-                "warm_max_factor", "no_chunked_items", "no_hashexpand", "sock_cookie_id", "hashpower");
+        private static final List<String> NO_SUCH_MACHINERY = List.of("no_maxconns_fast", "hash_algorithm",
+                "watcher_logbuf_size", "worker_logbuf_size", "no_chunked_items", "no_hashexpand", "sock_cookie_id",
+                "hashpower");
 
         static Extended parse(List<String> options) {
             Extended parsed = new Extended();
+            LruFlags lru = new LruFlags();
             for (String option : options) {
                 String trimmed = option.trim();
                 if (trimmed.isEmpty()) {
@@ -479,16 +481,25 @@ final class ServerOptions {
                     case "track_sizes" -> parsed.trackSizes = true;
                     case "read_buf_mem_limit" -> parsed.readBufferMegabytes = (long) number(name, value);
                     case "tail_repair_time" -> refuse(number(name, value) != 0, "tail_repair_time is not supported by raftcached");
+                    case "lru_crawler_sleep" -> {
+                        optionError(value == null, "Missing lru_crawler_sleep value");
+                        parsed.lruCrawlerSleepMicros = atoi(value);
+                        optionError(parsed.lruCrawlerSleepMicros > 1_000_000 || parsed.lruCrawlerSleepMicros < 0,
+                                "LRU crawler sleep must be between 0 and 1 second");
+                    }
                     default -> {
+                        if (lru.apply(name, value)) {
+                            continue;
+                        }
                         if (NO_SUCH_MACHINERY.contains(name)) {
-                            parsed.warnings.add("-o " + name + " has no effect: raftcached has a flat, replicated LRU"
-                                    + " per slab class, no crawler, no slab mover and its own index hash");
+                            parsed.warnings.add("-o " + name + " has no effect: raftcached has its own index hash and no log watchers");
                         } else {
                             refuse(!ALREADY_TRUE.contains(name), "-o " + name + " is not supported by raftcached");
                         }
                     }
                 }
             }
+            parsed.lru = lru.settings();
             return parsed;
         }
 
@@ -499,6 +510,124 @@ final class ServerOptions {
             } catch (NumberFormatException e) {
                 throw new ServerConfig.InvalidFlagException("could not parse argument to " + name);
             }
+        }
+    }
+
+    /** memcached's -o errors that make it exit with status 1. */
+    private static void optionError(boolean condition, String message) {
+        refuseWithStatus1(condition, message);
+    }
+
+    /**
+     * memcached's LRU, slab mover and crawler settings, changed by each option in turn as
+     * memcached's own parser changes them ({@code no_modern} switches several off; a later option
+     * may switch one back on), with its messages for bad values.
+     */
+    private static final class LruFlags {
+        private final LruSettings defaults = LruSettings.MEMCACHED_DEFAULTS;
+        private boolean segmented = defaults.segmented();
+        private int hotLruPercent = defaults.hotLruPercent();
+        private int warmLruPercent = defaults.warmLruPercent();
+        private double hotMaxFactor = defaults.hotMaxFactor();
+        private double warmMaxFactor = defaults.warmMaxFactor();
+        private boolean tempLru = defaults.tempLru();
+        private int temporaryTtlSeconds = defaults.temporaryTtlSeconds();
+        private boolean slabReassign = defaults.slabReassign();
+        private int slabAutomove = defaults.slabAutomove();
+        private double slabAutomoveRatio = defaults.slabAutomoveRatio();
+        private int slabAutomoveWindow = defaults.slabAutomoveWindow();
+        private boolean crawler = defaults.crawler();
+        private int crawlerToCrawl = defaults.crawlerToCrawl();
+
+        /** Applies one option; false if it is not one of these. */
+        boolean apply(String name, String value) {
+            switch (name) {
+                case "no_modern" -> {
+                    // memcached also turns chunked items off here; raftcached keeps slab_chunk_max, as
+                    // clusters created before it had the modern LRU did (they are the no_modern ones).
+                    slabReassign = false;
+                    slabAutomove = 0;
+                    segmented = false;
+                    crawler = false;
+                }
+                case "lru_maintainer" -> segmented = true;
+                case "no_lru_maintainer" -> segmented = false;
+                case "lru_crawler" -> crawler = true;
+                case "no_lru_crawler" -> crawler = false;
+                case "lru_crawler_tocrawl" -> {
+                    optionError(value == null, "Missing lru_crawler_tocrawl value");
+                    crawlerToCrawl = unsigned32(value, "lru_crawler_tocrawl takes a numeric 32bit value");
+                }
+                case "slab_reassign" -> slabReassign = true;
+                case "no_slab_reassign" -> slabReassign = false;
+                case "slab_automove" -> {
+                    slabAutomove = value == null ? 1 : atoi(value);
+                    optionError(slabAutomove < 0 || slabAutomove > 2, "slab_automove must be between 0 and 2");
+                }
+                case "no_slab_automove" -> slabAutomove = 0;
+                case "slab_automove_ratio" -> {
+                    optionError(value == null, "Missing slab_automove_ratio argument");
+                    slabAutomoveRatio = atof(value);
+                    optionError(slabAutomoveRatio <= 0 || slabAutomoveRatio > 1, "slab_automove_ratio must be > 0 and < 1");
+                }
+                case "slab_automove_window" -> {
+                    optionError(value == null, "Missing slab_automove_window argument");
+                    slabAutomoveWindow = atoi(value);
+                    optionError(slabAutomoveWindow < 3, "slab_automove_window must be > 2");
+                }
+                case "hot_lru_pct" -> hotLruPercent = percent(name, value);
+                case "warm_lru_pct" -> warmLruPercent = percent(name, value);
+                case "hot_max_factor" -> hotMaxFactor = factor(name, value);
+                case "warm_max_factor" -> warmMaxFactor = factor(name, value);
+                case "temporary_ttl" -> {
+                    optionError(value == null, "Missing temporary_ttl argument");
+                    tempLru = true;
+                    temporaryTtlSeconds = atoi(value);
+                }
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        LruSettings settings() {
+            refuse(hotLruPercent + warmLruPercent > 80, "hot_lru_pct + warm_lru_pct cannot be more than 80% combined");
+            refuse(tempLru && !segmented, "temporary_ttl requires lru_maintainer to be enabled");
+            return new LruSettings(segmented, hotLruPercent, warmLruPercent, hotMaxFactor, warmMaxFactor, tempLru,
+                    temporaryTtlSeconds, slabReassign, slabAutomove, slabAutomoveRatio, slabAutomoveWindow, crawler,
+                    crawlerToCrawl);
+        }
+
+        private static int percent(String name, String value) {
+            optionError(value == null, "Missing " + name + " argument");
+            int percent = atoi(value);
+            optionError(percent < 1 || percent >= 80, name + " must be > 1 and < 80");
+            return percent;
+        }
+
+        private static double factor(String name, String value) {
+            optionError(value == null, "Missing " + name + " argument");
+            double factor = atof(value);
+            optionError(factor <= 0, name + " must be > 0");
+            return factor;
+        }
+    }
+
+    /** C's atof() for plain decimals: the leading number, 0 when there is none. */
+    static double atof(String text) {
+        java.util.regex.Matcher number = java.util.regex.Pattern.compile("^\\s*[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?")
+                .matcher(text);
+        return number.find() ? Double.parseDouble(number.group().trim()) : 0;
+    }
+
+    private static int unsigned32(String text, String message) {
+        try {
+            long value = Long.parseLong(text.trim());
+            optionError(value < 0 || value > 0xFFFF_FFFFL, message);
+            return (int) Math.min(value, Integer.MAX_VALUE);
+        } catch (NumberFormatException e) {
+            throw new FlagError(message, 1);
         }
     }
 }

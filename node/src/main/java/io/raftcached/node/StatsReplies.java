@@ -6,6 +6,8 @@ import io.raftcached.protocol.Replies;
 import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.raft.MemoryBudgets;
 import io.raftcached.raft.RaftStatus;
+import io.raftcached.store.LruSettings;
+import io.raftcached.store.MaintenanceStats;
 import io.raftcached.store.SlabStats;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
@@ -40,11 +42,8 @@ final class StatsReplies {
         this.connections = connections;
     }
 
-    /** memcached 1.6.18's counters of machinery raftcached does not have, in its order. */
-    private static final String[] NO_SUCH_MACHINERY_STATS = {"slab_reassign_rescues", "slab_reassign_chunk_rescues",
-        "slab_reassign_evictions_nomem", "slab_reassign_inline_reclaim", "slab_reassign_busy_items",
-        "slab_reassign_busy_deletes", "slab_reassign_running", "slabs_moved", "lru_crawler_running",
-        "lru_crawler_starts", "lru_maintainer_juggles", "malloc_fails", "log_worker_dropped", "log_worker_written",
+    /** memcached 1.6.18's counters of machinery raftcached does not have (log watchers, NAPI), in its order. */
+    private static final String[] NO_SUCH_MACHINERY_STATS = {"malloc_fails", "log_worker_dropped", "log_worker_written",
         "log_watcher_skipped", "log_watcher_sent", "log_watchers", "unexpected_napi_ids", "round_robin_fallback"};
 
     void general(ByteBuf out) {
@@ -110,8 +109,18 @@ final class StatsReplies {
         Replies.writeStat(out, "hash_power_level", Long.numberOfTrailingZeros(store.hashBuckets()));
         Replies.writeStat(out, "hash_bytes", store.hashBuckets() * 8);
         Replies.writeStat(out, "hash_is_expanding", store.hashExpanding() ? 1 : 0);
-        // memcached's slab mover, LRU crawler and maintainer, and log watchers: raftcached has none
-        // (pages stay with their class; LRU order changes only through the log), so these stay 0.
+        MaintenanceStats maintenance = store.maintenanceStats();
+        Replies.writeStat(out, "slab_reassign_rescues", maintenance.slabReassignRescues());
+        Replies.writeStat(out, "slab_reassign_chunk_rescues", maintenance.slabReassignChunkRescues());
+        Replies.writeStat(out, "slab_reassign_evictions_nomem", maintenance.slabReassignEvictionsNomem());
+        Replies.writeStat(out, "slab_reassign_inline_reclaim", 0);
+        Replies.writeStat(out, "slab_reassign_busy_items", maintenance.slabReassignBusyItems());
+        Replies.writeStat(out, "slab_reassign_busy_deletes", 0);
+        Replies.writeStat(out, "slab_reassign_running", maintenance.slabReassignRunning() ? 1 : 0);
+        Replies.writeStat(out, "slabs_moved", maintenance.slabsMoved());
+        Replies.writeStat(out, "lru_crawler_running", maintenance.lruCrawlerRunning() ? 1 : 0);
+        Replies.writeStat(out, "lru_crawler_starts", maintenance.lruCrawlerStarts());
+        Replies.writeStat(out, "lru_maintainer_juggles", maintenance.lruMaintainerJuggles());
         for (String idle : NO_SUCH_MACHINERY_STATS) {
             Replies.writeStat(out, idle, 0);
         }
@@ -133,20 +142,26 @@ final class StatsReplies {
         Replies.writeStat(out, "bytes", store.currentBytes());
         Replies.writeStat(out, "curr_items", store.currentItems());
         Replies.writeStat(out, "total_items", store.totalItems());
-        Replies.writeStat(out, "slab_global_page_pool", 0);
+        boolean segmented = shape.lru().segmented();
+        Replies.writeStat(out, "slab_global_page_pool", maintenance.slabGlobalPagePool());
         Replies.writeStat(out, "expired_unfetched", expiredUnfetched);
         Replies.writeStat(out, "evicted_unfetched", evictedUnfetched);
-        Replies.writeStat(out, "evicted_active", 0);
+        if (segmented) {
+            Replies.writeStat(out, "evicted_active", maintenance.evictedActive());
+        }
         Replies.writeStat(out, "evictions", evicted);
         Replies.writeStat(out, "reclaimed", reclaimed);
-        Replies.writeStat(out, "crawler_reclaimed", 0);
-        Replies.writeStat(out, "crawler_items_checked", 0);
+        Replies.writeStat(out, "crawler_reclaimed", maintenance.crawlerReclaimed());
+        Replies.writeStat(out, "crawler_items_checked", maintenance.crawlerItemsChecked());
         Replies.writeStat(out, "lrutail_reflocked", tailProtected);
-        Replies.writeStat(out, "moves_to_cold", 0);
-        Replies.writeStat(out, "moves_to_warm", 0);
-        Replies.writeStat(out, "moves_within_lru", 0);
-        Replies.writeStat(out, "direct_reclaims", directReclaims);
-        Replies.writeStat(out, "lru_bumps_dropped", 0);
+        if (segmented) {
+            Replies.writeStat(out, "moves_to_cold", maintenance.movesToCold());
+            Replies.writeStat(out, "moves_to_warm", maintenance.movesToWarm());
+            Replies.writeStat(out, "moves_within_lru", maintenance.movesWithinLru());
+            Replies.writeStat(out, "direct_reclaims", directReclaims);
+            // memcached drops LRU bumps its buffer cannot hold; here, access hints beyond a flush's room.
+            Replies.writeStat(out, "lru_bumps_dropped", cluster.status().hintKeysDropped);
+        }
         raft(out);
         Replies.writeLine(out, "END");
     }
@@ -177,6 +192,9 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_writes_outcome_unknown", stats.writesOutcomeUnknown.sum());
         Replies.writeStat(out, "raft_reads_refused", stats.readsRefused.sum());
         Replies.writeStat(out, "raft_linearizable_reads", stats.linearizableReads.sum());
+        Replies.writeStat(out, "raft_lru_hint_writes", raft.hintWrites);
+        Replies.writeStat(out, "raft_lru_hint_keys", raft.hintKeys);
+        Replies.writeStat(out, "raft_lru_hint_bytes", raft.hintBytes);
         if (raft.failure != null) {
             Replies.writeStat(out, "raft_failure", raft.failure);
         }
@@ -214,27 +232,29 @@ final class StatsReplies {
         Replies.writeStat(out, "item_size_max", shape.itemSizeMaxBytes());
         Replies.writeStat(out, "maxconns_fast", "yes");
         Replies.writeStat(out, "hashpower_init", 0);
-        Replies.writeStat(out, "slab_reassign", "no");
-        Replies.writeStat(out, "slab_automove", 0);
-        // Tuning of memcached machinery raftcached lacks (-o accepts these with a warning): memcached's defaults.
-        Replies.writeStat(out, "slab_automove_ratio", "0.80");
-        Replies.writeStat(out, "slab_automove_window", 30);
+        LruSettings lru = shape.lru();
+        // slabs automove and lru_crawler enable|disable change these at run time, through the log.
+        MaintenanceStats maintenance = cluster.store().maintenanceStats();
+        Replies.writeStat(out, "slab_reassign", lru.slabReassign() ? "yes" : "no");
+        Replies.writeStat(out, "slab_automove", maintenance.slabAutomove());
+        Replies.writeStat(out, "slab_automove_ratio", String.format(Locale.ROOT, "%.2f", maintenance.slabAutomoveRatio()));
+        Replies.writeStat(out, "slab_automove_window", lru.slabAutomoveWindow());
         Replies.writeStat(out, "slab_chunk_max", shape.slabChunkMaxBytes());
-        Replies.writeStat(out, "lru_crawler", "no");
-        Replies.writeStat(out, "lru_crawler_sleep", 100);
-        Replies.writeStat(out, "lru_crawler_tocrawl", 0);
+        Replies.writeStat(out, "lru_crawler", maintenance.lruCrawlerEnabled() ? "yes" : "no");
+        Replies.writeStat(out, "lru_crawler_sleep", stats.crawlerSleepMicros);
+        Replies.writeStat(out, "lru_crawler_tocrawl", lru.crawlerToCrawl());
         Replies.writeStat(out, "tail_repair_time", 0);
         Replies.writeStat(out, "flush_enabled", flags.disableFlushAll ? "no" : "yes");
         Replies.writeStat(out, "dump_enabled", flags.disableDumping ? "no" : "yes");
         Replies.writeStat(out, "hash_algorithm", "raftcached");
-        Replies.writeStat(out, "lru_maintainer_thread", "no");
-        Replies.writeStat(out, "lru_segmented", "no");
-        Replies.writeStat(out, "hot_lru_pct", 20);
-        Replies.writeStat(out, "warm_lru_pct", 40);
-        Replies.writeStat(out, "hot_max_factor", "0.20");
-        Replies.writeStat(out, "warm_max_factor", "2.00");
-        Replies.writeStat(out, "temp_lru", "no");
-        Replies.writeStat(out, "temporary_ttl", 61);
+        Replies.writeStat(out, "lru_maintainer_thread", lru.segmented() ? "yes" : "no");
+        Replies.writeStat(out, "lru_segmented", lru.segmented() ? "yes" : "no");
+        Replies.writeStat(out, "hot_lru_pct", lru.hotLruPercent());
+        Replies.writeStat(out, "warm_lru_pct", lru.warmLruPercent());
+        Replies.writeStat(out, "hot_max_factor", String.format(Locale.ROOT, "%.2f", lru.hotMaxFactor()));
+        Replies.writeStat(out, "warm_max_factor", String.format(Locale.ROOT, "%.2f", lru.warmMaxFactor()));
+        Replies.writeStat(out, "temp_lru", lru.tempLru() ? "yes" : "no");
+        Replies.writeStat(out, "temporary_ttl", lru.temporaryTtlSeconds());
         Replies.writeStat(out, "idle_timeout", config.extended().idleTimeoutSeconds == null ? 0 : config.extended().idleTimeoutSeconds);
         Replies.writeStat(out, "watcher_logbuf_size", 262144);
         Replies.writeStat(out, "worker_logbuf_size", 65536);
@@ -284,8 +304,11 @@ final class StatsReplies {
         Replies.writeLine(out, "END");
     }
 
+    /** memcached's item_stats(), with the segmented LRU's fields when its maintainer runs. */
     void items(ByteBuf out) {
         Store store = cluster.store();
+        LruSettings lru = store.config().lru();
+        boolean segmented = lru.segmented();
         for (int classId = 1; classId <= store.slabClasses().largestClass(); classId++) {
             SlabStats slab = store.slabStats(classId);
             if (slab.items == 0) {
@@ -293,11 +316,16 @@ final class StatsReplies {
             }
             String prefix = "items:" + classId + ":";
             Replies.writeStat(out, prefix + "number", slab.items);
-            Replies.writeStat(out, prefix + "number_hot", 0);
-            Replies.writeStat(out, prefix + "number_warm", 0);
-            Replies.writeStat(out, prefix + "number_cold", slab.items);
-            Replies.writeStat(out, prefix + "age_hot", 0);
-            Replies.writeStat(out, prefix + "age_warm", 0);
+            if (segmented) {
+                Replies.writeStat(out, prefix + "number_hot", slab.hotItems);
+                Replies.writeStat(out, prefix + "number_warm", slab.warmItems);
+                Replies.writeStat(out, prefix + "number_cold", slab.coldItems);
+                if (lru.tempLru()) {
+                    Replies.writeStat(out, prefix + "number_temp", slab.tempItems);
+                }
+                Replies.writeStat(out, prefix + "age_hot", slab.hotAgeSeconds);
+                Replies.writeStat(out, prefix + "age_warm", slab.warmAgeSeconds);
+            }
             Replies.writeStat(out, prefix + "age", slab.oldestItemAgeSeconds);
             Replies.writeStat(out, prefix + "mem_requested", slab.requestedBytes);
             Replies.writeStat(out, prefix + "evicted", slab.evicted);
@@ -308,18 +336,23 @@ final class StatsReplies {
             Replies.writeStat(out, prefix + "reclaimed", slab.reclaimed);
             Replies.writeStat(out, prefix + "expired_unfetched", slab.expiredUnfetched);
             Replies.writeStat(out, prefix + "evicted_unfetched", slab.evictedUnfetched);
-            Replies.writeStat(out, prefix + "evicted_active", 0);
-            Replies.writeStat(out, prefix + "crawler_reclaimed", 0);
-            Replies.writeStat(out, prefix + "crawler_items_checked", 0);
+            if (segmented) {
+                Replies.writeStat(out, prefix + "evicted_active", slab.evictedActive);
+            }
+            Replies.writeStat(out, prefix + "crawler_reclaimed", slab.crawlerReclaimed);
+            Replies.writeStat(out, prefix + "crawler_items_checked", slab.crawlerItemsChecked);
             Replies.writeStat(out, prefix + "lrutail_reflocked", slab.tailProtected);
-            Replies.writeStat(out, prefix + "moves_to_cold", 0);
-            Replies.writeStat(out, prefix + "moves_to_warm", 0);
-            Replies.writeStat(out, prefix + "moves_within_lru", 0);
-            Replies.writeStat(out, prefix + "direct_reclaims", slab.directReclaims);
-            Replies.writeStat(out, prefix + "hits_to_hot", 0);
-            Replies.writeStat(out, prefix + "hits_to_warm", 0);
-            Replies.writeStat(out, prefix + "hits_to_cold", 0);
-            Replies.writeStat(out, prefix + "hits_to_temp", 0);
+            if (segmented) {
+                Replies.writeStat(out, prefix + "moves_to_cold", slab.movesToCold);
+                Replies.writeStat(out, prefix + "moves_to_warm", slab.movesToWarm);
+                Replies.writeStat(out, prefix + "moves_within_lru", slab.movesWithinLru);
+                Replies.writeStat(out, prefix + "direct_reclaims", slab.directReclaims);
+                // Hits this node served from each segment: reads are local, as memcached's are per thread.
+                Replies.writeStat(out, prefix + "hits_to_hot", store.hits(classId, 0));
+                Replies.writeStat(out, prefix + "hits_to_warm", store.hits(classId, 1));
+                Replies.writeStat(out, prefix + "hits_to_cold", store.hits(classId, 2));
+                Replies.writeStat(out, prefix + "hits_to_temp", store.hits(classId, 3));
+            }
         }
         Replies.writeLine(out, "END");
     }

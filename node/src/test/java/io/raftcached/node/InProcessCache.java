@@ -1,5 +1,6 @@
 package io.raftcached.node;
 
+import io.netty.util.internal.PlatformDependent;
 import io.raftcached.proto.Batch;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.WriterId;
@@ -9,12 +10,15 @@ import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
+import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 
@@ -103,6 +107,22 @@ final class InProcessCache implements ReplicatedCache {
     @Override
     public synchronized String digest() {
         return replica.digest();
+    }
+
+    /** The image is kept in direct buffers here (a node writes it to its data directory). */
+    @Override
+    public synchronized ImageWalk metadump(long classBits) throws IOException {
+        Map<Integer, ByteBuffer> pages = new HashMap<>();
+        Replica.Snapshot snapshot = replica.beginSnapshot((page, bytes) -> {
+            ByteBuffer copy = ByteBuffer.allocateDirect(bytes.length).put(bytes);
+            synchronized (pages) {
+                pages.put(page, copy);
+            }
+        });
+        snapshot.store().writePages();
+        snapshot.store().close();
+        return ImageWalk.over(snapshot.store().header(), page -> PlatformDependent.directBufferAddress(pages.get(page)),
+                classBits, () -> { });
     }
 
     @Override

@@ -16,8 +16,28 @@ package io.raftcached.protocol;
  * </ul>
  * Failure is signalled with the allocation-free {@link NotANumber#INSTANCE}.
  */
-final class SafeNumbers {
+public final class SafeNumbers {
     private SafeNumbers() {
+    }
+
+    /** {@code safe_strtol} on a whole token (an admin command's argument); null where memcached refuses it. */
+    public static Integer strtol32(String token) {
+        byte[] bytes = token.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        try {
+            return strtol32(bytes, 0, bytes.length);
+        } catch (NotANumber e) {
+            return null;
+        }
+    }
+
+    /** {@code safe_strtoul} on a whole token, as an unsigned 32-bit value; null where memcached refuses it. */
+    public static Long strtoul32(String token) {
+        byte[] bytes = token.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        try {
+            return Integer.toUnsignedLong(strtoul32(bytes, 0, bytes.length));
+        } catch (NotANumber e) {
+            return null;
+        }
     }
 
     /** Thrown (one shared instance, no stack trace) when memcached's parser would return false. */

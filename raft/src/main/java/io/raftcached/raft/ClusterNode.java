@@ -25,6 +25,7 @@ import io.raftcached.proto.PromoteResponse;
 import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
+import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
@@ -34,6 +35,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -68,6 +70,9 @@ public final class ClusterNode implements ReplicatedCache {
     private final CacheStateMachine machine;
     private final Readiness readiness;
     private final Duties duties;
+    private final AccessHints hints = new AccessHints();
+    /** Where images of the store for whole-store walks are written while a walk runs. */
+    private static final String IMAGE_SCRATCH = "image-scratch";
     private final Promotion promotion;
     private final WriteStream writes;
     private final ForwardProcessor forwardProcessor;
@@ -118,6 +123,7 @@ public final class ClusterNode implements ReplicatedCache {
 
     private void startUp() throws IOException, InterruptedException {
         Files.createDirectories(settings.dataDirectory());
+        removeLeftoverImages();
         keepRequestOrder();
         registerMessages();
         rpcServer = RaftRpcServerFactory.createRaftRpcServer(new Endpoint(settings.raftHost(), settings.raftPort()));
@@ -143,6 +149,33 @@ public final class ClusterNode implements ReplicatedCache {
                 settings.fsync() ? "on" : "OFF");
         writes.start();
         scheduler.scheduleWithFixedDelay(duties::run, Duties.PERIOD_MILLIS, Duties.PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        replica.localReads().sendHintsTo(hints);
+        scheduler.scheduleWithFixedDelay(this::flushHints, AccessHints.FLUSH_PERIOD_MILLIS, AccessHints.FLUSH_PERIOD_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Hints ride the write path like a client's write, but only when it has room: reads never hold writes back. */
+    private void flushHints() {
+        try {
+            hints.flush(replica.memoryManagementEnabled(),
+                    (command, sizeBytes) -> writes.admitsNow(sizeBytes) ? writes.submit(command) : null);
+        } catch (RuntimeException e) {
+            LOG.warn("sending access hints failed", e);
+        }
+    }
+
+    /** Images a walk left when the node stopped in the middle of it (and the digests' old directory). */
+    private void removeLeftoverImages() throws IOException {
+        for (String name : List.of(IMAGE_SCRATCH, "digest-scratch")) {
+            Path directory = settings.dataDirectory().resolve(name);
+            if (Files.isDirectory(directory)) {
+                try (java.util.stream.Stream<Path> files = Files.walk(directory)) {
+                    for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(file);
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -359,6 +392,10 @@ public final class ClusterNode implements ReplicatedCache {
         status.pendingWrites = writes.pendingWrites();
         status.failure = readiness.failure();
         status.promotion = promotion.describe();
+        status.hintWrites = hints.writesSent();
+        status.hintKeys = hints.keysSent();
+        status.hintBytes = hints.bytesSent();
+        status.hintKeysDropped = hints.keysDropped();
         if (raft != null) {
             Configuration conf = currentConfiguration();
             status.role = RaftStatus.role(raft.getNodeState(), conf.getLearners().contains(self));
@@ -390,14 +427,29 @@ public final class ClusterNode implements ReplicatedCache {
         return info.build();
     }
 
-    /** Walks an image of the state (see {@link DigestImage}), so apply pauses only to begin it. */
+    /** Walks an image of the state (see {@link StoreImage}), so apply pauses only to begin it. */
     @Override
     public String digest() {
-        try {
-            return DigestImage.take(machine, settings.dataDirectory().resolve("digest-scratch"));
+        try (StoreImage image = StoreImage.take(machine, imageScratch())) {
+            return image.digest();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("could not write the digest's image of the store", e);
         }
+    }
+
+    @Override
+    public ImageWalk metadump(long classBits) throws IOException {
+        StoreImage image = StoreImage.take(machine, imageScratch());
+        try {
+            return image.walk(classBits);
+        } catch (RuntimeException e) {
+            image.close();
+            throw e;
+        }
+    }
+
+    private Path imageScratch() {
+        return settings.dataDirectory().resolve(IMAGE_SCRATCH);
     }
 
     @Override

@@ -29,6 +29,11 @@ public final class RaftStatus {
     public String failure;
     /** A learner's pending or failing promotion to voter, or empty. */
     public String promotion = "";
+    /** Access hints this node sent: writes, keys and key bytes; and keys dropped for want of room. */
+    public long hintWrites;
+    public long hintKeys;
+    public long hintBytes;
+    public long hintKeysDropped;
 
     static String role(State state, boolean learner) {
         if (state == State.STATE_LEADER) {

@@ -1,9 +1,11 @@
 package io.raftcached.raft;
 
 import io.raftcached.proto.Command;
+import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreResult;
 import java.util.SortedMap;
+import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -63,6 +65,12 @@ public interface ReplicatedCache extends AutoCloseable {
 
     /** Digest of all replicated state at the applied index ("index:sha256"). */
     String digest();
+
+    /**
+     * memcached's {@code lru_crawler metadump}: a walk over the live items of the classes in
+     * {@code classBits} as of now, off an image of the store. Close it when done.
+     */
+    ImageWalk metadump(long classBits) throws IOException;
 
     /** Keeps memcached's item size histogram from now on ({@code -o track_sizes}). */
     void trackSizes();

@@ -1,6 +1,7 @@
 package io.raftcached.raft;
 
 import java.util.List;
+import io.raftcached.store.StoreConfig;
 
 /**
  * What a starting node does, decided from what it finds on disk and what its peers answer: a pure
@@ -78,7 +79,7 @@ final class StartupDecision {
             if (!clusterMember.clusterShape().isEmpty() && !clusterMember.clusterShape().equals(local.shape())) {
                 return new Refuse("refusing to join cluster " + clusterMember.clusterId() + ": it was created with "
                         + clusterMember.clusterShape() + " but this node was started with " + local.shape()
-                        + "; start it with the cluster's values");
+                        + StoreConfig.startWith(clusterMember.clusterShape(), local.shape()));
             }
             return new Join(leaderHint, clusterMember.groupOrLegacy());
         }
@@ -97,7 +98,7 @@ final class StartupDecision {
         }
         if (!stored.shape().isEmpty() && !stored.shape().equals(local.shape())) {
             return new Refuse("store shape mismatch: this node's cluster has " + stored.shape()
-                    + " but it was started with " + local.shape() + "; start it with the cluster's values");
+                    + " but it was started with " + local.shape() + StoreConfig.startWith(stored.shape(), local.shape()));
         }
         for (Probe probe : probes) {
             if (!stored.clusterId().isEmpty() && !probe.clusterId().isEmpty() && !probe.clusterId().equals(stored.clusterId())) {

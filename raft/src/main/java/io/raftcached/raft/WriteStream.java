@@ -144,7 +144,7 @@ final class WriteStream implements AutoCloseable {
     boolean admits(long sizeBytes, Runnable onRoom) {
         lock.lock();
         try {
-            if (pendingCount < WRITES_ADMITTED_MAX && (pendingBytes == 0 || pendingBytes + sizeBytes <= admittedBytesMax)) {
+            if (hasRoom(sizeBytes)) {
                 return true;
             }
             roomWaiters.add(onRoom);
@@ -152,6 +152,20 @@ final class WriteStream implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@link #admits} for a write that is dropped rather than waits (access hints). */
+    boolean admitsNow(long sizeBytes) {
+        lock.lock();
+        try {
+            return hasRoom(sizeBytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean hasRoom(long sizeBytes) {
+        return pendingCount < WRITES_ADMITTED_MAX && (pendingBytes == 0 || pendingBytes + sizeBytes <= admittedBytesMax);
     }
 
     private void wakeRoomWaitersIfDrained() {

@@ -38,6 +38,11 @@ class StartupDecisionTest {
                 Arguments.of("restart with other flags than the cluster's", new StartupDecision.Local(2, OTHER_SHAPE, NAMED, true, 3),
                         List.of(), "Refuse: store shape mismatch: this node's cluster has " + SHAPE + " but it was started with "
                                 + OTHER_SHAPE + "; start it with the cluster's values"),
+                Arguments.of("an upgraded node of a cluster older than the modern LRU is told -o no_modern",
+                        new StartupDecision.Local(2, SHAPE + " -o modern", NAMED, true, 3), List.of(),
+                        "Refuse: store shape mismatch: this node's cluster has " + SHAPE + " but it was started with " + SHAPE
+                                + " -o modern; the cluster was created before raftcached had memcached's modern LRU: start this"
+                                + " node with -o no_modern (and the cluster's other values)"),
                 Arguments.of("restart next to another cluster", local(NAMED, true, 3), List.of(member("1@h:1", "cluster-b", SHAPE, "")),
                         "Refuse: this node belongs to cluster cluster-a but peer 1@h:1 belongs to cluster cluster-b"),
                 Arguments.of("restart next to another Raft group", local(UNNAMED, true, 3),

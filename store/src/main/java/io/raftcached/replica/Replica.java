@@ -162,7 +162,8 @@ public final class Replica implements AutoCloseable {
     private void refuseOtherShape(StoreConfig clusterShape) {
         if (!clusterShape.equals(shape)) {
             throw new ReplicaStopException("store shape mismatch: the cluster was created with " + clusterShape.flagsText()
-                    + " but this node was started with " + shape.flagsText() + "; start it with the cluster's values");
+                    + " but this node was started with " + shape.flagsText()
+                    + StoreConfig.startWith(clusterShape.flagsText(), shape.flagsText()));
         }
     }
 

@@ -16,10 +16,13 @@ final class Crawler {
     long passesStarted;
     /** Classes a {@code lru_crawler crawl} asked for, walked before the rest (bit per class id). */
     long requestedClasses;
+    /** Replicated: items checked per log second; {@code lru_crawler tocrawl} changes it through the log. */
+    int itemsPerSecond;
 
     Crawler(Items items) {
         this.items = items;
         this.enabled = items.config.lru().crawler();
+        this.itemsPerSecond = items.config.lru().crawlerItemsPerSecond();
     }
 
     /**

@@ -46,7 +46,7 @@ final class Maintainer {
         }
         maintainedSeconds = items.nowSeconds;
         juggles++;
-        crawler.step(items.config.lru().crawlerItemsPerRun());
+        crawler.step(crawler.itemsPerSecond);
         if (rebalancer.automoveMode == 1 && items.config.lru().slabReassign()) {
             SlabAutomove.Move move = automove.run(rebalancer.automoveRatio);
             if (move != null) {
@@ -70,7 +70,7 @@ final class Maintainer {
                 .setMaintainedSeconds(maintainedSeconds).setJuggles(juggles)
                 .setCrawlerEnabled(crawler.enabled).setCrawlerLruId(items.lru.cursorLruId)
                 .setCrawlerCursor(withCursorHandle ? items.lru.cursor : 0).setCrawlerPasses(crawler.passesStarted)
-                .setCrawlerRequestedClasses(crawler.requestedClasses)
+                .setCrawlerRequestedClasses(crawler.requestedClasses).setCrawlerItemsPerSecond(crawler.itemsPerSecond)
                 .setAutomoveMode(rebalancer.automoveMode).setAutomoveRatio(rebalancer.automoveRatio)
                 .setSlabsMoved(rebalancer.slabsMoved).setEvictionsForMoves(rebalancer.evictionsForMoves)
                 .setMovesAbandoned(rebalancer.movesAbandoned).setLastMoveSeconds(rebalancer.lastMoveSeconds)
@@ -102,6 +102,7 @@ final class Maintainer {
         items.lru.cursor = state.getCrawlerCursor();
         crawler.passesStarted = state.getCrawlerPasses();
         crawler.requestedClasses = state.getCrawlerRequestedClasses();
+        crawler.itemsPerSecond = state.getCrawlerItemsPerSecond();
         rebalancer.automoveMode = state.getAutomoveMode();
         rebalancer.automoveRatio = state.getAutomoveRatio();
         rebalancer.slabsMoved = state.getSlabsMoved();

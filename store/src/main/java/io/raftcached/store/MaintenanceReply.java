@@ -14,7 +14,10 @@ public enum MaintenanceReply {
     REASSIGN_SAME("SAME src and dst class are identical"),
     REASSIGN_DISABLED("CLIENT_ERROR slab reassignment disabled"),
     CRAWLER_DISABLED("CLIENT_ERROR lru crawler disabled"),
-    CRAWLER_BADCLASS("BADCLASS invalid class id");
+    CRAWLER_BADCLASS("BADCLASS invalid class id"),
+    CRAWLER_BUSY("BUSY currently processing crawler request"),
+    CRAWLER_NOTSTARTED("NOTSTARTED no items to crawl"),
+    CRAWLER_ALREADY_ENABLED("ERROR failed to start lru crawler thread");
 
     private final String line;
 

@@ -18,6 +18,7 @@ public record MaintenanceStats(
         int slabAutomove,
         double slabAutomoveRatio,
         boolean lruCrawlerEnabled,
+        boolean lruCrawlerRunning,
         long lruCrawlerStarts,
         long lruMaintainerJuggles,
         long crawlerReclaimed,
@@ -34,7 +35,8 @@ public record MaintenanceStats(
                 rebalancer.evictionsForMoves, rebalancer.movesAbandoned + rebalancer.drainStalls,
                 items.slabs.drainingPage() != 0, items.slabs.pooledPageCount(), items.slabs.surplusPages(),
                 items.slabs.logicalPoolPages(), rebalancer.automoveMode,
-                rebalancer.automoveRatio, maintainer.crawler.enabled, maintainer.crawler.passesStarted, maintainer.juggles,
+                rebalancer.automoveRatio, maintainer.crawler.enabled, maintainer.crawler.requestedClasses != 0,
+                maintainer.crawler.passesStarted, maintainer.juggles,
                 sum(stats.crawlerReclaimed), sum(stats.crawlerItemsChecked), sum(stats.movesToCold), sum(stats.movesToWarm),
                 sum(stats.movesWithinLru), sum(stats.evictedActive));
     }

@@ -584,6 +584,9 @@ public final class Store implements AutoCloseable {
                 rebalancer.automoveRatio = request.getAutomoveRatio();
                 return MaintenanceReply.OK;
             case CRAWLER_ENABLE:
+                if (crawler.enabled) {
+                    return MaintenanceReply.CRAWLER_ALREADY_ENABLED;
+                }
                 crawler.enabled = true;
                 return MaintenanceReply.OK;
             case CRAWLER_DISABLE:
@@ -593,11 +596,26 @@ public final class Store implements AutoCloseable {
                 if (!crawler.enabled) {
                     return MaintenanceReply.CRAWLER_DISABLED;
                 }
-                long classes = request.getCrawlClasses();
-                if (classes == 0 || (classes & ~allClassBits()) != 0) {
+                if ((request.getCrawlClasses() & 1L) != 0) {
                     return MaintenanceReply.CRAWLER_BADCLASS;
                 }
+                if (crawler.requestedClasses != 0) {
+                    return MaintenanceReply.CRAWLER_BUSY;
+                }
+                long classes = request.getCrawlClasses() & allClassBits();
+                for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
+                    if ((classes & (1L << classId)) != 0 && items.lru.classItemCount(classId) == 0) {
+                        classes &= ~(1L << classId);   // memcached starts no crawl of an empty class
+                    }
+                }
+                if (classes == 0) {
+                    return MaintenanceReply.CRAWLER_NOTSTARTED;
+                }
                 crawler.request(classes);
+                return MaintenanceReply.OK;
+            case CRAWLER_TOCRAWL:
+                crawler.itemsPerSecond = request.getCrawlerToCrawl() == 0 ? settings.crawlerItemsPerSecond()
+                        : request.getCrawlerToCrawl();
                 return MaintenanceReply.OK;
             default:
                 return null;

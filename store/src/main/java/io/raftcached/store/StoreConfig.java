@@ -57,9 +57,23 @@ public record StoreConfig(
         }
         text.append(" -o slab_chunk_max=").append(slabChunkMaxBytes);
         if (!lru.equals(LruSettings.FLAT)) {
-            text.append(' ').append(lru.flagsText());   // a flat store reads as it did before these settings
+            text.append(' ').append(lru.flagsText());
         }
         return text.toString();
+    }
+
+    /**
+     * The advice that ends a shape mismatch message, given both shapes' {@link #flagsText}. A
+     * cluster created before raftcached had memcached's modern LRU reads as the old flags did,
+     * without {@code -o modern}; nodes now default to it, so an upgraded node of such a cluster is
+     * told the one flag it needs.
+     */
+    public static String startWith(String clusterFlags, String nodeFlags) {
+        if (!clusterFlags.contains("-o modern") && nodeFlags.contains("-o modern")) {
+            return "; the cluster was created before raftcached had memcached's modern LRU: start this node with"
+                    + " -o no_modern (and the cluster's other values)";
+        }
+        return "; start it with the cluster's values";
     }
 
     /** memcached 1.6's defaults: -m 64 -n 48 -f 1.25 -I 1m, CAS on, evictions on, its modern LRU. */

@@ -98,7 +98,7 @@ public final class StoreSnapshot {
                         .setTemporaryTtl(lru.temporaryTtlSeconds()).setSlabReassign(lru.slabReassign())
                         .setSlabAutomove(lru.slabAutomove()).setSlabAutomoveRatio(lru.slabAutomoveRatio())
                         .setSlabAutomoveWindow(lru.slabAutomoveWindow()).setLruCrawler(lru.crawler())
-                        .setLruCrawlerTocrawl(lru.crawlerItemsPerRun()))
+                        .setLruCrawlerTocrawl(lru.crawlerToCrawl()))
                 .setMemoryLimitBytes(config.memoryLimitBytes())
                 .setEvictionsDisabled(config.evictionsDisabled())
                 .setChunkSizeMin(config.chunkSizeMinBytes())
@@ -178,17 +178,22 @@ public final class StoreSnapshot {
      * the store the snapshot was taken of, at the moment it began.
      */
     public static String digestOf(StoreSnapshotHeader header, PageAddresses pages) {
-        StoreConfig config = configOf(header.getShape());
-        try (Store view = new Store(config, 0, 0, new ReadEpochs(), new LocalReads())) {
-            Items items = view.items();
-            byte[] pageClasses = header.getPageClasses().toByteArray();
-            for (int page = 1; page <= header.getPhysicalPages(); page++) {
-                items.slabs.mapPage(page, pageClasses[page - 1] & 0xFF, pages.addressOf(page));
-            }
-            restoreState(header, view);
-            view.restoreClock(header.getNowMillis());
+        try (Store view = viewOf(header, pages)) {
             return view.digest();
         }
+    }
+
+    /** A read-only store over a snapshot image already in memory; the caller closes it, then the pages. */
+    static Store viewOf(StoreSnapshotHeader header, PageAddresses pages) {
+        Store view = new Store(configOf(header.getShape()), 0, 0, new ReadEpochs(), new LocalReads());
+        Items items = view.items();
+        byte[] pageClasses = header.getPageClasses().toByteArray();
+        for (int page = 1; page <= header.getPhysicalPages(); page++) {
+            items.slabs.mapPage(page, pageClasses[page - 1] & 0xFF, pages.addressOf(page));
+        }
+        restoreState(header, view);
+        view.restoreClock(header.getNowMillis());
+        return view;
     }
 
     private static void restoreInto(StoreSnapshotHeader header, PageSource source, Store store) throws IOException {

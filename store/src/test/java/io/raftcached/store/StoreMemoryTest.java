@@ -77,7 +77,7 @@ class StoreMemoryTest {
 
     @Test
     void pagesFollowTheItemSizesWrittenNow() {
-        LruSettings noReassign = new LruSettings(true, 20, 40, 0.2, 2.0, false, 61, false, 0, 0.8, 30, true, 1_000);
+        LruSettings noReassign = new LruSettings(true, 20, 40, 0.2, 2.0, false, 61, false, 0, 0.8, 30, true, 0);
         long lostWithMover = smallItemsLost(LruSettings.MEMCACHED_DEFAULTS);
         long lostWithout = smallItemsLost(noReassign);
         assertTrue(lostWithout > 40_000, "without page moves the small class is stuck at its first page: lost " + lostWithout);

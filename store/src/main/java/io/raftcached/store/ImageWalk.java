@@ -3,8 +3,8 @@ package io.raftcached.store;
 import io.raftcached.proto.StoreSnapshotHeader;
 
 /**
- * The live items of a snapshot image, one at a time, class by class and segment by segment in
- * LRU order (memcached's {@code lru_crawler metadump}). The image does not change, so a walk may
+ * The live items of a snapshot image, one at a time, class by class and segment by segment,
+ * oldest first as memcached's crawler walks (memcached's {@code lru_crawler metadump}). The image does not change, so a walk may
  * stop and go on later from any thread without holding apply back; expired and flushed items
  * are skipped as of the moment the image was taken. Not thread-safe: one walker at a time.
  */
@@ -45,7 +45,7 @@ public final class ImageWalk implements AutoCloseable {
         int now = items.nowSeconds;
         while (advance()) {
             long item = next;
-            next = items.lru.next(item);
+            next = items.lru.previous(item);
             if (items.expiredStrictlyBefore(item, now) || items.flushedAt(item, now)) {
                 continue;
             }
@@ -65,7 +65,7 @@ public final class ImageWalk implements AutoCloseable {
         while (classId <= largest) {
             if (!started) {
                 started = true;
-                next = (classBits & (1L << classId)) != 0 ? items.lru.head(classId | LruLists.SEGMENTS[segment]) : 0;
+                next = (classBits & (1L << classId)) != 0 ? items.lru.tail(classId | LruLists.SEGMENTS[segment]) : 0;
             }
             if (next != 0) {
                 return true;

@@ -16,7 +16,6 @@ public enum MaintenanceReply {
     CRAWLER_DISABLED("CLIENT_ERROR lru crawler disabled"),
     CRAWLER_BADCLASS("BADCLASS invalid class id"),
     CRAWLER_BUSY("BUSY currently processing crawler request"),
-    CRAWLER_NOTSTARTED("NOTSTARTED no items to crawl"),
     CRAWLER_ALREADY_ENABLED("ERROR failed to start lru crawler thread");
 
     private final String line;

@@ -603,15 +603,9 @@ public final class Store implements AutoCloseable {
                     return MaintenanceReply.CRAWLER_BUSY;
                 }
                 long classes = request.getCrawlClasses() & allClassBits();
-                for (int classId = 1; classId <= items.classes.largestClass(); classId++) {
-                    if ((classes & (1L << classId)) != 0 && items.lru.classItemCount(classId) == 0) {
-                        classes &= ~(1L << classId);   // memcached starts no crawl of an empty class
-                    }
+                if (classes != 0) {
+                    crawler.request(classes);   // memcached answers OK for a class without items too
                 }
-                if (classes == 0) {
-                    return MaintenanceReply.CRAWLER_NOTSTARTED;
-                }
-                crawler.request(classes);
                 return MaintenanceReply.OK;
             case CRAWLER_TOCRAWL:
                 crawler.itemsPerSecond = request.getCrawlerToCrawl() == 0 ? settings.crawlerItemsPerSecond()

@@ -33,7 +33,16 @@ import java.util.Objects;
  *       invocation order only: any linearization can swap them so.</li>
  *   <li>The caller merges values nobody observed ({@link LinearizabilityChecker#judge}).</li>
  * </ul>
- * The search succeeds once every operation with a known outcome is linearized. Every run is
+ *
+ * <p><b>Per-connection order</b> ({@link SessionOrder}) is a constraint on top of real time: an
+ * operation is linearized only after its session predecessors with a known outcome, and an unknown
+ * operation no longer once one of its session successors is. Both are functions of the linearized
+ * set, so remembered configurations stay exact; and linearizing fewer unknown operations never
+ * forbids more, so subsumption stays sound. Unknown operations with a session neighbour are not
+ * interchangeable (swapping one for another would move it across its own pipeline), so they are
+ * left out of the same-effect chains and tried one by one.
+ *
+ * <p>The search succeeds once every operation with a known outcome is linearized. Every run is
  * bounded by steps, remembered configurations and a deadline.
  */
 final class WglSearch {
@@ -95,6 +104,9 @@ final class WglSearch {
     private final int[] slot;
     /** Per unknown operation slot: the slot of the previous unknown operation with the same effect, or -1. */
     private final int[] previousSameEffect;
+    /** Per operation: the operations of its connection still in flight when it was sent, and those sent while it was. */
+    private final int[][] sessionBefore;
+    private final int[][] sessionAfter;
     private final long[] definite;
     private final long[] pending;
     private int fullWords;   // definite[0 .. fullWords) are all ones
@@ -106,6 +118,8 @@ final class WglSearch {
 
     private WglSearch(List<Operation> operations) {
         this.ops = operations;
+        sessionBefore = SessionOrder.predecessors(ops);
+        sessionAfter = SessionOrder.successors(sessionBefore);
         slot = new int[ops.size()];
         int definiteCount = 0;
         int pendingCount = 0;
@@ -126,9 +140,13 @@ final class WglSearch {
         Entry lastPending = pendingHead;
         for (int i : pendingOps) {
             Operation op = ops.get(i);
-            String effect = op.fn() + "\u0000" + op.expected() + "\u0000" + op.written();
-            Integer previous = lastByEffect.put(effect, slot[i]);
-            previousSameEffect[slot[i]] = previous == null ? -1 : previous;
+            if (sessionBefore[i].length > 0 || sessionAfter[i].length > 0) {
+                previousSameEffect[slot[i]] = -1;   // tied to its pipeline: not interchangeable
+            } else {
+                String effect = op.fn() + "\u0000" + op.expected() + "\u0000" + op.written();
+                Integer previous = lastByEffect.put(effect, slot[i]);
+                previousSameEffect[slot[i]] = previous == null ? -1 : previous;
+            }
             Entry call = new Entry(true, i, op.invokeIndex());
             lastPending.next = call;
             call.prev = lastPending;
@@ -235,7 +253,8 @@ final class WglSearch {
             }
             Operation op = ops.get(entry.op);
             int s = slot[entry.op];
-            boolean inOrder = !op.pending() || previousSameEffect[s] < 0 || isSet(pending, previousSameEffect[s]);
+            boolean inOrder = (!op.pending() || previousSameEffect[s] < 0 || isSet(pending, previousSameEffect[s]))
+                    && inSessionOrder(entry.op);
             String next = inOrder ? RegisterModel.step(state, op) : RegisterModel.INVALID;
             if (next != RegisterModel.INVALID) {
                 mark(entry.op, true);
@@ -255,6 +274,27 @@ final class WglSearch {
             entry = entry.next;
         }
         return Verdict.LINEARIZABLE;
+    }
+
+    /** Whether per-connection order lets {@code op} be linearized next (see the class comment). */
+    private boolean inSessionOrder(int op) {
+        for (int before : sessionBefore[op]) {
+            if (!ops.get(before).pending() && !linearized(before)) {
+                return false;
+            }
+        }
+        if (ops.get(op).pending()) {
+            for (int after : sessionAfter[op]) {
+                if (linearized(after)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private boolean linearized(int op) {
+        return isSet(ops.get(op).pending() ? pending : definite, slot[op]);
     }
 
     private Entry firstCompletion() {

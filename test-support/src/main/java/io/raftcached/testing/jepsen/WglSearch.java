@@ -38,9 +38,10 @@ import java.util.Objects;
  * operation is linearized only after its session predecessors with a known outcome, and an unknown
  * operation no longer once one of its session successors is. Both are functions of the linearized
  * set, so remembered configurations stay exact; and linearizing fewer unknown operations never
- * forbids more, so subsumption stays sound. Unknown operations with a session neighbour are not
- * interchangeable (swapping one for another would move it across its own pipeline), so they are
- * left out of the same-effect chains and tried one by one.
+ * forbids more, so subsumption stays sound. Two unknown operations with the same effect are
+ * interchangeable only when the earlier can take the later's place whatever its own pipeline does
+ * ({@link #standsInFor}); otherwise the swap could move it across its pipeline, and they are tried
+ * one by one.
  *
  * <p>The search succeeds once every operation with a known outcome is linearized. Every run is
  * bounded by steps, remembered configurations and a deadline.
@@ -135,17 +136,16 @@ final class WglSearch {
         definite = new long[definiteCount / 64 + 1];
         pending = new long[pendingCount / 64 + 1];
         previousSameEffect = new int[pendingCount];
-        Map<String, Integer> lastByEffect = new HashMap<>();
+        Map<String, Integer> lastByEffect = new HashMap<>();   // effect -> the latest such operation nothing sent after it ties
         pendingOps.sort(Comparator.comparingInt(i -> ops.get(i).invokeIndex()));
         Entry lastPending = pendingHead;
         for (int i : pendingOps) {
             Operation op = ops.get(i);
-            if (sessionBefore[i].length > 0 || sessionAfter[i].length > 0) {
-                previousSameEffect[slot[i]] = -1;   // tied to its pipeline: not interchangeable
-            } else {
-                String effect = op.fn() + "\u0000" + op.expected() + "\u0000" + op.written();
-                Integer previous = lastByEffect.put(effect, slot[i]);
-                previousSameEffect[slot[i]] = previous == null ? -1 : previous;
+            String effect = op.fn() + "\u0000" + op.expected() + "\u0000" + op.written();
+            Integer previous = lastByEffect.get(effect);
+            previousSameEffect[slot[i]] = previous != null && standsInFor(previous, op) ? slot[previous] : -1;
+            if (sessionAfter[i].length == 0) {
+                lastByEffect.put(effect, i);
             }
             Entry call = new Entry(true, i, op.invokeIndex());
             lastPending.next = call;
@@ -274,6 +274,25 @@ final class WglSearch {
             entry = entry.next;
         }
         return Verdict.LINEARIZABLE;
+    }
+
+    /**
+     * Whether unknown operation {@code earlier} can take the place of {@code later} in any
+     * linearization (same effect assumed): nothing its connection sent after it can forbid it, and
+     * everything its connection sent before it had a known outcome and was answered before
+     * {@code later} was sent, so is linearized before any place {@code later} can take.
+     */
+    private boolean standsInFor(int earlier, Operation later) {
+        if (sessionAfter[earlier].length > 0) {
+            return false;
+        }
+        for (int before : sessionBefore[earlier]) {
+            Operation op = ops.get(before);
+            if (op.pending() || op.completedAt() > later.invokeIndex()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether per-connection order lets {@code op} be linearized next (see the class comment). */

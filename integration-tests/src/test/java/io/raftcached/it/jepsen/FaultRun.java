@@ -51,14 +51,21 @@ final class FaultRun {
 
     /** What a run found; {@code failures} is empty when it passed. */
     record Outcome(Config config, Path reportDirectory, List<String> failures, List<CheckResult> verdicts, List<Nemesis.Fired> fired,
-            Map<String, Map<Op.Type, Long>> counts, long originNanos) {
+            Map<String, Map<Op.Type, Long>> counts, Workload.PipelineCounts pipelines, long originNanos) {
         boolean passed() {
             return failures.isEmpty();
         }
 
         String summary() {
             return config.name() + " (seed " + config.seed() + ", " + config.mode() + "): " + (passed() ? "PASS" : "FAIL")
-                    + (passed() ? "" : "\n  " + String.join("\n  ", failures)) + "\n  report: " + reportDirectory.resolve("report.md");
+                    + (passed() ? "" : "\n  " + String.join("\n  ", failures)) + "\n  operations: ok " + total(Op.Type.OK) + ", fail "
+                    + total(Op.Type.FAIL) + ", info " + total(Op.Type.INFO) + "; pipelines: " + pipelines.sent() + " with "
+                    + pipelines.operations() + " operations (" + pipelines.cutShort() + " cut short)"
+                    + "\n  report: " + reportDirectory.resolve("report.md");
+        }
+
+        private long total(Op.Type type) {
+            return counts.values().stream().mapToLong(byType -> byType.getOrDefault(type, 0L)).sum();
         }
     }
 
@@ -194,7 +201,8 @@ final class FaultRun {
         boolean interrupted = Thread.interrupted();
         Map<String, Map<Op.Type, Long>> counts = ReportWriter.counts(history.events());
         Outcome outcome = new Outcome(config, directory, List.copyOf(failures), List.copyOf(verdicts),
-                nemesis == null ? List.of() : nemesis.fired(), counts, originNanos);
+                nemesis == null ? List.of() : nemesis.fired(), counts, workload == null ? Workload.PipelineCounts.NONE
+                : workload.pipelineCounts(), originNanos);
         ReportWriter.write(directory, outcome, history, leaders, digests, settings, workload == null ? List.of() : workload.anomalies(),
                 nemesis == null ? List.of() : nemesis.errors());
         System.out.println(outcome.summary());
@@ -293,6 +301,9 @@ final class FaultRun {
         }
         if (!missing.isEmpty()) {
             failures.add("no operation of " + missing + " completed ok: those were not tested");
+        }
+        if (config.workload().pipelinePercent() > 0 && workload.pipelineCounts().answeredInFull() == 0) {
+            failures.add("no pipeline was answered in full: per-connection order was not tested");
         }
         if (!workload.anomalies().isEmpty()) {
             failures.add(workload.anomalies().size() + " replies matched no protocol rule, first: " + workload.anomalies().get(0));

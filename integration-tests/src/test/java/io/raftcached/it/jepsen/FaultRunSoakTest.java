@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * The fault suite's soak profile, not run in CI: back-to-back random mixes of every fault, more
  * clients, longer runs, alternating read modes and three- and five-node clusters, until
  * {@code -Dsoak.minutes} (default 30) are used up. Run it with {@code bench/soak.sh} or
- * {@code mvn -pl integration-tests verify -Dsoak=true -Dtest=FaultRunSoakTest}. Seeds are random
+ * {@code mvn -pl integration-tests -am verify -Dsoak=true -Dtest=FaultRunSoakTest
+ * -Dsurefire.failIfNoSpecifiedTests=false}. Its clients pipeline a third of their rounds, as in CI. Seeds are random
  * unless {@code -Djepsen.seed} is given; each run prints its seed and writes its report.
  */
 class FaultRunSoakTest {

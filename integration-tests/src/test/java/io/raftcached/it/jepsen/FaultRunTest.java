@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Timeout;
  * The fault suite's short profile, run in CI: a handful of ~30-60 s runs that together fire every
  * nemesis at least once and cover both read modes, each failing the build on any violation. Seeds
  * are fixed so a failure repeats; {@code -Djepsen.seed=N} overrides them all, {@code
- * -Djepsen.faults=A,B} replaces a run's fault list. Reports: integration-tests/target/jepsen/.
+ * -Djepsen.faults=A,B} replaces a run's fault list, {@code -Djepsen.pipelinePercent=N} sets the
+ * share of pipelined rounds (default 33, 0 for none). Reports: integration-tests/target/jepsen/.
  */
 class FaultRunTest {
     @BeforeAll

@@ -16,7 +16,7 @@ import java.util.TreeMap;
 /**
  * Writes a fault run's report: {@code report.md} (seed and how to re-run, the schedule, the faults
  * that fired with their times and the leader at the time, operations by outcome per function, the
- * checkers' verdicts and each violation's minimal failing sub-history, the final digests), next to
+ * pipelines and how their operations ended, the checkers' verdicts and each violation's minimal failing sub-history, the final digests), next to
  * {@code history.tsv} (every event, {@link History#write}) and {@code logs/} (each node's log).
  */
 final class ReportWriter {
@@ -95,6 +95,13 @@ final class ReportWriter {
             r.append("| ").append(fn).append(" | ").append(ok).append(" | ").append(fail).append(" | ").append(info).append(" |\n");
         });
         r.append("| **all** | ").append(totals[0]).append(" | ").append(totals[1]).append(" | ").append(totals[2]).append(" |\n");
+        Workload.PipelineCounts p = outcome.pipelines();
+        r.append("\nPipelines (").append(config.workload().pipelinePercent()).append("% of rounds: 2 to ")
+                .append(config.workload().pipelineOpsMax()).append(" requests in one write, replies read in order): ")
+                .append(p.sent()).append(" sent with ").append(p.operations()).append(" operations; ").append(p.answeredInFull())
+                .append(" answered in full, ").append(p.cutShort()).append(" cut short by a timeout, a lost connection or a reply out of step; ")
+                .append("their operations (counted above too): ok ").append(p.ok()).append(", fail ").append(p.fail()).append(", info ")
+                .append(p.info()).append(".\n");
         if (!anomalies.isEmpty()) {
             r.append("\nReplies that matched no rule (").append(anomalies.size()).append("):\n\n");
             anomalies.stream().limit(20).forEach(a -> r.append("- `").append(a).append("`\n"));

@@ -47,7 +47,16 @@ final class WorkloadConnection implements AutoCloseable {
      * SERVER_ERROR (the read was refused) and IOException for anything unexpected.
      */
     Item get(String key, boolean withCas) throws IOException {
-        send((withCas ? "gets " : "get ") + key + "\r\n");
+        send(getRequest(key, withCas));
+        return item(key, withCas);
+    }
+
+    static String getRequest(String key, boolean withCas) {
+        return (withCas ? "gets " : "get ") + key + "\r\n";
+    }
+
+    /** The reply to a {@link #getRequest} sent earlier (the next reply on this connection); as {@link #get}. */
+    Item item(String key, boolean withCas) throws IOException {
         String line = line();
         if (line.equals("END")) {
             return null;

@@ -8,11 +8,12 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link LinearizabilityChecker}: every operation with linearizable reads; with local reads
- *       the writes and final reads only.</li>
+ *       the writes and final reads only; a connection's pipelined operations in the order sent.</li>
  *   <li>{@link CounterChecker}: bounds on each counter.</li>
  *   <li>{@link FinalReadsChecker}: no acknowledged write lost, final reads agree.</li>
- *   <li>{@link LocalReadsChecker}: reads of written values, read-your-writes, monotonic reads
- *       (what local reads promise; linearizable reads keep it too, so it runs in both modes).</li>
+ *   <li>{@link LocalReadsChecker}: reads of written values, read-your-writes, monotonic reads, no
+ *       read of its own connection's later write (what local reads promise; linearizable reads
+ *       keep it too, so it runs in both modes).</li>
  *   <li>{@link ConvergenceChecker}: when the setup carries digests.</li>
  * </ul>
  * A run passes when {@link #allValid} holds; {@link CheckReport#text} writes the verdicts down.

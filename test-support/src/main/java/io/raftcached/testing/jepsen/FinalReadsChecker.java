@@ -17,12 +17,13 @@ import java.util.TreeSet;
  * <p>For each register key, over the operations before the final reads (failed ones never
  * happened):
  * <ul>
- *   <li>An acknowledged write (ok set, add, cas or delete) W is <b>superseded</b> when another
- *       acknowledged write to the key was invoked after W completed: W's effect is then surely
- *       followed by that one's.</li>
+ *   <li>A write W (ok, or of unknown outcome) is <b>superseded</b> when another acknowledged write
+ *       to the key was invoked after W completed, or was sent after W on W's connection while W
+ *       was in flight (per-connection order, {@link SessionOrder}): W's effect, if any, is then
+ *       surely followed by that one's.</li>
  *   <li>The <b>candidates</b> for the final state are the acknowledged writes that are not
- *       superseded, plus every write of unknown outcome (info or never completed: it may have
- *       taken effect at any time after its invocation, so also last).</li>
+ *       superseded, plus every write of unknown outcome that is not superseded (info or never
+ *       completed: it may have taken effect at any time after its invocation, so also last).</li>
  *   <li>A final value v is allowed iff some candidate set, added or cas'd v.</li>
  *   <li>A final miss is allowed iff no write to the key was acknowledged (the key may never have
  *       been written), or some candidate is a delete.</li>
@@ -85,22 +86,30 @@ public final class FinalReadsChecker {
     }
 
     private static void checkRegister(String key, List<Operation> ops, List<Operation> finalReads, List<Problem> problems) {
+        List<Operation> writes = new ArrayList<>();
         List<Operation> acked = new ArrayList<>();
-        List<Operation> unknown = new ArrayList<>();
         for (Operation op : ops) {
-            if (!op.isWrite() || op.failed()) {
-                continue;
+            if (op.isWrite() && !op.failed()) {
+                writes.add(op);
+                if (op.ok()) {
+                    acked.add(op);
+                }
             }
-            (op.ok() ? acked : unknown).add(op);
         }
         int latestAckedInvoke = acked.stream().mapToInt(Operation::invokeIndex).max().orElse(-1);
+        int[][] sentAfter = SessionOrder.successors(SessionOrder.predecessors(writes));
         List<Operation> candidates = new ArrayList<>();
-        for (Operation op : acked) {
-            if (op.deadline() > latestAckedInvoke) {   // no acknowledged write was invoked after it completed
+        for (int i = 0; i < writes.size(); i++) {
+            Operation op = writes.get(i);
+            boolean followedOnItsConnection = false;
+            for (int after : sentAfter[i]) {
+                followedOnItsConnection |= writes.get(after).ok();
+            }
+            // no acknowledged write was invoked after it completed, nor sent after it on its connection
+            if (op.deadline() > latestAckedInvoke && !followedOnItsConnection) {
                 candidates.add(op);
             }
         }
-        candidates.addAll(unknown);
         boolean missAllowed = acked.isEmpty() || candidates.stream().anyMatch(op -> op.fn() == Op.Fn.DELETE);
         Set<String> judged = new HashSet<>();
         for (Operation read : finalReads) {

@@ -38,6 +38,11 @@ import java.util.TreeSet;
  * </ol>
  * Every step has a budget ({@link SearchBounds#shrinkChecksMax()}, {@link SearchBounds#shrinkTimeLimit()});
  * running out leaves a larger counterexample, never a wrong one.
+ *
+ * <p>Per-connection order ({@link SessionOrder}) keeps all three sound: it only ties pairs of
+ * operations, so a linearization of the whole history restricted to the operations kept still
+ * respects it, and at a quiet point no operation with a known outcome is still in flight, so
+ * only unknown ones (which may be left out) are tied across a window's start.
  */
 final class LinearizabilityShrinker {
     /** Most candidate start states worth a search; beyond this a start point is skipped. */

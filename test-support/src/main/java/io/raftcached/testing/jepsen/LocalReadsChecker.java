@@ -1,6 +1,8 @@
 package io.raftcached.testing.jepsen;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +22,12 @@ import java.util.TreeMap;
  *       older than W.</li>
  *   <li><b>Monotonic reads.</b> After p read a value written by W, p never reads a value that is
  *       surely older than W.</li>
+ *   <li><b>Per-connection order.</b> p never reads the value of a write p sent after the read
+ *       (pipelined behind it, or later): requests take effect in the order sent, so a read never
+ *       sees a later request of its own connection.</li>
  * </ol>
+ * Rules 2 and 3 follow p's operations in the order p sent them, pipelined ones included: a read
+ * sent behind p's own write must see it, even while that write's reply has not yet arrived.
  *
  * <p><b>Surely older</b> is judged conservatively, from real time only, so a violation is certain.
  * Each value v (values are unique per write) took effect within an interval: not before its write
@@ -28,9 +35,10 @@ import java.util.TreeMap;
  * returned v, an ok cas that expected v ({@code by(v)}). A value u is surely older than a write W
  * when {@code by(u) < from(W)}: u was in place before W started, and W replaced it for good (u is
  * never written again). A miss is surely older than W when every delete of the key (ok or unknown)
- * had its {@code by} before {@code from(W)}, since the initial absence is older than everything. A
- * miss read by p raises nothing (it could be the initial absence), and a value written more than
- * once is never judged older. Writes of unknown outcome have {@code by} = never unless observed.
+ * invoked before the read completed had its {@code by} before {@code from(W)}, since the initial
+ * absence is older than everything (a delete invoked later cannot explain the miss). A miss read
+ * by p raises nothing (it could be the initial absence), and a value written more than once is
+ * never judged older. Writes of unknown outcome have {@code by} = never unless observed.
  *
  * <p>Counter keys: a process's reads and ok incrs of a counter never go down, and an ok incr
  * returns more than any number the process saw before (an incr goes through the log, after what
@@ -54,10 +62,9 @@ public final class LocalReadsChecker {
     public static CheckResult check(List<Operation> operations, CheckSetup setup) {
         Set<String> counters = setup.counterKeysOf(operations);
         Map<String, Map<String, Effect>> effects = new HashMap<>();
-        Map<String, Integer> latestDelete = new HashMap<>();
-        Map<String, Operation> latestDeleteOp = new HashMap<>();
+        Map<String, Deletes> deletes = new HashMap<>();
         Map<String, List<Operation>> writesOfValue = new HashMap<>();
-        collectEffects(operations, counters, effects, latestDelete, latestDeleteOp, writesOfValue);
+        collectEffects(operations, counters, effects, deletes, writesOfValue);
 
         List<Problem> problems = new ArrayList<>();
         int reads = 0;
@@ -66,6 +73,7 @@ public final class LocalReadsChecker {
             if (op.fn() == Op.Fn.GET && op.ok() && op.read() != null && !counters.contains(op.key())) {
                 reads++;
                 writtenValue(op, writesOfValue, problems);
+                notALaterOwnWrite(op, writesOfValue, problems);
             }
             if (!setup.isFinalRead(op)) {
                 byProcess.computeIfAbsent(op.process(), p -> new ArrayList<>()).add(op);
@@ -95,13 +103,14 @@ public final class LocalReadsChecker {
                 if (op.read() != null && (effect == null || effect.ambiguous())) {
                     continue;   // never written (reported above) or written twice: no order to judge
                 }
-                int by = op.read() == null ? latestDelete.getOrDefault(key, -1) : effect.by();
+                Operation lastDelete = op.read() == null ? deletes.getOrDefault(key, Deletes.NONE).latestBy(op.deadline()) : null;
+                int by = op.read() != null ? effect.by() : lastDelete == null ? -1 : lastDelete.deadline();
                 Floor ownFloor = own.get(key);
                 Floor seenFloor = seen.get(key);
                 if (ownFloor != null && by < ownFloor.from()) {
-                    problems.add(stale("read-your-writes", op, effect, latestDeleteOp.get(key), ownFloor));
+                    problems.add(stale("read-your-writes", op, effect, lastDelete, ownFloor));
                 } else if (seenFloor != null && by < seenFloor.from()) {
-                    problems.add(stale("monotonic reads", op, effect, latestDeleteOp.get(key), seenFloor));
+                    problems.add(stale("monotonic reads", op, effect, lastDelete, seenFloor));
                 }
                 if (effect != null && (seenFloor == null || seenFloor.from() < effect.from())) {
                     seen.put(key, new Floor(effect.from(), effect.write(), op));
@@ -116,7 +125,8 @@ public final class LocalReadsChecker {
     }
 
     private static void collectEffects(List<Operation> operations, Set<String> counters, Map<String, Map<String, Effect>> effects,
-            Map<String, Integer> latestDelete, Map<String, Operation> latestDeleteOp, Map<String, List<Operation>> writesOfValue) {
+            Map<String, Deletes> deletes, Map<String, List<Operation>> writesOfValue) {
+        Map<String, List<Operation>> deletesByKey = new HashMap<>();
         for (Operation op : operations) {
             if (counters.contains(op.key())) {
                 continue;
@@ -132,12 +142,10 @@ public final class LocalReadsChecker {
                         ? new Effect(previous.write(), Math.min(previous.from(), op.invokeIndex()), Operation.NEVER, null, true)
                         : new Effect(op, op.invokeIndex(), op.deadline(), op, false));
             } else if (op.fn() == Op.Fn.DELETE && !op.failed()) {
-                if (op.deadline() >= latestDelete.getOrDefault(op.key(), -1)) {
-                    latestDelete.put(op.key(), op.deadline());
-                    latestDeleteOp.put(op.key(), op);
-                }
+                deletesByKey.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
             }
         }
+        deletesByKey.forEach((key, ofKey) -> deletes.put(key, new Deletes(ofKey)));
         // observations bound when a value was in place at the latest
         for (Operation op : operations) {
             if (!op.ok() || counters.contains(op.key())) {
@@ -168,12 +176,26 @@ public final class LocalReadsChecker {
         }
     }
 
+    /** Rule 4: a read that returned a value only its own connection's later writes wrote saw a later request. */
+    private static void notALaterOwnWrite(Operation read, Map<String, List<Operation>> writesOfValue, List<Problem> problems) {
+        List<Operation> writes = writesOfValue.getOrDefault(read.key() + "\u0000" + read.read(), List.of()).stream()
+                .filter(write -> !write.failed()).toList();
+        if (!writes.isEmpty() && writes.stream().allMatch(write -> write.process() == read.process()
+                && write.invokeIndex() > read.invokeIndex())) {
+            List<Operation> witnesses = new ArrayList<>(writes);
+            witnesses.add(read);
+            problems.add(new Problem(read.key() + ": per-connection order broken for process " + read.process() + ": " + read
+                    + " returned \"" + read.read() + "\", written by " + writes.get(0) + ", which its connection sent after the read",
+                    witnesses));
+        }
+    }
+
     private static Problem stale(String property, Operation read, Effect effect, Operation latestDelete, Floor floor) {
         List<Operation> witnesses = new ArrayList<>();
         String what;
         if (effect == null) {
-            what = "a miss, though every delete of the key (" + (latestDelete == null ? "there is none" : "the last: " + latestDelete)
-                    + ") was done before " + floor.write() + " started";
+            what = "a miss, though every delete of the key invoked before the read ended (" + (latestDelete == null ? "there is none"
+                    : "the last: " + latestDelete) + ") was done before " + floor.write() + " started";
             if (latestDelete != null) {
                 witnesses.add(latestDelete);
             }
@@ -195,6 +217,36 @@ public final class LocalReadsChecker {
                 + read + " returned " + what, witnesses);
     }
 
+    /**
+     * A key's deletes that may have taken effect (ok or unknown), for "which delete can explain a
+     * miss": by invocation, with the running latest {@code by} (deadline).
+     */
+    private static final class Deletes {
+        static final Deletes NONE = new Deletes(List.of());
+
+        private final int[] invokes;
+        /** latest[i]: of the first i+1 deletes by invocation, the one with the latest deadline. */
+        private final Operation[] latest;
+
+        Deletes(List<Operation> deletes) {
+            List<Operation> sorted = new ArrayList<>(deletes);
+            sorted.sort(Comparator.comparingInt(Operation::invokeIndex));
+            invokes = new int[sorted.size()];
+            latest = new Operation[sorted.size()];
+            for (int i = 0; i < sorted.size(); i++) {
+                invokes[i] = sorted.get(i).invokeIndex();
+                latest[i] = i > 0 && latest[i - 1].deadline() >= sorted.get(i).deadline() ? latest[i - 1] : sorted.get(i);
+            }
+        }
+
+        /** Of the deletes invoked before {@code time}, the one that may have taken effect latest; null when none. */
+        Operation latestBy(int time) {
+            int index = Arrays.binarySearch(invokes, time);
+            int count = index >= 0 ? index : -index - 1;
+            return count == 0 ? null : latest[count - 1];
+        }
+    }
+
     private static void counterStep(Operation op, Map<String, Operation> floors, List<Problem> problems) {
         Long value = op.fn() == Op.Fn.INCR ? op.number() : op.fn() == Op.Fn.GET ? RegisterModel.number(op.read()) : null;
         if (value == null) {
@@ -203,7 +255,9 @@ public final class LocalReadsChecker {
         Operation floor = floors.get(op.key());
         Long floorValue = floor == null ? null : floor.fn() == Op.Fn.INCR ? floor.number() : RegisterModel.number(floor.read());
         if (floorValue != null && (op.fn() == Op.Fn.INCR ? value <= floorValue : value < floorValue)) {
-            String property = floor.fn() == Op.Fn.INCR ? "read-your-writes" : "monotonic reads";
+            // the floor still in flight when op was sent: they were pipelined, and op ran before the floor or saw past it
+            String property = floor.completedAt() > op.invokeIndex() ? "per-connection order"
+                    : floor.fn() == Op.Fn.INCR ? "read-your-writes" : "monotonic reads";
             problems.add(new Problem(op.key() + ": " + property + " broken for process " + op.process() + ": after " + floor + " saw "
                     + floorValue + ", " + op + " returned " + value + ": the counter went backwards", List.of(floor, op)));
         }

@@ -5,7 +5,8 @@ package io.raftcached.testing.jepsen;
  * and later sees it complete — ok (it happened, with this result), fail (it surely did not
  * happen) or info (unknown: a timeout or a lost connection, so it may or may not have happened).
  *
- * @param process   the client that issued it; a process has at most one operation open
+ * @param process   the client session (one connection) that issued it; a process may have several
+ *                  operations open (a pipeline), which complete in the order they were invoked
  * @param type      invoke, ok, fail or info
  * @param fn        what was asked
  * @param key       the memcached key

@@ -1,5 +1,6 @@
 package io.raftcached.testing.jepsen;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -31,38 +32,40 @@ public record Operation(Op invoke, Op completion, int invokeIndex, int completed
     public record Paired(List<Operation> operations, List<String> problems) {}
 
     /**
-     * Pairs each invocation with the next completion of the same process. A completion without an
-     * open invocation, or a second invocation while one is open, is reported as a problem (the
+     * Pairs each completion with the oldest open invocation of the same process: a process is one
+     * connection, which may have several requests in flight (a pipeline), and replies come back
+     * in the order the requests were sent. A completion without an open invocation, or one whose
+     * function or key differs from the oldest open invocation's, is reported as a problem (the
      * checkers refuse to judge a malformed history rather than guess).
      */
     public static Paired pair(List<Op> events) {
         List<Operation> operations = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        Map<Integer, Integer> open = new HashMap<>();   // process -> index of its open invocation
+        Map<Integer, ArrayDeque<Integer>> open = new HashMap<>();   // process -> indices of its open invocations, oldest first
         for (int i = 0; i < events.size(); i++) {
             Op op = events.get(i);
             if (op.type() == Op.Type.INVOKE) {
-                Integer previous = open.put(op.process(), i);
-                if (previous != null) {
-                    problems.add("process " + op.process() + " invoked event " + i + " while event " + previous + " was still open");
-                    operations.add(new Operation(events.get(previous), null, previous, -1, NEVER));
-                }
+                open.computeIfAbsent(op.process(), p -> new ArrayDeque<>(2)).addLast(i);
                 continue;
             }
-            Integer invoked = open.remove(op.process());
+            ArrayDeque<Integer> ofProcess = open.get(op.process());
+            Integer invoked = ofProcess == null ? null : ofProcess.pollFirst();
             if (invoked == null) {
                 problems.add("event " + i + " (" + op + ") completes nothing: process " + op.process() + " had no open invocation");
                 continue;
             }
             Op invoke = events.get(invoked);
             if (invoke.fn() != op.fn() || !invoke.key().equals(op.key())) {
-                problems.add("event " + i + " (" + op + ") does not match its invocation " + invoke);
+                problems.add("event " + i + " (" + op + ") does not match its invocation " + invoke
+                        + " (the oldest open one of its process: replies come in request order)");
                 continue;
             }
             operations.add(new Operation(invoke, op, invoked, i, op.type() == Op.Type.INFO ? NEVER : i));
         }
-        for (int index : open.values()) {
-            operations.add(new Operation(events.get(index), null, index, -1, NEVER));
+        for (ArrayDeque<Integer> ofProcess : open.values()) {
+            for (int index : ofProcess) {
+                operations.add(new Operation(events.get(index), null, index, -1, NEVER));
+            }
         }
         operations.sort(Comparator.comparingInt(Operation::invokeIndex));
         return new Paired(List.copyOf(operations), List.copyOf(problems));

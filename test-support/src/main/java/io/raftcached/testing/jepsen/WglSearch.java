@@ -33,7 +33,17 @@ import java.util.Objects;
  *       invocation order only: any linearization can swap them so.</li>
  *   <li>The caller merges values nobody observed ({@link LinearizabilityChecker#judge}).</li>
  * </ul>
- * The search succeeds once every operation with a known outcome is linearized. Every run is
+ *
+ * <p><b>Per-connection order</b> ({@link SessionOrder}) is a constraint on top of real time: an
+ * operation is linearized only after its session predecessors with a known outcome, and an unknown
+ * operation no longer once one of its session successors is. Both are functions of the linearized
+ * set, so remembered configurations stay exact; and linearizing fewer unknown operations never
+ * forbids more, so subsumption stays sound. Two unknown operations with the same effect are
+ * interchangeable only when the earlier can take the later's place whatever its own pipeline does
+ * ({@link #standsInFor}); otherwise the swap could move it across its pipeline, and they are tried
+ * one by one.
+ *
+ * <p>The search succeeds once every operation with a known outcome is linearized. Every run is
  * bounded by steps, remembered configurations and a deadline.
  */
 final class WglSearch {
@@ -95,6 +105,9 @@ final class WglSearch {
     private final int[] slot;
     /** Per unknown operation slot: the slot of the previous unknown operation with the same effect, or -1. */
     private final int[] previousSameEffect;
+    /** Per operation: the operations of its connection still in flight when it was sent, and those sent while it was. */
+    private final int[][] sessionBefore;
+    private final int[][] sessionAfter;
     private final long[] definite;
     private final long[] pending;
     private int fullWords;   // definite[0 .. fullWords) are all ones
@@ -106,6 +119,8 @@ final class WglSearch {
 
     private WglSearch(List<Operation> operations) {
         this.ops = operations;
+        sessionBefore = SessionOrder.predecessors(ops);
+        sessionAfter = SessionOrder.successors(sessionBefore);
         slot = new int[ops.size()];
         int definiteCount = 0;
         int pendingCount = 0;
@@ -121,14 +136,17 @@ final class WglSearch {
         definite = new long[definiteCount / 64 + 1];
         pending = new long[pendingCount / 64 + 1];
         previousSameEffect = new int[pendingCount];
-        Map<String, Integer> lastByEffect = new HashMap<>();
+        Map<String, Integer> lastByEffect = new HashMap<>();   // effect -> the latest such operation nothing sent after it ties
         pendingOps.sort(Comparator.comparingInt(i -> ops.get(i).invokeIndex()));
         Entry lastPending = pendingHead;
         for (int i : pendingOps) {
             Operation op = ops.get(i);
             String effect = op.fn() + "\u0000" + op.expected() + "\u0000" + op.written();
-            Integer previous = lastByEffect.put(effect, slot[i]);
-            previousSameEffect[slot[i]] = previous == null ? -1 : previous;
+            Integer previous = lastByEffect.get(effect);
+            previousSameEffect[slot[i]] = previous != null && standsInFor(previous, op) ? slot[previous] : -1;
+            if (sessionAfter[i].length == 0) {
+                lastByEffect.put(effect, i);
+            }
             Entry call = new Entry(true, i, op.invokeIndex());
             lastPending.next = call;
             call.prev = lastPending;
@@ -235,7 +253,8 @@ final class WglSearch {
             }
             Operation op = ops.get(entry.op);
             int s = slot[entry.op];
-            boolean inOrder = !op.pending() || previousSameEffect[s] < 0 || isSet(pending, previousSameEffect[s]);
+            boolean inOrder = (!op.pending() || previousSameEffect[s] < 0 || isSet(pending, previousSameEffect[s]))
+                    && inSessionOrder(entry.op);
             String next = inOrder ? RegisterModel.step(state, op) : RegisterModel.INVALID;
             if (next != RegisterModel.INVALID) {
                 mark(entry.op, true);
@@ -255,6 +274,46 @@ final class WglSearch {
             entry = entry.next;
         }
         return Verdict.LINEARIZABLE;
+    }
+
+    /**
+     * Whether unknown operation {@code earlier} can take the place of {@code later} in any
+     * linearization (same effect assumed): nothing its connection sent after it can forbid it, and
+     * everything its connection sent before it had a known outcome and was answered before
+     * {@code later} was sent, so is linearized before any place {@code later} can take.
+     */
+    private boolean standsInFor(int earlier, Operation later) {
+        if (sessionAfter[earlier].length > 0) {
+            return false;
+        }
+        for (int before : sessionBefore[earlier]) {
+            Operation op = ops.get(before);
+            if (op.pending() || op.completedAt() > later.invokeIndex()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether per-connection order lets {@code op} be linearized next (see the class comment). */
+    private boolean inSessionOrder(int op) {
+        for (int before : sessionBefore[op]) {
+            if (!ops.get(before).pending() && !linearized(before)) {
+                return false;
+            }
+        }
+        if (ops.get(op).pending()) {
+            for (int after : sessionAfter[op]) {
+                if (linearized(after)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private boolean linearized(int op) {
+        return isSet(ops.get(op).pending() ? pending : definite, slot[op]);
     }
 
     private Entry firstCompletion() {

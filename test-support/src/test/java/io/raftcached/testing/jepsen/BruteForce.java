@@ -5,7 +5,10 @@ import java.util.List;
 /**
  * Linearizability by trying every order, for tiny histories only: the reference the search is
  * compared against. An operation may go next when no operation with a known outcome that
- * completed before it was invoked is still left; unknown ones may be left out.
+ * completed before it was invoked is still left, and, per-connection order, no operation of its
+ * process with a known outcome that was still in flight when it was sent is left, and (for one of
+ * unknown outcome) no operation its process sent while it was in flight already went; unknown
+ * ones may be left out. Written directly from those words, not from {@link SessionOrder}.
  */
 final class BruteForce {
     private BruteForce() {}
@@ -51,7 +54,19 @@ final class BruteForce {
             if (!done[j] && !other.pending() && other.deadline() < candidate.invokeIndex()) {
                 return false;
             }
+            if (!done[j] && !other.pending() && inFlightWhenSent(other, candidate)) {
+                return false;
+            }
+            if (done[j] && candidate.pending() && inFlightWhenSent(candidate, other)) {
+                return false;
+            }
         }
         return true;
+    }
+
+    /** Whether {@code earlier}, of the same process, was sent before {@code later} and not yet completed when it was. */
+    private static boolean inFlightWhenSent(Operation earlier, Operation later) {
+        return earlier.process() == later.process() && earlier.invokeIndex() < later.invokeIndex()
+                && (earlier.completedAt() < 0 || earlier.completedAt() > later.invokeIndex());
     }
 }

@@ -75,7 +75,7 @@ class CheckersTest {
     @Test
     void randomValidHistoriesPassEveryCheckerInBothModes() {
         for (boolean local : new boolean[] {false, true}) {
-            History history = RandomHistories.generate(3, new RandomHistories.Options(10, 4, 2, 5_000, 0.03, local, 3));
+            History history = RandomHistories.generate(3, new RandomHistories.Options(10, 4, 2, 5_000, 0.03, local, 3, 0.33));
             long cpu = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
             List<CheckResult> results = Checkers.all(history, CheckSetup.of(!local, List.of("r0", "r1", "r2", "r3"), List.of("c0", "c1"),
                     SAME_DIGESTS));

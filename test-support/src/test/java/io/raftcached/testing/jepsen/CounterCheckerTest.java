@@ -151,9 +151,11 @@ class CounterCheckerTest {
     void randomValidHistoriesPass() {
         for (long seed = 1; seed <= 10; seed++) {
             for (boolean local : new boolean[] {false, true}) {
-                History history = RandomHistories.generate(seed, new RandomHistories.Options(6, 1, 2, 1_500, 0.05, local, 3));
-                CheckResult result = CounterChecker.check(history, CheckSetup.of(!local));
-                assertTrue(result.valid(), "seed " + seed + ": " + result);
+                for (double pipelines : new double[] {0, 0.4}) {
+                    History history = RandomHistories.generate(seed, new RandomHistories.Options(6, 1, 2, 1_500, 0.05, local, 3, pipelines));
+                    CheckResult result = CounterChecker.check(history, CheckSetup.of(!local));
+                    assertTrue(result.valid(), "seed " + seed + ", pipelines " + pipelines + ": " + result);
+                }
             }
         }
     }

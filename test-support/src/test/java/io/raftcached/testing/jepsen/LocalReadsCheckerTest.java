@@ -150,11 +150,73 @@ class LocalReadsCheckerTest {
     }
 
     @Test
+    void aPipelinedReadMustSeeItsConnectionsEarlierWrite() {
+        HistoryBuilder h = new HistoryBuilder();
+        h.set(2, "x", "old");
+        Op w = h.invokeSet(1, "x", "new");
+        Op r = h.invokeGet(1, "x");
+        h.ok(w).okRead(r, "old");   // "old" was in place before the pipeline was sent
+        assertViolation(check(h), "read-your-writes broken for process 1", w, r);
+
+        HistoryBuilder concurrent = new HistoryBuilder();
+        Op other = concurrent.invokeSet(2, "x", "other");
+        Op w2 = concurrent.invokeSet(1, "x", "new");
+        Op r2 = concurrent.invokeGet(1, "x");
+        concurrent.ok(other).ok(w2).okRead(r2, "other");   // "other" may have landed between the two
+        assertValid(concurrent);
+    }
+
+    @Test
+    void aPipelinedMissAfterItsOwnWriteThatNoEarlierDeleteExplains() {
+        HistoryBuilder h = new HistoryBuilder();
+        Op w = h.invokeSet(1, "x", "a");
+        Op r = h.invokeGet(1, "x");
+        h.ok(w).okRead(r, null);
+        h.delete(2, "x");   // invoked after the read ended: cannot explain its miss
+        assertViolation(check(h), "a miss", w, r);
+
+        HistoryBuilder explained = new HistoryBuilder();
+        Op d = explained.invoke(2, Op.Fn.DELETE, "x", null, null);
+        Op w2 = explained.invokeSet(1, "x", "a");
+        Op r2 = explained.invokeGet(1, "x");
+        explained.ok(w2).okRead(r2, null).ok(d);
+        assertValid(explained);
+    }
+
+    @Test
+    void aReadNeverSeesALaterWriteOfItsOwnConnection() {
+        HistoryBuilder h = new HistoryBuilder();
+        h.set(2, "x", "old");
+        Op r = h.invokeGet(1, "x");
+        Op w = h.invokeSet(1, "x", "new");
+        h.okRead(r, "new").ok(w);
+        assertViolation(check(h), "per-connection order broken for process 1", r, w);
+
+        HistoryBuilder fine = new HistoryBuilder();
+        fine.set(2, "x", "old");
+        Op r2 = fine.invokeGet(1, "x");
+        Op w2 = fine.invokeSet(1, "x", "new");
+        fine.okRead(r2, "old").ok(w2).get(1, "x", "new");
+        assertValid(fine);
+    }
+
+    @Test
+    void aPipelinedCounterReadNeverSeesTheIncrSentBehindIt() {
+        HistoryBuilder h = new HistoryBuilder();
+        Op r = h.invokeGet(1, "c");
+        Op i = h.invokeIncr(1, "c");
+        h.okRead(r, "1").okIncr(i, 1);
+        assertViolation(check(h), "per-connection order broken for process 1", r, i);
+    }
+
+    @Test
     void randomLocalReadHistoriesPass() {
         for (long seed = 1; seed <= 10; seed++) {
-            History history = RandomHistories.generate(seed, new RandomHistories.Options(8, 3, 1, 2_000, 0.05, true, 3));
-            CheckResult result = LocalReadsChecker.check(history, SETUP);
-            assertTrue(result.valid(), "seed " + seed + ": " + result);
+            for (double pipelines : new double[] {0, 0.4}) {
+                History history = RandomHistories.generate(seed, new RandomHistories.Options(8, 3, 1, 2_000, 0.05, true, 3, pipelines));
+                CheckResult result = LocalReadsChecker.check(history, SETUP);
+                assertTrue(result.valid(), "seed " + seed + ", pipelines " + pipelines + ": " + result);
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.raftcached.testing.jepsen;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,11 +19,23 @@ import java.util.Random;
  * read, counters start at "0" unrecorded, an unknown outcome (info) is decided at random to have
  * taken effect or not and moves the client to a new process, and every key is read on every node
  * at the end by the final-read processes.
+ *
+ * <p>Pipelines: with {@code pipelineRate}, a round sends 2 to {@link #PIPELINE_OPS_MAX} operations
+ * at once. They take effect one by one in the order sent (per-connection order: a read on the
+ * replica waits until the client's earlier writes are applied there, and runs before its later
+ * ones), each at its own instant, and complete in that order. An unknown outcome in a pipeline
+ * either cuts it (a lost connection: every later one is unknown too) or not (a SERVER_ERROR).
  */
 final class RandomHistories {
-    record Options(int clients, int registerKeys, int counterKeys, int operations, double unknownRate, boolean localReads, int nodes) {}
+    record Options(int clients, int registerKeys, int counterKeys, int operations, double unknownRate, boolean localReads, int nodes,
+            double pipelineRate) {
+        /** Without pipelines: one operation in flight per client. */
+        Options(int clients, int registerKeys, int counterKeys, int operations, double unknownRate, boolean localReads, int nodes) {
+            this(clients, registerKeys, counterKeys, operations, unknownRate, localReads, nodes, 0);
+        }
+    }
 
-    private enum Phase { IDLE, INVOKED, APPLIED }
+    static final int PIPELINE_OPS_MAX = 5;
 
     private final Random random;
     private final Options options;
@@ -34,17 +47,32 @@ final class RandomHistories {
     private final Client[] clients;
     private int sequence;
 
-    private final class Client {
-        final int index;
-        int process;
-        Phase phase = Phase.IDLE;
-        Op invocation;
-        boolean lost;   // the outcome will be unknown
-        boolean refused;   // "not written": fails without effect
+    /** One operation in flight. */
+    private static final class Request {
+        final Op invocation;
+        final boolean lost;   // the outcome will be unknown
+        final boolean cut;   // lost with the connection: every later request of its pipeline is lost too
+        final boolean refused;   // "not written": fails without effect
+        boolean applied;
         Op.Type outcome;
         String readValue;
         Long number;
         int logIndex = -1;
+
+        Request(Op invocation, boolean lost, boolean cut, boolean refused) {
+            this.invocation = invocation;
+            this.lost = lost;
+            this.cut = cut;
+            this.refused = refused;
+        }
+    }
+
+    private final class Client {
+        final int index;
+        int process;
+        final ArrayDeque<Request> inFlight = new ArrayDeque<>();
+        /** The log length once this connection's writes applied so far have taken effect (per-connection order for its reads). */
+        int ownLogIndex;
         final Map<String, String> lastRead = new HashMap<>();
 
         Client(int index) {
@@ -54,6 +82,15 @@ final class RandomHistories {
 
         int node() {
             return index % options.nodes();
+        }
+
+        Request nextToApply() {
+            for (Request request : inFlight) {
+                if (!request.applied) {
+                    return request;
+                }
+            }
+            return null;
         }
     }
 
@@ -84,16 +121,15 @@ final class RandomHistories {
         int invoked = 0;
         while (invoked < options.operations() || anyBusy()) {
             Client client = clients[random.nextInt(clients.length)];
-            switch (client.phase) {
-                case IDLE -> {
-                    if (invoked < options.operations()) {
-                        invoke(client);
-                        invoked++;
-                    }
+            Request next = client.nextToApply();
+            if (client.inFlight.isEmpty()) {
+                if (invoked < options.operations()) {
+                    invoked += invokeRound(client, options.operations() - invoked);
                 }
-                case INVOKED -> apply(client);
-                case APPLIED -> complete(client);
-                default -> throw new IllegalStateException();
+            } else if (next != null && (!client.inFlight.peekFirst().applied || random.nextBoolean())) {
+                apply(client, next);
+            } else {
+                complete(client, client.inFlight.pollFirst());
             }
             if (random.nextInt(4) == 0) {
                 int node = random.nextInt(options.nodes());
@@ -120,108 +156,120 @@ final class RandomHistories {
 
     private boolean anyBusy() {
         for (Client client : clients) {
-            if (client.phase != Phase.IDLE) {
+            if (!client.inFlight.isEmpty()) {
                 return true;
             }
         }
         return false;
     }
 
-    private void invoke(Client c) {
-        c.lost = random.nextDouble() < options.unknownRate();
-        c.refused = !c.lost && random.nextDouble() < options.unknownRate() / 2;
-        c.logIndex = -1;
+    /** Sends one operation, or a pipeline of several; returns how many. */
+    private int invokeRound(Client c, int left) {
+        // (no draw without pipelines, so the histories of a seed stay what they were before pipelines)
+        boolean pipeline = options.pipelineRate() > 0 && random.nextDouble() < options.pipelineRate();
+        int count = Math.min(left, pipeline ? 2 + random.nextInt(PIPELINE_OPS_MAX - 1) : 1);
+        boolean cut = false;
+        for (int i = 0; i < count; i++) {
+            boolean lost = cut || random.nextDouble() < options.unknownRate();
+            boolean refused = !lost && random.nextDouble() < options.unknownRate() / 2;
+            cut = lost && (!pipeline || cut || random.nextBoolean());   // a lone lost request: the connection is dropped
+            Op invocation = invocation(c);
+            c.inFlight.addLast(new Request(invocation, lost, cut, refused && invocation.fn() != Op.Fn.GET));   // keep reads simple
+        }
+        return count;
+    }
+
+    private Op invocation(Client c) {
         int roll = random.nextInt(100);
         if (options.counterKeys() > 0 && roll < 20) {
             String key = "c" + random.nextInt(options.counterKeys());
-            c.invocation = roll < 14 ? builder.invokeIncr(c.process, key) : builder.invokeGet(c.process, key);
-        } else {
-            String key = "r" + random.nextInt(Math.max(1, options.registerKeys()));
-            String value = "p" + c.process + "-" + (sequence++);
-            if (roll < 45) {
-                c.invocation = builder.invokeGet(c.process, key);
-            } else if (roll < 68) {
-                c.invocation = builder.invokeSet(c.process, key, value);
-            } else if (roll < 84 && c.lastRead.get(key) != null) {
-                c.invocation = builder.invokeCas(c.process, key, c.lastRead.get(key), value);
-            } else if (roll < 93) {
-                c.invocation = builder.invoke(c.process, Op.Fn.ADD, key, value, null);
-            } else {
-                c.invocation = builder.invoke(c.process, Op.Fn.DELETE, key, null, null);
-            }
+            return roll < 14 ? builder.invokeIncr(c.process, key) : builder.invokeGet(c.process, key);
         }
-        if (c.invocation.fn() == Op.Fn.GET) {
-            c.refused = false;   // a refused read is just a failed read; keep reads simple
+        String key = "r" + random.nextInt(Math.max(1, options.registerKeys()));
+        String value = "p" + c.process + "-" + (sequence++);
+        if (roll < 45) {
+            return builder.invokeGet(c.process, key);
+        } else if (roll < 68) {
+            return builder.invokeSet(c.process, key, value);
+        } else if (roll < 84 && c.lastRead.get(key) != null) {
+            return builder.invokeCas(c.process, key, c.lastRead.get(key), value);
+        } else if (roll < 93) {
+            return builder.invoke(c.process, Op.Fn.ADD, key, value, null);
         }
-        c.phase = Phase.INVOKED;
+        return builder.invoke(c.process, Op.Fn.DELETE, key, null, null);
     }
 
     /** The instant the operation takes effect (or, refused or lost without effect, does not). */
-    private void apply(Client c) {
-        Op op = c.invocation;
+    private void apply(Client c, Request r) {
+        Op op = r.invocation;
         String key = op.key();
         String current = state.get(key);
-        c.readValue = null;
-        c.number = null;
-        boolean effect = !c.refused && !(c.lost && random.nextBoolean());
+        r.applied = true;
+        boolean effect = !r.refused && !(r.lost && random.nextBoolean());
         if (!effect) {
-            c.outcome = c.refused ? Op.Type.FAIL : Op.Type.INFO;
-            c.phase = Phase.APPLIED;
+            r.outcome = r.refused ? Op.Type.FAIL : Op.Type.INFO;
             return;
         }
-        c.outcome = Op.Type.OK;
+        r.outcome = Op.Type.OK;
         switch (op.fn()) {
-            case GET -> c.readValue = options.localReads() ? replicas.get(c.node()).get(key) : current;
+            case GET -> {
+                if (options.localReads()) {
+                    catchUp(c.node(), Math.max(applied[c.node()], c.ownLogIndex));   // the client's earlier writes first
+                    r.readValue = replicas.get(c.node()).get(key);
+                } else {
+                    r.readValue = current;
+                }
+            }
             case SET -> log(key, op.value());
             case ADD -> {
                 if (current == null) {
                     log(key, op.value());
                 } else {
-                    c.outcome = Op.Type.FAIL;
+                    r.outcome = Op.Type.FAIL;
                 }
             }
             case CAS -> {
                 if (op.expected().equals(current)) {
                     log(key, op.value());
                 } else {
-                    c.outcome = Op.Type.FAIL;
+                    r.outcome = Op.Type.FAIL;
                 }
             }
             case DELETE -> {
                 if (current != null) {
                     log(key, null);
                 } else {
-                    c.outcome = Op.Type.FAIL;
+                    r.outcome = Op.Type.FAIL;
                 }
             }
             case INCR -> {
                 long next = Long.parseLong(current) + 1;
                 log(key, Long.toString(next));
-                c.number = next;
+                r.number = next;
             }
             default -> throw new IllegalStateException();
         }
-        if (c.outcome == Op.Type.OK && op.fn() != Op.Fn.GET) {
-            c.logIndex = log.size();
+        if (r.outcome == Op.Type.OK && op.fn() != Op.Fn.GET) {
+            r.logIndex = log.size();
+            c.ownLogIndex = log.size();
         }
-        if (c.lost) {
-            c.outcome = Op.Type.INFO;
+        if (r.lost) {
+            r.outcome = Op.Type.INFO;
         }
-        c.phase = Phase.APPLIED;
     }
 
-    private void complete(Client c) {
-        Op op = c.invocation;
-        switch (c.outcome) {
+    private void complete(Client c, Request r) {
+        Op op = r.invocation;
+        switch (r.outcome) {
             case OK -> {
-                if (c.logIndex > applied[c.node()]) {
-                    catchUp(c.node(), c.logIndex);   // a write answers once the client's node applied it
+                if (r.logIndex > applied[c.node()]) {
+                    catchUp(c.node(), r.logIndex);   // a write answers once the client's node applied it
                 }
                 if (op.fn() == Op.Fn.GET) {
-                    builder.okRead(op, c.readValue);
-                    c.lastRead.put(op.key(), c.readValue);
+                    builder.okRead(op, r.readValue);
+                    c.lastRead.put(op.key(), r.readValue);
                 } else if (op.fn() == Op.Fn.INCR) {
-                    builder.okIncr(op, c.number);
+                    builder.okIncr(op, r.number);
                 } else {
                     builder.ok(op);
                 }
@@ -229,12 +277,14 @@ final class RandomHistories {
             case FAIL -> builder.fail(op);
             case INFO -> {
                 builder.info(op);
-                c.process += options.clients();   // a new connection, a new session
+                c.process += options.clients();   // a new session
                 c.lastRead.clear();
             }
             default -> throw new IllegalStateException();
         }
-        c.phase = Phase.IDLE;
+        if (r.cut) {
+            c.ownLogIndex = 0;   // a new connection: its reads wait for nothing of the old one
+        }
     }
 
     private void log(String key, String value) {

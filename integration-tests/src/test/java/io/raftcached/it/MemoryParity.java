@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * The comparison harness of issue 15's memory tests: Debian's memcached and a one-node raftcached,
  * both {@code -m 64} and otherwise at their defaults, given the same workload at the same time, each
  * driven by its own thread (the workloads are paced or small, so on two cores neither starves the
- * other, and both see the same machine). The figures are printed on one line per test so they can
- * be quoted.
+ * other, and both see the same machine). The Zipf test is the exception: its closed-loop load would
+ * make the servers compete, so bench/memory-parity.sh runs them one after the other. The figures
+ * are printed on one line per test so they can be quoted.
  */
 final class MemoryParity {
     /** Memory limit of every server in these tests, as in the issue's measurements. */

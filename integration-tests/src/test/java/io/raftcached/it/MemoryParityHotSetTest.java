@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
  * (128 000), and each hot key is read about every 3 s while 11 MB/s of new keys stream in (4 000
  * gets/s uniformly over the hot set on 4 connections, 5 500 sets/s), about 23 s in all. memcached
  * 1.6.18 then keeps about a third of the hot keys — its WARM segment holds the ones read while
- * they sat in COLD — and the figure is stable run to run (4 094 and 4 111 in two runs while sizing
- * this); a cache evicting in write order keeps none.
+ * they sat in COLD — and the figure is stable run to run (4 081–4 111 over five runs while sizing
+ * this, one of them against a second memcached in raftcached's place: ratio 1.00); a cache evicting
+ * in write order keeps none.
  */
 class MemoryParityHotSetTest {
     static final int HOT_KEYS = 12_500;

@@ -71,10 +71,21 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Number of distinct keys (default: ${DEFAULT-VALUE}).")
     long keySpace;
 
-    @Option(names = "--key-pattern", paramLabel = "random|sequential", defaultValue = "random",
-            description = "random: uniform; sequential: each thread walks its slice of the key space in order"
+    @Option(names = "--key-pattern", paramLabel = "random|sequential|zipf", defaultValue = "random",
+            description = "random: uniform; sequential: each thread walks its slice of the key space in order;"
+                    + " zipf: key n drawn with probability proportional to 1/(n+1)^s, s = --zipf-exponent"
                     + " (default: ${DEFAULT-VALUE}).")
     String keyPattern;
+
+    @Option(names = "--zipf-exponent", paramLabel = "S", defaultValue = "0.99",
+            description = "Exponent of --key-pattern zipf, in (0, " + LoadProfile.ZIPF_EXPONENT_MAX + "]"
+                    + " (default: ${DEFAULT-VALUE}).")
+    double zipfExponent;
+
+    @Option(names = "--cache-aside",
+            description = "A get that misses is followed by a set of the same key (the value an application"
+                    + " would fetch from its database); those fill sets come on top of --ratio and count as sets.")
+    boolean cacheAside;
 
     @Option(names = "--key-prefix", paramLabel = "TEXT", defaultValue = "key:",
             description = "Key prefix (default: ${DEFAULT-VALUE}).")
@@ -248,7 +259,7 @@ public final class BenchCommand implements Callable<Integer> {
             return new LoadProfile(addresses, threads, connections, pipeline, getWeight, setWeight, keySpace,
                     pattern, keyPrefix, valueSize, seconds("--warmup", warmupSeconds, 0),
                     seconds("--duration", durationSeconds, 1), requests, seed, connectTimeoutMillis,
-                    readTimeoutMillis, wire);
+                    readTimeoutMillis, wire, zipfExponent, cacheAside);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

@@ -16,6 +16,8 @@ import java.nio.channels.SocketChannel;
 final class BenchConnection implements ReplyParser.Listener {
     static final byte OP_GET = 0;
     static final byte OP_SET = 1;
+    /** A cache-aside set after a get missed: a set, counted apart too. */
+    static final byte OP_FILL = 2;
     /** A level-triggered selector will call again; this only saves epoll round trips on big bursts. */
     private static final int READS_PER_WAKEUP_MAX = 8;
     private static final int READ_BUFFER_BYTES = 64 * 1024;
@@ -33,9 +35,10 @@ final class BenchConnection implements ReplyParser.Listener {
     private final int requestBytesMax;
     private final ReplyReader parser;
 
-    /** In-flight ring, oldest at {@code head}: when each request was written, and whether it was a get or set. */
+    /** In-flight ring, oldest at {@code head}: when each request was written, its op, and its key number. */
     private final long[] sentNanos;
     private final byte[] sentOps;
+    private final long[] sentKeys;
     private int head;
     private int inFlight;
     /** When the current batch of bytes arrived; the reply time of every reply parsed from it. */
@@ -54,6 +57,7 @@ final class BenchConnection implements ReplyParser.Listener {
         this.requestBytesMax = requestBytesMax;
         this.sentNanos = new long[pipeline];
         this.sentOps = new byte[pipeline];
+        this.sentKeys = new long[pipeline];
         long wanted = (long) pipeline * requestBytesMax;
         this.writeBuffer = ByteBuffer.allocateDirect(
                 (int) Math.max(requestBytesMax, Math.min(wanted, WRITE_BUFFER_BYTES_MAX)));
@@ -108,7 +112,7 @@ final class BenchConnection implements ReplyParser.Listener {
         head = head + 1 == sentOps.length ? 0 : head + 1;
         inFlight--;
         assert inFlight >= 0 && head >= 0 && head < sentOps.length;
-        worker.onReply(this, sentOps[slot], sentNanos[slot], readNanos, kind, valueCount, line, lineLength);
+        worker.onReply(this, sentOps[slot], sentKeys[slot], sentNanos[slot], readNanos, kind, valueCount, line, lineLength);
     }
 
     /** Tops the pipeline up to its depth (as far as the worker allows) and writes what is pending. */
@@ -124,6 +128,7 @@ final class BenchConnection implements ReplyParser.Listener {
                 tail -= sentOps.length;
             }
             sentOps[tail] = op;
+            sentKeys[tail] = worker.issuedKey();
             // Stamped now, written just below: latency counts from when the request left this process,
             // plus any time it waited here behind a full socket buffer (that wait is real).
             sentNanos[tail] = now;

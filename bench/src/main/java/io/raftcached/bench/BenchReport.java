@@ -55,9 +55,10 @@ final class BenchReport {
         WorkerStats s = run.stats();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT,
-                "bench: %d threads, %d connections to %s, pipeline %d, get:set %s, %d keys (%s), %d B values, seed %d%s%n",
-                p.threads(), p.connections(), servers(p), p.pipeline(), p.ratioLabel(), p.keySpace(),
-                p.keyPattern().label(), p.valueSizeBytes(), p.seed(),
+                "bench: %d threads, %d connections to %s, pipeline %d, get:set %s%s, %d keys (%s), %d B values, seed %d%s%n",
+                p.threads(), p.connections(), servers(p), p.pipeline(), p.ratioLabel(),
+                p.cacheAside() ? " + a set after each get miss (cache-aside)" : "", p.keySpace(),
+                p.keyPatternLabel(), p.valueSizeBytes(), p.seed(),
                 p.protocol() == Protocol.MEMCACHED ? "" : ", protocol " + p.protocol().label()));
         if (prefill != null) {
             out.append(String.format(Locale.ROOT, "prefill: %d sets in %.2f s (%.0f ops/s), %d errors%n",
@@ -69,8 +70,12 @@ final class BenchReport {
         out.append(String.format(Locale.ROOT, "throughput  total %.0f ops/s   get %.0f ops/s   set %.0f ops/s%n",
                 run.opsPerSecond(s.ops()), run.opsPerSecond(s.gets), run.opsPerSecond(s.sets)));
         if (s.gets > 0) {
-            out.append(String.format(Locale.ROOT, "hits        %.2f%% of gets (%d hits, %d misses)%n",
+            // Counted by this client from the replies (VALUE or not), not from the server's stats.
+            out.append(String.format(Locale.ROOT, "hit ratio   %.2f%% of gets hit (%d hits, %d misses; client-counted)%n",
                     100 * hitRatio(s), s.hits, s.misses));
+        }
+        if (p.cacheAside()) {
+            out.append(String.format(Locale.ROOT, "fills       %d of the sets followed a get miss (cache-aside)%n", s.fills));
         }
         out.append(String.format(Locale.ROOT, "errors      %d (%d more outside the window)%n", s.errors,
                 s.errorsOutsideWindow));
@@ -117,6 +122,8 @@ final class BenchReport {
         j.field("ratio").string(p.ratioLabel());
         j.field("keySpace").value(p.keySpace());
         j.field("keyPattern").string(p.keyPattern().label());
+        j.field("zipfExponent").raw(p.keyPattern() == KeyPattern.ZIPF ? Json.number(p.zipfExponent()) : "null");
+        j.field("cacheAside").raw(Boolean.toString(p.cacheAside()));
         j.field("valueSizeBytes").value(p.valueSizeBytes());
         j.field("warmupSeconds").value(p.warmupNanos() / 1e9);
         j.field("durationSeconds").value(p.durationNanos() / 1e9);
@@ -142,6 +149,7 @@ final class BenchReport {
         j.field("opsPerSec").value(run.opsPerSecond(s.ops()));
         j.field("getsPerSec").value(run.opsPerSecond(s.gets));
         j.field("setsPerSec").value(run.opsPerSecond(s.sets));
+        j.field("fills").value(s.fills);
         j.field("hits").value(s.hits);
         j.field("misses").value(s.misses);
         j.field("hitRatio").value(hitRatio(s));

@@ -10,13 +10,18 @@ public enum KeyPattern {
      * Thread t walks its own slice of the key space in order, wrapping around. With
      * {@code --requests} equal to the key space and ratio 0:1 this sets every key exactly once.
      */
-    SEQUENTIAL;
+    SEQUENTIAL,
+    /**
+     * Zipf-distributed with {@code --zipf-exponent} ({@link ZipfKeys}): key 0 the most popular, a
+     * long tail of rare keys, as in cache traces; drawn from the same per-thread seeded generator.
+     */
+    ZIPF;
 
     public static KeyPattern parse(String text) {
         try {
             return valueOf(text.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("key pattern must be random or sequential, got '" + text + "'");
+            throw new IllegalArgumentException("key pattern must be random, sequential or zipf, got '" + text + "'");
         }
     }
 

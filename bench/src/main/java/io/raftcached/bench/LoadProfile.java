@@ -7,6 +7,9 @@ import java.util.List;
  *
  * @param requests requests issued after warm-up, over all threads; 0 means bounded by duration only
  * @param protocol what the connections speak
+ * @param zipfExponent the exponent of the {@link KeyPattern#ZIPF} pattern (unused by the others)
+ * @param cacheAside whether a get that misses is followed by a set of the same key, as an application
+ *     filling its cache from a database does; those fill sets come on top of the get:set ratio
  */
 public record LoadProfile(
         List<ServerAddress> servers,
@@ -25,7 +28,9 @@ public record LoadProfile(
         long seed,
         int connectTimeoutMillis,
         int readTimeoutMillis,
-        Protocol protocol) {
+        Protocol protocol,
+        double zipfExponent,
+        boolean cacheAside) {
 
     public static final int THREADS_MAX = 256;
     public static final int CONNECTIONS_MAX = 10_000;
@@ -33,6 +38,9 @@ public record LoadProfile(
     /** memcached's default item size limit. */
     public static final int VALUE_SIZE_BYTES_MAX = 1024 * 1024;
     public static final int KEY_PREFIX_LENGTH_MAX = 200;
+    /** Past this the head key takes almost every draw; nothing useful is measured there. */
+    public static final double ZIPF_EXPONENT_MAX = 10;
+    public static final double ZIPF_EXPONENT_DEFAULT = 0.99;
 
     public LoadProfile {
         servers = List.copyOf(servers);
@@ -56,6 +64,7 @@ public record LoadProfile(
         check(durationNanos > 0, "duration > 0");
         check(requests >= 0, "requests >= 0");
         check(connectTimeoutMillis >= 1 && readTimeoutMillis >= 1, "timeouts >= 1 ms");
+        check(zipfExponent > 0 && zipfExponent <= ZIPF_EXPONENT_MAX, "Zipf exponent in (0, " + ZIPF_EXPONENT_MAX + "]");
     }
 
     /** A memcached-protocol profile. */
@@ -65,7 +74,7 @@ public record LoadProfile(
             int readTimeoutMillis) {
         this(servers, threads, connections, pipeline, getWeight, setWeight, keySpace, keyPattern, keyPrefix,
                 valueSizeBytes, warmupNanos, durationNanos, requests, seed, connectTimeoutMillis, readTimeoutMillis,
-                Protocol.MEMCACHED);
+                Protocol.MEMCACHED, ZIPF_EXPONENT_DEFAULT, false);
     }
 
     public boolean isRequestBounded() {
@@ -76,11 +85,18 @@ public record LoadProfile(
         return getWeight + ":" + setWeight;
     }
 
+    /** The key pattern as the report names it, with the Zipf exponent where it applies. */
+    public String keyPatternLabel() {
+        return keyPattern == KeyPattern.ZIPF
+                ? keyPattern.label() + " s=" + java.math.BigDecimal.valueOf(zipfExponent).stripTrailingZeros().toPlainString()
+                : keyPattern.label();
+    }
+
     /** The same targets and timeouts, setting every key once in order: the prefill pass. */
     public LoadProfile prefill(int prefillPipeline, long timeoutNanos) {
         return new LoadProfile(servers, threads, connections, Math.min(prefillPipeline, protocol.pipelineMax()), 0, 1,
                 keySpace, KeyPattern.SEQUENTIAL, keyPrefix, valueSizeBytes, 0, timeoutNanos, keySpace, seed,
-                connectTimeoutMillis, readTimeoutMillis, protocol);
+                connectTimeoutMillis, readTimeoutMillis, protocol, zipfExponent, false);
     }
 
     private static void check(boolean ok, String what) {

@@ -44,6 +44,19 @@ final class LoadWorker implements Runnable {
     private long sequentialCursor;
     private final int cycleLength;
     private int cyclePosition;
+    /** Non-null for the Zipf pattern. */
+    private final ZipfKeys zipf;
+    /**
+     * Cache-aside: keys whose get missed, oldest first, to be set by the next requests this thread
+     * issues. A miss turns an in-flight get into a pending fill and a fill turns it back into an
+     * in-flight request, so fills plus requests in flight never exceed this thread's pipeline slots:
+     * the ring has exactly that many.
+     */
+    private final long[] pendingFills;
+    private int pendingFillsHead;
+    private int pendingFillsCount;
+    /** The key of the request {@link #issue} encoded last; its connection keeps it with the request. */
+    private long issuedKey;
 
     final WorkerStats stats = new WorkerStats();
     /** Reply time of the last reply counted in the window (request-bounded runs end there). */
@@ -73,6 +86,10 @@ final class LoadWorker implements Runnable {
         // More threads than keys leaves some slices empty; those threads reuse key 0..n of the space.
         this.keyCount = Math.max(1, keyHigh - keyLow);
         this.cycleLength = profile.getWeight() + profile.setWeight();
+        this.zipf = profile.keyPattern() == KeyPattern.ZIPF ? new ZipfKeys(profile.keySpace(), profile.zipfExponent()) : null;
+        // LoadRun hands connection i to worker i % threads.
+        int ownConnections = (profile.connections() - index + profile.threads() - 1) / profile.threads();
+        this.pendingFills = new long[profile.cacheAside() ? ownConnections * profile.pipeline() : 0];
     }
 
     /** Thread {@code index}'s part of {@code total} split over {@code parts}; the parts sum to total. */
@@ -93,7 +110,10 @@ final class LoadWorker implements Runnable {
         connections.add(connection);
     }
 
-    /** Encodes the next request into {@code out}; returns its op, or -1 when this thread may issue no more. */
+    /**
+     * Encodes the next request into {@code out}; returns its op, or -1 when this thread may issue no
+     * more. A pending cache-aside fill goes first; {@link #issuedKey} then names the key encoded.
+     */
     byte issue(long now, ByteBuffer out) {
         if (now >= measureEndNanos) {
             return -1;
@@ -104,19 +124,39 @@ final class LoadWorker implements Runnable {
             }
             issuedMeasured++;
         }
+        inFlight++;
+        if (pendingFillsCount > 0) {
+            issuedKey = pendingFills[pendingFillsHead];
+            pendingFillsHead = pendingFillsHead + 1 == pendingFills.length ? 0 : pendingFillsHead + 1;
+            pendingFillsCount--;
+            encoder.encodeSet(out, issuedKey);
+            return BenchConnection.OP_FILL;
+        }
         // Deterministic get:set interleaving: the ratio holds exactly, not just on average.
         boolean get = cyclePosition < profile.getWeight();
         if (++cyclePosition == cycleLength) {
             cyclePosition = 0;
         }
-        long key = nextKey();
-        inFlight++;
+        issuedKey = nextKey();
         if (get) {
-            encoder.encodeGet(out, key);
+            encoder.encodeGet(out, issuedKey);
             return BenchConnection.OP_GET;
         }
-        encoder.encodeSet(out, key);
+        encoder.encodeSet(out, issuedKey);
         return BenchConnection.OP_SET;
+    }
+
+    long issuedKey() {
+        return issuedKey;
+    }
+
+    private void addPendingFill(long key) {
+        if (pendingFillsCount == pendingFills.length) {
+            throw new IllegalStateException("more cache-aside fills pending than pipeline slots (" + pendingFills.length + ")");
+        }
+        int tail = pendingFillsHead + pendingFillsCount;
+        pendingFills[tail >= pendingFills.length ? tail - pendingFills.length : tail] = key;
+        pendingFillsCount++;
     }
 
     private long nextKey() {
@@ -127,10 +167,13 @@ final class LoadWorker implements Runnable {
             }
             return key < profile.keySpace() ? key : key % profile.keySpace();
         }
+        if (zipf != null) {
+            return zipf.next(random);
+        }
         return random.nextLong(profile.keySpace());
     }
 
-    void onReply(BenchConnection connection, byte op, long sentNanos, long replyNanos, ReplyKind kind,
+    void onReply(BenchConnection connection, byte op, long key, long sentNanos, long replyNanos, ReplyKind kind,
             int valueCount, byte[] line, int lineLength) {
         inFlight--;
         assert inFlight >= 0 : "more replies than requests issued by this worker";
@@ -151,6 +194,10 @@ final class LoadWorker implements Runnable {
                         + (valueCount > 0 ? " (after " + valueCount + " VALUE blocks)" : ""));
             }
         }
+        boolean miss = ok && op == BenchConnection.OP_GET && valueCount == 0;
+        if (miss && profile.cacheAside()) {
+            addPendingFill(key);
+        }
         if (!counted) {
             return;
         }
@@ -167,6 +214,9 @@ final class LoadWorker implements Runnable {
             stats.getLatencyMicros.recordValue(micros);
         } else {
             stats.sets++;
+            if (op == BenchConnection.OP_FILL) {
+                stats.fills++;
+            }
             stats.setLatencyMicros.recordValue(micros);
         }
         lastCountedReplyNanos = replyNanos;

@@ -14,6 +14,8 @@ final class WorkerStats {
     final Histogram setLatencyMicros = new Histogram(LATENCY_MICROS_MAX, 3);
     long gets;
     long sets;
+    /** Of the sets, those a cache-aside get miss caused. */
+    long fills;
     long hits;
     long misses;
     /** Error or unexpected replies completed inside the measured window. */
@@ -33,6 +35,7 @@ final class WorkerStats {
         setLatencyMicros.add(other.setLatencyMicros);
         gets += other.gets;
         sets += other.sets;
+        fills += other.fills;
         hits += other.hits;
         misses += other.misses;
         errors += other.errors;

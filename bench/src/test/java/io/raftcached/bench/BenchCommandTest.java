@@ -25,7 +25,9 @@ class BenchCommandTest {
         assertUsage("connections in threads(4)", "--threads=4", "--connections=2");
         assertUsage("pipeline in 1..1024", "--pipeline=0");
         assertUsage("value size", "--value-size=2000000");
-        assertUsage("random or sequential", "--key-pattern=zipf");
+        assertUsage("random, sequential or zipf", "--key-pattern=pareto");
+        assertUsage("Zipf exponent in (0, 10.0]", "--key-pattern=zipf", "--zipf-exponent=0");
+        assertUsage("Zipf exponent in (0, 10.0]", "--zipf-exponent=11");
         assertUsage("--duration must be > 0", "--duration=0");
         assertUsage("--duration must be in 0..86400", "--duration=100000");
         assertUsage("key prefix", "--key-prefix=a b");

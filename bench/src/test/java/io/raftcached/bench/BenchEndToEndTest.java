@@ -53,7 +53,40 @@ class BenchEndToEndTest {
             assertTrue(json.contains("\"hitRatio\":1,"), json);
             assertTrue(json.contains("\"errors\":0,"), json);
             String text = outcome.report().text();
-            assertTrue(text.contains("hits        100.00% of gets"), text);
+            assertTrue(text.contains("hit ratio   100.00% of gets hit (" + s.hits + " hits, 0 misses; client-counted)"), text);
+        }
+    }
+
+    /**
+     * Cache-aside on a Zipf key sequence: every miss is filled by a set of that key, so the only
+     * sets are fills, the server stores exactly the keys that were filled, and misses beyond the
+     * fills are only those still pending when the request count ran out.
+     */
+    @Test
+    void cacheAsideFillsEveryMissOnZipfKeys() throws Exception {
+        try (MemcachedProcess memcached = MemcachedProcess.start()) {
+            int connections = 4;
+            int pipeline = 4;
+            BenchCommand.Outcome outcome = run("--servers", memcached.address(), "--threads", "2",
+                    "--connections", Integer.toString(connections), "--pipeline", Integer.toString(pipeline),
+                    "--ratio", "1:0", "--cache-aside", "--key-pattern", "zipf", "--zipf-exponent", "0.99",
+                    "--key-space", "100000", "--requests", "20000", "--warmup", "0", "--duration", "20");
+            assertTrue(outcome.run().complete());
+            WorkerStats s = outcome.run().stats();
+            assertEquals(0, s.errors + s.errorsOutsideWindow, () -> String.join("\n", s.errorSamples));
+            assertEquals(s.sets, s.fills, "with ratio 1:0 every set is a fill");
+            assertTrue(s.fills <= s.misses && s.misses <= s.fills + connections * pipeline,
+                    "misses " + s.misses + ", fills " + s.fills);
+            assertEquals(s.fills, memcached.stat("cmd_set"));
+            // A key can miss twice while its first fill is in flight, so distinct keys <= fills.
+            long stored = memcached.stat("curr_items");
+            assertTrue(stored > 1000 && stored <= s.fills, "stored " + stored + ", fills " + s.fills);
+            // Zipf's head repeats: far fewer distinct keys than gets, so most gets hit.
+            assertTrue(BenchReport.hitRatio(s) > 0.5, "hit ratio " + BenchReport.hitRatio(s));
+            String text = outcome.report().text();
+            assertTrue(text.contains("(zipf s=0.99)") && text.contains("cache-aside")
+                    && text.contains("fills       " + s.fills + " of the sets followed a get miss"), text);
+            assertTrue(outcome.report().json().contains("\"cacheAside\":true,"), outcome.report().json());
         }
     }
 

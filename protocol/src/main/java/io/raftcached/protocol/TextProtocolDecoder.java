@@ -50,7 +50,7 @@ import java.util.List;
  */
 public final class TextProtocolDecoder extends ByteToMessageDecoder {
     /** memcached tolerates this many spaces before "get " on an over-long line. */
-    private static final int MULTIGET_MAX_LEADING_SPACES = 100;
+    static final int MULTIGET_MAX_LEADING_SPACES = 100;
     /** Line buffers above this are released after use, so one huge multiget does not pin memory. */
     private static final int RETAINED_LINE_BUFFER_BYTES = 4096;
     private static final byte BINARY_PROTOCOL_MAGIC = (byte) 0x80;

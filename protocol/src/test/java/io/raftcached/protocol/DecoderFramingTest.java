@@ -11,6 +11,7 @@ import static io.raftcached.protocol.Wire.decode;
 import static io.raftcached.protocol.Wire.decoderReplies;
 import static io.raftcached.protocol.Wire.escape;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -164,6 +165,20 @@ class DecoderFramingTest {
         assertEquals("<GET>", decoderReplies(Wire.decode(config, bytes(line + "\r\n"))));
         line.append(" key4567890");
         assertEquals("<CLOSE>", decoderReplies(Wire.decode(config, bytes(line + "\r\n"))));
+    }
+
+    @Test
+    void aMultigetIsNotJudgedBeforeItsCommandHasArrived() {
+        // Found by ProtocolFuzzTest.decoderStream with a 64-byte line limit: once a line passed the
+        // limit, 100 spaces and "get " were judged from the bytes received so far, so one byte per
+        // read closed the connection where one read gave a GET. A limit below the spaces and "gets "
+        // is refused now.
+        DecoderConfig shortest = new DecoderConfig(Wire.ONE_MIB_ITEMS, DecoderConfig.MIN_MAX_LINE_BYTES, 400);
+        byte[] line = bytes(" ".repeat(100) + "gets " + "k".repeat(200) + "\r\n");
+        assertEquals("<GETS>", decoderReplies(DecoderHarness.feed(shortest, line).requests()));
+        assertEquals("<GETS>", decoderReplies(DecoderHarness.feed(shortest, line, DecoderHarness.everyByte(line.length)).requests()));
+        assertThrows(IllegalArgumentException.class,
+                () -> new DecoderConfig(Wire.ONE_MIB_ITEMS, DecoderConfig.MIN_MAX_LINE_BYTES - 1, 400));
     }
 
     // ---- connection-level rules ----

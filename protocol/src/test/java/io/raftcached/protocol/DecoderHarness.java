@@ -21,7 +21,7 @@ final class DecoderHarness {
     /** memcached's item size limit shape at -I 1m, and a tiny one that makes every bound easy to reach. */
     static final DecoderConfig MEMCACHED = Wire.CONFIG;
     static final DecoderConfig TINY = new DecoderConfig((keyLength, clientFlags, valueLength) -> keyLength + valueLength <= 100,
-            64, 200);
+            DecoderConfig.MIN_MAX_LINE_BYTES, 300);
 
     /** Classic and meta commands whose request carries a data block. */
     static final Set<CommandType> STORAGE = EnumSet.of(CommandType.SET, CommandType.ADD, CommandType.REPLACE,

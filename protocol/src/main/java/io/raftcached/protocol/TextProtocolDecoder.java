@@ -41,6 +41,10 @@ import java.util.List;
  *   <li><b>Meta opaque too long</b> with mg T/N or any ma: memcached applies the command and then
  *       answers "CLIENT_ERROR opaque token too long"; raftcached refuses it unapplied, same reply.</li>
  *   <li><b>E flag</b> accepted on meta commands (see {@link MetaFlags}).</li>
+ *   <li><b>get with a key over 250 bytes</b>: memcached answers "CLIENT_ERROR bad command line
+ *       format" and also drops every reply of the connection it has not yet written, so replies to
+ *       earlier pipelined commands vanish or not depending on its reads; raftcached drops only that
+ *       command's values ({@link Request#errorLine()}), and earlier replies are sent.</li>
  * </ul>
  *
  * <p>Memory stays bounded for any input: at most {@code maxMultigetLineBytes} of one line, plus

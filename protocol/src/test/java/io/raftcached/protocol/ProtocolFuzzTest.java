@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>A plain {@code mvn verify} runs every file under
  * {@code src/test/resources/io/raftcached/protocol/ProtocolFuzzTestInputs/<method>/} as a
- * regression test: the seeds (built from the captured transcripts and the decoder tests) and every
- * input fuzzing ever found. With {@code JAZZER_FUZZ=1} Jazzer fuzzes one target for
+ * regression test: the seeds (built from the captured transcripts and the decoder tests), the
+ * inputs fuzzing found that reach code the seeds do not ({@code found-<sha1>}, merged on edge
+ * coverage), and crash inputs, named after what broke. With {@code JAZZER_FUZZ=1} Jazzer fuzzes one target for
  * {@link #MAX_DURATION} unless told otherwise (the {@code fuzz} profile of this module's pom, and
  * {@code bench/fuzz.sh}); a crashing input lands in that directory and fails the run.
  */
@@ -66,7 +67,7 @@ class ProtocolFuzzTest {
         return cuts.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** A line that leaves a tokenizer and parser full of state: 23 tokens, an ms waiting for data. */
+    /** A line that fills the tokenizer to its 23 tokens and leaves the rest of the line unsplit. */
     private static final byte[] BUSY_LINE = Wire.bytes("ms busy 5 T1 F2 C3 q k O" + "x".repeat(40) + " b v"
             + " a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 a11 a12 a13 a14 a15 a16 a17 a18 a19");
 

@@ -145,14 +145,34 @@ class ReplayTranscriptsTest {
 
         /** Sends {@code bytes} and the sentinel in one write; returns the reply to {@code bytes} alone. */
         String exchange(byte[] bytes) throws IOException {
+            return exchange(bytes, new int[0], 0);
+        }
+
+        /**
+         * Sends {@code bytes} and the sentinel in writes that end at {@code cuts} (ascending
+         * offsets into {@code bytes}), pausing {@code pauseMillis} after each so the server reads
+         * them apart; returns the reply to {@code bytes} alone.
+         */
+        String exchange(byte[] bytes, int[] cuts, long pauseMillis) throws IOException {
             ByteArrayOutputStream request = new ByteArrayOutputStream();
             request.write(bytes);
             request.write(SENTINEL.getBytes(StandardCharsets.ISO_8859_1));
+            byte[] all = request.toByteArray();
             try {
-                socket.getOutputStream().write(request.toByteArray());
+                int from = 0;
+                for (int cut : cuts) {
+                    socket.getOutputStream().write(all, from, cut - from);
+                    socket.getOutputStream().flush();
+                    from = cut;
+                    Thread.sleep(pauseMillis);
+                }
+                socket.getOutputStream().write(all, from, all.length - from);
                 socket.getOutputStream().flush();
             } catch (IOException closedEarly) {
                 // the server may close before reading everything (e.g. after quit); read what it sent
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while sending", e);
             }
             ByteArrayOutputStream got = new ByteArrayOutputStream();
             InputStream in = socket.getInputStream();

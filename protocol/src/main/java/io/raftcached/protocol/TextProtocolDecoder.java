@@ -42,6 +42,10 @@ import java.util.List;
  *   <li><b>Meta opaque too long</b> with mg T/N or any ma: memcached applies the command and then
  *       answers "CLIENT_ERROR opaque token too long"; raftcached refuses it unapplied, same reply.</li>
  *   <li><b>E flag</b> accepted on meta commands (see {@link MetaFlags}).</li>
+ *   <li><b>get with a key over 250 bytes</b>: memcached answers "CLIENT_ERROR bad command line
+ *       format" and also drops every reply of the connection it has not yet written, so replies to
+ *       earlier pipelined commands vanish or not depending on its reads; raftcached drops only that
+ *       command's values ({@link Request#errorLine()}), and earlier replies are sent.</li>
  * </ul>
  *
  * <p>Memory stays bounded for any input: at most {@code maxMultigetLineBytes} of one line, plus
@@ -51,7 +55,7 @@ import java.util.List;
  */
 public final class TextProtocolDecoder extends ByteToMessageDecoder {
     /** memcached tolerates this many spaces before "get " on an over-long line. */
-    private static final int MULTIGET_MAX_LEADING_SPACES = 100;
+    static final int MULTIGET_MAX_LEADING_SPACES = 100;
     /** Line buffers above this are released after use, so one huge multiget does not pin memory. */
     private static final int RETAINED_LINE_BUFFER_BYTES = 4096;
     private static final byte BINARY_PROTOCOL_MAGIC = (byte) 0x80;

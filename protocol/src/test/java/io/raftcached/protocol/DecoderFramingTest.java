@@ -1,19 +1,17 @@
 package io.raftcached.protocol;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Collectors;
 
 import static io.raftcached.protocol.Wire.bytes;
 import static io.raftcached.protocol.Wire.decode;
 import static io.raftcached.protocol.Wire.decoderReplies;
 import static io.raftcached.protocol.Wire.escape;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -58,50 +56,8 @@ class DecoderFramingTest {
             "quit\r\n",
             "get after_quit\r\n");
 
-    private static List<String> describeAll(List<Request> requests) {
-        return requests.stream().map(DecoderFramingTest::describe).collect(Collectors.toList());
-    }
-
-    /** Every field of a request, for exact comparison. */
-    static String describe(Request r) {
-        StringBuilder sb = new StringBuilder(r.type().name());
-        if (r.key() != null) {
-            sb.append(" key=").append(escape(Wire.text(r.key())));
-        }
-        if (r.keys() != null) {
-            sb.append(" keys=").append(r.keys().stream().map(k -> escape(Wire.text(k))).toList());
-        }
-        sb.append(" flags=").append(r.clientFlags()).append(" exp=").append(r.exptime());
-        if (r.value() != null) {
-            sb.append(" value=").append(escape(Wire.text(r.value())));
-        }
-        sb.append(" cas=").append(r.casUnique()).append(" delta=").append(r.delta());
-        sb.append(" noreply=").append(r.noreply());
-        if (r.meta() != null) {
-            MetaFlags m = r.meta();
-            sb.append(" meta=").append(Wire.text(m.order())).append(" mode=").append(r.metaSetMode());
-            if (m.opaqueToken() != null) {
-                sb.append(" O=").append(Wire.text(m.opaqueToken()));
-            }
-        }
-        if (r.args() != null) {
-            sb.append(" args=").append(r.args().stream().map(Wire::text).toList());
-        }
-        sb.append(" error=").append(r.errorLine()).append(" close=").append(r.closeConnection());
-        return sb.toString();
-    }
-
     private static List<Request> feed(byte[] input, int... cuts) {
-        EmbeddedChannel ch = Wire.channel(SMALL_ITEMS);
-        int from = 0;
-        for (int cut : cuts) {
-            ch.writeInbound(Unpooled.wrappedBuffer(input, from, cut - from));
-            from = cut;
-        }
-        ch.writeInbound(Unpooled.wrappedBuffer(input, from, input.length - from));
-        List<Request> out = Wire.drain(ch);
-        ch.finishAndReleaseAll();
-        return out;
+        return DecoderHarness.feed(SMALL_ITEMS, input, cuts).requests();
     }
 
     @Test
@@ -125,26 +81,22 @@ class DecoderFramingTest {
     @Test
     void everySingleSplitPointGivesTheSameRequests() {
         byte[] input = bytes(PIPELINE);
-        List<String> expected = describeAll(feed(input));
+        List<String> expected = Wire.describeAll(feed(input));
         for (int cut = 1; cut < input.length; cut++) {
-            assertEquals(expected, describeAll(feed(input, cut)), "split at " + cut);
+            assertEquals(expected, Wire.describeAll(feed(input, cut)), "split at " + cut);
         }
     }
 
     @Test
     void oneByteAtATimeGivesTheSameRequests() {
         byte[] input = bytes(PIPELINE);
-        int[] cuts = new int[input.length - 1];
-        for (int i = 0; i < cuts.length; i++) {
-            cuts[i] = i + 1;
-        }
-        assertEquals(describeAll(feed(input)), describeAll(feed(input, cuts)));
+        assertEquals(Wire.describeAll(feed(input)), Wire.describeAll(feed(input, DecoderHarness.everyByte(input.length))));
     }
 
     @Test
     void randomSplitsGiveTheSameRequests() {
         byte[] input = bytes(PIPELINE);
-        List<String> expected = describeAll(feed(input));
+        List<String> expected = Wire.describeAll(feed(input));
         Random random = new Random(42);
         for (int round = 0; round < 300; round++) {
             List<Integer> cuts = new ArrayList<>();
@@ -157,7 +109,7 @@ class DecoderFramingTest {
                 cuts.add(at);
             }
             int[] c = cuts.stream().mapToInt(Integer::intValue).toArray();
-            assertEquals(expected, describeAll(feed(input, c)), "round " + round);
+            assertEquals(expected, Wire.describeAll(feed(input, c)), "round " + round);
         }
     }
 
@@ -213,6 +165,20 @@ class DecoderFramingTest {
         assertEquals("<GET>", decoderReplies(Wire.decode(config, bytes(line + "\r\n"))));
         line.append(" key4567890");
         assertEquals("<CLOSE>", decoderReplies(Wire.decode(config, bytes(line + "\r\n"))));
+    }
+
+    @Test
+    void aMultigetIsNotJudgedBeforeItsCommandHasArrived() {
+        // Found by ProtocolFuzzTest.decoderStream with a 64-byte line limit: once a line passed the
+        // limit, 100 spaces and "get " were judged from the bytes received so far, so one byte per
+        // read closed the connection where one read gave a GET. A limit below the spaces and "gets "
+        // is refused now.
+        DecoderConfig shortest = new DecoderConfig(Wire.ONE_MIB_ITEMS, DecoderConfig.MIN_MAX_LINE_BYTES, 400);
+        byte[] line = bytes(" ".repeat(100) + "gets " + "k".repeat(200) + "\r\n");
+        assertEquals("<GETS>", decoderReplies(DecoderHarness.feed(shortest, line).requests()));
+        assertEquals("<GETS>", decoderReplies(DecoderHarness.feed(shortest, line, DecoderHarness.everyByte(line.length)).requests()));
+        assertThrows(IllegalArgumentException.class,
+                () -> new DecoderConfig(Wire.ONE_MIB_ITEMS, DecoderConfig.MIN_MAX_LINE_BYTES - 1, 400));
     }
 
     // ---- connection-level rules ----

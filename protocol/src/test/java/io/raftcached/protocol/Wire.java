@@ -153,6 +153,45 @@ final class Wire {
         }
     }
 
+    static List<String> describeAll(List<Request> requests) {
+        return requests.stream().map(Wire::describe).toList();
+    }
+
+    /** Every field of a request, for exact comparison of two decodings. */
+    static String describe(Request r) {
+        StringBuilder sb = new StringBuilder(r.type().name());
+        if (r.key() != null) {
+            sb.append(" key=").append(escape(text(r.key())));
+        }
+        if (r.keys() != null) {
+            sb.append(" keys=").append(r.keys().stream().map(k -> escape(text(k))).toList());
+        }
+        sb.append(" flags=").append(r.clientFlags()).append(" exp=").append(r.exptime());
+        if (r.value() != null) {
+            sb.append(" value=").append(escape(text(r.value())));
+        }
+        sb.append(" cas=").append(r.casUnique()).append(" delta=").append(r.delta());
+        sb.append(" noreply=").append(r.noreply());
+        if (r.meta() != null) {
+            MetaFlags m = r.meta();
+            sb.append(" meta=").append(escape(text(m.order()))).append(" mode=").append(r.metaSetMode())
+                    .append(" b=").append(m.keyBinary())
+                    .append(" N=").append(m.vivifyExptime()).append(" T=").append(m.touchExptime())
+                    .append(" R=").append(m.recacheExptime()).append(" F=").append(m.clientFlags())
+                    .append(" C=").append(m.compareCas()).append(" E=").append(m.newCas())
+                    .append(" D=").append(m.delta()).append(" J=").append(m.initial())
+                    .append(" M=").append(m.mode());
+            if (m.opaqueToken() != null) {
+                sb.append(" O=").append(escape(text(m.opaqueToken())));
+            }
+        }
+        if (r.args() != null) {
+            sb.append(" args=").append(r.args().stream().map(a -> escape(text(a))).toList());
+        }
+        sb.append(" error=").append(r.errorLine()).append(" close=").append(r.closeConnection());
+        return sb.toString();
+    }
+
     static String escape(String s) {
         StringBuilder sb = new StringBuilder();
         for (char c : s.toCharArray()) {

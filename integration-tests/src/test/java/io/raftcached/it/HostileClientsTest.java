@@ -351,7 +351,8 @@ class HostileClientsTest {
      * bytes sent) is closed after the idle timeout on a node with -o idle_timeout, and left open on
      * one without, which serves others meanwhile. Either way its reservation is given back when the
      * connection closes: after blocks that held the whole input budget are closed (by the client,
-     * or by the idle timeout), 1 MB sets are stored again.
+     * or by the idle timeout), 1 MB sets are stored again. And a writer the node pauses because
+     * that budget is full is paused, not idle: -o idle_timeout does not close it.
      */
     @Order(7)
     @ParameterizedTest(name = "{0}")
@@ -392,10 +393,22 @@ class HostileClientsTest {
             try (TextClient writer = longReading(idle)) {
                 set(writer, "after-idle-timeout", MEGABYTE_VALUE_BYTES);
             }
+            // A writer the node pauses for input memory is not idle: -o idle_timeout leaves it open, and
+            // it is stored once the blocks holding the budget go (these send a byte every 500 ms: not idle either).
+            try (Holders tricklers = new Holders(fillInputBudget(idle), true); Socket writer = BadInputTest.connect(idle.port)) {
+                writer.getOutputStream().write(("set paused-writer 0 0 5\r\n"
+                        + new String(PatternValues.of("paused-writer", 5), StandardCharsets.US_ASCII) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertTrue(!closedByServerWithin(writer, (IDLE_TIMEOUT_SECONDS + 2) * 1000),
+                        "-o idle_timeout closed a writer the node itself had paused for input memory");
+                tricklers.close();
+                writer.setSoTimeout(30_000);
+                assertEquals("STORED\r\n", BadInputTest.readLine(writer.getInputStream()), "the paused writer, once the budget is free");
+            }
             if (target.processes.contains(idle)) {
+                acknowledged.put("paused-writer", 5);
                 acknowledged.put("after-idle-timeout", MEGABYTE_VALUE_BYTES);   // the same cluster: readable on the attacked node
             } else {
-                assertReadable(idle, Map.of("after-idle-timeout", MEGABYTE_VALUE_BYTES));
+                assertReadable(idle, Map.of("after-idle-timeout", MEGABYTE_VALUE_BYTES, "paused-writer", 5));
             }
             acknowledged.putAll(slow.get(60, TimeUnit.SECONDS));
             return acknowledged;

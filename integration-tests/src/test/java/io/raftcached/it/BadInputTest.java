@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BadInputTest {
     private static final int READ_TIMEOUT_MILLIS = 5_000;
-    private static final String CLOSE = "<close>";
+    static final String CLOSE = "<close>";
     private static final String KEY_250 = "k".repeat(250);
     private static final String KEY_251 = "k".repeat(251);
 

@@ -48,7 +48,7 @@ class ConnectionLimitTest {
         try (NodeProcess node = NodeProcess.single("conn-limit", "-c", Integer.toString(CONN_LIMIT))) {
             node.start().awaitReady();
             assertTrue(openFilesSoftLimit(node.pid()) > CONN_LIMIT + 200, "the node's fd limit leaves no room for -c 500");
-            Outcome outcome = attempt(node.port, attempts);
+            Outcome outcome = attempt(node.port, attempts, CONN_LIMIT);
             System.out.println("raftcached -c " + CONN_LIMIT + ", " + attempts + " attempts: " + outcome);
             assertTrue(outcome.served() <= CONN_LIMIT, "served " + outcome);
             assertTrue(outcome.served() >= CONN_LIMIT - 10, "the limit is " + CONN_LIMIT + ", so about that many are served: " + outcome);
@@ -70,7 +70,7 @@ class ConnectionLimitTest {
         MemcachedProcess.assumeInstalled();
         int attempts = attemptsThatFit(2_000);
         try (MemcachedProcess memcached = MemcachedProcess.start("-c", Integer.toString(CONN_LIMIT))) {
-            Outcome outcome = attempt(memcached.port, attempts);
+            Outcome outcome = attempt(memcached.port, attempts, CONN_LIMIT);
             System.out.println("memcached -c " + CONN_LIMIT + ", " + attempts + " attempts: " + outcome);
             assertTrue(outcome.served() <= CONN_LIMIT, "served " + outcome);
             assertTrue(outcome.toldTooMany() > 0, outcome.toString());
@@ -83,9 +83,10 @@ class ConnectionLimitTest {
     /**
      * Opens {@code attempts} non-blocking connections, then watches them: one that receives the
      * refusal line or is closed by the server counts as rejected; one still open and silent when
-     * everything has settled is served. All are closed before returning.
+     * everything has settled (at most {@code servedMax} open, and a second without news) is served.
+     * All are closed before returning.
      */
-    private static Outcome attempt(int port, int attempts) throws IOException, InterruptedException {
+    static Outcome attempt(int port, int attempts, int servedMax) throws IOException, InterruptedException {
         List<SocketChannel> channels = new ArrayList<>(attempts);
         Map<SocketChannel, StringBuilder> received = new HashMap<>();
         int refused = 0;
@@ -111,9 +112,9 @@ class ConnectionLimitTest {
             int open = channels.size();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS);
             long quietSince = System.nanoTime();
-            // Settled: the server has answered all but at most CONN_LIMIT, and nothing has happened for a second.
+            // Settled: the server has answered all but at most servedMax, and nothing has happened for a second.
             while (System.nanoTime() < deadline
-                    && (open > CONN_LIMIT || System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(1))) {
+                    && (open > servedMax || System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(1))) {
                 if (selector.select(200) == 0) {
                     continue;
                 }
@@ -159,7 +160,7 @@ class ConnectionLimitTest {
     }
 
     /** New connections work again once the old ones are gone (their closes are processed asynchronously). */
-    private static Map<String, String> awaitServing(int port) throws InterruptedException {
+    static Map<String, String> awaitServing(int port) throws InterruptedException {
         return Await.value("the server on port " + port + " to serve new connections after the old ones closed",
                 Duration.ofSeconds(20), () -> MemcachedProcess.statsOf(port, ""),
                 stats -> Long.parseLong(stats.get("curr_connections")) <= 10);

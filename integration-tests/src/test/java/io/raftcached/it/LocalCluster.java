@@ -30,6 +30,11 @@ final class LocalCluster implements AutoCloseable {
 
     private LocalCluster(String name, int size, IntFunction<List<String>> perNodeArguments, List<String> commonArguments)
             throws IOException {
+        this(name, size, List.of(), perNodeArguments, commonArguments);
+    }
+
+    private LocalCluster(String name, int size, List<String> jvmOptions, IntFunction<List<String>> perNodeArguments,
+            List<String> commonArguments) throws IOException {
         this.name = name;
         this.commonArguments = List.copyOf(commonArguments);
         List<Integer> clientPorts = new ArrayList<>();
@@ -49,7 +54,7 @@ final class LocalCluster implements AutoCloseable {
                     "--data-dir", data.toString()));
             arguments.addAll(commonArguments);
             arguments.addAll(perNodeArguments.apply(id));
-            nodes.add(new NodeProcess(name + "-n" + id, clientPorts.get(i), arguments));
+            nodes.add(new NodeProcess(name + "-n" + id, clientPorts.get(i), arguments).jvmOptions(jvmOptions));
         }
     }
 
@@ -62,6 +67,15 @@ final class LocalCluster implements AutoCloseable {
     static LocalCluster start(String name, int size, IntFunction<List<String>> perNodeArguments, String... extraArguments)
             throws IOException, InterruptedException {
         return start(new LocalCluster(name, size, perNodeArguments, List.of(extraArguments)));
+    }
+
+    /**
+     * Like {@link #start(String, int, IntFunction, String...)}, every node's JVM started with
+     * {@code jvmOptions} after the defaults (see {@link NodeProcess#jvmOptions}).
+     */
+    static LocalCluster start(String name, int size, List<String> jvmOptions, IntFunction<List<String>> perNodeArguments,
+            String... extraArguments) throws IOException, InterruptedException {
+        return start(new LocalCluster(name, size, jvmOptions, perNodeArguments, List.of(extraArguments)));
     }
 
     private static LocalCluster start(LocalCluster cluster) throws IOException, InterruptedException {

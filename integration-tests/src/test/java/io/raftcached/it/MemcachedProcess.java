@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -110,22 +109,9 @@ final class MemcachedProcess implements AutoCloseable {
 
     /** {@code stats <args>} of the server on {@code port}, as an ordered map. */
     static Map<String, String> statsOf(int port, String args) throws IOException {
-        Map<String, String> stats = new LinkedHashMap<>();
         try (TextClient client = new TextClient(port)) {
-            client.send(args.isEmpty() ? "stats\r\n" : "stats " + args + "\r\n");
-            for (int lines = 0; lines < 100_000; lines++) {
-                String line = client.line();
-                if (line.equals("END")) {
-                    return stats;
-                }
-                if (!line.startsWith("STAT ")) {
-                    throw new IOException("unexpected stats line: " + line);
-                }
-                int space = line.indexOf(' ', 5);
-                stats.put(line.substring(5, space), line.substring(space + 1));
-            }
+            return client.stats(args);
         }
-        throw new IOException("stats " + args + " did not end");
     }
 
     String outputText() {

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +26,8 @@ final class NodeProcess implements AutoCloseable {
     final int port;
     final List<String> arguments;
     final Path log;
+    /** JVM options after the defaults; HotSpot takes the last of a repeated flag, so "-Xmx128m" here replaces the default heap. */
+    private List<String> jvmOptions = List.of();
     private Process process;
 
     NodeProcess(String name, int port, List<String> arguments) throws IOException {
@@ -44,6 +45,12 @@ final class NodeProcess implements AutoCloseable {
                 "--raft", "127.0.0.1:" + Ports.free(), "--data-dir", freshDirectory(name).toString()));
         arguments.addAll(List.of(extraArguments));
         return new NodeProcess(name, port, arguments);
+    }
+
+    /** Starts this node's JVM with {@code options} after the default ones (call before {@link #start}). */
+    NodeProcess jvmOptions(List<String> options) {
+        this.jvmOptions = List.copyOf(options);
+        return this;
     }
 
     static Path freshDirectory(String name) throws IOException {
@@ -93,8 +100,9 @@ final class NodeProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms32m", "-Xmx256m", "-XX:ActiveProcessorCount=1", "-XX:+UseSerialGC",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
-                "-jar", privateJar().toString()));
+                "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", privateJar().toString()));
         command.addAll(arguments);
         return command;
     }
@@ -135,18 +143,7 @@ final class NodeProcess implements AutoCloseable {
 
     /** {@code stats <args>} as a map. */
     Map<String, String> stats(String args) throws IOException {
-        Map<String, String> stats = new LinkedHashMap<>();
-        try (TextClient client = new TextClient(port)) {
-            client.send(args.isEmpty() ? "stats\r\n" : "stats " + args + "\r\n");
-            for (String line = client.line(); !line.equals("END"); line = client.line()) {
-                if (!line.startsWith("STAT ")) {
-                    throw new IOException("unexpected stats line: " + line);
-                }
-                int space = line.indexOf(' ', 5);
-                stats.put(line.substring(5, space), line.substring(space + 1));
-            }
-        }
-        return stats;
+        return MemcachedProcess.statsOf(port, args);
     }
 
     boolean alive() {

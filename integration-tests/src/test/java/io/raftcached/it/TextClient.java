@@ -9,6 +9,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A raw memcached text-protocol connection for tests that pin exact bytes: write what you like,
@@ -19,6 +21,8 @@ public final class TextClient implements AutoCloseable {
     static final int TIMEOUT_MILLIS = 5_000;
     /** Longest reply line accepted; a longer one means the stream is not what the test thinks. */
     private static final int MAX_LINE_BYTES = 64 * 1024;
+    /** More lines than any stats reply has (stats sizes with every bucket is the longest). */
+    private static final int STATS_LINES_MAX = 100_000;
 
     private final Socket socket;
     private final InputStream in;
@@ -88,6 +92,27 @@ public final class TextClient implements AutoCloseable {
     public String call(String command) throws IOException {
         send(command);
         return line();
+    }
+
+    /**
+     * {@code stats <args>} on this connection, as an ordered map. A connection kept open for it
+     * reads stats even when a flood of connections keeps new ones out.
+     */
+    Map<String, String> stats(String args) throws IOException {
+        send(args.isEmpty() ? "stats\r\n" : "stats " + args + "\r\n");
+        Map<String, String> stats = new LinkedHashMap<>();
+        for (int lines = 0; lines < STATS_LINES_MAX; lines++) {
+            String line = line();
+            if (line.equals("END")) {
+                return stats;
+            }
+            if (!line.startsWith("STAT ")) {
+                throw new IOException("unexpected stats line: " + line);
+            }
+            int space = line.indexOf(' ', 5);
+            stats.put(line.substring(5, space), line.substring(space + 1));
+        }
+        throw new IOException("stats " + args + " did not end within " + STATS_LINES_MAX + " lines");
     }
 
     /** Reads exactly n bytes. */

@@ -307,17 +307,25 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     }
 
     private void updateAutoRead() {
-        TextProtocolDecoder decoder = context.pipeline().get(TextProtocolDecoder.class);
         boolean shouldRead = !closing && !waitingForAdmission && !waitingForOutput && slots.size() < PIPELINE_MAX
-                && context.channel().isWritable() && (decoder == null || !decoder.waitingForMemory());
+                && context.channel().isWritable() && !waitingForDataBlockMemory();
         if (context.channel().config().isAutoRead() != shouldRead) {
             context.channel().config().setAutoRead(shouldRead);
         }
     }
 
+    /**
+     * Whether the decoder waits for the node's input budget before reading a data block: the node
+     * paused this client, so it is not idle (idle_timeout must not close it) and must not be read.
+     */
+    private boolean waitingForDataBlockMemory() {
+        TextProtocolDecoder decoder = context.pipeline().get(TextProtocolDecoder.class);
+        return decoder != null && decoder.waitingForMemory();
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent && slots.isEmpty()) {
+        if (event instanceof IdleStateEvent && slots.isEmpty() && !waitingForDataBlockMemory()) {
             ctx.close();   // -o idle_timeout
             return;
         }

@@ -2,6 +2,7 @@ package io.raftcached.node;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.epoll.Epoll;
+import io.netty.util.internal.PlatformDependent;
 import io.raftcached.protocol.Replies;
 import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.raft.MemoryBudgets;
@@ -12,6 +13,10 @@ import io.raftcached.store.SlabStats;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -162,8 +167,43 @@ final class StatsReplies {
             // memcached drops LRU bumps its buffer cannot hold; here, access hints beyond a flush's room.
             Replies.writeStat(out, "lru_bumps_dropped", cluster.status().hintKeysDropped);
         }
+        memory(out);
         raft(out);
         Replies.writeLine(out, "END");
+    }
+
+    /**
+     * This JVM's heap and direct memory, so a test (or an operator) can watch what a client costs
+     * the node. The heap peak is the sum of the heap pools' peaks, each reached at its own moment:
+     * an upper bound of the heap's peak since start. Direct memory is Netty's own counter where it
+     * tracks it, else the JDK's direct buffer pool, which Netty's buffers then come from (item
+     * memory is neither: the store allocates it off heap itself).
+     */
+    private static void memory(ByteBuf out) {
+        long heapUsedBytes = 0;
+        long heapPeakBytes = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                heapUsedBytes += pool.getUsage().getUsed();
+                heapPeakBytes += pool.getPeakUsage().getUsed();
+            }
+        }
+        Replies.writeStat(out, "raftcached_heap_used_bytes", heapUsedBytes);
+        Replies.writeStat(out, "raftcached_heap_peak_bytes", heapPeakBytes);
+        Replies.writeStat(out, "raftcached_direct_used_bytes", directUsedBytes());
+    }
+
+    private static long directUsedBytes() {
+        long nettyBytes = PlatformDependent.usedDirectMemory();
+        if (nettyBytes >= 0) {
+            return nettyBytes;
+        }
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                return pool.getMemoryUsed();
+            }
+        }
+        return -1;
     }
 
     /** raftcached's Raft view, part of plain {@code stats} and alone as {@code stats raft}. */

@@ -49,8 +49,7 @@ final class Crawler {
             items.stats.crawlerItemsChecked[classId]++;
             boolean flushed = items.flushedAt(item, items.nowSeconds);
             if (flushed || items.expiredStrictlyBefore(item, items.nowSeconds)) {
-                items.stats.crawlerReclaimed[classId]++;
-                items.stats.reclaimed[classId]++;
+                items.stats.crawlerReclaimed[classId]++;   // memcached counts it here only, not in reclaimed
                 items.unlink(item, items.hashOf(item));
             }
         }

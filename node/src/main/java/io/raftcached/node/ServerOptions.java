@@ -200,6 +200,10 @@ final class ServerOptions {
                     + MemoryBudgets.READS_WAITING_MAX_DEFAULT + "); a client that would exceed it is paused")
     Integer readsWaitingMax;
 
+    @Option(names = "--debug-no-access-hints", hidden = true,
+            description = "BENCHMARKS ONLY: send no access hints, to measure what they cost (reads then do not count)")
+    boolean noAccessHints;
+
     @Option(names = "--debug-fail-apply-at-index", hidden = true, paramLabel = "<index>",
             description = "TESTS ONLY: applying this log entry fails on this node (it must stop, then replay)")
     long failApplyAtIndex = 0;
@@ -339,7 +343,7 @@ final class ServerOptions {
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
-                    clusterToken, budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex));
+                    clusterToken, budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex, noAccessHints));
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }

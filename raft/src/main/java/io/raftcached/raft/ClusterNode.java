@@ -149,7 +149,9 @@ public final class ClusterNode implements ReplicatedCache {
                 settings.fsync() ? "on" : "OFF");
         writes.start();
         scheduler.scheduleWithFixedDelay(duties::run, Duties.PERIOD_MILLIS, Duties.PERIOD_MILLIS, TimeUnit.MILLISECONDS);
-        replica.localReads().sendHintsTo(hints);
+        if (!settings.faults().noAccessHints()) {
+            replica.localReads().sendHintsTo(hints);
+        }
         scheduler.scheduleWithFixedDelay(this::flushHints, AccessHints.FLUSH_PERIOD_MILLIS, AccessHints.FLUSH_PERIOD_MILLIS,
                 TimeUnit.MILLISECONDS);
     }

@@ -554,7 +554,8 @@ final class ServerOptions {
                     segmented = false;
                     crawler = false;
                 }
-                case "lru_maintainer" -> segmented = true;
+                // lru_segmented is not a memcached option, only its stats name; accepted as lru_maintainer
+                case "lru_maintainer", "lru_segmented" -> segmented = true;
                 case "no_lru_maintainer" -> segmented = false;
                 case "lru_crawler" -> crawler = true;
                 case "no_lru_crawler" -> crawler = false;

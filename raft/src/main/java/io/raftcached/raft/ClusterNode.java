@@ -279,13 +279,8 @@ public final class ClusterNode implements ReplicatedCache {
     // --- reads ---------------------------------------------------------------------------------
 
     @Override
-    public Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor) {
-        return replica.read(key, readNowMillis, markAccess, visitor);
-    }
-
-    @Override
-    public Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor) {
-        return replica.readVersion(key, casUnique, readNowMillis, visitor);
+    public Store.ReadOutcome read(byte[] key, long readNowMillis, Store.Lookup lookup, Store.ItemVisitor visitor) {
+        return replica.read(key, readNowMillis, lookup, visitor);
     }
 
     @Override

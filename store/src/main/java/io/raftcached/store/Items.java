@@ -1,5 +1,7 @@
 package io.raftcached.store;
 
+import io.raftcached.util.Limits;
+
 /**
  * Item lifecycle, memcached's items.c: allocate (reclaiming expired tail items and evicting as
  * memcached does), link, unlink, replace, bump, the segmented LRU's moves between HOT, WARM and
@@ -495,7 +497,7 @@ final class Items {
 
     /** Starts keeping the histogram from the items linked now on; link and unlink keep it after. */
     void trackSizes() {
-        long largest = ItemLayout.totalSize(ItemLayout.KEY_MAX_BYTES, -1, config.itemSizeMaxBytes(), casEnabled);
+        long largest = ItemLayout.totalSize(Limits.KEY_MAX_BYTES, -1, config.itemSizeMaxBytes(), casEnabled);
         long[] buckets = new long[(int) (largest / SIZE_BUCKET_BYTES) + 2];
         for (int classId = 1; classId <= classes.largestClass(); classId++) {
             for (int segment : LruLists.SEGMENTS) {

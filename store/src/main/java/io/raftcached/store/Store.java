@@ -7,6 +7,8 @@ import io.raftcached.proto.Command;
 import io.raftcached.proto.CommandOption;
 import io.raftcached.proto.StoreMode;
 import io.raftcached.store.StoreResult.Status;
+import io.raftcached.util.Limits;
+import io.raftcached.util.SafeNumbers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -151,7 +153,7 @@ public final class Store implements AutoCloseable {
             return maintenance(command.getMaintenance());
         }
         if (command.getKey().size() == 0 && command.getOp() != io.raftcached.proto.Op.FLUSH_ALL
-                || command.getKey().size() > ItemLayout.KEY_MAX_BYTES) {
+                || command.getKey().size() > Limits.KEY_MAX_BYTES) {
             return StoreResult.of(Status.INVALID);
         }
         return switch (command.getOp()) {
@@ -393,7 +395,7 @@ public final class Store implements AutoCloseable {
             }
             byte[] current = new byte[valueLength];
             items.readValue(item, 0, current, 0, valueLength);
-            Long parsed = Numbers.parseUnsigned64(current);
+            Long parsed = SafeNumbers.strtoullOfValue(current);
             if (parsed == null) {
                 return StoreResult.of(Status.NON_NUMERIC);
             }
@@ -545,7 +547,7 @@ public final class Store implements AutoCloseable {
     private StoreResult accessHints(Command command) {
         for (int i = 0; i < command.getHintKeysCount(); i++) {
             byte[] key = command.getHintKeys(i).toByteArray();
-            if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+            if (key.length == 0 || key.length > Limits.KEY_MAX_BYTES) {
                 continue;
             }
             long item = items.index.find(key, key.length, items.index.hash(key, key.length));
@@ -680,7 +682,7 @@ public final class Store implements AutoCloseable {
     /** {@link #read} for a caller already inside a read section of {@link #epochs()}. */
     public ReadOutcome readInSection(byte[] key, long readNowMillis, Lookup lookup, ItemVisitor visitor) {
         assert epochs.reader().inSection() : "read outside a read section";
-        if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+        if (key.length == 0 || key.length > Limits.KEY_MAX_BYTES) {
             return ReadOutcome.MISS;
         }
         long item = items.index.find(key, key.length, items.index.hash(key, key.length));

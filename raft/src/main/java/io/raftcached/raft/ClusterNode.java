@@ -484,7 +484,7 @@ public final class ClusterNode implements ReplicatedCache {
         @Override
         public void onApplied(Applied applied) {
             if (applied instanceof Applied.Batch batch && batch.localResults() != null) {
-                writes.onApplied(batch.writer(), batch.firstSeq(), batch.gap() ? null : batch.localResults(),
+                writes.onApplied(batch.writer(), batch.firstSeq(), batch.refused() ? null : batch.localResults(),
                         seq -> replica.firstResult(batch.writer(), seq));
             } else if (applied instanceof Applied.Config config && config.adopted()) {
                 adoptCluster(config.config());

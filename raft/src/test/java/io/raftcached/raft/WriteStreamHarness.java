@@ -41,6 +41,7 @@ final class WriteStreamHarness implements AutoCloseable {
     /** A leader that appends what it is sent, unless told to lose it. */
     final class ScriptedLeader implements WriteStream.Transport {
         final List<byte[]> log = new ArrayList<>();
+        private final List<byte[]> held = new ArrayList<>();
         int dropNext;
         volatile boolean leaderKnown = true;
         private byte[] last;
@@ -68,6 +69,21 @@ final class WriteStreamHarness implements AutoCloseable {
             for (int i = 0; i < count && !log.isEmpty(); i++) {
                 events.add("forgot " + seqs(log.remove(0)));
             }
+        }
+
+        /** Sets the oldest appended batches aside, as batches delayed on their way to the log. */
+        synchronized void hold(int count) {
+            for (int i = 0; i < count && !log.isEmpty(); i++) {
+                byte[] batch = log.remove(0);
+                events.add("held " + seqs(batch));
+                held.add(batch);
+            }
+        }
+
+        /** Appends the held batches after everything appended meanwhile. */
+        synchronized void release() {
+            log.addAll(held);
+            held.clear();
         }
 
         /** Appends the last batch again, as a retry that crossed its first delivery would. */
@@ -153,8 +169,8 @@ final class WriteStreamHarness implements AutoCloseable {
         apply(remote, index, entry);
         Applied applied = apply(local, index, entry);
         if (applied instanceof Applied.Batch mine && mine.localResults() != null) {
-            events.add((mine.gap() ? "refused " : "applied ") + seqs(batch));
-            stream.onApplied(mine.writer(), mine.firstSeq(), mine.gap() ? null : mine.localResults(),
+            events.add((mine.refused() ? "refused " : "applied ") + seqs(batch));
+            stream.onApplied(mine.writer(), mine.firstSeq(), mine.refused() ? null : mine.localResults(),
                     seq -> local.firstResult(mine.writer(), seq));
         }
     }

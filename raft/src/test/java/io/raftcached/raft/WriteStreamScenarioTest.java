@@ -29,6 +29,8 @@ import org.junit.jupiter.api.TestFactory;
  * leader known=true|false         whether a leader is known
  * commit                          the leader applies what it was sent, here and on itself
  * resend-last                     the last batch reaches the leader a second time
+ * hold [n=N]                      the oldest N batches appended are delayed on their way
+ * release                         the delayed batches reach the log, after everything since
  * snapshot-catchup                the leader applies; this node installs its snapshot
  * advance ms=N                    the clock moves
  * state                           pending writes and bytes, abandoned streams, the counter
@@ -72,6 +74,8 @@ class WriteStreamScenarioTest {
             case "leader" -> harness.leader().leaderKnown = Boolean.parseBoolean(test.stringArg("known"));
             case "commit" -> harness.commitAll();
             case "resend-last" -> harness.leader().resendLast();
+            case "hold" -> harness.leader().hold(test.intArg("n", 1));
+            case "release" -> harness.leader().release();
             case "snapshot-catchup" -> {
                 try {
                     harness.commitOnLeaderOnlyThenInstallSnapshot();

@@ -11,12 +11,27 @@ public sealed interface Applied permits Applied.Batch, Applied.Config, Applied.T
 
     /**
      * A batch of one writer's commands. {@code localResults} holds, for this node's own writers
-     * only, one result per command in seq order (null for every other writer). {@code gap} says the
-     * whole batch was refused because an earlier seq of its writer is missing: it changed nothing
-     * and the writer must resend in order.
+     * only, one result per command in seq order (null for every other writer). A {@code refusal}
+     * other than NONE says the whole batch changed nothing.
      */
-    record Batch(long index, WriterId writer, long firstSeq, int commandCount, boolean gap, StoreResult[] localResults)
-            implements Applied {}
+    record Batch(long index, WriterId writer, long firstSeq, int commandCount, Refusal refusal, StoreResult[] localResults)
+            implements Applied {
+        public boolean refused() {
+            return refusal != Refusal.NONE;
+        }
+    }
+
+    /** Why a batch was not applied. */
+    enum Refusal {
+        NONE,
+        /** An earlier seq of its writer is missing: the writer must resend in order. */
+        GAP,
+        /**
+         * Its stream was abandoned: its node already wrote through a newer stream, and a late batch
+         * of the old one applied now would take effect after writes its clients sent later.
+         */
+        STREAM_ABANDONED
+    }
 
     /** A cluster config entry; {@code adopted} when it named the cluster (the first one does). */
     record Config(long index, ClusterConfig config, boolean adopted) implements Applied {}

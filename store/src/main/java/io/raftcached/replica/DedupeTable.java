@@ -96,6 +96,20 @@ final class DedupeTable {
         return seq == expected ? Verdict.APPLY : Verdict.GAP;
     }
 
+    /**
+     * Whether a newer stream of the same node and incarnation has applied writes: a node abandons
+     * a stream only for the next one, so this one's batches still in flight are late. (Forgotten
+     * with the newer stream's entry, when {@link #WRITERS_MAX} other writers pushed it out.)
+     */
+    boolean newerStreamApplied(Key key) {
+        for (Key other : writers.keySet()) {
+            if (other.nodeId == key.nodeId && other.incarnation == key.incarnation && other.stream > key.stream) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Records the result of the next seq of a writer. */
     void record(Key key, long seq, StoreResult result) {
         Writer writer = writers.remove(key);

@@ -107,9 +107,12 @@ public final class Replica implements AutoCloseable {
         long firstSeq = batch.getFirstSeq();
         int count = batch.getCommandsCount();
         StoreResult[] results = local ? new StoreResult[count] : null;
+        if (streamFenceEnabled() && dedupe.newerStreamApplied(writer)) {
+            return new Applied.Batch(index, writerId, firstSeq, count, Applied.Refusal.STREAM_ABANDONED, results);
+        }
         if (dedupe.check(writer, firstSeq) == DedupeTable.Verdict.GAP) {
             // Writes ahead of a lost predecessor: refuse them all; the writer resends in order.
-            return new Applied.Batch(index, writerId, firstSeq, count, true, results);
+            return new Applied.Batch(index, writerId, firstSeq, count, Applied.Refusal.GAP, results);
         }
         for (int i = 0; i < count; i++) {
             long seq = firstSeq + i;
@@ -129,19 +132,30 @@ public final class Replica implements AutoCloseable {
                 results[i] = result;
             }
         }
-        return new Applied.Batch(index, writerId, firstSeq, count, false, results);
+        return new Applied.Batch(index, writerId, firstSeq, count, Applied.Refusal.NONE, results);
     }
 
     /**
      * The cluster feature level that switched each kind of command on: a cluster created by an
      * older version keeps applying exactly as that version does, whatever binary a node runs.
      */
-    public static final int FEATURE_LEVEL = 2;
+    public static final int FEATURE_LEVEL = 3;
     private static final int FEATURE_LEVEL_MEMORY_MANAGEMENT = 2;
+    private static final int FEATURE_LEVEL_STREAM_FENCE = 3;
 
     private boolean featureEnabled(Command command) {
         boolean memoryManagement = command.getOp() == Op.ACCESS_HINTS || command.getOp() == Op.MAINTENANCE;
-        return !memoryManagement || config == null || config.getFeatureLevel() >= FEATURE_LEVEL_MEMORY_MANAGEMENT;
+        return !memoryManagement || atFeatureLevel(FEATURE_LEVEL_MEMORY_MANAGEMENT);
+    }
+
+    /** Whether a batch of an abandoned stream is refused once a newer stream of its node applied. */
+    private boolean streamFenceEnabled() {
+        return atFeatureLevel(FEATURE_LEVEL_STREAM_FENCE);
+    }
+
+    /** Entries before the first config (only in tests) apply as the newest level does. */
+    private boolean atFeatureLevel(int level) {
+        return config == null || config.getFeatureLevel() >= level;
     }
 
     /** Whether the cluster applies access hints and maintenance commands (false in clusters older than them). */

@@ -208,8 +208,14 @@ class ReplicaScenarioTest {
         text.append("batch ").append(writer.getNodeId()).append('/').append(writer.getIncarnation()).append('/')
                 .append(writer.getStream()).append(" seq ").append(batch.firstSeq()).append("..")
                 .append(batch.firstSeq() + batch.commandCount() - 1);
-        if (batch.gap()) {
-            return text.append(": refused, an earlier seq is missing").toString();
+        switch (batch.refusal()) {
+            case GAP -> {
+                return text.append(": refused, an earlier seq is missing").toString();
+            }
+            case STREAM_ABANDONED -> {
+                return text.append(": refused, a newer stream of its node applied").toString();
+            }
+            case NONE -> { }
         }
         if (batch.localResults() == null) {
             return text.append(": applied (another node's writes)").toString();

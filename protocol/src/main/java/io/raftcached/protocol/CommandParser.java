@@ -287,26 +287,24 @@ final class CommandParser {
     }
 
     private void arithmetic(CommandType type, byte[] line, int ntokens, Outcome out) {
-        if (ntokens != 4 && ntokens != 5) {
-            error(out, Replies.ERROR_LINE);
-            return;
-        }
-        boolean noreply = lastIsNoreply(line);
-        if (tok.length(1) > Limits.KEY_MAX_BYTES) {
-            error(out, Replies.CLIENT_ERROR_BAD_FORMAT, noreply);
-            return;
-        }
-        long delta;
-        try {
-            delta = SafeNumbers.strtoull(line, tok.start(2), tok.end(2));
-        } catch (SafeNumbers.NotANumber e) {
-            error(out, Replies.CLIENT_ERROR_INVALID_DELTA, noreply);
-            return;
-        }
-        out.request = Request.builder(type).key(copy(line, 1)).delta(delta).noreply(noreply).build();
+        keyAndNumber(line, ntokens, out, Replies.CLIENT_ERROR_INVALID_DELTA,
+                (noreply, key) -> Request.builder(type).key(key).delta(SafeNumbers.strtoull(line, tok.start(2), tok.end(2)))
+                        .noreply(noreply).build());
     }
 
     private void touch(byte[] line, int ntokens, Outcome out) {
+        keyAndNumber(line, ntokens, out, Replies.CLIENT_ERROR_INVALID_EXPTIME,
+                (noreply, key) -> Request.builder(CommandType.TOUCH).key(key).exptime(SafeNumbers.strtol32(line, tok.start(2), tok.end(2)))
+                        .noreply(noreply).build());
+    }
+
+    /** A request built from a key and the number after it; the number may be refused. */
+    private interface KeyAndNumberRequest {
+        Request build(boolean noreply, byte[] key) throws SafeNumbers.NotANumber;
+    }
+
+    /** "cmd key number [noreply]" (incr, decr, touch): memcached's checks in its order. */
+    private void keyAndNumber(byte[] line, int ntokens, Outcome out, String notANumberLine, KeyAndNumberRequest request) {
         if (ntokens != 4 && ntokens != 5) {
             error(out, Replies.ERROR_LINE);
             return;
@@ -316,14 +314,11 @@ final class CommandParser {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT, noreply);
             return;
         }
-        int exptime;
         try {
-            exptime = SafeNumbers.strtol32(line, tok.start(2), tok.end(2));
+            out.request = request.build(noreply, copy(line, 1));
         } catch (SafeNumbers.NotANumber e) {
-            error(out, Replies.CLIENT_ERROR_INVALID_EXPTIME, noreply);
-            return;
+            error(out, notANumberLine, noreply);
         }
-        out.request = Request.builder(CommandType.TOUCH).key(copy(line, 1)).exptime(exptime).noreply(noreply).build();
     }
 
     private void delete(byte[] line, int ntokens, Outcome out) {

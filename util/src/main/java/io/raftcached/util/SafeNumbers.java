@@ -59,35 +59,8 @@ public final class SafeNumbers {
 
     /** {@code safe_strtol}: a signed 64-bit parse truncated to int32. */
     public static int strtol32(byte[] buf, int from, int to) throws NotANumber {
-        int i = skipSpace(buf, from, to);
-        boolean negative = false;
-        if (i < to && (buf[i] == '+' || buf[i] == '-')) {
-            negative = buf[i] == '-';
-            i++;
-        }
-        int digitsFrom = i;
-        long magnitude = 0; // unsigned accumulation, overflow tracked separately
-        boolean overflow = false;
-        for (; i < to && buf[i] >= '0' && buf[i] <= '9'; i++) {
-            int d = buf[i] - '0';
-            if (!overflow) {
-                // accumulate up to 2^63 (9223372036854775808 = 922337203685477580 * 10 + 8), the largest
-                // magnitude a signed long can hold (negated); a positive 2^63 is rejected below
-                if (Long.compareUnsigned(magnitude, 922337203685477580L) > 0
-                        || (magnitude == 922337203685477580L && d > 8)) {
-                    overflow = true;
-                } else {
-                    magnitude = magnitude * 10 + d;
-                }
-            }
-        }
-        checkEnd(buf, digitsFrom, i, to);
-        // magnitude <= 2^63 here unless overflow
-        if (overflow || (!negative && magnitude == Long.MIN_VALUE)) {
-            throw NotANumber.INSTANCE; // ERANGE
-        }
-        long value = negative ? -magnitude : magnitude;
-        return (int) value;
+        // strtol's range: 9223372036854775807 = 922337203685477580 * 10 + 7, one more when negative
+        return (int) parse(buf, from, to, 922337203685477580L, 7, 8);
     }
 
     /** {@code safe_strtoul}: an unsigned 64-bit parse with memcached's '-' check, truncated to uint32. */
@@ -97,21 +70,35 @@ public final class SafeNumbers {
 
     /** {@code safe_strtoull}: unsigned 64-bit, returned in a long (read it with the unsigned helpers). */
     public static long strtoull(byte[] buf, int from, int to) throws NotANumber {
+        // strtoull's range: 18446744073709551615 = 1844674407370955161 * 10 + 5, negated when negative
+        long value = parse(buf, from, to, 1844674407370955161L, 5, 5);
+        if (value < 0 && contains(buf, from, to, (byte) '-')) {
+            throw NotANumber.INSTANCE;
+        }
+        return value;
+    }
+
+    /**
+     * What strtol and strtoull share: spaces, one sign, digits up to a magnitude of {@code
+     * limitTens * 10 + the last digit allowed for that sign} (ERANGE past it), then the end or a
+     * space. Returns the magnitude negated (two's complement, as C negates an unsigned) when '-'.
+     */
+    private static long parse(byte[] buf, int from, int to, long limitTens, int lastDigitPositive, int lastDigitNegative)
+            throws NotANumber {
         int i = skipSpace(buf, from, to);
         boolean negative = false;
         if (i < to && (buf[i] == '+' || buf[i] == '-')) {
             negative = buf[i] == '-';
             i++;
         }
+        int lastDigitMax = negative ? lastDigitNegative : lastDigitPositive;
         int digitsFrom = i;
-        long magnitude = 0;
+        long magnitude = 0; // unsigned accumulation, overflow tracked separately
         boolean overflow = false;
         for (; i < to && buf[i] >= '0' && buf[i] <= '9'; i++) {
             int d = buf[i] - '0';
             if (!overflow) {
-                // 2^64-1 = 1844674407370955161 * 10 + 5
-                if (Long.compareUnsigned(magnitude, 1844674407370955161L) > 0
-                        || (magnitude == 1844674407370955161L && d > 5)) {
+                if (Long.compareUnsigned(magnitude, limitTens) > 0 || (magnitude == limitTens && d > lastDigitMax)) {
                     overflow = true;
                 } else {
                     magnitude = magnitude * 10 + d;
@@ -122,11 +109,7 @@ public final class SafeNumbers {
         if (overflow) {
             throw NotANumber.INSTANCE; // ERANGE
         }
-        long value = negative ? -magnitude : magnitude;
-        if (value < 0 && contains(buf, from, to, (byte) '-')) {
-            throw NotANumber.INSTANCE;
-        }
-        return value;
+        return negative ? -magnitude : magnitude;
     }
 
     /**

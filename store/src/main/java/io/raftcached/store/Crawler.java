@@ -48,7 +48,7 @@ final class Crawler {
             int classId = lru.cursorLruId & LruLists.CLASS_MASK;
             items.stats.crawlerItemsChecked[classId]++;
             boolean dead = items.flushedAt(item, items.nowSeconds) || items.expiredStrictlyBefore(item, items.nowSeconds);
-            if (dead && !items.answeringThisSecond(item)) {
+            if (dead && !items.answering(item)) {
                 items.stats.crawlerReclaimed[classId]++;   // memcached counts it here only, not in reclaimed
                 items.unlink(item, items.hashOf(item));
             }

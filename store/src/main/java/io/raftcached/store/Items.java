@@ -14,6 +14,8 @@ final class Items {
     static final int UPDATE_INTERVAL_SECONDS = 60;
     private static final byte[] CRLF = {'\r', '\n'};
     private static final int TAIL_SEARCH_TRIES = 5;
+    /** How long a dead item stays for the node to read it into a reply ({@link #answering}). */
+    private static final int ANSWERING_SECONDS = 3;
     private static final int ALLOC_ATTEMPTS = 10;
 
     final StoreConfig config;
@@ -342,7 +344,7 @@ final class Items {
             }
             boolean fetchedHere = (OffHeap.getByte(address(search) + ItemLayout.LOCAL_FLAGS) & ItemLayout.LOCAL_FLAG_FETCHED) != 0;
             boolean dead = expiredStrictlyBefore(search, nowSeconds) || flushedAt(search, nowSeconds);
-            if (dead && answeringThisSecond(search)) {
+            if (dead && answering(search)) {
                 stats.tailProtected[classId]++;   // memcached's lrutail_reflocked: a client still holds it
                 search = previous;
                 continue;
@@ -485,12 +487,13 @@ final class Items {
     /**
      * Whether a dead item may still be read for a reply: memcached never reclaims an item a client
      * holds (its refcount), and a gat that expired the item it touched still returns it. Here a
-     * node reads a gat's item after the entry is applied, so the maintainer and the crawler leave
-     * alone dead items written or touched in the current log second; they go the second after.
-     * (The flat LRU of old clusters keeps reclaiming as it always did.)
+     * node reads a gat's item after the entry is applied, and later entries may apply before it
+     * does, so the maintainer and the crawler leave alone dead items written or touched in the
+     * last {@link #ANSWERING_SECONDS} log seconds. (The flat LRU of old clusters keeps reclaiming
+     * as it always did.)
      */
-    boolean answeringThisSecond(long handle) {
-        return config.lru().segmented() && time(handle) == nowSeconds;
+    boolean answering(long handle) {
+        return config.lru().segmented() && time(handle) > nowSeconds - ANSWERING_SECONDS;
     }
 
     /** lru_pull_tail compares with '<' where item_get uses '<='; kept as memcached has it. */

@@ -1,5 +1,6 @@
 package io.raftcached.raft;
 
+import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.RaftGroupService;
 import com.alipay.sofa.jraft.Status;
@@ -44,6 +45,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +79,8 @@ public final class ClusterNode implements ReplicatedCache {
     private final WriteStream writes;
     private final ForwardProcessor forwardProcessor;
     private final Admission readsWaiting;
+    /** On the leader: entries it proposed that jraft holds ({@link #propose}). */
+    private final InFlightBudget logBudget;
     private final AtomicBoolean closed = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
@@ -96,6 +100,7 @@ public final class ClusterNode implements ReplicatedCache {
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
         this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
+        this.logBudget = new InFlightBudget(settings.budgets().logBytes(), JraftOptions.PROPOSED_ENTRIES_MAX);
         this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes());
         this.readsWaiting = new Admission(settings.budgets().readsWaitingMax());
         this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(),
@@ -230,6 +235,34 @@ public final class ClusterNode implements ReplicatedCache {
         return LogEntries.batch(stampMillis(), batch);
     }
 
+    /**
+     * Appends {@code entry} to the log as leader once the {@link InFlightBudget} has room for it, and
+     * gives the room back when {@code done} runs (applied here, or failed). Waits for room — this
+     * is where a writer faster than the log is held back — for at most the write timeout and only
+     * while this node leads. Returns false, without running {@code done}, if it did not append.
+     */
+    boolean propose(Node raft, byte[] entry, Closure done) {
+        if (!waitForRoom(logBudget, entry.length, () -> leader)) {
+            return false;
+        }
+        raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
+            logBudget.release(entry.length);
+            done.run(status);
+        }));
+        return true;
+    }
+
+    /** Takes room in {@code budget}, waiting at most the write timeout, while {@code stillWanted} and not closing. */
+    private boolean waitForRoom(InFlightBudget budget, long sizeBytes, BooleanSupplier stillWanted) {
+        try {
+            return budget.acquire(sizeBytes, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis()),
+                    () -> !closed.get() && stillWanted.getAsBoolean());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** A forwarded write committed: see {@link Duties#proposeTick}. */
     void announceCommit() {
         duties.proposeTick();
@@ -250,12 +283,15 @@ public final class ClusterNode implements ReplicatedCache {
                 return;
             }
             if (leader) {
-                raft.apply(new Task(ByteBuffer.wrap(logEntryForBatch(ByteString.copyFrom(batch))), status -> {
+                boolean proposed = propose(raft, logEntryForBatch(ByteString.copyFrom(batch)), status -> {
                     if (!status.isOk()) {
                         LOG.debug("local append failed: {}", status);
                         onFailure.run();
                     }
-                }));
+                });
+                if (!proposed) {
+                    onFailure.run();
+                }
                 return;
             }
             String target = leaderHint();
@@ -390,6 +426,8 @@ public final class ClusterNode implements ReplicatedCache {
         status.abandonedWriteStreams = writes.abandonedStreams();
         status.duplicatesAnswered = replica.duplicatesAnswered();
         status.pendingWrites = writes.pendingWrites();
+        status.logBufferBytes = logBudget.heldBytes();
+        status.forwardBufferBytes = forwardProcessor.admittedBytes();
         status.failure = readiness.failure();
         status.promotion = promotion.describe();
         status.hintWrites = hints.writesSent();

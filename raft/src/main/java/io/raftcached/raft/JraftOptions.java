@@ -11,6 +11,8 @@ import java.nio.file.Path;
 final class JraftOptions {
     /** AppendEntries in flight per follower (jraft: 256); see where it is set. */
     static final int REPLICATOR_INFLIGHT_MESSAGES = 16;
+    /** Entries this node proposes as leader and jraft holds, at most: a quarter of jraft's apply queue (16384 slots), which fails proposals when full. */
+    static final int PROPOSED_ENTRIES_MAX = 4_096;
 
     private JraftOptions() {}
 

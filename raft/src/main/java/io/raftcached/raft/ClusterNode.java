@@ -116,6 +116,7 @@ public final class ClusterNode implements ReplicatedCache {
      */
     public static ClusterNode start(RaftSettings settings, StoreConfig shape, FatalStop fatal)
             throws IOException, InterruptedException {
+        JraftOptions.setProcessWide();
         ClusterNode cluster = new ClusterNode(settings, shape, fatal);
         try {
             cluster.startUp();
@@ -129,7 +130,6 @@ public final class ClusterNode implements ReplicatedCache {
     private void startUp() throws IOException, InterruptedException {
         Files.createDirectories(settings.dataDirectory());
         removeLeftoverImages();
-        keepRequestOrder();
         registerMessages();
         rpcServer = RaftRpcServerFactory.createRaftRpcServer(new Endpoint(settings.raftHost(), settings.raftPort()));
         rpcServer.registerProcessor(forwardProcessor);
@@ -181,16 +181,6 @@ public final class ClusterNode implements ReplicatedCache {
                 }
             }
         }
-    }
-
-    /**
-     * Bolt hands a batch of decoded messages to a multi-threaded executor unless told otherwise,
-     * which can reorder requests of one connection. jraft turns that off when a node starts, but
-     * our RPC server starts earlier (peers probe it during bootstrap), so turn it off first: the
-     * forwarding lane and jraft's replication pipeline both rely on per-connection order.
-     */
-    private static void keepRequestOrder() {
-        System.setProperty("bolt.rpc.dispatch-msg-list-in-default-executor", "false");
     }
 
     private static void registerMessages() {

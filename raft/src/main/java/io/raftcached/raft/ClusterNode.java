@@ -13,6 +13,7 @@ import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.raftcached.proto.ClusterConfig;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.ForwardRequest;
@@ -272,8 +273,9 @@ public final class ClusterNode implements ReplicatedCache {
                 onFailure.run();
                 return;
             }
+            // The batch is never changed once built, so the entry and the request wrap it instead of copying it.
             if (leader) {
-                boolean proposed = propose(raft, logEntryForBatch(ByteString.copyFrom(batch)), status -> {
+                boolean proposed = propose(raft, logEntryForBatch(UnsafeByteOperations.unsafeWrap(batch)), status -> {
                     if (!status.isOk()) {
                         LOG.debug("local append failed: {}", status);
                         onFailure.run();
@@ -289,7 +291,7 @@ public final class ClusterNode implements ReplicatedCache {
                 onFailure.run();
                 return;
             }
-            rpc.forward(target, ForwardRequest.newBuilder().setBatch(ByteString.copyFrom(batch)).build(),
+            rpc.forward(target, ForwardRequest.newBuilder().setBatch(UnsafeByteOperations.unsafeWrap(batch)).build(),
                     settings.writeTimeoutMillis(), response -> {
                         if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
                             LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"

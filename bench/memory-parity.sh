@@ -11,6 +11,11 @@
 # the measured pass; a cross-check). Request counts, not seconds, bound the passes, so a slower server
 # sees the same key sequence, only later.
 #
+# A third run, raftcached with --debug-no-access-hints (HINT_COST=1, the default), prices the access hints
+# that make reads count: beside each run's server CPU per op (the generator's --server-pid), the hint
+# bytes raftcached sent (stats raft_lru_hint_bytes) against the bytes of the values it stored, and the
+# hit ratio without them.
+#
 # Usage: bench/memory-parity.sh [--out DIR]
 # Settings (environment):
 #   MEMORY_MB=64 KEY_SPACE=250000 VALUE_SIZE=4000 ZIPF_EXPONENT=0.99 RATIO=9:1
@@ -22,9 +27,11 @@
 #   RAFTCACHED_ARGS=                            extra raftcached flags
 #   BENCH_JAR=bench/target/raftcached-bench.jar (built if missing)
 #   RAFTCACHED_HEAP=256m BENCH_HEAP=256m JVM_CPUS=2 READY_TIMEOUT=60 RUN_TIMEOUT=600 (seconds per pass)
+#   HINT_COST=1                                 0: skip the run without access hints
 #   OUT_DIR=$(mktemp -d)                        keeps results.tsv, each pass's JSON report, server logs
 # Output: one line per server and the difference in points; OUT_DIR/results.tsv has, per server:
-#   server hitRatio statsHitRatio opsPerSec gets hits misses fills evictions
+#   server hitRatio statsHitRatio opsPerSec gets hits misses fills evictions serverCpuMicrosPerOp hintBytes
+#   setBytes (the last two over the measured pass; hint bytes 0 for memcached)
 # Exit status: 0 both servers ran (whatever the ratios), 1 a pass or a server failed, 2 bad setup.
 set -euo pipefail
 
@@ -51,6 +58,7 @@ BENCH_HEAP=${BENCH_HEAP:-256m}
 JVM_CPUS=${JVM_CPUS:-2}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
+HINT_COST=${HINT_COST:-1}
 OUT_DIR=${OUT_DIR:-}
 
 die() { echo "memory-parity: $*" >&2; exit 2; }
@@ -137,6 +145,12 @@ stat_of() { # port name: one value of `stats`
   ask "$1" stats | awk -v name="$2" '$1 == "STAT" && $2 == name {print $3; found = 1} END {exit !found}' ||
     fail "no STAT $2 from port $1"
 }
+stat_or_zero() { # port name: a stat only raftcached has, 0 from memcached
+  ask "$1" stats | awk -v name="$2" '$1 == "STAT" && $2 == name {print $3; found = 1} END {if (!found) print 0}'
+}
+server_pids() { # the processes of the server's group, for the generator's --server-pid
+  pgrep -g "$GROUP" | paste -sd, -
+}
 
 bench_pass() { # name port seed requests: one generator pass, its JSON report in OUT_DIR
   local name=$1 port=$2 seed=$3 requests=$4 report=$OUT_DIR/$1.seed$3.json
@@ -144,6 +158,7 @@ bench_pass() { # name port seed requests: one generator pass, its JSON report in
     --servers "127.0.0.1:$port" --threads "$THREADS" --connections "$CONNECTIONS" --pipeline "$PIPELINE" \
     --ratio "$RATIO" --cache-aside --key-pattern zipf --zipf-exponent "$ZIPF_EXPONENT" --key-space "$KEY_SPACE" \
     --value-size "$VALUE_SIZE" --seed "$seed" --requests "$requests" --warmup 0 --duration "$RUN_TIMEOUT" --json \
+    --server-pid "$(server_pids)" \
     >"$report" 2>"$OUT_DIR/$name.seed$seed.err" || fail "$name: generator pass (seed $seed) failed: $(head -c 2000 "$OUT_DIR/$name.seed$seed.err")"
   # An error reply is neither a hit nor a miss: a ratio computed around errors would flatter.
   [[ $(jq '.errors + .errorsOutsideWindow' "$report") == 0 ]] ||
@@ -152,38 +167,59 @@ bench_pass() { # name port seed requests: one generator pass, its JSON report in
 }
 
 measure() { # name port: warm-up pass, then the measured pass with stats deltas; appends to results.tsv
-  local name=$1 port=$2 report hits0 misses0 hits1 misses1
+  local name=$1 port=$2 report hits0 misses0 hits1 misses1 hints0 hints1 sets0 sets1
   log "$name: warm-up, $WARMUP_REQUESTS requests"
   bench_pass "$name" "$port" 1 "$WARMUP_REQUESTS" >/dev/null
   hits0=$(stat_of "$port" get_hits) misses0=$(stat_of "$port" get_misses)
+  hints0=$(stat_or_zero "$port" raft_lru_hint_bytes) sets0=$(stat_of "$port" cmd_set)
   log "$name: measured pass, $MEASURED_REQUESTS requests"
   report=$(bench_pass "$name" "$port" 2 "$MEASURED_REQUESTS")
   hits1=$(stat_of "$port" get_hits) misses1=$(stat_of "$port" get_misses)
+  hints1=$(stat_or_zero "$port" raft_lru_hint_bytes) sets1=$(stat_of "$port" cmd_set)
   jq -r --arg name "$name" --argjson hits $((hits1 - hits0)) --argjson misses $((misses1 - misses0)) \
-    --arg evictions "$(stat_of "$port" evictions)" \
+    --arg evictions "$(stat_of "$port" evictions)" --argjson hintBytes $((hints1 - hints0)) \
+    --argjson setBytes $(((sets1 - sets0) * VALUE_SIZE)) \
     '[$name, .hitRatio, (if $hits + $misses > 0 then $hits / ($hits + $misses) else null end), .opsPerSec,
-      .gets, .hits, .misses, .fills, $evictions] | @tsv' "$report" >>"$OUT_DIR/results.tsv"
+      .gets, .hits, .misses, .fills, $evictions, .server.cpuMicrosPerOp, $hintBytes, $setBytes] | @tsv' \
+    "$report" >>"$OUT_DIR/results.tsv"
 }
 
-printf 'server\thitRatio\tstatsHitRatio\topsPerSec\tgets\thits\tmisses\tfills\tevictions\n' >"$OUT_DIR/results.tsv"
+printf 'server\thitRatio\tstatsHitRatio\topsPerSec\tgets\thits\tmisses\tfills\tevictions\tserverCpuMicrosPerOp\thintBytes\tsetBytes\n' \
+  >"$OUT_DIR/results.tsv"
 memcached_cmd=("$MEMCACHED_BIN" -m "$MEMORY_MB" -U 0 -l 127.0.0.1 -p "$MEMCACHED_PORT")
 ((EUID != 0)) || memcached_cmd+=(-u nobody) # memcached refuses root without -u
 start_server memcached "$MEMCACHED_PORT" answers_version "${memcached_cmd[@]}"
 measure memcached "$MEMCACHED_PORT"
 stop_server
-# shellcheck disable=SC2086 # RAFTCACHED_ARGS is a list of flags
-start_server raftcached "$RAFTCACHED_PORT" serves_writes env RAFTCACHED_JAR="$OUT_DIR/raftcached.jar" \
-  JAVA_OPTS="-Xmx$RAFTCACHED_HEAP -XX:ActiveProcessorCount=$JVM_CPUS" "$ROOT/bin/raftcached" \
-  -m "$MEMORY_MB" -U 0 -l 127.0.0.1 -p "$RAFTCACHED_PORT" --raft "127.0.0.1:$RAFT_PORT" \
-  --data-dir "$OUT_DIR/raftcached-data" $RAFTCACHED_ARGS
-measure raftcached "$RAFTCACHED_PORT"
-stop_server
+run_raftcached() { # name extra-flags...: a fresh one-node raftcached through both passes
+  local name=$1
+  shift
+  # shellcheck disable=SC2086 # RAFTCACHED_ARGS is a list of flags
+  start_server "$name" "$RAFTCACHED_PORT" serves_writes env RAFTCACHED_JAR="$OUT_DIR/raftcached.jar" \
+    JAVA_OPTS="-Xmx$RAFTCACHED_HEAP -XX:ActiveProcessorCount=$JVM_CPUS" "$ROOT/bin/raftcached" \
+    -m "$MEMORY_MB" -U 0 -l 127.0.0.1 -p "$RAFTCACHED_PORT" --raft "127.0.0.1:$RAFT_PORT" \
+    --data-dir "$OUT_DIR/$name-data" $RAFTCACHED_ARGS "$@"
+  measure "$name" "$RAFTCACHED_PORT"
+  stop_server
+}
+run_raftcached raftcached
+if ((HINT_COST)); then
+  run_raftcached raftcached-no-hints --debug-no-access-hints
+fi
 
 echo "cache-aside Zipf s=$ZIPF_EXPONENT over $KEY_SPACE keys of $VALUE_SIZE B, get:set $RATIO, -m $MEMORY_MB;" \
   "$MEASURED_REQUESTS requests measured after $WARMUP_REQUESTS of warm-up (results in $OUT_DIR)"
 awk -F'\t' 'NR > 1 {
-    printf "%-10s hit ratio %6.2f%% (client-counted; server stats %6.2f%%), %8.0f ops/s, %d fills, %d evictions\n",
-      $1, 100 * $2, 100 * $3, $4, $8, $9
-    ratio[$1] = $2
+    printf "%-19s hit ratio %6.2f%% (client-counted; server stats %6.2f%%), %8.0f ops/s, %6.2f server CPU-us/op, %d fills, %d evictions",
+      $1, 100 * $2, 100 * $3, $4, $10, $8, $9
+    if ($11 > 0) printf ", hints %.2f%% of the value bytes stored", 100 * $11 / $12
+    printf "\n"
+    ratio[$1] = $2; cpu[$1] = $10
   }
-  END {printf "raftcached - memcached: %+.2f points\n", 100 * (ratio["raftcached"] - ratio["memcached"])}' "$OUT_DIR/results.tsv"
+  END {
+    printf "raftcached - memcached: %+.2f points\n", 100 * (ratio["raftcached"] - ratio["memcached"])
+    if ("raftcached-no-hints" in ratio)
+      printf "access hints: %+.2f points of hit ratio, %+.2f server CPU-us/op (%+.1f%%)\n",
+        100 * (ratio["raftcached"] - ratio["raftcached-no-hints"]), cpu["raftcached"] - cpu["raftcached-no-hints"],
+        100 * (cpu["raftcached"] / cpu["raftcached-no-hints"] - 1)
+  }' "$OUT_DIR/results.tsv"

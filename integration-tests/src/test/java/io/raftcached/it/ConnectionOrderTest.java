@@ -24,6 +24,8 @@ class ConnectionOrderTest {
      * One packet: set v1, get, get before set v2, get, mg, ms v3, mg, gat, delete, get. Each reply
      * line (or value) the order implies, "_" standing for the key.
      */
+    /** Trials an overloaded machine may see refused (timed out) rather than answered, per mode. */
+    private static final int REFUSED_TRIALS_MAX = 10;
     private static final String PACKET = "set _ 0 0 2\r\nv1\r\nget _\r\nget _\r\nset _ 0 0 2\r\nv2\r\nget _\r\nmg _ v\r\n"
             + "ms _ 2\r\nv3\r\nmg _ v\r\ngat 0 _\r\ndelete _\r\nget _\r\n";
     private static final List<String> EXPECTED = List.of("STORED", "VALUE _ 0 2", "v1", "END", "VALUE _ 0 2", "v1", "END",
@@ -56,23 +58,39 @@ class ConnectionOrderTest {
         }
     }
 
-    /** Runs the trials on one connection to {@code port}; returns what was out of order. */
+    /**
+     * Runs trials on a connection to {@code port} until {@link #TRIALS_PER_MODE} of them were
+     * answered whole; returns what was out of order. A SERVER_ERROR (a read barrier or a write that
+     * timed out on an overloaded machine) is an answer the protocol allows, not a violation: that
+     * trial is dropped with its connection, and at most {@link #REFUSED_TRIALS_MAX} may be.
+     */
     private static List<String> trials(String mode, int port) throws Exception {
         List<String> violations = new ArrayList<>();
-        try (TextClient client = new TextClient(port)) {
-            for (int trial = 0; trial < TRIALS_PER_MODE; trial++) {
+        int answered = 0;
+        int refused = 0;
+        TextClient client = new TextClient(port);
+        try {
+            for (int trial = 0; answered < TRIALS_PER_MODE; trial++) {
                 String key = "order-" + mode.charAt(0) + "-" + trial;
                 client.send(PACKET.replace("_", key));
-                for (int line = 0; line < EXPECTED.size(); line++) {
+                boolean whole = true;
+                for (int line = 0; line < EXPECTED.size() && whole; line++) {
                     String expected = EXPECTED.get(line).replace("_", key);
                     String got = client.line();
-                    if (!got.equals(expected)) {
-                        violations.add(mode + " trial " + trial + " reply " + line + ": expected '" + expected + "', got '" + got + "'");
+                    if (got.startsWith("SERVER_ERROR")) {
+                        assertTrue(++refused <= REFUSED_TRIALS_MAX, mode + ": too many trials refused, the last: " + got);
                         client.close();
+                        client = new TextClient(port);
+                        whole = false;
+                    } else if (!got.equals(expected)) {
+                        violations.add(mode + " trial " + trial + " reply " + line + ": expected '" + expected + "', got '" + got + "'");
                         return violations;   // the reply stream is out of step: nothing after is comparable
                     }
                 }
+                answered += whole ? 1 : 0;
             }
+        } finally {
+            client.close();
         }
         return violations;
     }

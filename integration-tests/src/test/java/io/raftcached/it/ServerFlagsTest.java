@@ -99,7 +99,11 @@ class ServerFlagsTest {
         List<List<String>> invalid = List.of(List.of("-c", "0"), List.of("-t", "0"), List.of("-R", "0"), List.of("-f", "1"),
                 List.of("-n", "0"), List.of("-m", "0"), List.of("-m", "1"), List.of("-I", "100k"), List.of("-I", "500"),
                 List.of("-I", "2g"), List.of("-I", "3000m"), List.of("-B", "foo"),
-                List.of("-o", "slab_chunk_max=3000"));
+                List.of("-o", "slab_chunk_max=3000"), List.of("-o", "hot_lru_pct=90"), List.of("-o", "warm_lru_pct=0"),
+                List.of("-o", "hot_lru_pct=50,warm_lru_pct=40"), List.of("-o", "hot_max_factor=0"),
+                List.of("-o", "slab_automove=3"), List.of("-o", "slab_automove_ratio=2"), List.of("-o", "slab_automove_window=2"),
+                List.of("-o", "no_lru_maintainer,temporary_ttl=30"), List.of("-o", "lru_crawler_sleep=2000000"),
+                List.of("-o", "lru_crawler_tocrawl=x"));
         Map<List<String>, Future<Subprocess.Result>> memcachedRuns = new LinkedHashMap<>();
         Map<List<String>, Future<Subprocess.Result>> raftcachedRuns = new LinkedHashMap<>();
         for (List<String> flags : invalid) {
@@ -117,6 +121,37 @@ class ServerFlagsTest {
             assertEquals(memcached.stderr().strip(), raftcached.stderr().strip(), "message for " + flags);
             assertEquals(memcached.exitCode(), raftcached.exitCode(), "exit code for " + flags);
         }
+    }
+
+    /** memcached's LRU, slab mover and crawler options change what stats settings shows, as memcached's do. */
+    @Test
+    void lruMoverAndCrawlerOptionsAreHonoured() throws Exception {
+        MemcachedProcess.assumeInstalled();
+        List<String> names = List.of("slab_reassign", "slab_automove", "slab_automove_ratio", "slab_automove_window",
+                "lru_crawler", "lru_crawler_sleep", "lru_crawler_tocrawl", "lru_maintainer_thread", "lru_segmented",
+                "hot_lru_pct", "warm_lru_pct", "hot_max_factor", "warm_max_factor", "temp_lru", "temporary_ttl");
+        List<List<String>> optionSets = List.of(List.of(),
+                List.of("-o", "hot_lru_pct=30,warm_lru_pct=30,hot_max_factor=0.5,temporary_ttl=30,slab_automove=2,"
+                        + "slab_automove_ratio=0.5,slab_automove_window=10,lru_crawler_sleep=50,lru_crawler_tocrawl=500"),
+                List.of("-o", "no_modern"), List.of("-o", "no_lru_crawler,no_slab_reassign,no_lru_maintainer"));
+        for (int i = 0; i < optionSets.size(); i++) {
+            String[] options = optionSets.get(i).toArray(String[]::new);
+            Map<String, String> expected;
+            try (MemcachedProcess memcached = MemcachedProcess.start(options)) {
+                expected = pick(MemcachedProcess.statsOf(memcached.port, "settings"), names);
+            }
+            try (NodeProcess node = NodeProcess.single("lru-options-" + i, options)) {
+                node.start();
+                assertEquals(expected, pick(MemcachedProcess.statsOf(node.port, "settings"), names), "stats settings with "
+                        + optionSets.get(i));
+            }
+        }
+    }
+
+    private static Map<String, String> pick(Map<String, String> stats, List<String> names) {
+        Map<String, String> picked = new LinkedHashMap<>();
+        names.forEach(name -> picked.put(name, stats.get(name)));
+        return picked;
     }
 
     @Test

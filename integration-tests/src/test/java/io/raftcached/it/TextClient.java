@@ -69,6 +69,15 @@ public final class TextClient implements AutoCloseable {
 
     /** One reply line without its CRLF. */
     public String line() throws IOException {
+        return line(true);
+    }
+
+    /** One line ended by LF, with or without CR before it (memcached's metadump ends item lines with LF). */
+    String lineEndedByNewline() throws IOException {
+        return line(false);
+    }
+
+    private String line(boolean crlfOnly) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int previous = -1;
         while (true) {
@@ -76,9 +85,9 @@ public final class TextClient implements AutoCloseable {
             if (b < 0) {
                 throw new IOException("connection closed after: " + line.toString(StandardCharsets.ISO_8859_1));
             }
-            if (previous == '\r' && b == '\n') {
+            if (b == '\n' && (previous == '\r' || !crlfOnly)) {
                 byte[] bytes = line.toByteArray();
-                return new String(bytes, 0, bytes.length - 1, StandardCharsets.ISO_8859_1);
+                return new String(bytes, 0, bytes.length - (previous == '\r' ? 1 : 0), StandardCharsets.ISO_8859_1);
             }
             line.write(b);
             if (line.size() > MAX_LINE_BYTES) {

@@ -6,11 +6,12 @@ import io.raftcached.proto.Maintenance;
 import io.raftcached.proto.Op;
 import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
-import io.raftcached.protocol.SafeNumbers;
 import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.ImageWalk;
 import io.raftcached.store.MaintenanceReply;
 import io.raftcached.store.StoreResult;
+import io.raftcached.util.Limits;
+import io.raftcached.util.SafeNumbers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -26,8 +27,6 @@ import java.util.concurrent.Executor;
  * replica.
  */
 final class MaintenanceCommands {
-    /** memcached's MAX_NUMBER_OF_SLAB_CLASSES: crawl class ids go up to one below it. */
-    private static final int SLAB_CLASS_IDS = 64;
     private static final long ALL_CLASSES = -2L;   // every bit but class 0's
 
     /** What a line asks for: a command through the log, or a reply (or nothing) right now. */
@@ -171,7 +170,7 @@ final class MaintenanceCommands {
         long bits = 0;
         for (String id : list.split(",")) {
             Long classId = id.isEmpty() ? null : SafeNumbers.strtoul32(id);
-            if (classId == null || classId < 1 || classId >= SLAB_CLASS_IDS) {
+            if (classId == null || classId < 1 || classId >= Limits.SLAB_CLASS_IDS) {
                 return null;
             }
             bits |= 1L << classId;

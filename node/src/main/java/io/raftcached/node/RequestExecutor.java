@@ -389,12 +389,12 @@ final class RequestExecutor {
                 ByteBuf buffer = out.buffer();
                 if (touched == null) {
                     stats.getCommands.increment();
-                    countRead(cluster.read(key, cluster.readClockMillis(), true, item -> {
+                    countRead(cluster.read(key, cluster.readClockMillis(), Store.Lookup.live(true), item -> {
                         admin.countGetHit(item.slabClass());
                         writeValue(buffer, key, item, withCas);
                     }));
                 } else if (touched[next - 1].status == StoreResult.Status.HIT && send) {
-                    cluster.readVersion(key, touched[next - 1].cas, cluster.readClockMillis(),
+                    cluster.read(key, cluster.readClockMillis(), Store.Lookup.version(touched[next - 1].cas),
                             item -> writeValue(buffer, key, item, withCas));
                 }
                 if (next < keys.size() && !out.room()) {
@@ -437,7 +437,7 @@ final class RequestExecutor {
     private Outcome metaGet(Request request) {
         long now = cluster.readClockMillis();
         MetaViews.LocalFacts[] tokenFacts = {null};
-        cluster.read(request.key(), now, false, item -> {
+        cluster.read(request.key(), now, Store.Lookup.live(false), item -> {
             if (item.stale() && !item.tokenSent()) {
                 tokenFacts[0] = new MetaViews.LocalFacts(item.fetched(), item.secondsSinceLastAccess());
             }
@@ -447,7 +447,7 @@ final class RequestExecutor {
         }
         return Outcome.now(whole(out -> {
             stats.getCommands.increment();
-            Store.ReadOutcome outcome = cluster.read(request.key(), now, !request.meta().noLruBump(), item -> {
+            Store.ReadOutcome outcome = cluster.read(request.key(), now, Store.Lookup.live(!request.meta().noLruBump()), item -> {
                 admin.countGetHit(item.slabClass());
                 MetaResponseWriter.writeGetHit(out, request, MetaViews.of(request.key(), item, now));
                 if (request.meta().returnValue()) {
@@ -464,7 +464,7 @@ final class RequestExecutor {
     private void metaDebug(Request request, ByteBuf out) {
         stats.metaCommands.increment();
         long now = cluster.readClockMillis();
-        Store.ReadOutcome outcome = cluster.read(request.key(), now, false, item ->
+        Store.ReadOutcome outcome = cluster.read(request.key(), now, Store.Lookup.live(false), item ->
                 MetaResponseWriter.writeDebug(out, MetaViews.of(request.key(), item, now), item.slabClass(), item.totalSizeBytes()));
         if (outcome != Store.ReadOutcome.HIT) {
             MetaResponseWriter.writeDebugMiss(out);

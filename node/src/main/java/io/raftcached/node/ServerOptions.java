@@ -205,6 +205,10 @@ final class ServerOptions {
                     + MemoryBudgets.READS_WAITING_MAX_DEFAULT + "); a client that would exceed it is paused")
     Integer readsWaitingMax;
 
+    @Option(names = "--debug-no-access-hints", hidden = true,
+            description = "BENCHMARKS ONLY: send no access hints, to measure what they cost (reads then do not count)")
+    boolean noAccessHints;
+
     @Option(names = "--debug-fail-apply-at-index", hidden = true, paramLabel = "<index>",
             description = "TESTS ONLY: applying this log entry fails on this node (it must stop, then replay)")
     long failApplyAtIndex = 0;
@@ -345,7 +349,7 @@ final class ServerOptions {
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
-                    clusterToken, budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex));
+                    clusterToken, budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex, noAccessHints));
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }
@@ -556,7 +560,8 @@ final class ServerOptions {
                     segmented = false;
                     crawler = false;
                 }
-                case "lru_maintainer" -> segmented = true;
+                // lru_segmented is not a memcached option, only its stats name; accepted as lru_maintainer
+                case "lru_maintainer", "lru_segmented" -> segmented = true;
                 case "no_lru_maintainer" -> segmented = false;
                 case "lru_crawler" -> crawler = true;
                 case "no_lru_crawler" -> crawler = false;

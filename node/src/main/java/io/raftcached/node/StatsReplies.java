@@ -4,14 +4,15 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.internal.PlatformDependent;
 import io.raftcached.protocol.Replies;
-import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.raft.MemoryBudgets;
 import io.raftcached.raft.RaftStatus;
+import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.LruSettings;
 import io.raftcached.store.MaintenanceStats;
 import io.raftcached.store.SlabStats;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
+import io.raftcached.util.Limits;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -36,9 +37,7 @@ final class StatsReplies {
      * This node's get and mg hits per slab class (memcached's lru_hits, shown as N:get_hits): a
      * local fact, like get_hits, never part of replicated state.
      */
-    private final AtomicLongArray getHitsPerClass = new AtomicLongArray(SLAB_CLASSES_MAX);
-    /** memcached's MAX_NUMBER_OF_SLAB_CLASSES, an upper bound for any -f/-n/-I. */
-    private static final int SLAB_CLASSES_MAX = 64;
+    private final AtomicLongArray getHitsPerClass = new AtomicLongArray(Limits.SLAB_CLASS_IDS);
 
     StatsReplies(ReplicatedCache cluster, ServerConfig config, NodeStats stats, ConnectionRegistry connections) {
         this.cluster = cluster;
@@ -417,7 +416,7 @@ final class StatsReplies {
             Replies.writeStat(out, prefix + "used_chunks", slab.usedChunks());
             Replies.writeStat(out, prefix + "free_chunks", slab.freeChunks);
             Replies.writeStat(out, prefix + "free_chunks_end", 0);
-            Replies.writeStat(out, prefix + "get_hits", classId < SLAB_CLASSES_MAX ? getHitsPerClass.get(classId) : 0);
+            Replies.writeStat(out, prefix + "get_hits", classId < Limits.SLAB_CLASS_IDS ? getHitsPerClass.get(classId) : 0);
             Replies.writeStat(out, prefix + "cmd_set", slab.setCommands);
             Replies.writeStat(out, prefix + "delete_hits", slab.deleteHits);
             Replies.writeStat(out, prefix + "incr_hits", slab.incrHits);
@@ -447,13 +446,13 @@ final class StatsReplies {
     }
 
     void countGetHit(int slabClass) {
-        if (slabClass > 0 && slabClass < SLAB_CLASSES_MAX) {
+        if (slabClass > 0 && slabClass < Limits.SLAB_CLASS_IDS) {
             getHitsPerClass.incrementAndGet(slabClass);
         }
     }
 
     void reset() {
-        for (int classId = 0; classId < SLAB_CLASSES_MAX; classId++) {
+        for (int classId = 0; classId < Limits.SLAB_CLASS_IDS; classId++) {
             getHitsPerClass.set(classId, 0);
         }
         for (java.util.concurrent.atomic.LongAdder counter : new java.util.concurrent.atomic.LongAdder[] {

@@ -74,13 +74,8 @@ final class InProcessCache implements ReplicatedCache {
     }
 
     @Override
-    public Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor) {
-        return replica.read(key, readNowMillis, markAccess, visitor);
-    }
-
-    @Override
-    public Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor) {
-        return replica.readVersion(key, casUnique, readNowMillis, visitor);
+    public Store.ReadOutcome read(byte[] key, long readNowMillis, Store.Lookup lookup, Store.ItemVisitor visitor) {
+        return replica.read(key, readNowMillis, lookup, visitor);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.raftcached.protocol;
 
+import io.raftcached.util.Limits;
+import io.raftcached.util.SafeNumbers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,8 +15,6 @@ import java.util.List;
  * <p>Reused for every line of a connection; not thread-safe.
  */
 final class CommandParser {
-    /** memcached's KEY_MAX_LENGTH. */
-    static final int KEY_MAX_LENGTH = 250;
 
     /** What the decoder must do after one line. Reused; {@link #reset()} before each line. */
     static final class Outcome {
@@ -212,7 +212,7 @@ final class CommandParser {
                 while (i < length && line[i] != ' ') {
                     i++;
                 }
-                if (i - from > KEY_MAX_LENGTH) {
+                if (i - from > Limits.KEY_MAX_BYTES) {
                     badKey = Replies.CLIENT_ERROR_BAD_FORMAT;
                     break;
                 }
@@ -244,7 +244,7 @@ final class CommandParser {
         }
         // memcached reads noreply from the last token, whatever its position means
         boolean noreply = lastIsNoreply(line);
-        if (tok.length(1) > KEY_MAX_LENGTH) {
+        if (tok.length(1) > Limits.KEY_MAX_BYTES) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT, noreply);
             return;
         }
@@ -292,7 +292,7 @@ final class CommandParser {
             return;
         }
         boolean noreply = lastIsNoreply(line);
-        if (tok.length(1) > KEY_MAX_LENGTH) {
+        if (tok.length(1) > Limits.KEY_MAX_BYTES) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT, noreply);
             return;
         }
@@ -312,7 +312,7 @@ final class CommandParser {
             return;
         }
         boolean noreply = lastIsNoreply(line);
-        if (tok.length(1) > KEY_MAX_LENGTH) {
+        if (tok.length(1) > Limits.KEY_MAX_BYTES) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT, noreply);
             return;
         }
@@ -343,7 +343,7 @@ final class CommandParser {
                 return;
             }
         }
-        if (tok.length(1) > KEY_MAX_LENGTH) {
+        if (tok.length(1) > Limits.KEY_MAX_BYTES) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT, noreply);
             return;
         }
@@ -404,7 +404,7 @@ final class CommandParser {
             error(out, Replies.ERROR_LINE);
             return;
         }
-        if (tok.length(1) > KEY_MAX_LENGTH) {
+        if (tok.length(1) > Limits.KEY_MAX_BYTES) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT);
             return;
         }
@@ -434,7 +434,7 @@ final class CommandParser {
             return;
         }
         // Up to the data length, errors leave the data block to be read as commands, as in memcached.
-        if (tok.length(1) > KEY_MAX_LENGTH || ntokens == 3) {
+        if (tok.length(1) > Limits.KEY_MAX_BYTES || ntokens == 3) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT);
             return;
         }
@@ -537,7 +537,7 @@ final class CommandParser {
             error(out, Replies.ERROR_LINE);
             return null;
         }
-        if (tok.length(1) > KEY_MAX_LENGTH) {
+        if (tok.length(1) > Limits.KEY_MAX_BYTES) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT);
             return null;
         }
@@ -554,7 +554,7 @@ final class CommandParser {
     }
 
     private void metaDebug(byte[] line, int ntokens, Outcome out) {
-        if (ntokens < 3 || tok.length(1) > KEY_MAX_LENGTH) {
+        if (ntokens < 3 || tok.length(1) > Limits.KEY_MAX_BYTES) {
             error(out, Replies.CLIENT_ERROR_BAD_FORMAT);
             return;
         }

@@ -1,5 +1,6 @@
 package io.raftcached.protocol;
 
+import io.raftcached.util.SafeNumbers;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 

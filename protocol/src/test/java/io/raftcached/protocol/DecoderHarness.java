@@ -2,7 +2,7 @@ package io.raftcached.protocol;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-
+import io.raftcached.util.Limits;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -109,12 +109,12 @@ final class DecoderHarness {
     static void assertWellFormed(Request r, byte[] input, Run run) {
         check(r.type() != null, "no type", input, run);
         if (r.key() != null) {
-            check(r.key().length <= CommandParser.KEY_MAX_LENGTH, "key of " + r.key().length + " bytes", input, run);
+            check(r.key().length <= Limits.KEY_MAX_BYTES, "key of " + r.key().length + " bytes", input, run);
             check(r.key().length > 0, "empty key: " + r, input, run);
         }
         if (r.keys() != null) {
             for (byte[] key : r.keys()) {
-                check(key.length > 0 && key.length <= CommandParser.KEY_MAX_LENGTH && indexOf(key, (byte) ' ') < 0,
+                check(key.length > 0 && key.length <= Limits.KEY_MAX_BYTES && indexOf(key, (byte) ' ') < 0,
                         "bad multiget key " + Wire.escape(Wire.text(key)), input, run);
             }
         }

@@ -1,5 +1,15 @@
 package io.raftcached.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.raftcached.util.Limits;
+import io.raftcached.util.SafeNumbers;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -11,15 +21,6 @@ import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.Size;
-
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.Base64;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Properties of the decoder and its number and key parsers (jqwik), on generated command streams:
@@ -90,7 +91,7 @@ class DecoderPropertiesTest {
     Arbitrary<String> keys() {
         // any byte but the separator, the line end and NUL (which ends memcached's C string)
         return Arbitraries.strings().withCharRange('!', '~').withCharRange('\u0080', '\u00ff').withChars('\t', '\r')
-                .ofMinLength(1).ofMaxLength(CommandParser.KEY_MAX_LENGTH);
+                .ofMinLength(1).ofMaxLength(Limits.KEY_MAX_BYTES);
     }
 
     @Property(tries = 500)

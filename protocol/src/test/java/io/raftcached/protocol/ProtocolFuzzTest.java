@@ -1,17 +1,17 @@
 package io.raftcached.protocol;
 
-import com.code_intelligence.jazzer.junit.FuzzTest;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.raftcached.util.Limits;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 
 /**
  * Coverage-guided fuzz targets (Jazzer) for the protocol's parsers: the decoder on any byte stream
@@ -108,7 +108,7 @@ class ProtocolFuzzTest {
             assertTrue(o.dataLength >= 0, () -> "negative data length: " + context);
             assertTrue(DecoderHarness.STORAGE.contains(o.pending.type()), () -> "pending " + o.pending.type() + ": " + context);
             byte[] key = o.pending.key();
-            assertTrue(key != null && key.length > 0 && key.length <= CommandParser.KEY_MAX_LENGTH, () -> "pending key: " + context);
+            assertTrue(key != null && key.length > 0 && key.length <= Limits.KEY_MAX_BYTES, () -> "pending key: " + context);
             assertTrue(sizeCheck.fits(key.length, o.pending.clientFlags(), o.dataLength),
                     () -> "a data block that failed the size check would be read: " + context);
             assertEquals(o.pending.noreply(), o.badChunkSilent, () -> "bad chunk silence differs from noreply: " + context);

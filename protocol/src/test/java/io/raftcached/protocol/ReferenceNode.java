@@ -1,7 +1,7 @@
 package io.raftcached.protocol;
 
 import io.netty.buffer.ByteBuf;
-
+import io.raftcached.util.SafeNumbers;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HashMap;

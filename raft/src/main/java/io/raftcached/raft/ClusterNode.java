@@ -155,7 +155,9 @@ public final class ClusterNode implements ReplicatedCache {
                 settings.fsync() ? "on" : "OFF");
         writes.start();
         scheduler.scheduleWithFixedDelay(duties::run, Duties.PERIOD_MILLIS, Duties.PERIOD_MILLIS, TimeUnit.MILLISECONDS);
-        replica.localReads().sendHintsTo(hints);
+        if (!settings.faults().noAccessHints()) {
+            replica.localReads().sendHintsTo(hints);
+        }
         scheduler.scheduleWithFixedDelay(this::flushHints, AccessHints.FLUSH_PERIOD_MILLIS, AccessHints.FLUSH_PERIOD_MILLIS,
                 TimeUnit.MILLISECONDS);
     }
@@ -305,13 +307,8 @@ public final class ClusterNode implements ReplicatedCache {
     // --- reads ---------------------------------------------------------------------------------
 
     @Override
-    public Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor) {
-        return replica.read(key, readNowMillis, markAccess, visitor);
-    }
-
-    @Override
-    public Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor) {
-        return replica.readVersion(key, casUnique, readNowMillis, visitor);
+    public Store.ReadOutcome read(byte[] key, long readNowMillis, Store.Lookup lookup, Store.ItemVisitor visitor) {
+        return replica.read(key, readNowMillis, lookup, visitor);
     }
 
     @Override

@@ -4,8 +4,8 @@ import io.raftcached.proto.Command;
 import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreResult;
-import java.util.SortedMap;
 import java.io.IOException;
+import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -34,14 +34,8 @@ public interface ReplicatedCache extends AutoCloseable {
     /** The time reads use: the last applied leader time plus local time elapsed since. */
     long readClockMillis();
 
-    /** Reads a key from this node's replica; changes nothing replicated. */
-    Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor);
-
-    /**
-     * Reads the item version a write's result named by its CAS (gat): that version even if the
-     * write expired it; a later version only if live.
-     */
-    Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor);
+    /** Reads a key from this node's replica ({@link Store#read}): the live item, or an applied version. */
+    Store.ReadOutcome read(byte[] key, long readNowMillis, Store.Lookup lookup, Store.ItemVisitor visitor);
 
     /** The current store, for its counters (stats); read items through {@link #read} only. */
     Store store();

@@ -7,16 +7,17 @@ import com.google.protobuf.ByteString;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.Op;
 import io.raftcached.proto.StoreMode;
+import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
+import io.raftcached.testing.Await;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import io.raftcached.testing.Await;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +56,7 @@ class ClusterNodeTest {
 
     private static String read(ClusterNode node, String key) {
         String[] value = {null};
-        node.read(key.getBytes(StandardCharsets.UTF_8), node.readClockMillis(), false,
+        node.read(key.getBytes(StandardCharsets.UTF_8), node.readClockMillis(), Store.Lookup.live(false),
                 item -> value[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
         return value[0];
     }

@@ -10,6 +10,7 @@ import io.raftcached.proto.WriterId;
 import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
+import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
 import java.io.IOException;
@@ -190,7 +191,7 @@ final class WriteStreamHarness implements AutoCloseable {
     /** The counter's value on this node's replica. */
     String counter() {
         String[] value = {null};
-        local.read(COUNTER_KEY, START_MILLIS, false, item -> value[0] = new String(item.copyValue(), StandardCharsets.US_ASCII));
+        local.read(COUNTER_KEY, START_MILLIS, Store.Lookup.live(false), item -> value[0] = new String(item.copyValue(), StandardCharsets.US_ASCII));
         return value[0];
     }
 

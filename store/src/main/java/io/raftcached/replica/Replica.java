@@ -198,26 +198,15 @@ public final class Replica implements AutoCloseable {
     }
 
     /**
-     * Reads a key from the current store. The read section covers fetching the store, so a store
-     * that a snapshot install replaces is not freed while this read may still use it
-     * ({@link #retiredStoreUnread}).
+     * Reads a key from the current store ({@link Store#read}). The read section covers fetching
+     * the store, so a store that a snapshot install replaces is not freed while this read may
+     * still use it ({@link #retiredStoreUnread}).
      */
-    public Store.ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, Store.ItemVisitor visitor) {
+    public Store.ReadOutcome read(byte[] key, long readNowMillis, Store.Lookup lookup, Store.ItemVisitor visitor) {
         ReadEpochs.Reader reader = epochs.reader();
         reader.enter();
         try {
-            return store.readInSection(key, readNowMillis, markAccess, visitor);
-        } finally {
-            reader.exit();
-        }
-    }
-
-    /** {@link Store#readVersionInSection} on the current store, in a read section. */
-    public Store.ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, Store.ItemVisitor visitor) {
-        ReadEpochs.Reader reader = epochs.reader();
-        reader.enter();
-        try {
-            return store.readVersionInSection(key, casUnique, readNowMillis, visitor);
+            return store.readInSection(key, readNowMillis, lookup, visitor);
         } finally {
             reader.exit();
         }

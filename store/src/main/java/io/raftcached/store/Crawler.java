@@ -47,10 +47,9 @@ final class Crawler {
             checked++;
             int classId = lru.cursorLruId & LruLists.CLASS_MASK;
             items.stats.crawlerItemsChecked[classId]++;
-            boolean flushed = items.flushedAt(item, items.nowSeconds);
-            if (flushed || items.expiredStrictlyBefore(item, items.nowSeconds)) {
-                items.stats.crawlerReclaimed[classId]++;
-                items.stats.reclaimed[classId]++;
+            boolean dead = items.flushedAt(item, items.nowSeconds) || items.expiredStrictlyBefore(item, items.nowSeconds);
+            if (dead && !items.answeringThisSecond(item)) {
+                items.stats.crawlerReclaimed[classId]++;   // memcached counts it here only, not in reclaimed
                 items.unlink(item, items.hashOf(item));
             }
         }

@@ -29,7 +29,6 @@ final class ItemLayout {
     static final int CAS_BYTES = 8;
     static final int CLIENT_FLAGS_SUFFIX_BYTES = 4;
     static final int CRLF_BYTES = 2;
-    static final int KEY_MAX_BYTES = 250;
     /** memcached's sizeof(item_chunk): counted for every data chunk and in a chunked header. */
     static final int CHUNK_HEADER_BYTES = 48;
 

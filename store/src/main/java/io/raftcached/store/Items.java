@@ -1,5 +1,7 @@
 package io.raftcached.store;
 
+import io.raftcached.util.Limits;
+
 /**
  * Item lifecycle, memcached's items.c: allocate (reclaiming expired tail items and evicting as
  * memcached does), link, unlink, replace, bump, the segmented LRU's moves between HOT, WARM and
@@ -339,7 +341,13 @@ final class Items {
                 continue;
             }
             boolean fetchedHere = (OffHeap.getByte(address(search) + ItemLayout.LOCAL_FLAGS) & ItemLayout.LOCAL_FLAG_FETCHED) != 0;
-            if (expiredStrictlyBefore(search, nowSeconds) || flushedAt(search, nowSeconds)) {
+            boolean dead = expiredStrictlyBefore(search, nowSeconds) || flushedAt(search, nowSeconds);
+            if (dead && answeringThisSecond(search)) {
+                stats.tailProtected[classId]++;   // memcached's lrutail_reflocked: a client still holds it
+                search = previous;
+                continue;
+            }
+            if (dead) {
                 stats.reclaimed[classId]++;
                 if (!fetchedHere) {
                     stats.expiredUnfetched[classId]++;
@@ -474,6 +482,17 @@ final class Items {
         }
     }
 
+    /**
+     * Whether a dead item may still be read for a reply: memcached never reclaims an item a client
+     * holds (its refcount), and a gat that expired the item it touched still returns it. Here a
+     * node reads a gat's item after the entry is applied, so the maintainer and the crawler leave
+     * alone dead items written or touched in the current log second; they go the second after.
+     * (The flat LRU of old clusters keeps reclaiming as it always did.)
+     */
+    boolean answeringThisSecond(long handle) {
+        return config.lru().segmented() && time(handle) == nowSeconds;
+    }
+
     /** lru_pull_tail compares with '<' where item_get uses '<='; kept as memcached has it. */
     boolean expiredStrictlyBefore(long handle, int atSeconds) {
         int exptime = exptime(handle);
@@ -495,7 +514,7 @@ final class Items {
 
     /** Starts keeping the histogram from the items linked now on; link and unlink keep it after. */
     void trackSizes() {
-        long largest = ItemLayout.totalSize(ItemLayout.KEY_MAX_BYTES, -1, config.itemSizeMaxBytes(), casEnabled);
+        long largest = ItemLayout.totalSize(Limits.KEY_MAX_BYTES, -1, config.itemSizeMaxBytes(), casEnabled);
         long[] buckets = new long[(int) (largest / SIZE_BUCKET_BYTES) + 2];
         for (int classId = 1; classId <= classes.largestClass(); classId++) {
             for (int segment : LruLists.SEGMENTS) {

@@ -1,5 +1,7 @@
 package io.raftcached.store;
 
+import io.raftcached.util.Limits;
+
 /**
  * The LRU lists, linked through the items' {@code lruPrev}/{@code lruNext}: head is the most
  * recently linked, tail the next to move down or evict. As in memcached, a list is named by an
@@ -14,7 +16,8 @@ final class LruLists {
     static final int TEMP = 192;
     /** Every segment, in the order walks (the digest, snapshots, invariants) visit them. */
     static final int[] SEGMENTS = {HOT, WARM, COLD, TEMP};
-    static final int CLASS_MASK = 63;
+    /** Class ids fit six bits ({@link Limits#SLAB_CLASS_IDS}); the segment takes the two above. */
+    static final int CLASS_MASK = Limits.SLAB_CLASS_IDS - 1;
     static final int LRU_IDS = 256;
 
     /** {@link #cursor} value: the walk starts at the head of {@link #cursorLruId}. */

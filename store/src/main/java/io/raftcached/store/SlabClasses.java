@@ -1,5 +1,6 @@
 package io.raftcached.store;
 
+import io.raftcached.util.Limits;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,7 +11,6 @@ import java.util.List;
  * and makes {@code stats slabs} read the same. Classes are numbered from 1; 0 means "too large".
  */
 public final class SlabClasses {
-    static final int MAX_CLASS_COUNT = 63;
     private static final int CHUNK_ALIGN_BYTES = 8;
 
     private final int[] chunkSizeBytes;   // index = class id; [0] unused
@@ -23,7 +23,7 @@ public final class SlabClasses {
         List<int[]> classes = new ArrayList<>();
         long size = ItemLayout.HEADER_BYTES + config.chunkSizeMinBytes();
         int id = 1;
-        for (; id < MAX_CLASS_COUNT; id++) {
+        for (; id < Limits.SLAB_CLASS_IDS - 1; id++) {   // memcached stops one short of its max too
             if (size >= config.slabChunkMaxBytes() / config.growthFactor()) {
                 break;
             }

@@ -7,6 +7,8 @@ import io.raftcached.proto.Command;
 import io.raftcached.proto.CommandOption;
 import io.raftcached.proto.StoreMode;
 import io.raftcached.store.StoreResult.Status;
+import io.raftcached.util.Limits;
+import io.raftcached.util.SafeNumbers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -151,7 +153,7 @@ public final class Store implements AutoCloseable {
             return maintenance(command.getMaintenance());
         }
         if (command.getKey().size() == 0 && command.getOp() != io.raftcached.proto.Op.FLUSH_ALL
-                || command.getKey().size() > ItemLayout.KEY_MAX_BYTES) {
+                || command.getKey().size() > Limits.KEY_MAX_BYTES) {
             return StoreResult.of(Status.INVALID);
         }
         return switch (command.getOp()) {
@@ -393,7 +395,7 @@ public final class Store implements AutoCloseable {
             }
             byte[] current = new byte[valueLength];
             items.readValue(item, 0, current, 0, valueLength);
-            Long parsed = Numbers.parseUnsigned64(current);
+            Long parsed = SafeNumbers.strtoullOfValue(current);
             if (parsed == null) {
                 return StoreResult.of(Status.NON_NUMERIC);
             }
@@ -545,7 +547,7 @@ public final class Store implements AutoCloseable {
     private StoreResult accessHints(Command command) {
         for (int i = 0; i < command.getHintKeysCount(); i++) {
             byte[] key = command.getHintKeys(i).toByteArray();
-            if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+            if (key.length == 0 || key.length > Limits.KEY_MAX_BYTES) {
                 continue;
             }
             long item = items.index.find(key, key.length, items.index.hash(key, key.length));
@@ -639,25 +641,48 @@ public final class Store implements AutoCloseable {
 
     // --- reads (any thread) -----------------------------------------------------------------
 
+    /** What a lookup asks for: the live item, or the version an applied command returned. */
+    public record Lookup(boolean markAccess, boolean versioned, long casUnique) {
+        /** A plain read; {@code markAccess} records this node's access facts and may send a hint. */
+        public static Lookup live(boolean markAccess) {
+            return markAccess ? LIVE_MARKED : LIVE;
+        }
+
+        /**
+         * The item version an applied command returned (gat: the touch answered with its CAS, and
+         * memcached returns that item even when the touch itself expired it). If the key still holds
+         * that version it is visited whatever its expiry or a later flush says; if a later write
+         * replaced it, the current item is visited only if it is live, as a plain read would. With
+         * CAS disabled every version has CAS 0 and the item found is taken as the one applied.
+         */
+        public static Lookup version(long casUnique) {
+            return new Lookup(false, true, casUnique);
+        }
+
+        private static final Lookup LIVE = new Lookup(false, false, 0);
+        private static final Lookup LIVE_MARKED = new Lookup(true, false, 0);
+    }
+
     /**
-     * Looks a key up at {@code readNowMillis} without changing replicated state. On a hit the
-     * visitor sees the item; {@code markAccess} then records this node's own access facts
-     * (fetched, last access) after the visit, as memcached reports them "before" the command.
+     * Looks a key up at {@code readNowMillis} without changing replicated state, in a read section
+     * of its own. On a hit the visitor sees the item; marking access then records this node's own
+     * access facts (fetched, last access) after the visit, as memcached reports them "before" the
+     * command.
      */
-    public ReadOutcome read(byte[] key, long readNowMillis, boolean markAccess, ItemVisitor visitor) {
+    public ReadOutcome read(byte[] key, long readNowMillis, Lookup lookup, ItemVisitor visitor) {
         ReadEpochs.Reader reader = epochs.reader();
         reader.enter();
         try {
-            return readInSection(key, readNowMillis, markAccess, visitor);
+            return readInSection(key, readNowMillis, lookup, visitor);
         } finally {
             reader.exit();
         }
     }
 
     /** {@link #read} for a caller already inside a read section of {@link #epochs()}. */
-    public ReadOutcome readInSection(byte[] key, long readNowMillis, boolean markAccess, ItemVisitor visitor) {
+    public ReadOutcome readInSection(byte[] key, long readNowMillis, Lookup lookup, ItemVisitor visitor) {
         assert epochs.reader().inSection() : "read outside a read section";
-        if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
+        if (key.length == 0 || key.length > Limits.KEY_MAX_BYTES) {
             return ReadOutcome.MISS;
         }
         long item = items.index.find(key, key.length, items.index.hash(key, key.length));
@@ -665,57 +690,7 @@ public final class Store implements AutoCloseable {
             return ReadOutcome.MISS;
         }
         int nowSeconds = toStoreSeconds(readNowMillis);
-        if (items.flushedAt(item, nowSeconds)) {
-            return ReadOutcome.FLUSHED;
-        }
-        if (items.expiredAt(item, nowSeconds)) {
-            return ReadOutcome.EXPIRED;
-        }
-        ItemView view = readerViews.get();
-        view.reset(item, nowSeconds);
-        visitor.visit(view);
-        if (markAccess) {
-            long address = items.address(item);
-            OffHeap.putInt(address + ItemLayout.LAST_ACCESS, nowSeconds);
-            OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS,
-                    (byte) (OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS) | ItemLayout.LOCAL_FLAG_FETCHED));
-            if (view.countHitAndClaimHint()) {
-                localReads.hint(key);
-            }
-        }
-        return ReadOutcome.HIT;
-    }
-
-    /** {@link #readVersionInSection} in a read section of its own. */
-    public ReadOutcome readVersion(byte[] key, long casUnique, long readNowMillis, ItemVisitor visitor) {
-        ReadEpochs.Reader reader = epochs.reader();
-        reader.enter();
-        try {
-            return readVersionInSection(key, casUnique, readNowMillis, visitor);
-        } finally {
-            reader.exit();
-        }
-    }
-
-    /**
-     * Reads the item version an applied command returned (gat: the touch answered with its CAS,
-     * and memcached returns that item even when the touch itself expired it). If the key still
-     * holds that version it is visited whatever its expiry or a later flush says; if a later write
-     * replaced it, the current item is visited only if it is live, as a plain read would. With CAS
-     * disabled every version has CAS 0 and the item found is taken as the one applied. Caller is in
-     * a read section of {@link #epochs()}.
-     */
-    public ReadOutcome readVersionInSection(byte[] key, long casUnique, long readNowMillis, ItemVisitor visitor) {
-        assert epochs.reader().inSection() : "read outside a read section";
-        if (key.length == 0 || key.length > ItemLayout.KEY_MAX_BYTES) {
-            return ReadOutcome.MISS;
-        }
-        long item = items.index.find(key, key.length, items.index.hash(key, key.length));
-        if (item == 0) {
-            return ReadOutcome.MISS;
-        }
-        int nowSeconds = toStoreSeconds(readNowMillis);
-        if (items.cas(item) != casUnique) {
+        if (!lookup.versioned() || items.cas(item) != lookup.casUnique()) {
             if (items.flushedAt(item, nowSeconds)) {
                 return ReadOutcome.FLUSHED;
             }
@@ -726,6 +701,15 @@ public final class Store implements AutoCloseable {
         ItemView view = readerViews.get();
         view.reset(item, nowSeconds);
         visitor.visit(view);
+        if (lookup.markAccess()) {
+            long address = items.address(item);
+            OffHeap.putInt(address + ItemLayout.LAST_ACCESS, nowSeconds);
+            OffHeap.putByte(address + ItemLayout.LOCAL_FLAGS,
+                    (byte) (OffHeap.getByte(address + ItemLayout.LOCAL_FLAGS) | ItemLayout.LOCAL_FLAG_FETCHED));
+            if (view.countHitAndClaimHint()) {
+                localReads.hint(key);
+            }
+        }
         return ReadOutcome.HIT;
     }
 

@@ -30,7 +30,7 @@ class ReplicaRetirementTest {
             inside.await();
             Store replaced = restoreFrom(donor, replica);
             assertFalse(replica.retiredStoreUnread(), "a reader that entered before the swap may still hold the old store");
-            Store.ReadOutcome afterSwap = replica.read("k".getBytes(StandardCharsets.US_ASCII), 0, false, item -> { });
+            Store.ReadOutcome afterSwap = replica.read("k".getBytes(StandardCharsets.US_ASCII), 0, Store.Lookup.live(false), item -> { });
             assertEquals(Store.ReadOutcome.MISS, afterSwap);
             assertFalse(replica.retiredStoreUnread(), "a reader entering after the swap changes nothing for the old one");
             leave.countDown();

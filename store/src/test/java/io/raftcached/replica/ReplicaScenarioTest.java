@@ -241,7 +241,7 @@ class ReplicaScenarioTest {
         StringBuilder text = new StringBuilder(key).append(": ");
         List<String> hinted = new java.util.ArrayList<>();
         a.localReads().sendHintsTo(hintedKey -> hinted.add(new String(hintedKey, StandardCharsets.ISO_8859_1)));
-        Store.ReadOutcome outcome = a.read(key.getBytes(StandardCharsets.ISO_8859_1), at, test.hasArg("hint"), item -> {
+        Store.ReadOutcome outcome = a.read(key.getBytes(StandardCharsets.ISO_8859_1), at, Store.Lookup.live(test.hasArg("hint")), item -> {
             text.append("value=").append(abbreviate(item.copyValue()))
                     .append(" flags=").append(item.clientFlags()).append(" cas=").append(item.cas())
                     .append(" ttl=").append(item.ttlSeconds());

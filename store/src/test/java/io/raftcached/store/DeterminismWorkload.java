@@ -65,7 +65,7 @@ public final class DeterminismWorkload {
 
     private static long casOf(Store store, String key) {
         long[] cas = {0};
-        store.read(key.getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE / 4, false, item -> cas[0] = item.cas());
+        store.read(key.getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE / 4, Store.Lookup.live(false), item -> cas[0] = item.cas());
         return cas[0];
     }
 
@@ -85,7 +85,7 @@ public final class DeterminismWorkload {
                 while (running.get()) {
                     byte[] key = ("key:" + random.nextInt(KEY_SPACE)).getBytes(StandardCharsets.UTF_8);
                     long readNow = store.appliedNowMillis() + clockOffsetMillis;
-                    store.read(key, readNow, random.nextBoolean(), item -> item.copyValue());
+                    store.read(key, readNow, Store.Lookup.live(random.nextBoolean()), item -> item.copyValue());
                 }
             });
             reader.start();

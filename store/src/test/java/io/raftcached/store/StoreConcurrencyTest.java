@@ -50,7 +50,7 @@ class StoreConcurrencyTest {
                         String key = "k" + random.nextInt(KEYS);
                         byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
                         String[] seen = {null};
-                        store.read(keyBytes, Long.MAX_VALUE / 2, true,
+                        store.read(keyBytes, Long.MAX_VALUE / 2, Store.Lookup.live(true),
                                 item -> seen[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
                         if (seen[0] != null) {
                             hits.incrementAndGet();

@@ -62,7 +62,7 @@ class StoreDigestTest {
     @Test
     void perNodeFactsDoNotChangeTheDigest() {
         try (Store reference = build(); Store local = build()) {
-            local.read("alpha".getBytes(StandardCharsets.UTF_8), NOW + 50_000, true, item -> { });
+            local.read("alpha".getBytes(StandardCharsets.UTF_8), NOW + 50_000, Store.Lookup.live(true), item -> { });
             assertEquals(reference.digest(), local.digest(), "reads mark fetched/last access, which is not replicated");
         }
     }

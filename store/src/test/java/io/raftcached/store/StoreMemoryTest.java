@@ -55,7 +55,7 @@ class StoreMemoryTest {
                 }
                 for (int i = 0; i < 20; i++) {
                     byte[] key = ("hot" + ((entry * 20 + i) % 2_000)).getBytes(StandardCharsets.UTF_8);
-                    store.read(key, now, true, item -> {});
+                    store.read(key, now, Store.Lookup.live(true), item -> {});
                 }
                 if (!hinted.isEmpty()) {
                     Command.Builder hints = Command.newBuilder().setOp(Op.ACCESS_HINTS);
@@ -69,7 +69,7 @@ class StoreMemoryTest {
             store.checkInvariants();
             int kept = 0;
             for (int i = 0; i < 2_000; i++) {
-                kept += store.read(("hot" + i).getBytes(StandardCharsets.UTF_8), now, false, item -> {}) == Store.ReadOutcome.HIT ? 1 : 0;
+                kept += store.read(("hot" + i).getBytes(StandardCharsets.UTF_8), now, Store.Lookup.live(false), item -> {}) == Store.ReadOutcome.HIT ? 1 : 0;
             }
             return kept;
         }
@@ -127,7 +127,7 @@ class StoreMemoryTest {
             }
             long lost = 0;
             for (int i = 0; i < 60_000; i++) {
-                lost += store.read(("small" + i).getBytes(StandardCharsets.UTF_8), now, false, item -> {}) == Store.ReadOutcome.HIT ? 0 : 1;
+                lost += store.read(("small" + i).getBytes(StandardCharsets.UTF_8), now, Store.Lookup.live(false), item -> {}) == Store.ReadOutcome.HIT ? 0 : 1;
             }
             return lost;
         }

@@ -81,7 +81,7 @@ class StoreModelTest {
                     if (command.getOp() == Op.GET_TOUCH) {
                         // gat's value is read from the item version the touch returned, as the node does.
                         byte[][] read = {null};
-                        store.readVersion(command.getKey().toByteArray(), actual.cas, now, item -> read[0] = item.copyValue());
+                        store.read(command.getKey().toByteArray(), now, Store.Lookup.version(actual.cas), item -> read[0] = item.copyValue());
                         value = read[0];
                     }
                     assertArrayEquals(expected.value, value, context);
@@ -122,7 +122,7 @@ class StoreModelTest {
 
     private static Seen read(Store store, String key, long nowMillis) {
         Seen[] seen = {null};
-        store.read(key.getBytes(StandardCharsets.UTF_8), nowMillis, false,
+        store.read(key.getBytes(StandardCharsets.UTF_8), nowMillis, Store.Lookup.live(false),
                 item -> seen[0] = new Seen(item.copyValue(), item.clientFlags(), item.cas()));
         return seen[0];
     }

@@ -105,8 +105,8 @@ class StoreSnapshotTest {
                 byte[] key = "key:1".getBytes(StandardCharsets.UTF_8);
                 String[] fromOriginal = {null};
                 String[] fromRestored = {null};
-                store.read(key, NOW, false, item -> fromOriginal[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
-                restored.read(key, NOW, false, item -> fromRestored[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
+                store.read(key, NOW, Store.Lookup.live(false), item -> fromOriginal[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
+                restored.read(key, NOW, Store.Lookup.live(false), item -> fromRestored[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
                 assertEquals(fromOriginal[0], fromRestored[0]);
             }
         }

@@ -43,14 +43,14 @@ class StoreTest {
 
     private String get(String key) {
         String[] found = {null};
-        store.read(key.getBytes(StandardCharsets.UTF_8), nowMillis, false,
+        store.read(key.getBytes(StandardCharsets.UTF_8), nowMillis, Store.Lookup.live(false),
                 item -> found[0] = new String(item.copyValue(), StandardCharsets.UTF_8));
         return found[0];
     }
 
     private long casOf(String key) {
         long[] cas = {-1};
-        store.read(key.getBytes(StandardCharsets.UTF_8), nowMillis, false, item -> cas[0] = item.cas());
+        store.read(key.getBytes(StandardCharsets.UTF_8), nowMillis, Store.Lookup.live(false), item -> cas[0] = item.cas());
         return cas[0];
     }
 
@@ -76,7 +76,7 @@ class StoreTest {
         assertEquals(Status.STORED, apply(Cmd.store(StoreMode.MODE_PREPEND, "k", "<", 9, 0)).status);
         assertEquals("<mid>", get("k"));
         int[] flags = {-1};
-        store.read("k".getBytes(StandardCharsets.UTF_8), nowMillis, false, item -> flags[0] = item.clientFlags());
+        store.read("k".getBytes(StandardCharsets.UTF_8), nowMillis, Store.Lookup.live(false), item -> flags[0] = item.clientFlags());
         assertEquals(5, flags[0], "append/prepend keep the original flags");
         assertEquals(Status.NOT_STORED, apply(Cmd.store(StoreMode.MODE_APPEND, "missing", "x", 0, 0)).status);
     }
@@ -134,7 +134,7 @@ class StoreTest {
         String before = store.digest();
         for (int i = 0; i < 10; i++) {
             get("a");
-            store.read("a".getBytes(StandardCharsets.UTF_8), nowMillis + 60_000, true, item -> { });
+            store.read("a".getBytes(StandardCharsets.UTF_8), nowMillis + 60_000, Store.Lookup.live(true), item -> { });
         }
         assertEquals(before, store.digest());
     }
@@ -157,7 +157,7 @@ class StoreTest {
         assertEquals(Status.HIT, expiring.status);
         assertEquals(null, get("k"));
         byte[][] value = {null};
-        assertEquals(Store.ReadOutcome.HIT, store.readVersion("k".getBytes(StandardCharsets.UTF_8), expiring.cas, nowMillis,
+        assertEquals(Store.ReadOutcome.HIT, store.read("k".getBytes(StandardCharsets.UTF_8), nowMillis, Store.Lookup.version(expiring.cas),
                 item -> value[0] = item.copyValue()));
         assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), value[0]);
     }
@@ -221,10 +221,10 @@ class StoreTest {
                 .setValue(com.google.protobuf.ByteString.copyFrom(big)).build();
         assertEquals(Status.STORED, apply(set).status);
         byte[][] read = {null};
-        store.read("big".getBytes(StandardCharsets.UTF_8), nowMillis, false, item -> read[0] = item.copyValue());
+        store.read("big".getBytes(StandardCharsets.UTF_8), nowMillis, Store.Lookup.live(false), item -> read[0] = item.copyValue());
         assertArrayEquals(big, read[0]);
         apply(Cmd.store(StoreMode.MODE_APPEND, "big", "tail", 0, 0));
-        store.read("big".getBytes(StandardCharsets.UTF_8), nowMillis, false, item -> read[0] = item.copyValue());
+        store.read("big".getBytes(StandardCharsets.UTF_8), nowMillis, Store.Lookup.live(false), item -> read[0] = item.copyValue());
         assertEquals(big.length + 4, read[0].length);
         assertEquals(Status.NON_NUMERIC, apply(Cmd.incr("big", 1)).status);
         assertEquals(Status.DELETED, apply(Cmd.delete("big")).status);

@@ -100,11 +100,11 @@ public class StoreGetBenchmark {
         }
         Reader check = new Reader();
         for (int i = 0; i < KEYS; i++) {
-            if (store.read(hitKeys[i], NOW_MILLIS, false, check) != Store.ReadOutcome.HIT
+            if (store.read(hitKeys[i], NOW_MILLIS, Store.Lookup.live(false), check) != Store.ReadOutcome.HIT
                     || check.lastLength != VALUE_BYTES + 2 || check.out[0] != 'v' || check.out[VALUE_BYTES] != '\r') {
                 throw new IllegalStateException("key " + i + " does not read back its value");
             }
-            if (store.read(missKeys[i], NOW_MILLIS, false, check) != Store.ReadOutcome.MISS) {
+            if (store.read(missKeys[i], NOW_MILLIS, Store.Lookup.live(false), check) != Store.ReadOutcome.MISS) {
                 throw new IllegalStateException("absent key " + i + " was found");
             }
         }
@@ -151,7 +151,7 @@ public class StoreGetBenchmark {
     }
 
     private long hit(Reader reader) {
-        Store.ReadOutcome outcome = store.read(hitKeys[reader.next()], NOW_MILLIS, true, reader);
+        Store.ReadOutcome outcome = store.read(hitKeys[reader.next()], NOW_MILLIS, Store.Lookup.live(true), reader);
         if (outcome != Store.ReadOutcome.HIT) {
             throw new IllegalStateException("expected a hit, got " + outcome);
         }
@@ -159,7 +159,7 @@ public class StoreGetBenchmark {
     }
 
     private Store.ReadOutcome miss(Reader reader) {
-        Store.ReadOutcome outcome = store.read(missKeys[reader.next()], NOW_MILLIS, true, reader);
+        Store.ReadOutcome outcome = store.read(missKeys[reader.next()], NOW_MILLIS, Store.Lookup.live(true), reader);
         if (outcome != Store.ReadOutcome.MISS) {
             throw new IllegalStateException("expected a miss, got " + outcome);
         }

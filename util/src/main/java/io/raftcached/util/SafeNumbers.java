@@ -1,4 +1,4 @@
-package io.raftcached.protocol;
+package io.raftcached.util;
 
 /**
  * memcached's {@code safe_strtol}, {@code safe_strtoul} and {@code safe_strtoull} (util.c), which
@@ -14,7 +14,9 @@ package io.raftcached.protocol;
  *       {@code -0} is 0 and {@code -18446744073709551615} is 1;</li>
  *   <li>{@code safe_strtoull} is the same at 64 bits without truncation.</li>
  * </ul>
- * Failure is signalled with the allocation-free {@link NotANumber#INSTANCE}.
+ * Failure is signalled with the allocation-free {@link NotANumber#INSTANCE}. The protocol parses
+ * command tokens with these; the store parses an item's value for incr and decr with {@link
+ * #strtoullOfValue}.
  */
 public final class SafeNumbers {
     private SafeNumbers() {
@@ -41,7 +43,7 @@ public final class SafeNumbers {
     }
 
     /** Thrown (one shared instance, no stack trace) when memcached's parser would return false. */
-    static final class NotANumber extends Exception {
+    public static final class NotANumber extends Exception {
         static final NotANumber INSTANCE = new NotANumber();
         private static final long serialVersionUID = 1L;
 
@@ -51,12 +53,12 @@ public final class SafeNumbers {
     }
 
     /** C locale isspace(). */
-    static boolean isCSpace(byte b) {
+    public static boolean isCSpace(byte b) {
         return b == ' ' || (b >= 0x09 && b <= 0x0d);
     }
 
     /** {@code safe_strtol}: a signed 64-bit parse truncated to int32. */
-    static int strtol32(byte[] buf, int from, int to) throws NotANumber {
+    public static int strtol32(byte[] buf, int from, int to) throws NotANumber {
         int i = skipSpace(buf, from, to);
         boolean negative = false;
         if (i < to && (buf[i] == '+' || buf[i] == '-')) {
@@ -89,12 +91,12 @@ public final class SafeNumbers {
     }
 
     /** {@code safe_strtoul}: an unsigned 64-bit parse with memcached's '-' check, truncated to uint32. */
-    static int strtoul32(byte[] buf, int from, int to) throws NotANumber {
+    public static int strtoul32(byte[] buf, int from, int to) throws NotANumber {
         return (int) strtoull(buf, from, to);
     }
 
     /** {@code safe_strtoull}: unsigned 64-bit, returned in a long (read it with the unsigned helpers). */
-    static long strtoull(byte[] buf, int from, int to) throws NotANumber {
+    public static long strtoull(byte[] buf, int from, int to) throws NotANumber {
         int i = skipSpace(buf, from, to);
         boolean negative = false;
         if (i < to && (buf[i] == '+' || buf[i] == '-')) {
@@ -125,6 +127,23 @@ public final class SafeNumbers {
             throw NotANumber.INSTANCE;
         }
         return value;
+    }
+
+    /**
+     * memcached's safe_strtoull over an item's value for incr/decr: C reads the value as a string,
+     * so it ends at the first NUL, and the CRLF memcached keeps after the value ends the number.
+     * Null where memcached calls the value non-numeric.
+     */
+    public static Long strtoullOfValue(byte[] value) {
+        int end = 0;
+        while (end < value.length && value[end] != 0) {
+            end++;
+        }
+        try {
+            return strtoull(value, 0, end);
+        } catch (NotANumber e) {
+            return null;
+        }
     }
 
     private static int skipSpace(byte[] buf, int i, int to) {

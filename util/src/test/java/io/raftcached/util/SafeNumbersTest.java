@@ -1,9 +1,9 @@
-package io.raftcached.protocol;
-
-import org.junit.jupiter.api.Test;
+package io.raftcached.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
 
 /**
  * memcached's safe_strto* semantics. The cases marked "binary" were checked end to end against
@@ -95,5 +95,17 @@ class SafeNumbersTest {
 
     private static byte[] bytes(String latin1) {
         return latin1.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void aValueEndsAtItsFirstNulAsACStringDoes() {
+        assertEquals(12L, SafeNumbers.strtoullOfValue(bytes("12")), "the value's CRLF, not stored here, ends it");
+        assertEquals(12L, SafeNumbers.strtoullOfValue(bytes("12\0abc")));
+        assertEquals(12L, SafeNumbers.strtoullOfValue(bytes(" 12 x")));
+        assertEquals(null, SafeNumbers.strtoullOfValue(bytes("\0 12")));
+        assertEquals(null, SafeNumbers.strtoullOfValue(bytes("12x")));
+        assertEquals(null, SafeNumbers.strtoullOfValue(bytes("-1")));
+        assertEquals(null, SafeNumbers.strtoullOfValue(bytes("18446744073709551616")));
+        assertEquals(-1L, SafeNumbers.strtoullOfValue(bytes("18446744073709551615")));
     }
 }

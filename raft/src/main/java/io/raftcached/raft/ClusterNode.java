@@ -42,7 +42,7 @@ import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -59,6 +59,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterNode implements ReplicatedCache {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+    /** Shares of the leader's forward budget, one per follower sending at once: the followers of a five-node cluster. */
+    static final int FORWARD_WINDOW_SHARES = 4;
 
     private final RaftSettings settings;
     private final StoreConfig shape;
@@ -67,7 +69,8 @@ public final class ClusterNode implements ReplicatedCache {
     private final RaftRpc rpc = new RaftRpc();
     private final ExecutorService controlExecutor = Executors.newFixedThreadPool(2, daemon("raftcached-control"));
     private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(daemon("raftcached-snapshot"));
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("raftcached-duties"));
+    /** Duties, hint flushes and the forward window's last-resort releases (cancelled ones removed at once). */
+    private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon("raftcached-duties"));
     private final Replica replica;
     private final ReadClock readClock = ReadClock.system();
     private final CacheStateMachine machine;
@@ -82,6 +85,12 @@ public final class ClusterNode implements ReplicatedCache {
     private final Admission readsWaiting;
     /** On the leader: entries it proposed that jraft holds ({@link #propose}). */
     private final InFlightBudget logBudget;
+    /**
+     * On a follower: sends within a window of bytes forwarded and not yet answered, a share of the
+     * leader's forward budget (the leader is assumed to run with this node's budgets), so that up
+     * to {@link #FORWARD_WINDOW_SHARES} followers sending at full speed are not refused.
+     */
+    private final ForwardSender forwardSender;
     private final AtomicBoolean closed = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
@@ -94,6 +103,7 @@ public final class ClusterNode implements ReplicatedCache {
     private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal) {
         this.settings = settings;
         this.shape = shape;
+        scheduler.setRemoveOnCancelPolicy(true);
         this.fatal = fatal;
         this.replica = new Replica(shape, new SecureRandom().nextLong(), settings.nodeId(), writerIncarnation);
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
@@ -102,6 +112,8 @@ public final class ClusterNode implements ReplicatedCache {
         this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
         this.logBudget = new InFlightBudget(settings.budgets().logBytes(), JraftOptions.PROPOSED_ENTRIES_MAX);
+        this.forwardSender = new ForwardSender(new InFlightBudget(settings.budgets().forwardBytes() / FORWARD_WINDOW_SHARES,
+                WriteStream.WRITES_PENDING_MAX), rpc::forward, scheduler, settings.writeTimeoutMillis());
         this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes());
         this.readsWaiting = new Admission(settings.budgets().readsWaitingMax());
         this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(),
@@ -293,14 +305,7 @@ public final class ClusterNode implements ReplicatedCache {
                 onFailure.run();
                 return;
             }
-            rpc.forward(target, ForwardRequest.newBuilder().setBatch(UnsafeByteOperations.unsafeWrap(batch)).build(),
-                    settings.writeTimeoutMillis(), response -> {
-                        if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
-                            LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"
-                                    : response.getStatus() + " " + response.getMessage());
-                            onFailure.run();
-                        }
-                    });
+            forwardSender.send(target, batch, () -> !closed.get() && !leader && target.equals(leaderHint()), onFailure);
         }
     }
 

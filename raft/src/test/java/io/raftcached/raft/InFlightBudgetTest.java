@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -99,7 +100,8 @@ class InFlightBudgetTest {
         budget.release(90);
         large.join();
         small.join();
-        assertEquals(List.of("large", "small"), order);
+        // Once the release makes room for both, either thread may record first.
+        assertEquals(Set.of("large", "small"), Set.copyOf(order));
         assertEquals(85, budget.heldBytes());
     }
 

@@ -545,6 +545,7 @@ public final class ClusterNode implements ReplicatedCache {
             if (isLeader && raft != null) {
                 readiness.leading(raft.getLastLogIndex());
             }
+            forwardSender.leaderChanged();
             writes.leaderChanged();
         }
 

@@ -3,6 +3,8 @@ package io.raftcached.raft;
 import com.google.protobuf.UnsafeByteOperations;
 import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -19,8 +21,10 @@ import org.slf4j.LoggerFactory;
  * is a share of the leader's forward budget, so that followers sending at full speed are not
  * refused: a refused batch costs a resend of every unapplied batch after it. A batch waits for
  * room before it is sent, which holds this node's write stream back; its room comes back exactly
- * once, when the leader answers (OK or not), when the call fails or times out, and — should the
- * transport never call back — twice the timeout after it was sent.
+ * once, at the first of: the leader answers (OK or not), the call fails or times out, the leader
+ * changes (the write stream then resends every unapplied batch to the new one, which must not
+ * wait for a dead leader's calls to time out), and — should the transport never call back —
+ * twice the timeout after it was sent.
  */
 final class ForwardSender {
     private static final Logger LOG = LoggerFactory.getLogger(ForwardSender.class);
@@ -34,6 +38,7 @@ final class ForwardSender {
     private final Rpc rpc;
     private final ScheduledExecutorService scheduler;
     private final long timeoutMillis;
+    private final Set<Call> outstanding = ConcurrentHashMap.newKeySet();
 
     /**
      * @param scheduler runs the last-resort release; cancelled tasks should be removed from it
@@ -64,14 +69,9 @@ final class ForwardSender {
             onFailure.run();
             return;
         }
-        AtomicBoolean held = new AtomicBoolean(true);
-        // Captures the size, not the batch: a forgotten call keeps no value bytes alive until the backstop runs.
-        Runnable release = () -> {
-            if (held.compareAndSet(true, false)) {
-                window.release(sizeBytes);
-            }
-        };
-        ScheduledFuture<?> backstop = scheduleBackstop(release);
+        Call call = new Call(sizeBytes);
+        outstanding.add(call);
+        ScheduledFuture<?> backstop = scheduleBackstop(call);
         AtomicBoolean answered = new AtomicBoolean();
         // The batch is never changed once built, so the request wraps it instead of copying it.
         rpc.forward(target, ForwardRequest.newBuilder().setBatch(UnsafeByteOperations.unsafeWrap(batch)).build(), timeoutMillis,
@@ -82,7 +82,7 @@ final class ForwardSender {
                     if (backstop != null) {
                         backstop.cancel(false);
                     }
-                    release.run();
+                    call.release();
                     if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
                         LOG.debug("forward to {} failed: {}", target,
                                 response == null ? "no answer" : response.getStatus() + " " + response.getMessage());
@@ -92,11 +92,38 @@ final class ForwardSender {
     }
 
     /** Null when the scheduler is shut down: the node is closing and nothing will wait for room again. */
-    private ScheduledFuture<?> scheduleBackstop(Runnable release) {
+    private ScheduledFuture<?> scheduleBackstop(Call call) {
         try {
-            return scheduler.schedule(release, 2 * timeoutMillis, TimeUnit.MILLISECONDS);
+            return scheduler.schedule(call::release, 2 * timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             return null;
+        }
+    }
+
+    /**
+     * Another node leads now: the calls in flight are moot (what they carried is resent), so their
+     * room comes back at once. What they hold until they end is bounded by one window per change.
+     */
+    void leaderChanged() {
+        for (Call call : outstanding) {
+            call.release();
+        }
+    }
+
+    /** One batch sent and not yet given back. Holds its size, not the batch: a forgotten call keeps no value bytes alive. */
+    private final class Call {
+        final int sizeBytes;
+        final AtomicBoolean held = new AtomicBoolean(true);
+
+        Call(int sizeBytes) {
+            this.sizeBytes = sizeBytes;
+        }
+
+        void release() {
+            if (held.compareAndSet(true, false)) {
+                outstanding.remove(this);
+                window.release(sizeBytes);
+            }
         }
     }
 }

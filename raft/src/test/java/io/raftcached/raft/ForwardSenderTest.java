@@ -95,6 +95,18 @@ class ForwardSenderTest {
     }
 
     @Test
+    void aLeaderChangeGivesBackTheRoomOfCallsToTheOldLeaderAtOnce() {
+        send(60);
+        send(40);
+        sender.leaderChanged();
+        assertEquals(0, window.heldBytes(), "the resend to the new leader does not wait for the old one's calls to time out");
+        send(30);
+        calls.get(0).done().accept(null);
+        assertEquals(30, window.heldBytes(), "the old call's late end gives nothing back a second time");
+        assertEquals(1, failures.get(), "its failure is still reported");
+    }
+
+    @Test
     void aFullWindowHoldsTheSenderBackUntilAnAnswer() throws Exception {
         send(100);
         Thread second = new Thread(() -> send(50));

@@ -75,9 +75,13 @@ class HostileClientsTest {
     private static final List<String> NODE_FLAGS = List.of("-m", "2048", "-c", Integer.toString(CONN_LIMIT));
     /** Every node's GC pauses, one file per pid: tells a stall of the JVM from one of the node's own making. */
     private static final String GC_LOG = "-Xlog:gc:file=" + NodeProcess.TEST_DIRECTORY.toAbsolutePath().resolve("hostile-gc-%p.log");
+    /** A node that runs out of heap leaves a dump (java_pid<pid>.hprof) beside the logs: what held the bytes. */
+    private static final String HEAP_DUMP_PATH = "-XX:HeapDumpPath=" + NodeProcess.TEST_DIRECTORY.toAbsolutePath();
     /** The small heap of target (a); either target dies on an OutOfMemoryError, as the launcher's JVMs do. */
-    private static final List<String> SMALL_HEAP = List.of("-Xmx128m", "-XX:+ExitOnOutOfMemoryError", GC_LOG);
-    private static final List<String> CLUSTER_JVM = List.of("-XX:+ExitOnOutOfMemoryError", GC_LOG);
+    private static final List<String> SMALL_HEAP = List.of("-Xmx128m", "-XX:+ExitOnOutOfMemoryError", "-XX:+HeapDumpOnOutOfMemoryError",
+            HEAP_DUMP_PATH, GC_LOG);
+    private static final List<String> CLUSTER_JVM = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+HeapDumpOnOutOfMemoryError", HEAP_DUMP_PATH,
+            GC_LOG);
     /** A read that waits on a node streaming a gigabyte or applying 1.5 GB of writes. */
     private static final int LONG_READ_TIMEOUT_MILLIS = 300_000;
     /**

@@ -195,6 +195,11 @@ final class ServerOptions {
                     + " (default: heap / 16); followers retry later")
     Long forwardBufferMegabytes;
 
+    @Option(names = "--log-buffer-mb", paramLabel = "<mb>",
+            description = "on the leader, entries it appended to the Raft log and not yet applied, at most"
+                    + " (default: heap / 32); this node's writes and forwarded batches wait for room")
+    Long logBufferMegabytes;
+
     @Option(names = "--reads-waiting-max", paramLabel = "<num>",
             description = "linearizable reads waiting for their barrier, node-wide (default: "
                     + MemoryBudgets.READS_WAITING_MAX_DEFAULT + "); a client that would exceed it is paused")
@@ -273,6 +278,7 @@ final class ServerOptions {
             return new MemoryBudgets(input, output,
                     writeBufferMegabytes != null ? writeBufferMegabytes * StoreConfig.MEGABYTE : defaults.writeBytes(),
                     forwardBufferMegabytes != null ? forwardBufferMegabytes * StoreConfig.MEGABYTE : defaults.forwardBytes(),
+                    logBufferMegabytes != null ? logBufferMegabytes * StoreConfig.MEGABYTE : defaults.logBytes(),
                     readsWaitingMax != null ? readsWaitingMax : defaults.readsWaitingMax());
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());

@@ -225,6 +225,8 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_last_snapshot_begin_us", raft.lastSnapshotBeginMicros);
         Replies.writeStat(out, "raft_last_snapshot_dump_ms", raft.lastSnapshotDumpMillis);
         Replies.writeStat(out, "raft_pending_writes", raft.pendingWrites);
+        Replies.writeStat(out, "raft_log_buffer_bytes", raft.logBufferBytes);
+        Replies.writeStat(out, "raft_forward_buffer_bytes", raft.forwardBufferBytes);
         Replies.writeStat(out, "raft_abandoned_write_streams", raft.abandonedWriteStreams);
         Replies.writeStat(out, "raft_dedupe_hits", raft.duplicatesAnswered);
         Replies.writeStat(out, "raft_writes_failed", stats.writesFailed.sum());
@@ -338,6 +340,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raftcached_client_output_limit", budgets.clientOutputBytes());
         Replies.writeStat(out, "raft_write_buffer_limit", budgets.writeBytes());
         Replies.writeStat(out, "raft_forward_buffer_limit", budgets.forwardBytes());
+        Replies.writeStat(out, "raft_log_buffer_limit", budgets.logBytes());
         Replies.writeStat(out, "raft_reads_waiting_max", budgets.readsWaitingMax());
         Replies.writeStat(out, "raft_linearizable_port", flags.linearizablePort);
         Replies.writeLine(out, "END");

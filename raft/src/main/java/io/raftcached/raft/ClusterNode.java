@@ -1,5 +1,6 @@
 package io.raftcached.raft;
 
+import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.RaftGroupService;
 import com.alipay.sofa.jraft.Status;
@@ -12,6 +13,7 @@ import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.raftcached.proto.ClusterConfig;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.ForwardRequest;
@@ -40,10 +42,11 @@ import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +59,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterNode implements ReplicatedCache {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+    /** Shares of the leader's forward budget, one per follower sending at once: the followers of a five-node cluster. */
+    static final int FORWARD_WINDOW_SHARES = 4;
 
     private final RaftSettings settings;
     private final StoreConfig shape;
@@ -64,7 +69,8 @@ public final class ClusterNode implements ReplicatedCache {
     private final RaftRpc rpc = new RaftRpc();
     private final ExecutorService controlExecutor = Executors.newFixedThreadPool(2, daemon("raftcached-control"));
     private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(daemon("raftcached-snapshot"));
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("raftcached-duties"));
+    /** Duties, hint flushes and the forward window's last-resort releases (cancelled ones removed at once). */
+    private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon("raftcached-duties"));
     private final Replica replica;
     private final ReadClock readClock = ReadClock.system();
     private final CacheStateMachine machine;
@@ -77,6 +83,14 @@ public final class ClusterNode implements ReplicatedCache {
     private final WriteStream writes;
     private final ForwardProcessor forwardProcessor;
     private final Admission readsWaiting;
+    /** On the leader: entries it proposed that jraft holds ({@link #propose}). */
+    private final InFlightBudget logBudget;
+    /**
+     * On a follower: sends within a window of bytes forwarded and not yet answered, a share of the
+     * leader's forward budget (the leader is assumed to run with this node's budgets), so that up
+     * to {@link #FORWARD_WINDOW_SHARES} followers sending at full speed are not refused.
+     */
+    private final ForwardSender forwardSender;
     private final AtomicBoolean closed = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
@@ -89,6 +103,7 @@ public final class ClusterNode implements ReplicatedCache {
     private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal) {
         this.settings = settings;
         this.shape = shape;
+        scheduler.setRemoveOnCancelPolicy(true);
         this.fatal = fatal;
         this.replica = new Replica(shape, new SecureRandom().nextLong(), settings.nodeId(), writerIncarnation);
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
@@ -96,6 +111,9 @@ public final class ClusterNode implements ReplicatedCache {
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
         this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
+        this.logBudget = new InFlightBudget(settings.budgets().logBytes(), JraftOptions.PROPOSED_ENTRIES_MAX);
+        this.forwardSender = new ForwardSender(new InFlightBudget(settings.budgets().forwardBytes() / FORWARD_WINDOW_SHARES,
+                WriteStream.WRITES_PENDING_MAX), rpc::forward, scheduler, settings.writeTimeoutMillis());
         this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes());
         this.readsWaiting = new Admission(settings.budgets().readsWaitingMax());
         this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(),
@@ -111,6 +129,7 @@ public final class ClusterNode implements ReplicatedCache {
      */
     public static ClusterNode start(RaftSettings settings, StoreConfig shape, FatalStop fatal)
             throws IOException, InterruptedException {
+        JraftOptions.setProcessWide();
         ClusterNode cluster = new ClusterNode(settings, shape, fatal);
         try {
             cluster.startUp();
@@ -124,7 +143,6 @@ public final class ClusterNode implements ReplicatedCache {
     private void startUp() throws IOException, InterruptedException {
         Files.createDirectories(settings.dataDirectory());
         removeLeftoverImages();
-        keepRequestOrder();
         registerMessages();
         rpcServer = RaftRpcServerFactory.createRaftRpcServer(new Endpoint(settings.raftHost(), settings.raftPort()));
         rpcServer.registerProcessor(forwardProcessor);
@@ -180,16 +198,6 @@ public final class ClusterNode implements ReplicatedCache {
         }
     }
 
-    /**
-     * Bolt hands a batch of decoded messages to a multi-threaded executor unless told otherwise,
-     * which can reorder requests of one connection. jraft turns that off when a node starts, but
-     * our RPC server starts earlier (peers probe it during bootstrap), so turn it off first: the
-     * forwarding lane and jraft's replication pipeline both rely on per-connection order.
-     */
-    private static void keepRequestOrder() {
-        System.setProperty("bolt.rpc.dispatch-msg-list-in-default-executor", "false");
-    }
-
     private static void registerMessages() {
         ProtoSerializer.register(ForwardRequest.getDefaultInstance());
         ProtoSerializer.register(ForwardResponse.getDefaultInstance());
@@ -232,6 +240,34 @@ public final class ClusterNode implements ReplicatedCache {
         return LogEntries.batch(stampMillis(), batch);
     }
 
+    /**
+     * Appends {@code entry} to the log as leader once the {@link InFlightBudget} has room for it, and
+     * gives the room back when {@code done} runs (applied here, or failed). Waits for room — this
+     * is where a writer faster than the log is held back — for at most the write timeout and only
+     * while this node leads. Returns false, without running {@code done}, if it did not append.
+     */
+    boolean propose(Node raft, byte[] entry, Closure done) {
+        if (!waitForRoom(logBudget, entry.length, () -> leader)) {
+            return false;
+        }
+        raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
+            logBudget.release(entry.length);
+            done.run(status);
+        }));
+        return true;
+    }
+
+    /** Takes room in {@code budget}, waiting at most the write timeout, while {@code stillWanted} and not closing. */
+    private boolean waitForRoom(InFlightBudget budget, long sizeBytes, BooleanSupplier stillWanted) {
+        try {
+            return budget.acquire(sizeBytes, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis()),
+                    () -> !closed.get() && stillWanted.getAsBoolean());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** A forwarded write committed: see {@link Duties#proposeTick}. */
     void announceCommit() {
         duties.proposeTick();
@@ -251,13 +287,17 @@ public final class ClusterNode implements ReplicatedCache {
                 onFailure.run();
                 return;
             }
+            // The batch is never changed once built, so the entry and the request wrap it instead of copying it.
             if (leader) {
-                raft.apply(new Task(ByteBuffer.wrap(logEntryForBatch(ByteString.copyFrom(batch))), status -> {
+                boolean proposed = propose(raft, logEntryForBatch(UnsafeByteOperations.unsafeWrap(batch)), status -> {
                     if (!status.isOk()) {
                         LOG.debug("local append failed: {}", status);
                         onFailure.run();
                     }
-                }));
+                });
+                if (!proposed) {
+                    onFailure.run();
+                }
                 return;
             }
             String target = leaderHint();
@@ -265,14 +305,7 @@ public final class ClusterNode implements ReplicatedCache {
                 onFailure.run();
                 return;
             }
-            rpc.forward(target, ForwardRequest.newBuilder().setBatch(ByteString.copyFrom(batch)).build(),
-                    settings.writeTimeoutMillis(), response -> {
-                        if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
-                            LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"
-                                    : response.getStatus() + " " + response.getMessage());
-                            onFailure.run();
-                        }
-                    });
+            forwardSender.send(target, batch, () -> !closed.get() && !leader && target.equals(leaderHint()), onFailure);
         }
     }
 
@@ -387,6 +420,8 @@ public final class ClusterNode implements ReplicatedCache {
         status.abandonedWriteStreams = writes.abandonedStreams();
         status.duplicatesAnswered = replica.duplicatesAnswered();
         status.pendingWrites = writes.pendingWrites();
+        status.logBufferBytes = logBudget.heldBytes();
+        status.forwardBufferBytes = forwardProcessor.admittedBytes();
         status.failure = readiness.failure();
         status.promotion = promotion.describe();
         status.hintWrites = hints.writesSent();
@@ -510,6 +545,7 @@ public final class ClusterNode implements ReplicatedCache {
             if (isLeader && raft != null) {
                 readiness.leading(raft.getLastLogIndex());
             }
+            forwardSender.leaderChanged();
             writes.leaderChanged();
         }
 

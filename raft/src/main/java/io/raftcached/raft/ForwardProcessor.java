@@ -1,12 +1,10 @@
 package io.raftcached.raft;
 
 import com.alipay.sofa.jraft.Node;
-import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
 import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
-import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,7 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * it arrives, on bolt's I/O thread, against a byte budget for batches admitted and not yet
  * committed; only admitted batches wait for the lane's one thread, which appends them in the
  * order they arrived and never takes jraft's threads. So the leader holds at most the budget of
- * forwarded bytes, however many followers send and however fast.
+ * forwarded bytes, however many followers send and however fast. When the log is full
+ * ({@link ClusterNode#propose}) the lane waits, admitted batches queue up behind it until the
+ * budget is reached, and the rest are refused: the followers slow down to the pace of the log.
  */
 final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
     private final ClusterNode cluster;
@@ -77,7 +77,7 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
             return;
         }
         byte[] entry = cluster.logEntryForBatch(request.getBatch());
-        raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
+        boolean proposed = cluster.propose(raft, entry, status -> {
             admittedBytes.addAndGet(-sizeBytes);
             ForwardResponse.Builder response = ForwardResponse.newBuilder();
             if (status.isOk()) {
@@ -88,7 +88,13 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
                         .setLeaderHint(cluster.leaderHint()).setMessage(status.getErrorMsg() == null ? "" : status.getErrorMsg());
             }
             context.sendResponse(response.build());
-        }));
+        });
+        if (!proposed) {
+            // The log had no room within the write timeout (no quorum?), or this node stopped leading meanwhile.
+            admittedBytes.addAndGet(-sizeBytes);
+            context.sendResponse(cluster.isLeader()
+                    ? ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.OVERLOADED).build() : notLeader());
+        }
     }
 
     private ForwardResponse notLeader() {

@@ -12,18 +12,23 @@ package io.raftcached.raft;
  * @param clientOutputBytes replies written but not yet taken by the sockets, over all connections
  *                          (memcached's {@code -o resp_obj_mem_limit})
  * @param writeBytes this node's writes admitted into its write stream and not yet applied
- * @param forwardBytes on the leader: batches forwarded by followers, appended and not yet committed
+ * @param forwardBytes on the leader: batches forwarded by followers, admitted and not yet committed
+ * @param logBytes on the leader: entries it proposed (its own batches and forwarded ones) that jraft
+ *                 holds until they are applied here; jraft keeps each once in its queues and its
+ *                 in-memory log, and copies it into the AppendEntries requests in flight to each
+ *                 follower (bounded in number by {@link JraftOptions}), so this is the smallest
+ *                 share of the heap
  * @param readsWaitingMax linearizable reads and readers waiting for an applied index, node-wide
  */
 public record MemoryBudgets(long clientInputBytes, long clientOutputBytes, long writeBytes, long forwardBytes,
-        int readsWaitingMax) {
+        long logBytes, int readsWaitingMax) {
     public static final long MEGABYTE = 1024 * 1024;
     /** No budget below this: one item of memcached's default 1 MB limit, with room to spare. */
     public static final long BYTES_MIN = 4 * MEGABYTE;
     public static final int READS_WAITING_MAX_DEFAULT = 16_384;
 
     public MemoryBudgets {
-        for (long budget : new long[] {clientInputBytes, clientOutputBytes, writeBytes, forwardBytes}) {
+        for (long budget : new long[] {clientInputBytes, clientOutputBytes, writeBytes, forwardBytes, logBytes}) {
             if (budget < BYTES_MIN) {
                 throw new IllegalArgumentException("memory budgets are at least " + BYTES_MIN / MEGABYTE + " MB, got "
                         + budget + " bytes");
@@ -37,10 +42,11 @@ public record MemoryBudgets(long clientInputBytes, long clientOutputBytes, long 
     /**
      * Defaults for a heap of {@code heapBytes} and {@code directBytes} of direct memory: an eighth of
      * the heap for client input and for this node's writes, a sixteenth for forwarded batches, a
-     * quarter of direct memory for replies.
+     * thirty-second for the leader's entries in jraft, a quarter of direct memory for replies.
      */
     public static MemoryBudgets defaultsFor(long heapBytes, long directBytes) {
         return new MemoryBudgets(Math.max(BYTES_MIN, heapBytes / 8), Math.max(BYTES_MIN, directBytes / 4),
-                Math.max(BYTES_MIN, heapBytes / 8), Math.max(BYTES_MIN, heapBytes / 16), READS_WAITING_MAX_DEFAULT);
+                Math.max(BYTES_MIN, heapBytes / 8), Math.max(BYTES_MIN, heapBytes / 16), Math.max(BYTES_MIN, heapBytes / 32),
+                READS_WAITING_MAX_DEFAULT);
     }
 }

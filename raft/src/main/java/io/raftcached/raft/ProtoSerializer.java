@@ -9,6 +9,7 @@ import com.alipay.remoting.rpc.RequestCommand;
 import com.alipay.remoting.rpc.ResponseCommand;
 import com.alipay.remoting.rpc.protocol.RpcRequestCommand;
 import com.alipay.remoting.rpc.protocol.RpcResponseCommand;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
@@ -18,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Bolt serialization for raftcached's own protobuf RPC messages. jraft's protobuf serializer only
  * knows jraft's messages (its raft.desc), so ours are registered here, class by class: plain
- * {@code toByteArray} out, the message's parser in.
+ * {@code toByteArray} out, the message's parser in, sharing bolt's array.
  */
 final class ProtoSerializer extends DefaultCustomSerializer {
     private static final Map<String, Parser<? extends Message>> PARSERS = new ConcurrentHashMap<>();
@@ -41,7 +42,17 @@ final class ProtoSerializer extends DefaultCustomSerializer {
         }
         try {
             // Bolt hands over null for an empty message.
-            return parser.parseFrom(content == null ? new byte[0] : content);
+            if (content == null) {
+                return parser.parseFrom(new byte[0]);
+            }
+            // Bolt reads each message into an array of its own and keeps it until the request is
+            // answered: the message's bytes fields (a forwarded batch) share that array instead of
+            // holding a second copy of it.
+            CodedInputStream input = CodedInputStream.newInstance(content);
+            input.enableAliasing(true);
+            Message message = parser.parseFrom(input);
+            input.checkLastTagWas(0);
+            return message;
         } catch (InvalidProtocolBufferException e) {
             throw new DeserializationException("bad " + className + ": " + e.getMessage());
         }

@@ -25,6 +25,9 @@ public final class RaftStatus {
     public long abandonedWriteStreams;
     public long duplicatesAnswered;
     public int pendingWrites;
+    /** On the leader: bytes of entries it proposed that jraft holds, and of forwarded batches admitted and not committed. */
+    public long logBufferBytes;
+    public long forwardBufferBytes;
     /** Why this node stopped serving (its Raft instance failed), or null. */
     public String failure;
     /** A learner's pending or failing promotion to voter, or empty. */

@@ -76,7 +76,7 @@ final class StatsReplies {
         Replies.writeStat(out, "read_buf_count", 0);
         Replies.writeStat(out, "read_buf_bytes", 0);
         Replies.writeStat(out, "read_buf_bytes_free", 0);
-        Replies.writeStat(out, "read_buf_oom", 0);
+        Replies.writeStat(out, "read_buf_oom", stats.connectionsClosedForMemory.sum());
         Replies.writeStat(out, "reserved_fds", 0);
         Replies.writeStat(out, "cmd_get", stats.getCommands.sum());
         Replies.writeStat(out, "cmd_set", stats.setCommands.sum());

@@ -71,7 +71,7 @@ class HostileClientsTest {
     private static final int MEGABYTE_VALUE_BYTES = 1_000_000;
     /** Bytes an unfinished block sends of its declared megabyte when it only declares it: the node reserves nothing for it. */
     private static final int DECLARED_ONLY_SENT_BYTES = 10;
-    /** Bytes an unfinished block sends when it really holds its memory: past the 64 KB at which the node reserves the block. */
+    /** Bytes an unfinished block sends when it really holds its memory: past the 16 KB at which the node reserves the block. */
     private static final int RESERVED_SENT_BYTES = 100_000;
     private static final int BULK_KEYS = 1_500;
     private static final int CONN_LIMIT = 200;

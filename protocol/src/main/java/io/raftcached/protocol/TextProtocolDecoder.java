@@ -72,11 +72,12 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
     private static final byte BINARY_PROTOCOL_MAGIC = (byte) 0x80;
 
     /**
-     * A data block is reserved once this much of it has arrived (all of it, if it is smaller): one
-     * socket read's worth, so a block that is really being sent is reserved at its first read,
-     * while one that trickles in holds only the bytes it sent (in the read buffer) meanwhile.
+     * A data block is reserved once this much of it has arrived (all of it, if it is smaller):
+     * memcached's per-connection read buffer (16 KB), less than one full socket read, so a block
+     * that is really being sent is reserved at its first read, while one that trickles in holds
+     * only the bytes it sent (in the read buffer, outside the budget) meanwhile.
      */
-    public static final int BLOCK_RESERVE_AT_BYTES = 64 * 1024;
+    public static final int BLOCK_RESERVE_AT_BYTES = 16 * 1024;
     /** A reserved block reports progress ({@link MemoryEvent#BLOCK_PROGRESS}) every this many bytes. */
     public static final int BLOCK_PROGRESS_BYTES = 16 * 1024;
 

@@ -90,7 +90,13 @@ class DataBlockReservationTest {
         assertEquals(0, budget.reservedBytes, "ten bytes sent of a megabyte declared");
         assertEquals(List.of(), events.drain());
 
-        send(TextProtocolDecoder.BLOCK_RESERVE_AT_BYTES - 10, (byte) 'v');
+        send(TextProtocolDecoder.BLOCK_RESERVE_AT_BYTES - 11, (byte) 'v');
+        assertEquals(0, budget.reservedBytes, "one byte short of the reservation mark");
+        assertEquals(TextProtocolDecoder.BLOCK_RESERVE_AT_BYTES - 1, channel.pipeline().get(TextProtocolDecoder.class).bufferedBytes(),
+                "what was sent waits in the read buffer");
+        assertEquals(List.of(), events.drain());
+
+        send(1, (byte) 'v');
         assertEquals(ONE_MEGABYTE, budget.reservedBytes, "the block is arriving: reserved whole");
         assertEquals(List.of(TextProtocolDecoder.MemoryEvent.BLOCK_RESERVED, TextProtocolDecoder.MemoryEvent.BLOCK_PROGRESS),
                 events.drain());

@@ -73,6 +73,8 @@ class HostileClientsTest {
     private static final int DECLARED_ONLY_SENT_BYTES = 10;
     /** Bytes an unfinished block sends when it really holds its memory: past the 16 KB at which the node reserves the block. */
     private static final int RESERVED_SENT_BYTES = 100_000;
+    /** A writer's data block too large for the input budget's reserve for small blocks (16 KB): it waits for the rest. */
+    private static final int LARGE_WRITE_BYTES = 100_000;
     private static final int BULK_KEYS = 1_500;
     private static final int CONN_LIMIT = 200;
     private static final int IDLE_TIMEOUT_SECONDS = 2;
@@ -352,11 +354,12 @@ class HostileClientsTest {
     /**
      * A set sent one byte every 5 ms completes. A data block that never finishes (1 MB declared, 10
      * bytes sent) is closed after the idle timeout on a node with -o idle_timeout, and left open on
-     * one without, which serves others meanwhile. Blocks that really hold the whole input budget
+     * one without, which serves others meanwhile. Blocks that really hold the input budget
      * (100 KB of each sent: reserved) give it back when their connections close (by the client, or
-     * by the idle timeout): 1 MB sets are stored again. And a writer the node pauses because that
-     * budget is full of blocks that keep arriving is paused, not idle: -o idle_timeout does not close
-     * it, the node does not reclaim blocks that progress, and the writer is stored once they go.
+     * by the idle timeout): 1 MB sets are stored again. And a writer of a large block the node
+     * pauses because that budget is full of blocks that keep arriving is paused, not idle: -o
+     * idle_timeout does not close it, the node does not reclaim blocks that progress, and the writer
+     * is stored once they go.
      */
     @Order(7)
     @ParameterizedTest(name = "{0}")
@@ -391,26 +394,26 @@ class HostileClientsTest {
             try (TextClient writer = longReading(idle)) {
                 set(writer, "after-idle-timeout", MEGABYTE_VALUE_BYTES);
             }
-            // A writer the node pauses for input memory is not idle: -o idle_timeout leaves it open; the blocks
-            // holding the budget send 16 KB every 200 ms (not idle, and progress: not reclaimed), and the
-            // writer is stored once they go.
+            // A writer of a large block the node pauses for input memory is not idle: -o idle_timeout leaves it
+            // open; the blocks holding the budget send 16 KB every 200 ms (not idle, and progress: not
+            // reclaimed), and the writer is stored once they go.
             long closedForMemory = readBufOom(idle);
             try (Holders arriving = new Holders(fillInputBudget(idle, RESERVED_SENT_BYTES), Pace.PROGRESS);
                     Socket writer = BadInputTest.connect(idle.port)) {
-                writer.getOutputStream().write(("set paused-writer 0 0 5\r\n"
-                        + new String(PatternValues.of("paused-writer", 5), StandardCharsets.US_ASCII) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                Future<Void> sending = sendSet(writer.getOutputStream(), "paused-writer", LARGE_WRITE_BYTES);
                 assertEquals("", receivedWithin(writer, (IDLE_TIMEOUT_SECONDS + 2) * 1000),
                         "a writer the node paused for input memory stays paused and open (-o idle_timeout=" + IDLE_TIMEOUT_SECONDS + ")");
                 assertEquals(closedForMemory, readBufOom(idle), "blocks that keep arriving are not reclaimed");
                 arriving.close();
+                sending.get(30, TimeUnit.SECONDS);
                 writer.setSoTimeout(30_000);
                 assertEquals("STORED\r\n", BadInputTest.readLine(writer.getInputStream()), "the paused writer, once the budget is free");
             }
             if (target.processes.contains(idle)) {
-                acknowledged.put("paused-writer", 5);
+                acknowledged.put("paused-writer", LARGE_WRITE_BYTES);
                 acknowledged.put("after-idle-timeout", MEGABYTE_VALUE_BYTES);   // the same cluster: readable on the attacked node
             } else {
-                assertReadable(idle, Map.of("after-idle-timeout", MEGABYTE_VALUE_BYTES, "paused-writer", 5));
+                assertReadable(idle, Map.of("after-idle-timeout", MEGABYTE_VALUE_BYTES, "paused-writer", LARGE_WRITE_BYTES));
             }
             acknowledged.putAll(slow.get(60, TimeUnit.SECONDS));
             return acknowledged;
@@ -418,8 +421,8 @@ class HostileClientsTest {
     }
 
     /**
-     * Unfinished data blocks whose declared sizes add up to the whole client input budget must not
-     * stop other clients' writes: a 5-byte set from another client is stored within 10 s, both while
+     * Unfinished data blocks whose declared sizes add up to the client input budget must not stop
+     * other clients' writes: a 5-byte set from another client is stored within 10 s, both while
      * idle holders sit on a node without -o idle_timeout and while holders that send one byte every
      * 500 ms (never idle) sit on the node with it. memcached takes a data block from item memory
      * (evicting, or answering SERVER_ERROR out of memory); it does not make other writers wait.
@@ -429,8 +432,8 @@ class HostileClientsTest {
     @MethodSource("targets")
     void unfinishedBlocksHoldingTheInputBudgetDoNotStallOtherWriters(Target target) throws Exception {
         underAttack(target, "7b input budget held by unfinished", node -> {
-            String idleHolders = smallSetWhileInputBudgetHeld(node, DECLARED_ONLY_SENT_BYTES, Pace.IDLE);
-            String tricklingHolders = smallSetWhileInputBudgetHeld(target.idleTimeoutNode, DECLARED_ONLY_SENT_BYTES, Pace.TRICKLE);
+            String idleHolders = setWhileInputBudgetHeld(node, DECLARED_ONLY_SENT_BYTES, Pace.IDLE, 5);
+            String tricklingHolders = setWhileInputBudgetHeld(target.idleTimeoutNode, DECLARED_ONLY_SENT_BYTES, Pace.TRICKLE, 5);
             assertEquals("idle holders: STORED; trickling holders: STORED",
                     "idle holders: " + idleHolders + "; trickling holders: " + tricklingHolders);
             return Map.of();
@@ -438,12 +441,13 @@ class HostileClientsTest {
     }
 
     /**
-     * Data blocks that really hold the whole client input budget (100 KB of each sent, so the node
-     * reserved them) and then stall must not stop other clients' writes either: once a writer has
-     * waited a second, the node closes the most stalled of them with memcached's "SERVER_ERROR out
-     * of memory reading request" and counts it in read_buf_oom, and the 5-byte set is stored within
-     * 10 s — with holders that send nothing more, and with holders that send a byte every 500 ms
-     * (not idle for -o idle_timeout, but not progress either).
+     * Data blocks that really hold all the client input budget large blocks may take (100 KB of each
+     * sent, so the node reserved them) and then stall must not stop other clients' writes either: a
+     * 5-byte set is stored at once from the reserve kept for small blocks, and a 1 MB set is stored
+     * within 10 s, because once it has waited a second the node closes the most stalled holders with
+     * memcached's "SERVER_ERROR out of memory reading request" and counts them in read_buf_oom —
+     * with holders that send nothing more, and with holders that send a byte every 500 ms (not idle
+     * for -o idle_timeout, but not progress either).
      */
     @Order(7)
     @ParameterizedTest(name = "{0}")
@@ -452,10 +456,11 @@ class HostileClientsTest {
         underAttack(target, "7c input budget held by stalled blocks", node -> {
             NodeProcess idle = target.idleTimeoutNode;
             long[] closedBefore = {readBufOom(node), readBufOom(idle)};
-            String idleHolders = smallSetWhileInputBudgetHeld(node, RESERVED_SENT_BYTES, Pace.IDLE);
-            String tricklingHolders = smallSetWhileInputBudgetHeld(idle, RESERVED_SENT_BYTES, Pace.TRICKLE);
-            assertEquals("idle holders: STORED; trickling holders: STORED",
-                    "idle holders: " + idleHolders + "; trickling holders: " + tricklingHolders);
+            String small = setWhileInputBudgetHeld(node, RESERVED_SENT_BYTES, Pace.IDLE, 5);
+            String idleHolders = setWhileInputBudgetHeld(node, RESERVED_SENT_BYTES, Pace.IDLE, MEGABYTE_VALUE_BYTES);
+            String tricklingHolders = setWhileInputBudgetHeld(idle, RESERVED_SENT_BYTES, Pace.TRICKLE, MEGABYTE_VALUE_BYTES);
+            assertEquals("small set: STORED; idle holders: STORED; trickling holders: STORED",
+                    "small set: " + small + "; idle holders: " + idleHolders + "; trickling holders: " + tricklingHolders);
             long[] closed = {readBufOom(node) - closedBefore[0], readBufOom(idle) - closedBefore[1]};
             System.out.println("  connections closed for memory (read_buf_oom): " + closed[0] + " idle holders, " + closed[1] + " tricklers");
             assertTrue(closed[0] >= 1 && closed[1] >= 1, "stalled blocks were reclaimed: " + Arrays.toString(closed));
@@ -858,12 +863,15 @@ class HostileClientsTest {
     }
 
     /**
-     * Unfinished data blocks whose declared sizes add up to the node's whole client input budget
-     * (raftcached_client_input_limit), as few as 1 MB blocks allow and of about the same size (so
-     * none is small enough to be sent whole soon), each having sent {@code sentBytes} of its block.
+     * Unfinished data blocks whose declared sizes add up to what large blocks may take of the node's
+     * client input budget (raftcached_client_input_limit less raftcached_client_input_small_reserve),
+     * as few as 1 MB blocks allow and of about the same size (so none is small enough to be sent
+     * whole soon), each having sent {@code sentBytes} of its block.
      */
     private static List<Holder> fillInputBudget(NodeProcess node, int sentBytes) throws IOException, InterruptedException {
-        long limitBytes = Long.parseLong(node.stats("settings").get("raftcached_client_input_limit"));
+        Map<String, String> settings = node.stats("settings");
+        long limitBytes = Long.parseLong(settings.get("raftcached_client_input_limit"))
+                - Long.parseLong(settings.get("raftcached_client_input_small_reserve"));
         int count = (int) ((limitBytes + MEGABYTE_VALUE_BYTES - 1) / MEGABYTE_VALUE_BYTES);
         List<Holder> holders = new ArrayList<>();
         try {
@@ -884,21 +892,26 @@ class HostileClientsTest {
 
     /**
      * Fills {@code node}'s input budget with unfinished data blocks that sent {@code sentBytes}
-     * each and then go on at {@code pace}, then sends a 5-byte set on another connection: its reply
-     * line, or what happened instead within 10 s.
+     * each and then go on at {@code pace}, then sends a set of {@code valueBytes} on another
+     * connection: its reply line, or what happened instead within 10 s.
      */
-    private String smallSetWhileInputBudgetHeld(NodeProcess node, int sentBytes, Pace pace) throws Exception {
-        try (Holders holders = new Holders(fillInputBudget(node, sentBytes), pace); TextClient writer = new TextClient(node.port)) {
-            writer.readTimeout(10_000);
+    private String setWhileInputBudgetHeld(NodeProcess node, int sentBytes, Pace pace, int valueBytes) throws Exception {
+        try (Holders holders = new Holders(fillInputBudget(node, sentBytes), pace); Socket writer = BadInputTest.connect(node.port)) {
+            writer.setSoTimeout(10_000);
             long started = System.nanoTime();
-            String key = "small-writer-" + pace.name().toLowerCase(Locale.ROOT) + "-" + sentBytes;
-            writer.send("set " + key + " 0 0 5\r\n" + new String(PatternValues.of(key, 5), StandardCharsets.US_ASCII) + "\r\n");
+            String key = "writer-" + valueBytes + "-" + pace.name().toLowerCase(Locale.ROOT) + "-" + sentBytes;
+            Future<Void> sending = sendSet(writer.getOutputStream(), key, valueBytes);
             try {
-                String reply = writer.line();
-                System.out.println("  " + reply + " after " + ClusterChecks.millisSince(started) + " ms behind " + holders.holders.size()
-                        + " blocks of " + sentBytes + " bytes sent, " + pace);
+                String line = BadInputTest.readLine(writer.getInputStream());
+                if (line.isEmpty()) {
+                    return "closed after " + ClusterChecks.millisSince(started) + " ms";
+                }
+                String reply = line.strip();
+                System.out.println("  " + valueBytes + "-byte set: " + reply + " after " + ClusterChecks.millisSince(started) + " ms behind "
+                        + holders.holders.size() + " blocks of " + sentBytes + " bytes sent, " + pace);
                 if (reply.equals("STORED")) {
-                    assertReadable(node, Map.of(key, 5));
+                    sending.get(10, TimeUnit.SECONDS);
+                    assertReadable(node, Map.of(key, valueBytes));
                 }
                 return reply;
             } catch (SocketTimeoutException stalled) {
@@ -908,6 +921,20 @@ class HostileClientsTest {
                 return "closed after " + ClusterChecks.millisSince(started) + " ms (" + closed.getMessage() + ")";
             }
         }
+    }
+
+    /**
+     * Sends a set of {@code key}'s pattern value from another thread: the node may stop reading it
+     * part-way (its block waits for input memory) until later.
+     */
+    private Future<Void> sendSet(OutputStream out, String key, int lengthBytes) {
+        return inBackground(() -> {
+            out.write(("set " + key + " 0 0 " + lengthBytes + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(PatternValues.of(key, lengthBytes));
+            out.write(CRLF);
+            out.flush();
+            return null;
+        });
     }
 
     /** How holders of unfinished blocks go on after their first bytes. */

@@ -87,7 +87,7 @@ final class Server {
         this.tcpChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.stats.verbosity = config.verbosity();
         this.stats.crawlerSleepMicros = config.extended().lruCrawlerSleepMicros;
-        this.input = new ByteBudget("client input", config.raft().budgets().clientInputBytes());
+        this.input = ByteBudget.clientInput(config.raft().budgets().clientInputBytes());
         this.output = new ByteBudget("client output", config.raft().budgets().clientOutputBytes());
     }
 

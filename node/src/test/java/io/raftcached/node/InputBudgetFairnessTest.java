@@ -22,16 +22,19 @@ import picocli.CommandLine;
 
 /**
  * The node's client input budget is shared fairly: connections that declare data blocks and do
- * not send them hold none of it, and blocks that really hold it but stall are reclaimed when
- * another client waits, while blocks that keep arriving, and connections the node itself paused,
- * are left alone. Driven in process through the real decoder and connection handler over a real
+ * not send them hold none of it, small blocks are stored at once from the reserve whatever large
+ * ones hold, and large blocks that really hold the budget but stall are reclaimed when another
+ * client waits, while blocks that keep arriving, and connections the node itself paused, are left
+ * alone. Driven in process through the real decoder and connection handler over a real
  * replica ({@link InProcessCache}), on a test clock: each check of the {@link InputReclaimer} is
  * called by the test, as the node's timer would.
  */
 class InputBudgetFairnessTest {
     private static final int BLOCK_BYTES = 1_000_000;
-    /** More than a socket read of the block: the decoder has reserved it. */
+    /** More than the decoder waits for before it reserves the block. */
     private static final int SENT_OF_BLOCK_BYTES = 100_000;
+    /** A writer's block too large for the small blocks' reserve. */
+    private static final int LARGE_WRITE_BYTES = 100_000;
 
     private final ServerConfig config = config();
     private final InProcessCache cache = new InProcessCache(config.store());
@@ -43,7 +46,8 @@ class InputBudgetFairnessTest {
     private final AtomicLong nowNanos = new AtomicLong(TimeUnit.SECONDS.toNanos(100));
     private final InputReclaimer reclaimer = new InputReclaimer(nowNanos::get);
     private final List<EmbeddedChannel> channels = new ArrayList<>();
-    private ByteBudget input = new ByteBudget("input", 4L * BLOCK_BYTES);
+    /** Room for four 1 MB blocks besides the reserve, not for a fifth large one. */
+    private ByteBudget input = ByteBudget.clientInput(4_600_000);
 
     private static ServerConfig config() {
         ServerOptions options = new ServerOptions();
@@ -107,9 +111,10 @@ class InputBudgetFairnessTest {
         return holders;
     }
 
+    /** A writer of a block too large for the reserve, waiting because large blocks hold the rest. */
     private EmbeddedChannel writerWaitingForInputMemory() {
         EmbeddedChannel writer = connection();
-        send(writer, "set small 0 0 5\r\nhello\r\n");
+        send(writer, "set large 0 0 " + LARGE_WRITE_BYTES + "\r\n" + "w".repeat(LARGE_WRITE_BYTES) + "\r\n");
         assertEquals("", replies(writer), "the input budget is full: the writer waits");
         return writer;
     }
@@ -127,6 +132,19 @@ class InputBudgetFairnessTest {
         EmbeddedChannel writer = connection();
         send(writer, "set small 0 0 5\r\nhello\r\n");
         assertEquals("STORED\r\n", replies(writer));
+    }
+
+    @Test
+    void aSmallSetIsStoredAtOnceFromTheReserveWhileLargeBlocksHoldTheRest() {
+        reservedBlocksFillingTheBudget();
+        EmbeddedChannel writer = writerWaitingForInputMemory();
+        EmbeddedChannel small = connection();
+        send(small, "set small 0 0 " + TextProtocolDecoder.WHOLE_BLOCK_MAX_BYTES + "\r\n"
+                + "s".repeat(TextProtocolDecoder.WHOLE_BLOCK_MAX_BYTES) + "\r\n");
+        assertEquals("STORED\r\n", replies(small), "no wait, and nothing reclaimed for it");
+        assertNull(reclaimer.check());
+        assertEquals("", replies(writer));
+        assertEquals(0, stats.connectionsClosedForMemory.sum());
     }
 
     @Test
@@ -172,7 +190,7 @@ class InputBudgetFairnessTest {
 
     @Test
     void aBlockTheNodeItselfKeepsFromBeingReadIsNotStalled() {
-        input = new ByteBudget("input", BLOCK_BYTES + 100_000L);
+        input = ByteBudget.clientInput(1_300_000);   // one large block of 1 MB, not one more of 200 KB
         cache.admitWrites(false);   // the write stream is full: connections with writes to send stop being read
         EmbeddedChannel holder = connection();
         send(holder, "set first 0 0 1\r\nx\r\nset big 0 0 " + BLOCK_BYTES + "\r\n" + "v".repeat(SENT_OF_BLOCK_BYTES));

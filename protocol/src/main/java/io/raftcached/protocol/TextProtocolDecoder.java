@@ -78,6 +78,11 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
      * only the bytes it sent (in the read buffer, outside the budget) meanwhile.
      */
     public static final int BLOCK_RESERVE_AT_BYTES = 16 * 1024;
+    /**
+     * A data block of at most this many bytes is reserved only once all of it and its "\r\n" are
+     * here, and is then read at once: it never holds memory while its sender stalls.
+     */
+    public static final int WHOLE_BLOCK_MAX_BYTES = BLOCK_RESERVE_AT_BYTES - 2;
     /** A reserved block reports progress ({@link MemoryEvent#BLOCK_PROGRESS}) every this many bytes. */
     public static final int BLOCK_PROGRESS_BYTES = 16 * 1024;
 

@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * <h2>Memory</h2>
  * Bounded in bytes whatever the client does. Input: the decoder reserves each data block from the
  * node's input budget once the block is arriving, and the value is released to the write stream's
- * own budget when the write is sent; at most {@link #PIPELINE_MAX} requests wait. A reserved block
- * whose sender stalls may be reclaimed when others wait for input memory ({@link InputReclaimer}):
- * this handler tells the reclaimer how long its block has gone without progress, not counting
- * the time the node itself kept the connection from being read. Output: replies are
+ * own budget when the write is sent; at most {@link #PIPELINE_MAX} requests wait. Input memory
+ * whose client keeps it from moving on (a reserved block it stopped sending, or requests read and
+ * not executed because it does not read its replies) may be reclaimed when others wait for input
+ * memory ({@link InputReclaimer}): this handler tells the reclaimer since when, not counting the
+ * time the node itself kept the connection from being read. Output: replies are
  * handed to the socket every {@link #FLUSH_BYTES}; while the socket is full (the client does not
  * read) or the node's output budget is, nothing more is executed and nothing more is read — the
  * client is paused, not disconnected — and a reply in progress (a multi-get of large values)
@@ -89,7 +90,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     private long blockProgressNanos;
     /** Whether the node itself keeps this connection from being read (admission, shared output, pipeline depth). */
     private boolean pausedByNode;
-    private volatile long blockStalledSinceNanos = InputReclaimer.NEVER;
+    /** Values of requests read and not yet executed: input memory this connection holds besides its decoder's block. */
+    private long queuedInputBytes;
+    /** Since when the socket has been full (the client does not read its replies), or {@link InputReclaimer#NEVER}. */
+    private long unwritableSinceNanos = InputReclaimer.NEVER;
+    private volatile long inputStalledSinceNanos = InputReclaimer.NEVER;
     private volatile long waitingForMemorySinceNanos = InputReclaimer.NEVER;
 
     ConnectionHandler(RequestExecutor executor, NodeStats stats, ConnectionRegistry registry, ByteBudget input,
@@ -121,6 +126,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
         }
         inRead = true;
         registry.touched(ctx.channel());
+        queuedInputBytes += request.valueBytes();
         slots.addLast(new Slot(request, RequestExecutor.kind(request), executor.replyBytesBound(request)));
         advance();
     }
@@ -187,6 +193,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
 
     private void execute(Slot slot) {
         RequestExecutor.Outcome outcome = executor.execute(slot.request);
+        queuedInputBytes -= slot.request.valueBytes();
         input.release(slot.request.valueBytes());   // the value has moved on (to the log) or was dropped
         slot.request = slot.request.withoutValue();
         replyBytesReserved += slot.replyBytesBound;
@@ -318,6 +325,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
             resume();   // goes on with the requests held back while the client was not reading
+        } else {
+            updateAutoRead();   // stops reading now, and the reclaimer learns the client does not read
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -335,7 +344,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
             blockProgressNanos = reclaimer.nanoTime();   // its sender could not send meanwhile
         }
         pausedByNode = nodePaused;
-        blockStalledSinceNanos = readingReservedBlock && !nodePaused && !closing ? blockProgressNanos : InputReclaimer.NEVER;
+        if (writable) {
+            unwritableSinceNanos = InputReclaimer.NEVER;
+        } else if (unwritableSinceNanos == InputReclaimer.NEVER) {
+            unwritableSinceNanos = reclaimer.nanoTime();
+        }
+        if (closing) {
+            inputStalledSinceNanos = InputReclaimer.NEVER;
+        } else if (readingReservedBlock && !nodePaused) {
+            inputStalledSinceNanos = blockProgressNanos;
+        } else if (queuedInputBytes > 0 && !writable) {
+            inputStalledSinceNanos = unwritableSinceNanos;   // read, not executed until the client reads its replies
+        } else {
+            inputStalledSinceNanos = InputReclaimer.NEVER;
+        }
     }
 
     @Override
@@ -344,12 +366,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     }
 
     @Override
-    public long blockStalledSinceNanos() {
-        return blockStalledSinceNanos;
+    public long inputStalledSinceNanos() {
+        return inputStalledSinceNanos;
     }
 
     /**
-     * Closes this connection to free the input memory its stalled data block holds, as memcached
+     * Closes this connection to free the input memory its client keeps from moving on, as memcached
      * does when it runs out of read buffer memory: earlier replies and the error line go out if the
      * socket takes them, then the connection closes at once (a client that does not read must not
      * keep the memory either).
@@ -357,14 +379,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     @Override
     public void reclaimInput() {
         context.executor().execute(() -> {
-            if (!reclaimer.lastedTooLong(blockStalledSinceNanos) || closing || !context.channel().isActive()) {
+            if (!reclaimer.lastedTooLong(inputStalledSinceNanos) || closing || !context.channel().isActive()) {
                 return;   // it moved on since the reclaimer looked
             }
             stats.connectionsClosedForMemory.increment();
-            LOG.debug("closing {}: its data block made no progress for {} ms while others waited for input memory",
+            LOG.debug("closing {}: its input memory did not move on for {} ms while others waited for input memory",
                     context.channel().remoteAddress(), InputReclaimer.STALL_MILLIS);
             closing = true;
-            blockStalledSinceNanos = InputReclaimer.NEVER;
+            inputStalledSinceNanos = InputReclaimer.NEVER;
             Slot head = slots.peekFirst();
             if (head == null || head.state != State.WRITING) {   // never inside a value half-written
                 Replies.writeLine(buffer(), OUT_OF_MEMORY_READING);
@@ -408,7 +430,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         reclaimer.remove(this);
-        blockStalledSinceNanos = InputReclaimer.NEVER;
+        inputStalledSinceNanos = InputReclaimer.NEVER;
         waitingForMemorySinceNanos = InputReclaimer.NEVER;
         for (Slot slot : slots) {
             input.release(slot.request.valueBytes());
@@ -417,6 +439,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
             }
         }
         slots.clear();
+        queuedInputBytes = 0;
         if (out != null) {
             out.release();
             out = null;

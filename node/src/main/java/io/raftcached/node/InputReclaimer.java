@@ -16,12 +16,14 @@ import java.util.function.LongSupplier;
  * reading — with memcached's "SERVER_ERROR out of memory reading request", counted in
  * {@code read_buf_oom} as memcached counts connections closed for lack of memory. A sender that
  * keeps sending is never closed, however slow its block, and nothing is closed while no one waits.
+ * A client that does not read its replies holds input memory the same way, in requests read and
+ * not executed while its socket is full: it counts as stalled from when the socket filled.
  *
  * <p>{@link #check} runs every {@link #CHECK_INTERVAL_MILLIS} and closes at most one connection per
  * run: each frees at least one reserved block, which wakes every waiter.
  */
 final class InputReclaimer {
-    /** How long a waiter waits, and a reserved block may go without progress, before a block is reclaimed. */
+    /** How long a waiter waits, and input memory may go without moving on, before it is reclaimed. */
     static final long STALL_MILLIS = 1_000;
     private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(STALL_MILLIS);
     static final long CHECK_INTERVAL_MILLIS = 250;
@@ -34,12 +36,14 @@ final class InputReclaimer {
         long waitingForMemorySinceNanos();
 
         /**
-         * Since when this connection's reserved data block has gone without progress while the node
-         * was reading it, or {@link #NEVER} (no reserved block, or the node paused the connection).
+         * Since when this connection's input memory has not moved on by its client's doing: its
+         * reserved data block has gone without progress while the node was reading it, or its
+         * requests read and not executed wait for it to read its replies. {@link #NEVER} when it
+         * holds none, or the node itself paused the connection.
          */
-        long blockStalledSinceNanos();
+        long inputStalledSinceNanos();
 
-        /** Closes the connection, on its own thread, if its block is still stalled by then. */
+        /** Closes the connection, on its own thread, if its input is still stalled by then. */
         void reclaimInput();
     }
 
@@ -77,7 +81,7 @@ final class InputReclaimer {
         long stalledSince = NEVER;
         for (Connection connection : connections) {
             starved |= lastedTooLong(connection.waitingForMemorySinceNanos());
-            long stalled = connection.blockStalledSinceNanos();
+            long stalled = connection.inputStalledSinceNanos();
             if (lastedTooLong(stalled) && (mostStalled == null || stalled - stalledSince < 0)) {
                 mostStalled = connection;
                 stalledSince = stalled;

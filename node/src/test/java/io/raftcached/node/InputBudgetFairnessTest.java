@@ -189,6 +189,27 @@ class InputBudgetFairnessTest {
     }
 
     @Test
+    void requestsHeldBecauseTheirClientDoesNotReadItsRepliesAreReclaimed() {
+        EmbeddedChannel nonReader = connection();
+        nonReader.unsafe().outboundBuffer().setUserDefinedWritability(1, false);   // its client stopped reading replies
+        nonReader.runPendingTasks();
+        for (int i = 0; i < 4; i++) {
+            send(nonReader, "set queued-" + i + " 0 0 " + BLOCK_BYTES + "\r\n" + "q".repeat(BLOCK_BYTES) + "\r\n");
+        }
+        assertEquals(4L * BLOCK_BYTES, input.usedBytes(), "read whole, not executed: their values hold the budget");
+        EmbeddedChannel writer = writerWaitingForInputMemory();
+        advanceMillis(900);
+        assertNull(reclaimer.check());
+
+        advanceMillis(200);
+        assertSame(handler(nonReader), reclaimer.check());
+        nonReader.runPendingTasks();
+        assertFalse(nonReader.isOpen());
+        assertEquals("STORED\r\n", replies(writer));
+        assertEquals(0, input.usedBytes());
+    }
+
+    @Test
     void aBlockTheNodeItselfKeepsFromBeingReadIsNotStalled() {
         input = ByteBudget.clientInput(1_300_000);   // one large block of 1 MB, not one more of 200 KB
         cache.admitWrites(false);   // the write stream is full: connections with writes to send stop being read

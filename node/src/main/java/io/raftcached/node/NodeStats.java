@@ -15,7 +15,7 @@ final class NodeStats {
     final LongAdder totalConnections = new LongAdder();
     final LongAdder rejectedConnections = new LongAdder();
     final LongAdder bytesRead = new LongAdder();
-    /** Connections closed to reclaim the input memory of a stalled data block (memcached's read_buf_oom). */
+    /** Connections closed to reclaim input memory their clients kept from moving on (memcached's read_buf_oom). */
     final LongAdder connectionsClosedForMemory = new LongAdder();
     final LongAdder bytesWritten = new LongAdder();
     final LongAdder getCommands = new LongAdder();

@@ -72,7 +72,7 @@ final class Server {
     private final ByteBudget input;
     /** Replies handed to sockets and not yet sent, node-wide (-o resp_obj_mem_limit). */
     private final ByteBudget output;
-    /** Takes the input budget back from stalled data blocks when other clients wait for it. */
+    /** Takes the input budget back from stalled clients when other clients wait for it. */
     private final InputReclaimer reclaimer = new InputReclaimer(System::nanoTime);
     /** Whole-store walks (stats digest), off the event loops. */
     private final ExecutorService walks = Executors.newSingleThreadExecutor(new io.netty.util.concurrent.DefaultThreadFactory("raftcached-walks", true));

@@ -23,9 +23,9 @@ import picocli.CommandLine;
 /**
  * The node's client input budget is shared fairly: connections that declare data blocks and do
  * not send them hold none of it, small blocks are stored at once from the reserve whatever large
- * ones hold, and large blocks that really hold the budget but stall are reclaimed when another
- * client waits, while blocks that keep arriving, and connections the node itself paused, are left
- * alone. Driven in process through the real decoder and connection handler over a real
+ * ones hold, and large blocks that really hold the budget but stall, or requests whose client does
+ * not read its replies, are reclaimed when another client waits, while blocks that keep arriving,
+ * and connections the node itself paused, are left alone. Driven in process through the real decoder and connection handler over a real
  * replica ({@link InProcessCache}), on a test clock: each check of the {@link InputReclaimer} is
  * called by the test, as the node's timer would.
  */

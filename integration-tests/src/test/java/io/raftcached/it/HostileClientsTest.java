@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,6 +69,12 @@ class HostileClientsTest {
     private static final long BASELINE_MAX_MILLIS = 3_000;
     private static final long BASELINE_MIN_MILLIS = 1_000;
     private static final int MEGABYTE_VALUE_BYTES = 1_000_000;
+    /** Bytes an unfinished block sends of its declared megabyte when it only declares it: the node reserves nothing for it. */
+    private static final int DECLARED_ONLY_SENT_BYTES = 10;
+    /** Bytes an unfinished block sends when it really holds its memory: past the 16 KB at which the node reserves the block. */
+    private static final int RESERVED_SENT_BYTES = 100_000;
+    /** A writer's data block too large for the input budget's reserve for small blocks (16 KB): it waits for the rest. */
+    private static final int LARGE_WRITE_BYTES = 100_000;
     private static final int BULK_KEYS = 1_500;
     private static final int CONN_LIMIT = 200;
     private static final int IDLE_TIMEOUT_SECONDS = 2;
@@ -351,10 +358,12 @@ class HostileClientsTest {
     /**
      * A set sent one byte every 5 ms completes. A data block that never finishes (1 MB declared, 10
      * bytes sent) is closed after the idle timeout on a node with -o idle_timeout, and left open on
-     * one without, which serves others meanwhile. Either way its reservation is given back when the
-     * connection closes: after blocks that held the whole input budget are closed (by the client,
-     * or by the idle timeout), 1 MB sets are stored again. And a writer the node pauses because
-     * that budget is full is paused, not idle: -o idle_timeout does not close it.
+     * one without, which serves others meanwhile. Blocks that really hold the input budget
+     * (100 KB of each sent: reserved) give it back when their connections close (by the client, or
+     * by the idle timeout): 1 MB sets are stored again. And a writer of a large block the node
+     * pauses because that budget is full of blocks that keep arriving is paused, not idle: -o
+     * idle_timeout does not close it, the node does not reclaim blocks that progress, and the writer
+     * is stored once they go.
      */
     @Order(7)
     @ParameterizedTest(name = "{0}")
@@ -364,53 +373,51 @@ class HostileClientsTest {
             NodeProcess idle = target.idleTimeoutNode;
             Future<Map<String, Integer>> slow = inBackground(() -> byteAtATimeSet(node, "slow", 1_000));
 
-            try (Socket unfinished = unfinishedBlock(idle.port, "unfinished-idle")) {
+            try (Socket unfinished = unfinishedBlock(idle.port, "unfinished-idle", MEGABYTE_VALUE_BYTES, DECLARED_ONLY_SENT_BYTES)) {
                 long started = System.nanoTime();
                 assertTrue(closedByServerWithin(unfinished, (IDLE_TIMEOUT_SECONDS + 5) * 1000),
                         "-o idle_timeout=" + IDLE_TIMEOUT_SECONDS + " closes a connection whose data block never finishes");
                 long closedAfterMillis = ClusterChecks.millisSince(started);
                 assertTrue(closedAfterMillis >= IDLE_TIMEOUT_SECONDS * 1000 - 500, "closed after " + closedAfterMillis + " ms");
             }
-            try (Socket unfinished = unfinishedBlock(node.port, "unfinished")) {
+            try (Socket unfinished = unfinishedBlock(node.port, "unfinished", MEGABYTE_VALUE_BYTES, DECLARED_ONLY_SENT_BYTES)) {
                 assertTrue(!closedByServerWithin(unfinished, 4_000), "without -o idle_timeout the connection stays open");
             }
 
-            List<Socket> holders = fillInputBudget(node);
-            for (Socket holder : holders) {
-                holder.close();
+            for (Holder holder : fillInputBudget(node, RESERVED_SENT_BYTES)) {
+                holder.socket().close();
             }
             Map<String, Integer> acknowledged = new LinkedHashMap<>(storePipelined(node,
                     List.of("after-unfinished-0", "after-unfinished-1", "after-unfinished-2", "after-unfinished-3"), MEGABYTE_VALUE_BYTES, false));
 
-            List<Socket> idleHolders = fillInputBudget(idle);
-            try {
-                for (Socket holder : idleHolders) {
-                    assertTrue(closedByServerWithin(holder, (IDLE_TIMEOUT_SECONDS + 5) * 1000), "the idle timeout closes every unfinished block");
-                }
-            } finally {
-                for (Socket holder : idleHolders) {
-                    holder.close();
+            try (Holders idleHolders = new Holders(fillInputBudget(idle, RESERVED_SENT_BYTES), Pace.IDLE)) {
+                for (Holder holder : idleHolders.holders) {
+                    assertTrue(closedByServerWithin(holder.socket(), (IDLE_TIMEOUT_SECONDS + 5) * 1000), "the idle timeout closes every unfinished block");
                 }
             }
             try (TextClient writer = longReading(idle)) {
                 set(writer, "after-idle-timeout", MEGABYTE_VALUE_BYTES);
             }
-            // A writer the node pauses for input memory is not idle: -o idle_timeout leaves it open, and
-            // it is stored once the blocks holding the budget go (these send a byte every 500 ms: not idle either).
-            try (Holders tricklers = new Holders(fillInputBudget(idle), true); Socket writer = BadInputTest.connect(idle.port)) {
-                writer.getOutputStream().write(("set paused-writer 0 0 5\r\n"
-                        + new String(PatternValues.of("paused-writer", 5), StandardCharsets.US_ASCII) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                assertTrue(!closedByServerWithin(writer, (IDLE_TIMEOUT_SECONDS + 2) * 1000),
-                        "-o idle_timeout closed a writer the node itself had paused for input memory");
-                tricklers.close();
+            // A writer of a large block the node pauses for input memory is not idle: -o idle_timeout leaves it
+            // open; the blocks holding the budget send 16 KB every 200 ms (not idle, and progress: not
+            // reclaimed), and the writer is stored once they go.
+            long closedForMemory = readBufOom(idle);
+            try (Holders arriving = new Holders(fillInputBudget(idle, RESERVED_SENT_BYTES), Pace.PROGRESS);
+                    Socket writer = BadInputTest.connect(idle.port)) {
+                Future<Void> sending = sendSet(writer.getOutputStream(), "paused-writer", LARGE_WRITE_BYTES);
+                assertEquals("", receivedWithin(writer, (IDLE_TIMEOUT_SECONDS + 2) * 1000),
+                        "a writer the node paused for input memory stays paused and open (-o idle_timeout=" + IDLE_TIMEOUT_SECONDS + ")");
+                assertEquals(closedForMemory, readBufOom(idle), "blocks that keep arriving are not reclaimed");
+                arriving.close();
+                sending.get(30, TimeUnit.SECONDS);
                 writer.setSoTimeout(30_000);
                 assertEquals("STORED\r\n", BadInputTest.readLine(writer.getInputStream()), "the paused writer, once the budget is free");
             }
             if (target.processes.contains(idle)) {
-                acknowledged.put("paused-writer", 5);
+                acknowledged.put("paused-writer", LARGE_WRITE_BYTES);
                 acknowledged.put("after-idle-timeout", MEGABYTE_VALUE_BYTES);   // the same cluster: readable on the attacked node
             } else {
-                assertReadable(idle, Map.of("after-idle-timeout", MEGABYTE_VALUE_BYTES, "paused-writer", 5));
+                assertReadable(idle, Map.of("after-idle-timeout", MEGABYTE_VALUE_BYTES, "paused-writer", LARGE_WRITE_BYTES));
             }
             acknowledged.putAll(slow.get(60, TimeUnit.SECONDS));
             return acknowledged;
@@ -418,9 +425,9 @@ class HostileClientsTest {
     }
 
     /**
-     * Unfinished data blocks that together hold the whole client input budget must not stop other
-     * clients' writes: a 5-byte set from another client is stored within 10 s, both while idle
-     * holders sit on a node without -o idle_timeout and while holders that send one byte every
+     * Unfinished data blocks whose declared sizes add up to the client input budget must not stop
+     * other clients' writes: a 5-byte set from another client is stored within 10 s, both while
+     * idle holders sit on a node without -o idle_timeout and while holders that send one byte every
      * 500 ms (never idle) sit on the node with it. memcached takes a data block from item memory
      * (evicting, or answering SERVER_ERROR out of memory); it does not make other writers wait.
      */
@@ -429,10 +436,38 @@ class HostileClientsTest {
     @MethodSource("targets")
     void unfinishedBlocksHoldingTheInputBudgetDoNotStallOtherWriters(Target target) throws Exception {
         underAttack(target, "7b input budget held by unfinished", node -> {
-            String idleHolders = smallSetWhileInputBudgetHeld(node, false);
-            String tricklingHolders = smallSetWhileInputBudgetHeld(target.idleTimeoutNode, true);
+            String idleHolders = setWhileInputBudgetHeld(node, DECLARED_ONLY_SENT_BYTES, Pace.IDLE, 5);
+            String tricklingHolders = setWhileInputBudgetHeld(target.idleTimeoutNode, DECLARED_ONLY_SENT_BYTES, Pace.TRICKLE, 5);
             assertEquals("idle holders: STORED; trickling holders: STORED",
                     "idle holders: " + idleHolders + "; trickling holders: " + tricklingHolders);
+            return Map.of();
+        });
+    }
+
+    /**
+     * Data blocks that really hold all the client input budget large blocks may take (100 KB of each
+     * sent, so the node reserved them) and then stall must not stop other clients' writes either: a
+     * 5-byte set is stored at once from the reserve kept for small blocks, and a 1 MB set is stored
+     * within 10 s, because once it has waited a second the node closes the most stalled holders with
+     * memcached's "SERVER_ERROR out of memory reading request" and counts them in read_buf_oom —
+     * with holders that send nothing more, and with holders that send a byte every 500 ms (not idle
+     * for -o idle_timeout, but not progress either).
+     */
+    @Order(7)
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("targets")
+    void stalledBlocksHoldingTheInputBudgetAreReclaimedForOtherWriters(Target target) throws Exception {
+        underAttack(target, "7c input budget held by stalled blocks", node -> {
+            NodeProcess idle = target.idleTimeoutNode;
+            long[] closedBefore = {readBufOom(node), readBufOom(idle)};
+            String small = setWhileInputBudgetHeld(node, RESERVED_SENT_BYTES, Pace.IDLE, 5);
+            String idleHolders = setWhileInputBudgetHeld(node, RESERVED_SENT_BYTES, Pace.IDLE, MEGABYTE_VALUE_BYTES);
+            String tricklingHolders = setWhileInputBudgetHeld(idle, RESERVED_SENT_BYTES, Pace.TRICKLE, MEGABYTE_VALUE_BYTES);
+            assertEquals("small set: STORED; idle holders: STORED; trickling holders: STORED",
+                    "small set: " + small + "; idle holders: " + idleHolders + "; trickling holders: " + tricklingHolders);
+            long[] closed = {readBufOom(node) - closedBefore[0], readBufOom(idle) - closedBefore[1]};
+            System.out.println("  connections closed for memory (read_buf_oom): " + closed[0] + " idle holders, " + closed[1] + " tricklers");
+            assertTrue(closed[0] >= 1 && closed[1] >= 1, "stalled blocks were reclaimed: " + Arrays.toString(closed));
             return Map.of();
         });
     }
@@ -819,57 +854,72 @@ class HostileClientsTest {
         return Map.of(key, lengthBytes);
     }
 
-    /** A connection whose set declares 1 MB and sends 10 bytes of it, then nothing. */
-    private static Socket unfinishedBlock(int port, String key) throws IOException {
-        return unfinishedBlock(port, key, MEGABYTE_VALUE_BYTES);
+    /** A connection inside a set's data block: the block's declared size and how much of it was sent. */
+    private record Holder(Socket socket, int declaredBytes, int sentBytes) {
     }
 
-    private static Socket unfinishedBlock(int port, String key, int declaredBytes) throws IOException {
+    /** A connection whose set declares {@code declaredBytes} and sends {@code sentBytes} of them, then nothing. */
+    private static Socket unfinishedBlock(int port, String key, int declaredBytes, int sentBytes) throws IOException {
         Socket socket = BadInputTest.connect(port);
-        socket.getOutputStream().write(("set " + key + " 0 0 " + declaredBytes + "\r\n0123456789").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(("set " + key + " 0 0 " + declaredBytes + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(PatternValues.of(key, sentBytes));
         return socket;
     }
 
     /**
-     * Unfinished data blocks whose declared sizes add up to the node's whole client input budget
-     * (raftcached_client_input_limit): the node has reserved all of it for them.
+     * Unfinished data blocks whose declared sizes add up to what large blocks may take of the node's
+     * client input budget (raftcached_client_input_limit less raftcached_client_input_small_reserve),
+     * as few as 1 MB blocks allow and of about the same size (so none is small enough to be sent
+     * whole soon), each having sent {@code sentBytes} of its block.
      */
-    private static List<Socket> fillInputBudget(NodeProcess node) throws IOException, InterruptedException {
-        long limitBytes = Long.parseLong(node.stats("settings").get("raftcached_client_input_limit"));
-        List<Socket> holders = new ArrayList<>();
+    private static List<Holder> fillInputBudget(NodeProcess node, int sentBytes) throws IOException, InterruptedException {
+        Map<String, String> settings = node.stats("settings");
+        long limitBytes = Long.parseLong(settings.get("raftcached_client_input_limit"))
+                - Long.parseLong(settings.get("raftcached_client_input_small_reserve"));
+        int count = (int) ((limitBytes + MEGABYTE_VALUE_BYTES - 1) / MEGABYTE_VALUE_BYTES);
+        List<Holder> holders = new ArrayList<>();
         try {
-            for (long left = limitBytes; left > 0; left -= MEGABYTE_VALUE_BYTES) {
-                holders.add(unfinishedBlock(node.port, "holder-" + holders.size(), (int) Math.min(left, MEGABYTE_VALUE_BYTES)));
+            for (int i = 0; i < count; i++) {
+                int declared = (int) (limitBytes / count + (i < limitBytes % count ? 1 : 0));
+                int sent = Math.min(sentBytes, declared - 1);
+                holders.add(new Holder(unfinishedBlock(node.port, "holder-" + i, declared, sent), declared, sent));
             }
-            Thread.sleep(500);   // let the node read every header and reserve its block
+            Thread.sleep(500);   // let the node read every header and what was sent of each block
             return holders;
         } catch (IOException e) {
-            for (Socket holder : holders) {
-                holder.close();
+            for (Holder holder : holders) {
+                holder.socket().close();
             }
             throw e;
         }
     }
 
     /**
-     * Fills {@code node}'s input budget with unfinished data blocks (each sending a byte every
-     * 500 ms if {@code trickle}), then sends a 5-byte set on another connection: its reply line,
-     * or what happened instead within 10 s.
+     * Fills {@code node}'s input budget with unfinished data blocks that sent {@code sentBytes}
+     * each and then go on at {@code pace}, then sends a set of {@code valueBytes} on another
+     * connection: its reply line, or what happened instead within 10 s.
      */
-    private String smallSetWhileInputBudgetHeld(NodeProcess node, boolean trickle) throws Exception {
-        try (Holders holders = new Holders(fillInputBudget(node), trickle); TextClient writer = new TextClient(node.port)) {
-            writer.readTimeout(10_000);
+    private String setWhileInputBudgetHeld(NodeProcess node, int sentBytes, Pace pace, int valueBytes) throws Exception {
+        try (Holders holders = new Holders(fillInputBudget(node, sentBytes), pace); Socket writer = BadInputTest.connect(node.port)) {
+            writer.setSoTimeout(10_000);
             long started = System.nanoTime();
-            String key = "small-writer-" + (trickle ? "trickle" : "idle");
-            writer.send("set " + key + " 0 0 5\r\n" + new String(PatternValues.of(key, 5), StandardCharsets.US_ASCII) + "\r\n");
+            String key = "writer-" + valueBytes + "-" + pace.name().toLowerCase(Locale.ROOT) + "-" + sentBytes;
+            Future<Void> sending = sendSet(writer.getOutputStream(), key, valueBytes);
             try {
-                String reply = writer.line();
+                String line = BadInputTest.readLine(writer.getInputStream());
+                if (line.isEmpty()) {
+                    return "closed after " + ClusterChecks.millisSince(started) + " ms";
+                }
+                String reply = line.strip();
+                System.out.println("  " + valueBytes + "-byte set: " + reply + " after " + ClusterChecks.millisSince(started) + " ms behind "
+                        + holders.holders.size() + " blocks of " + sentBytes + " bytes sent, " + pace);
                 if (reply.equals("STORED")) {
-                    assertReadable(node, Map.of(key, 5));
+                    sending.get(10, TimeUnit.SECONDS);
+                    assertReadable(node, Map.of(key, valueBytes));
                 }
                 return reply;
             } catch (SocketTimeoutException stalled) {
-                return "no reply within 10 s while " + holders.sockets.size() + " unfinished data blocks hold the "
+                return "no reply within 10 s while " + holders.holders.size() + " unfinished data blocks hold the "
                         + node.stats("settings").get("raftcached_client_input_limit") + "-byte input budget";
             } catch (IOException closed) {
                 return "closed after " + ClusterChecks.millisSince(started) + " ms (" + closed.getMessage() + ")";
@@ -877,24 +927,63 @@ class HostileClientsTest {
         }
     }
 
-    /** Connections holding unfinished data blocks; with trickle, each sends one more byte every 500 ms, so none is idle. */
-    private final class Holders implements AutoCloseable {
-        final List<Socket> sockets;
-        private final java.util.concurrent.atomic.AtomicBoolean holding = new java.util.concurrent.atomic.AtomicBoolean(true);
-        private final Future<Void> trickler;
+    /**
+     * Sends a set of {@code key}'s pattern value from another thread: the node may stop reading it
+     * part-way (its block waits for input memory) until later.
+     */
+    private Future<Void> sendSet(OutputStream out, String key, int lengthBytes) {
+        return inBackground(() -> {
+            out.write(("set " + key + " 0 0 " + lengthBytes + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(PatternValues.of(key, lengthBytes));
+            out.write(CRLF);
+            out.flush();
+            return null;
+        });
+    }
 
-        Holders(List<Socket> sockets, boolean trickle) {
-            this.sockets = sockets;
-            this.trickler = inBackground(() -> {
-                for (int round = 0; trickle && holding.get() && round < 240; round++) {
-                    for (Socket socket : sockets) {
+    /** How holders of unfinished blocks go on after their first bytes. */
+    private enum Pace {
+        /** Nothing more. */
+        IDLE(0, 0),
+        /** One byte every 500 ms: never idle, but no progress. */
+        TRICKLE(1, 500),
+        /** 16 KB every 200 ms: a slow block that keeps arriving (the node's bar for progress is 16 KB a second). */
+        PROGRESS(16 * 1024, 200);
+
+        final int bytesPerRound;
+        final long roundMillis;
+
+        Pace(int bytesPerRound, long roundMillis) {
+            this.bytesPerRound = bytesPerRound;
+            this.roundMillis = roundMillis;
+        }
+    }
+
+    /**
+     * Connections holding unfinished data blocks, each sending at its {@link Pace} (never its
+     * block's last byte) until closed; closing them gives the budget back.
+     */
+    private final class Holders implements AutoCloseable {
+        final List<Holder> holders;
+        private final java.util.concurrent.atomic.AtomicBoolean holding = new java.util.concurrent.atomic.AtomicBoolean(true);
+        private final Future<Void> sender;
+
+        Holders(List<Holder> holders, Pace pace) {
+            this.holders = holders;
+            this.sender = inBackground(() -> {
+                long[] sent = holders.stream().mapToLong(Holder::sentBytes).toArray();
+                for (int round = 0; pace != Pace.IDLE && holding.get() && round < 600; round++) {
+                    for (int i = 0; i < holders.size(); i++) {
+                        Holder holder = holders.get(i);
+                        int bytes = (int) Math.min(pace.bytesPerRound, holder.declaredBytes() - 1 - sent[i]);
                         try {
-                            socket.getOutputStream().write('x');
+                            holder.socket().getOutputStream().write(new byte[Math.max(0, bytes)]);
+                            sent[i] += Math.max(0, bytes);
                         } catch (IOException closedByServer) {
                             // the node gave up on this one: the others still hold their share
                         }
                     }
-                    Thread.sleep(500);
+                    Thread.sleep(pace.roundMillis);
                 }
                 return null;
             });
@@ -903,9 +992,42 @@ class HostileClientsTest {
         @Override
         public void close() throws Exception {
             holding.set(false);
-            trickler.get(10, TimeUnit.SECONDS);
-            for (Socket socket : sockets) {
-                socket.close();
+            sender.get(10, TimeUnit.SECONDS);
+            for (Holder holder : holders) {
+                holder.socket().close();
+            }
+        }
+    }
+
+    /** memcached's count of connections closed for lack of memory, as the node reports it. */
+    private static long readBufOom(NodeProcess node) throws IOException {
+        return Long.parseLong(node.stats("").get("read_buf_oom"));
+    }
+
+    /**
+     * What the server sends on {@code socket} within the time: the bytes (empty if nothing), or
+     * "<closed>" once it closes the connection.
+     */
+    private static String receivedWithin(Socket socket, long millis) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        StringBuilder received = new StringBuilder();
+        byte[] buffer = new byte[4096];
+        while (true) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return received.toString();
+            }
+            socket.setSoTimeout((int) left);
+            try {
+                int n = socket.getInputStream().read(buffer);
+                if (n < 0) {
+                    return received + "<closed>";
+                }
+                received.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+            } catch (SocketTimeoutException open) {
+                return received.toString();
+            } catch (IOException reset) {
+                return received + "<closed>";
             }
         }
     }

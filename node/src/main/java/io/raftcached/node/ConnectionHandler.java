@@ -28,16 +28,22 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Memory</h2>
  * Bounded in bytes whatever the client does. Input: the decoder reserves each data block from the
- * node's input budget before reading it, and the value is released to the write stream's own
- * budget when the write is sent; at most {@link #PIPELINE_MAX} requests wait. Output: replies are
+ * node's input budget once the block is arriving, and the value is released to the write stream's
+ * own budget when the write is sent; at most {@link #PIPELINE_MAX} requests wait. Input memory
+ * whose client keeps it from moving on (a reserved block it stopped sending, or requests read and
+ * not executed because it does not read its replies) may be reclaimed when others wait for input
+ * memory ({@link InputReclaimer}): this handler tells the reclaimer since when, not counting the
+ * time the node itself kept the connection from being read. Output: replies are
  * handed to the socket every {@link #FLUSH_BYTES}; while the socket is full (the client does not
  * read) or the node's output budget is, nothing more is executed and nothing more is read — the
  * client is paused, not disconnected — and a reply in progress (a multi-get of large values)
  * stops between values and resumes when there is room. Replies executed but not yet written
  * (write results behind a paused head) hold at most {@link #REPLY_BYTES_MAX} plus one request's.
  */
-final class ConnectionHandler extends ChannelInboundHandlerAdapter implements RequestExecutor.Output {
+final class ConnectionHandler extends ChannelInboundHandlerAdapter implements RequestExecutor.Output, InputReclaimer.Connection {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
+    /** memcached's answer when it cannot get memory for a connection's input (then it closes it). */
+    static final String OUT_OF_MEMORY_READING = "SERVER_ERROR out of memory reading request";
     /** Requests queued per connection before it stops reading. */
     static final int PIPELINE_MAX = 4_096;
     /** Reply bytes gathered before they are handed to the socket. */
@@ -66,6 +72,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     private final ConnectionRegistry registry;
     private final ByteBudget input;
     private final ByteBudget output;
+    private final InputReclaimer reclaimer;
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     private ChannelHandlerContext context;
     private ByteBuf out;
@@ -77,19 +84,33 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     private long replyBytesReserved;
     /** Bytes handed to the socket and not yet written by it (this connection's share of {@link #output}). */
     private long outputPendingBytes;
+    /** The decoder reads a data block it has reserved input memory for. */
+    private boolean readingReservedBlock;
+    /** When that block was reserved or last progressed, or the node stopped pausing this connection. */
+    private long blockProgressNanos;
+    /** Whether the node itself keeps this connection from being read (admission, shared output, pipeline depth). */
+    private boolean pausedByNode;
+    /** Values of requests read and not yet executed: input memory this connection holds besides its decoder's block. */
+    private long queuedInputBytes;
+    /** Since when the socket has been full (the client does not read its replies), or {@link InputReclaimer#NEVER}. */
+    private long unwritableSinceNanos = InputReclaimer.NEVER;
+    private volatile long inputStalledSinceNanos = InputReclaimer.NEVER;
+    private volatile long waitingForMemorySinceNanos = InputReclaimer.NEVER;
 
     ConnectionHandler(RequestExecutor executor, NodeStats stats, ConnectionRegistry registry, ByteBudget input,
-            ByteBudget output) {
+            ByteBudget output, InputReclaimer reclaimer) {
         this.executor = executor;
         this.stats = stats;
         this.registry = registry;
         this.input = input;
         this.output = output;
+        this.reclaimer = reclaimer;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         context = ctx;
+        reclaimer.add(this);
         ctx.fireChannelActive();
     }
 
@@ -105,6 +126,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
         }
         inRead = true;
         registry.touched(ctx.channel());
+        queuedInputBytes += request.valueBytes();
         slots.addLast(new Slot(request, RequestExecutor.kind(request), executor.replyBytesBound(request)));
         advance();
     }
@@ -171,6 +193,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
 
     private void execute(Slot slot) {
         RequestExecutor.Outcome outcome = executor.execute(slot.request);
+        queuedInputBytes -= slot.request.valueBytes();
         input.release(slot.request.valueBytes());   // the value has moved on (to the log) or was dropped
         slot.request = slot.request.withoutValue();
         replyBytesReserved += slot.replyBytesBound;
@@ -302,16 +325,75 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
             resume();   // goes on with the requests held back while the client was not reading
+        } else {
+            updateAutoRead();   // stops reading now, and the reclaimer learns the client does not read
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     private void updateAutoRead() {
+        boolean writable = context.channel().isWritable();
         boolean shouldRead = !closing && !waitingForAdmission && !waitingForOutput && slots.size() < PIPELINE_MAX
-                && context.channel().isWritable() && !waitingForDataBlockMemory();
+                && writable && !waitingForDataBlockMemory();
         if (context.channel().config().isAutoRead() != shouldRead) {
             context.channel().config().setAutoRead(shouldRead);
         }
+        // A client that does not read its replies keeps itself from being read: that is not the node's doing.
+        boolean nodePaused = writable && (waitingForAdmission || waitingForOutput || slots.size() >= PIPELINE_MAX);
+        if (pausedByNode && !nodePaused) {
+            blockProgressNanos = reclaimer.nanoTime();   // its sender could not send meanwhile
+        }
+        pausedByNode = nodePaused;
+        if (writable) {
+            unwritableSinceNanos = InputReclaimer.NEVER;
+        } else if (unwritableSinceNanos == InputReclaimer.NEVER) {
+            unwritableSinceNanos = reclaimer.nanoTime();
+        }
+        if (closing) {
+            inputStalledSinceNanos = InputReclaimer.NEVER;
+        } else if (readingReservedBlock && !nodePaused) {
+            inputStalledSinceNanos = blockProgressNanos;
+        } else if (queuedInputBytes > 0 && !writable) {
+            inputStalledSinceNanos = unwritableSinceNanos;   // read, not executed until the client reads its replies
+        } else {
+            inputStalledSinceNanos = InputReclaimer.NEVER;
+        }
+    }
+
+    @Override
+    public long waitingForMemorySinceNanos() {
+        return waitingForMemorySinceNanos;
+    }
+
+    @Override
+    public long inputStalledSinceNanos() {
+        return inputStalledSinceNanos;
+    }
+
+    /**
+     * Closes this connection to free the input memory its client keeps from moving on, as memcached
+     * does when it runs out of read buffer memory: earlier replies and the error line go out if the
+     * socket takes them, then the connection closes at once (a client that does not read must not
+     * keep the memory either).
+     */
+    @Override
+    public void reclaimInput() {
+        context.executor().execute(() -> {
+            if (!reclaimer.lastedTooLong(inputStalledSinceNanos) || closing || !context.channel().isActive()) {
+                return;   // it moved on since the reclaimer looked
+            }
+            stats.connectionsClosedForMemory.increment();
+            LOG.debug("closing {}: its input memory did not move on for {} ms while others waited for input memory",
+                    context.channel().remoteAddress(), InputReclaimer.STALL_MILLIS);
+            closing = true;
+            inputStalledSinceNanos = InputReclaimer.NEVER;
+            Slot head = slots.peekFirst();
+            if (head == null || head.state != State.WRITING) {   // never inside a value half-written
+                Replies.writeLine(buffer(), OUT_OF_MEMORY_READING);
+            }
+            flush();
+            context.close();
+        });
     }
 
     /**
@@ -329,7 +411,16 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
             ctx.close();   // -o idle_timeout
             return;
         }
-        if (event instanceof TextProtocolDecoder.MemoryEvent) {
+        if (event instanceof TextProtocolDecoder.MemoryEvent memory) {
+            switch (memory) {
+                case WAITING -> waitingForMemorySinceNanos = reclaimer.nanoTime();
+                case RESUMED -> waitingForMemorySinceNanos = InputReclaimer.NEVER;
+                case BLOCK_RESERVED, BLOCK_PROGRESS -> {
+                    readingReservedBlock = true;
+                    blockProgressNanos = reclaimer.nanoTime();
+                }
+                case BLOCK_DONE -> readingReservedBlock = false;
+            }
             updateAutoRead();   // the decoder waits for data block memory, or goes on
             return;
         }
@@ -338,6 +429,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        reclaimer.remove(this);
+        inputStalledSinceNanos = InputReclaimer.NEVER;
+        waitingForMemorySinceNanos = InputReclaimer.NEVER;
         for (Slot slot : slots) {
             input.release(slot.request.valueBytes());
             if (slot.reply != null) {
@@ -345,6 +439,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
             }
         }
         slots.clear();
+        queuedInputBytes = 0;
         if (out != null) {
             out.release();
             out = null;

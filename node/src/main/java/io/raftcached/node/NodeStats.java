@@ -15,6 +15,8 @@ final class NodeStats {
     final LongAdder totalConnections = new LongAdder();
     final LongAdder rejectedConnections = new LongAdder();
     final LongAdder bytesRead = new LongAdder();
+    /** Connections closed to reclaim input memory their clients kept from moving on (memcached's read_buf_oom). */
+    final LongAdder connectionsClosedForMemory = new LongAdder();
     final LongAdder bytesWritten = new LongAdder();
     final LongAdder getCommands = new LongAdder();
     final LongAdder setCommands = new LongAdder();

@@ -72,6 +72,8 @@ final class Server {
     private final ByteBudget input;
     /** Replies handed to sockets and not yet sent, node-wide (-o resp_obj_mem_limit). */
     private final ByteBudget output;
+    /** Takes the input budget back from stalled clients when other clients wait for it. */
+    private final InputReclaimer reclaimer = new InputReclaimer(System::nanoTime);
     /** Whole-store walks (stats digest), off the event loops. */
     private final ExecutorService walks = Executors.newSingleThreadExecutor(new io.netty.util.concurrent.DefaultThreadFactory("raftcached-walks", true));
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -85,7 +87,7 @@ final class Server {
         this.tcpChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.stats.verbosity = config.verbosity();
         this.stats.crawlerSleepMicros = config.extended().lruCrawlerSleepMicros;
-        this.input = new ByteBudget("client input", config.raft().budgets().clientInputBytes());
+        this.input = ByteBudget.clientInput(config.raft().budgets().clientInputBytes());
         this.output = new ByteBudget("client output", config.raft().budgets().clientOutputBytes());
     }
 
@@ -107,6 +109,8 @@ final class Server {
     private void listen() throws IOException, InterruptedException {
         ServerOptions flags = config.flags();
         StatsReplies statsReplies = new StatsReplies(cluster, config, stats, registry);
+        workers.next().scheduleWithFixedDelay(reclaimer::check, InputReclaimer.CHECK_INTERVAL_MILLIS,
+                InputReclaimer.CHECK_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
         AdminCommands admin = new AdminCommands(config, stats, statsReplies, () -> new Thread(this::stopGracefully,
                 "raftcached-shutdown-command").start());
         RequestExecutor plain = new RequestExecutor(cluster, config, stats, admin, walks, flags.linearizableReads);
@@ -155,7 +159,7 @@ final class Server {
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
                         }
                         channel.pipeline().addLast(new TextProtocolDecoder(decoderConfig, input),
-                                new ConnectionHandler(executor, stats, registry, input, output));
+                                new ConnectionHandler(executor, stats, registry, input, output, reclaimer));
                     }
                 });
     }

@@ -76,7 +76,7 @@ final class StatsReplies {
         Replies.writeStat(out, "read_buf_count", 0);
         Replies.writeStat(out, "read_buf_bytes", 0);
         Replies.writeStat(out, "read_buf_bytes_free", 0);
-        Replies.writeStat(out, "read_buf_oom", 0);
+        Replies.writeStat(out, "read_buf_oom", stats.connectionsClosedForMemory.sum());
         Replies.writeStat(out, "reserved_fds", 0);
         Replies.writeStat(out, "cmd_get", stats.getCommands.sum());
         Replies.writeStat(out, "cmd_set", stats.setCommands.sum());
@@ -337,6 +337,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_max_staleness_ms", config.raft().maxStalenessMillis());
         Replies.writeStat(out, "raft_linearizable_reads", flags.linearizableReads ? "yes" : "no");
         Replies.writeStat(out, "raftcached_client_input_limit", budgets.clientInputBytes());
+        Replies.writeStat(out, "raftcached_client_input_small_reserve", ByteBudget.inputReserveBytes(budgets.clientInputBytes()));
         Replies.writeStat(out, "raftcached_client_output_limit", budgets.clientOutputBytes());
         Replies.writeStat(out, "raft_write_buffer_limit", budgets.writeBytes());
         Replies.writeStat(out, "raft_forward_buffer_limit", budgets.forwardBytes());

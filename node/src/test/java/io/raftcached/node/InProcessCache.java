@@ -17,7 +17,9 @@ import io.raftcached.store.StoreResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
@@ -53,9 +55,29 @@ final class InProcessCache implements ReplicatedCache {
         }
     }
 
+    /** Whether writes are admitted, as a node whose write stream has room would; off, they wait. */
+    private boolean admittingWrites = true;
+    private final List<Runnable> writeRoomWaiters = new ArrayList<>();
+
     @Override
-    public boolean admitsWrite(long sizeBytes, Runnable onRoom) {
-        return true;
+    public synchronized boolean admitsWrite(long sizeBytes, Runnable onRoom) {
+        if (!admittingWrites) {
+            writeRoomWaiters.add(onRoom);
+        }
+        return admittingWrites;
+    }
+
+    /** Stops admitting writes (a full write stream), or admits them again and wakes who waited. */
+    void admitWrites(boolean admitting) {
+        List<Runnable> waiters;
+        synchronized (this) {
+            admittingWrites = admitting;
+            waiters = admitting ? List.copyOf(writeRoomWaiters) : List.of();
+            if (admitting) {
+                writeRoomWaiters.clear();
+            }
+        }
+        waiters.forEach(Runnable::run);
     }
 
     @Override

@@ -49,7 +49,7 @@ class InProcessTranscriptsTest {
 
     private EmbeddedChannel connection() {
         return new EmbeddedChannel(new TextProtocolDecoder(Server.decoderConfig(config.store()), input),
-                new ConnectionHandler(executor, stats, registry, input, output));
+                new ConnectionHandler(executor, stats, registry, input, output, new InputReclaimer(System::nanoTime)));
     }
 
     /** Sends bytes in one packet and returns what the server wrote back, once it has nothing left to do. */

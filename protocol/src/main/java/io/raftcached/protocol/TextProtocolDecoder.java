@@ -48,8 +48,19 @@ import java.util.List;
  *       command's values ({@link Request#errorLine()}), and earlier replies are sent.</li>
  * </ul>
  *
- * <p>Memory stays bounded for any input: at most {@code maxMultigetLineBytes} of one line, plus
- * the data block of an item that passed {@link ItemSizeCheck} (copied out as it arrives).
+ * <p>Memory stays bounded for any input: at most {@code maxMultigetLineBytes} of one line, or
+ * {@link #BLOCK_RESERVE_AT_BYTES} of a data block not yet reserved, plus the data block of an item
+ * that passed {@link ItemSizeCheck} (copied out as it arrives).
+ *
+ * <h2>Data block memory</h2>
+ * A data block's memory comes from the {@link DataBlockBudget} shared by all connections, reserved
+ * whole (so a block once begun can always finish, and blocks never wait on each other half-read)
+ * but only once the block is really arriving: when {@link #BLOCK_RESERVE_AT_BYTES} of it, or all of
+ * it if smaller, is at hand. A client that declares a large block and sends little of it holds no
+ * more than what it sent. While a reserved block is read the decoder tells the pipeline
+ * ({@link MemoryEvent}) when it was reserved, each time another {@link #BLOCK_PROGRESS_BYTES} of it
+ * arrived, and when it was done, so the node can tell a block that is arriving from one whose
+ * sender stalled.
  *
  * <p>One instance per connection (it is stateful and not {@code @Sharable}).
  */
@@ -60,13 +71,36 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
     private static final int RETAINED_LINE_BUFFER_BYTES = 4096;
     private static final byte BINARY_PROTOCOL_MAGIC = (byte) 0x80;
 
+    /**
+     * A data block is reserved once this much of it has arrived (all of it, if it is smaller):
+     * memcached's per-connection read buffer (16 KB), less than one full socket read, so a block
+     * that is really being sent is reserved at its first read, while one that trickles in holds
+     * only the bytes it sent (in the read buffer, outside the budget) meanwhile.
+     */
+    public static final int BLOCK_RESERVE_AT_BYTES = 16 * 1024;
+    /**
+     * A data block of at most this many bytes is reserved only once all of it and its "\r\n" are
+     * here, and is then read at once: it never holds memory while its sender stalls.
+     */
+    public static final int WHOLE_BLOCK_MAX_BYTES = BLOCK_RESERVE_AT_BYTES - 2;
+    /** A reserved block reports progress ({@link MemoryEvent#BLOCK_PROGRESS}) every this many bytes. */
+    public static final int BLOCK_PROGRESS_BYTES = 16 * 1024;
+
     private enum State { LINE, DATA, WAIT_FOR_MEMORY, SWALLOW, DISCARD }
 
-    /**
-     * Fired down the pipeline when this decoder stops reading for want of data block memory, and
-     * again when it goes on: whoever owns the channel's auto-read keeps it off meanwhile.
-     */
-    public enum MemoryEvent { WAITING, RESUMED }
+    /** Fired down the pipeline as this decoder takes and gives up data block memory. */
+    public enum MemoryEvent {
+        /** Reading stopped for want of data block memory: whoever owns auto-read keeps it off. */
+        WAITING,
+        /** The memory was granted; reading goes on. */
+        RESUMED,
+        /** A data block's memory was reserved and the block is being read. */
+        BLOCK_RESERVED,
+        /** Another {@link #BLOCK_PROGRESS_BYTES} of the reserved block arrived. */
+        BLOCK_PROGRESS,
+        /** The reserved block was read whole (its memory went on with the request) or dropped. */
+        BLOCK_DONE
+    }
 
     private final DecoderConfig config;
     private final DataBlockBudget budget;
@@ -126,7 +160,7 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
                     }
                 }
                 case DATA -> {
-                    if (!readData(in, out)) {
+                    if (!readData(ctx, in, out)) {
                         return;
                     }
                 }
@@ -196,9 +230,6 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
             lineBuffer = new byte[256];
         }
         apply(outcome, out);
-        if (state == State.DATA && data == null) {
-            reserveData(ctx);
-        }
         return true;
     }
 
@@ -207,6 +238,7 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
         if (budget.tryReserve(dataLength, () -> ctx.executor().execute(() -> retryReserve(ctx)))) {
             data = dataLength == 0 ? EMPTY : new byte[dataLength];
             state = State.DATA;
+            ctx.fireUserEventTriggered(MemoryEvent.BLOCK_RESERVED);
             return;
         }
         state = State.WAIT_FOR_MEMORY;
@@ -245,7 +277,7 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
             pending = o.pending;
             pendingBadChunkSilent = o.badChunkSilent;
             dataLength = o.dataLength;
-            data = null;   // reserved and allocated by reserveData
+            data = null;   // reserved and allocated by reserveData once the block is arriving
             dataFilled = 0;
             trailerFilled = 0;
             state = State.DATA;
@@ -257,12 +289,24 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
 
     private static final byte[] EMPTY = new byte[0];
 
-    /** @return false when more bytes are needed */
-    private boolean readData(ByteBuf in, List<Object> out) {
+    /** @return false when more bytes are needed (or memory for them) */
+    private boolean readData(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (data == null) {
+            if (in.readableBytes() < Math.min(dataLength + 2L, BLOCK_RESERVE_AT_BYTES)) {
+                return false;   // not arriving yet: what was sent waits in the read buffer, unreserved
+            }
+            reserveData(ctx);
+            if (state != State.DATA) {
+                return false;
+            }
+        }
         if (dataFilled < data.length) {
             int n = Math.min(data.length - dataFilled, in.readableBytes());
             in.readBytes(data, dataFilled, n);
             dataFilled += n;
+            if (dataFilled / BLOCK_PROGRESS_BYTES > (dataFilled - n) / BLOCK_PROGRESS_BYTES && dataFilled < data.length) {
+                ctx.fireUserEventTriggered(MemoryEvent.BLOCK_PROGRESS);
+            }
             if (dataFilled < data.length) {
                 return false;
             }
@@ -284,6 +328,7 @@ public final class TextProtocolDecoder extends ByteToMessageDecoder {
         pending = null;
         data = null;
         state = State.LINE;
+        ctx.fireUserEventTriggered(MemoryEvent.BLOCK_DONE);
         return true;
     }
 

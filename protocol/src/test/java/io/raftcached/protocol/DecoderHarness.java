@@ -89,7 +89,8 @@ final class DecoderHarness {
      */
     static void assertInvariants(DecoderConfig config, byte[] input, Run run) {
         // at most one line of a multiget (and the '\r' that may precede its '\n') stays buffered;
-        // accepted data blocks are copied out as they arrive
+        // accepted data blocks are copied out as they arrive, once they are reserved (at most
+        // BLOCK_RESERVE_AT_BYTES waits for that, less than these configs' multiget bound)
         check(run.maxBufferedBytes() <= config.maxMultigetLineBytes() + 1,
                 "buffered " + run.maxBufferedBytes() + " bytes", input, run);
         long newlines = count(input, (byte) '\n');

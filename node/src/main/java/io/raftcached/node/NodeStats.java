@@ -45,6 +45,17 @@ final class NodeStats {
     volatile int verbosity;
     /** memcached's lru_crawler_sleep (-o, or lru_crawler sleep): shown by stats settings; the crawler here runs on the log's clock. */
     volatile int crawlerSleepMicros = 100;
+    /** stats detail: per-prefix counters, on with -D or {@code stats detail on}. */
+    final PrefixStats prefixes;
+
+    /** memcached's defaults: delimiter ':', per-prefix stats off. */
+    NodeStats() {
+        this(':', false);
+    }
+
+    NodeStats(char prefixDelimiter, boolean prefixStatsEnabled) {
+        this.prefixes = new PrefixStats(prefixDelimiter, prefixStatsEnabled);
+    }
 
     long uptimeSeconds() {
         return (System.nanoTime() - startedNanos) / 1_000_000_000L;

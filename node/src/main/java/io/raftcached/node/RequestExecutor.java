@@ -171,9 +171,13 @@ final class RequestExecutor {
             case GAT, GATS -> Outcome.later(getAndTouch(reply));
             case SET, ADD, REPLACE, APPEND, PREPEND, CAS -> {
                 stats.setCommands.increment();
+                stats.prefixes.recordSet(reply.key());
                 yield write(LogCommands.storage(request), (buffer, result) -> writeReplies.storage(buffer, reply, result), reply);
             }
-            case DELETE -> write(LogCommands.delete(reply), (buffer, result) -> writeReplies.delete(buffer, reply, result), reply);
+            case DELETE -> {
+                stats.prefixes.recordDelete(reply.key());
+                yield write(LogCommands.delete(reply), (buffer, result) -> writeReplies.delete(buffer, reply, result), reply);
+            }
             case INCR, DECR -> write(LogCommands.arithmetic(reply),
                     (buffer, result) -> writeReplies.arithmetic(buffer, reply, result, reply.type() == CommandType.INCR), reply);
             case TOUCH -> write(LogCommands.touch(reply), (buffer, result) -> writeReplies.touch(buffer, reply, result), reply);
@@ -389,13 +393,19 @@ final class RequestExecutor {
                 ByteBuf buffer = out.buffer();
                 if (touched == null) {
                     stats.getCommands.increment();
-                    countRead(cluster.read(key, cluster.readClockMillis(), Store.Lookup.live(true), item -> {
+                    Store.ReadOutcome outcome = cluster.read(key, cluster.readClockMillis(), Store.Lookup.live(true), item -> {
                         admin.countGetHit(item.slabClass());
                         writeValue(buffer, key, item, withCas);
-                    }));
-                } else if (touched[next - 1].status == StoreResult.Status.HIT && send) {
-                    cluster.read(key, cluster.readClockMillis(), Store.Lookup.version(touched[next - 1].cas),
-                            item -> writeValue(buffer, key, item, withCas));
+                    });
+                    countRead(outcome);
+                    stats.prefixes.recordGet(key, outcome == Store.ReadOutcome.HIT);
+                } else {
+                    boolean hit = touched[next - 1].status == StoreResult.Status.HIT;
+                    stats.prefixes.recordGet(key, hit);
+                    if (hit && send) {
+                        cluster.read(key, cluster.readClockMillis(), Store.Lookup.version(touched[next - 1].cas),
+                                item -> writeValue(buffer, key, item, withCas));
+                    }
                 }
                 if (next < keys.size() && !out.room()) {
                     return false;

@@ -62,7 +62,7 @@ final class Server {
 
     private final ServerConfig config;
     private final ReplicatedCache cluster;
-    private final NodeStats stats = new NodeStats();
+    private final NodeStats stats;
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
@@ -79,6 +79,7 @@ final class Server {
     private Server(ServerConfig config, ReplicatedCache cluster) {
         this.config = config;
         this.cluster = cluster;
+        this.stats = new NodeStats(config.flags().prefixDelimiter(), config.flags().prefixDelimiter != null);
         boolean epoll = Epoll.isAvailable();
         this.acceptors = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
         this.workers = epoll ? new EpollEventLoopGroup(config.flags().threads) : new NioEventLoopGroup(config.flags().threads);

@@ -84,7 +84,9 @@ final class ServerOptions {
     @Option(names = {"-L", "--enable-largepages"}, description = "not supported: refused")
     boolean largePages;
 
-    @Option(names = {"-D"}, paramLabel = "<char>", description = "not supported (per-prefix stats): refused")
+    @Option(names = {"-D"}, paramLabel = "<char>",
+            description = "use <char> as the delimiter between key prefixes and IDs, and turn per-prefix stats"
+                + " (stats detail) on; ':' by default")
     String prefixDelimiter;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "<num>", description = "number of event-loop threads (default: 4)")
@@ -212,6 +214,11 @@ final class ServerOptions {
             description = "serve reads from a restarted node before it has caught up (default: SERVER_ERROR until then)")
     boolean serveStaleWhileCatchingUp;
 
+    /** The key prefix delimiter of per-prefix stats: -D's first character, as memcached takes it. */
+    char prefixDelimiter() {
+        return prefixDelimiter == null ? ':' : prefixDelimiter.charAt(0);
+    }
+
     /** Everything needed to run, validated the way memcached validates its flags. */
     ServerConfig validate() {
         splitListenPort();
@@ -219,7 +226,7 @@ final class ServerOptions {
         refuse(enableCoredumps, "-r (core dumps) is not supported by raftcached");
         refuse(lockMemory, "-k (lock memory) is not supported by raftcached");
         refuse(largePages, "-L (large pages) is not supported by raftcached");
-        refuse(prefixDelimiter != null, "-D (per-prefix stats) is not supported by raftcached");
+        refuseWithStatus1(prefixDelimiter != null && prefixDelimiter.isEmpty(), "No delimiter specified");
         refuse(sasl, "-S (SASL) is not supported by raftcached");
         refuse(authFile != null, "-Y (ASCII authentication) is not supported by raftcached");
         refuse(memoryFile != null, "-e (memory file) is not supported by raftcached: a restart replays the Raft log instead");

@@ -260,8 +260,8 @@ final class StatsReplies {
         Replies.writeStat(out, "chunk_size", shape.chunkSizeMinBytes());
         Replies.writeStat(out, "num_threads", flags.threads);
         Replies.writeStat(out, "num_threads_per_udp", flags.threads);
-        Replies.writeStat(out, "stat_key_prefix", ":");
-        Replies.writeStat(out, "detail_enabled", "no");
+        Replies.writeStat(out, "stat_key_prefix", String.valueOf(stats.prefixes.delimiter()));
+        Replies.writeStat(out, "detail_enabled", stats.prefixes.enabled() ? "yes" : "no");
         Replies.writeStat(out, "reqs_per_event", flags.maxRequestsPerEvent);
         Replies.writeStat(out, "cas_enabled", shape.casDisabled() ? "no" : "yes");
         Replies.writeStat(out, "tcp_backlog", flags.listenBacklog);
@@ -449,6 +449,7 @@ final class StatsReplies {
     }
 
     void reset() {
+        stats.prefixes.clear();
         for (int classId = 0; classId < Limits.SLAB_CLASS_IDS; classId++) {
             getHitsPerClass.set(classId, 0);
         }

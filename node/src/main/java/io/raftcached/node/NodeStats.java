@@ -47,6 +47,8 @@ final class NodeStats {
     volatile int crawlerSleepMicros = 100;
     /** stats detail: per-prefix counters, on with -D or {@code stats detail on}. */
     final PrefixStats prefixes;
+    /** watch: this node's log stream and its watchers (log_watcher_* in stats). */
+    final LogWatchers watchers = new LogWatchers();
 
     /** memcached's defaults: delimiter ':', per-prefix stats off. */
     NodeStats() {

@@ -107,6 +107,9 @@ final class Server {
 
     private void listen() throws IOException, InterruptedException {
         ServerOptions flags = config.flags();
+        cluster.events().watch(line -> stats.watchers.raft(line));
+        stats.watchers.onEvictionsWatched(on -> cluster.watchEvictions(on ? stats.watchers::eviction : null,
+                stats.watchers.skipped::add));
         StatsReplies statsReplies = new StatsReplies(cluster, config, stats, registry);
         AdminCommands admin = new AdminCommands(config, stats, statsReplies, () -> new Thread(this::stopGracefully,
                 "raftcached-shutdown-command").start());

@@ -46,9 +46,9 @@ final class StatsReplies {
         this.connections = connections;
     }
 
-    /** memcached 1.6.18's counters of machinery raftcached does not have (log watchers, NAPI), in its order. */
-    private static final String[] NO_SUCH_MACHINERY_STATS = {"malloc_fails", "log_worker_dropped", "log_worker_written",
-        "log_watcher_skipped", "log_watcher_sent", "log_watchers", "unexpected_napi_ids", "round_robin_fallback"};
+    /** memcached 1.6.18's counters of machinery raftcached does not have (a logger thread's worker buffers, NAPI). */
+    private static final String[] NO_SUCH_MACHINERY_STATS = {"malloc_fails", "log_worker_dropped", "log_worker_written"};
+    private static final String[] NO_SUCH_MACHINERY_STATS_AFTER_WATCHERS = {"unexpected_napi_ids", "round_robin_fallback"};
 
     void general(ByteBuf out) {
         Store store = cluster.store();
@@ -126,6 +126,12 @@ final class StatsReplies {
         Replies.writeStat(out, "lru_crawler_starts", maintenance.lruCrawlerStarts());
         Replies.writeStat(out, "lru_maintainer_juggles", maintenance.lruMaintainerJuggles());
         for (String idle : NO_SUCH_MACHINERY_STATS) {
+            Replies.writeStat(out, idle, 0);
+        }
+        Replies.writeStat(out, "log_watcher_skipped", stats.watchers.skipped.sum());
+        Replies.writeStat(out, "log_watcher_sent", stats.watchers.sent.sum());
+        Replies.writeStat(out, "log_watchers", stats.watchers.count());
+        for (String idle : NO_SUCH_MACHINERY_STATS_AFTER_WATCHERS) {
             Replies.writeStat(out, idle, 0);
         }
         long evicted = 0;

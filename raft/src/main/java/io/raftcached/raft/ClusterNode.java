@@ -77,6 +77,9 @@ public final class ClusterNode implements ReplicatedCache {
     private final WriteStream writes;
     private final ForwardProcessor forwardProcessor;
     private final Admission readsWaiting;
+    private final RaftEvents events = new RaftEvents();
+    private volatile io.raftcached.store.EvictionLog.Sink evictionSink;
+    private volatile java.util.function.LongConsumer evictionsDropped;
     private final AtomicBoolean closed = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
@@ -94,7 +97,7 @@ public final class ClusterNode implements ReplicatedCache {
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
                 new MachineListener(), fatal, settings.faults().failApplyAtIndex());
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
-        this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
+        this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime, events);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
         this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes());
         this.readsWaiting = new Admission(settings.budgets().readsWaitingMax());
@@ -245,6 +248,11 @@ public final class ClusterNode implements ReplicatedCache {
         }
 
         @Override
+        public void abandoned(int count, long timeoutMillis) {
+            events.emit("type=raft_writes_abandoned writes=" + count + " timeout_ms=" + timeoutMillis);
+        }
+
+        @Override
         public void send(byte[] batch, Runnable onFailure) {
             Node raft = node;
             if (raft == null) {
@@ -270,6 +278,9 @@ public final class ClusterNode implements ReplicatedCache {
                         if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
                             LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"
                                     : response.getStatus() + " " + response.getMessage());
+                            events.emit("type=raft_forward_failed leader=" + target + " status="
+                                    + (response == null ? "no_answer" : response.getStatus().name().toLowerCase(java.util.Locale.ROOT))
+                                    + " bytes=" + batch.length);
                             onFailure.run();
                         }
                     });
@@ -463,6 +474,18 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
+    public RaftEvents events() {
+        return events;
+    }
+
+    @Override
+    public void watchEvictions(io.raftcached.store.EvictionLog.Sink sink, java.util.function.LongConsumer dropped) {
+        evictionsDropped = dropped;
+        evictionSink = sink;
+        replica.evictions().record(sink != null);
+    }
+
+    @Override
     public CompletableFuture<Void> snapshotNow() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Node raft = node;
@@ -483,6 +506,13 @@ public final class ClusterNode implements ReplicatedCache {
     private final class MachineListener implements CacheStateMachine.Listener {
         @Override
         public void onApplied(Applied applied) {
+            io.raftcached.store.EvictionLog.Sink sink = evictionSink;
+            if (sink != null) {
+                long dropped = replica.evictions().drain(sink);
+                if (dropped > 0) {
+                    evictionsDropped.accept(dropped);
+                }
+            }
             if (applied instanceof Applied.Batch batch && batch.localResults() != null) {
                 writes.onApplied(batch.writer(), batch.firstSeq(), batch.gap() ? null : batch.localResults(),
                         seq -> replica.firstResult(batch.writer(), seq));
@@ -506,6 +536,9 @@ public final class ClusterNode implements ReplicatedCache {
             if (newTerm > 0) {
                 term = newTerm;
             }
+            // onLeaderStop passes no term: the node stepped down and waits for the next leader
+            events.emit("type=raft_leader role=" + (isLeader ? "leader" : newTerm > 0 ? "follower" : "stepped_down")
+                    + " term=" + term);
             Node raft = node;
             if (isLeader && raft != null) {
                 readiness.leading(raft.getLastLogIndex());
@@ -516,6 +549,17 @@ public final class ClusterNode implements ReplicatedCache {
         @Override
         public void onRaftError(String reason) {
             readiness.fail(reason);
+            events.emit("type=raft_error reason=" + reason.replace(' ', '_'));
+        }
+
+        @Override
+        public void onConfigurationCommitted(String members, String learners) {
+            events.emit("type=raft_membership members=" + members.replace(" ", "") + " learners=" + learners.replace(" ", ""));
+        }
+
+        @Override
+        public void onSnapshot(String what, long index) {
+            events.emit("type=raft_snapshot status=" + what + " index=" + index);
         }
     }
 

@@ -72,6 +72,17 @@ public interface ReplicatedCache extends AutoCloseable {
     /** memcached's item size histogram ({@code stats sizes}), empty unless sizes are tracked. */
     SortedMap<Long, Long> sizeHistogram();
 
+    /**
+     * Sends what this node's replica evicts to {@code sink} after each applied entry (on the apply
+     * thread), or stops with null. Nothing is recorded while no sink is set.
+     *
+     * @param dropped told how many evictions of an entry past {@link io.raftcached.store.EvictionLog#RECORDS_MAX} were not recorded
+     */
+    void watchEvictions(io.raftcached.store.EvictionLog.Sink sink, java.util.function.LongConsumer dropped);
+
+    /** This node's Raft events, for {@code watch raft}. */
+    RaftEvents events();
+
     /** Takes a snapshot now; completes when it is saved. */
     CompletableFuture<Void> snapshotNow();
 

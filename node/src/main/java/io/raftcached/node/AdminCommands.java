@@ -6,8 +6,9 @@ import io.raftcached.protocol.Request;
 
 /**
  * The commands a node answers itself, without the store's data: stats, version, verbosity,
- * shutdown, and memcached's admin lines raftcached does not have (cache_memlimit, watch, lru,
- * extstore, refresh_certs), refused by name. slabs and lru_crawler are {@link MaintenanceCommands}.
+ * shutdown, and memcached's admin lines raftcached does not have (cache_memlimit, lru, extstore,
+ * refresh_certs), refused by name. slabs and lru_crawler are {@link MaintenanceCommands}; watch
+ * turns the connection into a {@link LogWatchers} stream (in {@link ConnectionHandler}).
  */
 final class AdminCommands {
     private final ServerConfig config;

@@ -236,6 +236,19 @@ class WatchTest {
     }
 
     @Test
+    void dashWDisablesWatchAsInMemcached() throws Exception {
+        try (DropInServers disabled = DropInServers.start("watch-disabled", List.of("-W", "-o", "watcher_logbuf_size=64"),
+                List.of("-W", "-o", "watcher_logbuf_size=64"))) {
+            for (Target target : List.of(disabled.memcached(), disabled.raftcached())) {
+                try (TextClient client = new TextClient(target.port())) {
+                    assertEquals("CLIENT_ERROR watch commands not allowed", client.call("watch\r\n"), target.name());
+                    assertEquals("65536", client.stats("settings").get("watcher_logbuf_size"), target.name());
+                }
+            }
+        }
+    }
+
+    @Test
     void aClusterMemberStreamsItsRaftEvents() throws Exception {
         try (LocalCluster cluster = LocalCluster.start("watch-raft", 3)) {
             NodeProcess leader = cluster.awaitLeader();

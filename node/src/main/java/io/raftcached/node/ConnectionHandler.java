@@ -178,7 +178,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
      * was pipelined after it; or sets the refusal as the slot's reply (false).
      */
     private boolean startWatching(Slot slot) {
-        LogWatchers.Parsed parsed = LogWatchers.parse(slot.request);
+        LogWatchers.Parsed parsed = stats.watchers.parse(slot.request);
         String refusal = parsed.errorLine();
         if (refusal == null) {
             LogWatchers.Watcher added = stats.watchers.add(context.channel(), parsed.flags());

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
  * is never asked for anything, so watching changes no reply and no replicated state.
  *
  * <p>Bounded and never slowing the server, as memcached's logger: each watcher has a buffer of
- * {@link #BUFFER_BYTES}; an event that does not fit is dropped for that watcher alone and counted,
+ * {@link #BUFFER_BYTES_DEFAULT} (or -o watcher_logbuf_size); an event that does not fit is dropped for that watcher alone and counted,
  * and the next line that fits is preceded by {@code skipped=<n>}. A watcher is drained on its own
  * event loop only while its socket takes more, so a watcher that does not read holds at most its
  * buffer plus the socket's high water mark. Emitting costs one volatile read when nobody watches.
@@ -26,8 +26,10 @@ import java.util.concurrent.atomic.LongAdder;
 final class LogWatchers {
     /** memcached's WATCHER_LIMIT. */
     static final int WATCHERS_MAX = 20;
-    /** memcached's default logger_watcher_buf_size (256 KB). */
-    static final int BUFFER_BYTES = 256 * 1024;
+    /** memcached's default logger_watcher_buf_size (256 KB); -o watcher_logbuf_size changes it. */
+    static final int BUFFER_BYTES_DEFAULT = 256 * 1024;
+    /** The largest -o watcher_logbuf_size taken: the buffers are heap, and 20 slow watchers of 4 MB hold 80 MB. */
+    static final int BUFFER_BYTES_MAX = 4 * 1024 * 1024;
     /** Room kept for a {@code skipped=} line, as memcached requests line + 128. */
     private static final int SKIP_LINE_BYTES = 128;
 
@@ -38,6 +40,8 @@ final class LogWatchers {
     /** raftcached's own stream: leader, membership, snapshots, promotion, forwarded-write failures. */
     static final int RAFT = 1 << 4;
 
+    private final boolean allowed;
+    private final int bufferBytes;
     private final CopyOnWriteArrayList<Watcher> watchers = new CopyOnWriteArrayList<>();
     /** The union of the watchers' flags: the only thing an event reads when nobody watches. */
     private volatile int watched;
@@ -47,6 +51,20 @@ final class LogWatchers {
     final LongAdder sent = new LongAdder();
     final LongAdder skipped = new LongAdder();
 
+    /** memcached's defaults: watch allowed, 256 KB per watcher. */
+    LogWatchers() {
+        this(true, BUFFER_BYTES_DEFAULT);
+    }
+
+    /**
+     * @param allowed false with -W: every watch is answered {@code CLIENT_ERROR watch commands not allowed}
+     * @param bufferBytes each watcher's buffer (-o watcher_logbuf_size)
+     */
+    LogWatchers(boolean allowed, int bufferBytes) {
+        this.allowed = allowed;
+        this.bufferBytes = bufferBytes;
+    }
+
     /** What {@code watch <streams>} asked for: flags, or the error line to answer. */
     record Parsed(int flags, String errorLine) {
     }
@@ -55,7 +73,10 @@ final class LogWatchers {
      * Parses memcached's stream names (fetchers when none is named). proxyreqs, proxyevents and
      * proxyuser are memcached's proxy's, which raftcached does not have: refused by name.
      */
-    static Parsed parse(Request request) {
+    Parsed parse(Request request) {
+        if (!allowed) {
+            return new Parsed(0, "CLIENT_ERROR watch commands not allowed");
+        }
         int count = request.args().size();
         if (count < 2) {
             return new Parsed(FETCHERS, null);
@@ -219,7 +240,7 @@ final class LogWatchers {
 
         private void offer(byte[] line) {
             synchronized (this) {
-                if (bufferedBytes + line.length + SKIP_LINE_BYTES > BUFFER_BYTES) {
+                if (bufferedBytes + line.length + SKIP_LINE_BYTES > bufferBytes) {
                     skippedSinceSent++;
                     skipped.increment();
                     return;

@@ -48,15 +48,16 @@ final class NodeStats {
     /** stats detail: per-prefix counters, on with -D or {@code stats detail on}. */
     final PrefixStats prefixes;
     /** watch: this node's log stream and its watchers (log_watcher_* in stats). */
-    final LogWatchers watchers = new LogWatchers();
+    final LogWatchers watchers;
 
     /** memcached's defaults: delimiter ':', per-prefix stats off. */
     NodeStats() {
-        this(':', false);
+        this(new PrefixStats(':', false), new LogWatchers());
     }
 
-    NodeStats(char prefixDelimiter, boolean prefixStatsEnabled) {
-        this.prefixes = new PrefixStats(prefixDelimiter, prefixStatsEnabled);
+    NodeStats(PrefixStats prefixes, LogWatchers watchers) {
+        this.prefixes = prefixes;
+        this.watchers = watchers;
     }
 
     long uptimeSeconds() {

@@ -79,7 +79,8 @@ final class Server {
     private Server(ServerConfig config, ReplicatedCache cluster) {
         this.config = config;
         this.cluster = cluster;
-        this.stats = new NodeStats(config.flags().prefixDelimiter(), config.flags().prefixDelimiter != null);
+        this.stats = new NodeStats(new PrefixStats(config.flags().prefixDelimiter(), config.flags().prefixDelimiter != null),
+                new LogWatchers(!config.flags().disableWatch, config.extended().watcherBufferBytes));
         boolean epoll = Epoll.isAvailable();
         this.acceptors = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
         this.workers = epoll ? new EpollEventLoopGroup(config.flags().threads) : new NioEventLoopGroup(config.flags().threads);

@@ -465,6 +465,8 @@ final class ServerOptions {
         int lruCrawlerSleepMicros = 100;
         /** memcached's read_buf_mem_limit: megabytes for connection read and response buffers together. */
         Long readBufferMegabytes;
+        /** memcached's watcher_logbuf_size (given in kilobytes): each watch connection's buffer. */
+        int watcherBufferBytes = LogWatchers.BUFFER_BYTES_DEFAULT;
         final List<String> warnings = new ArrayList<>();
 
         /** Options that already describe raftcached: nothing to do. */
@@ -472,7 +474,7 @@ final class ServerOptions {
                 "no_inline_ascii_response");
         /** Knobs of machinery raftcached does not have. */
         private static final List<String> NO_SUCH_MACHINERY = List.of("no_maxconns_fast", "hash_algorithm",
-                "watcher_logbuf_size", "worker_logbuf_size", "no_chunked_items", "no_hashexpand", "sock_cookie_id",
+                "worker_logbuf_size", "no_chunked_items", "no_hashexpand", "sock_cookie_id",
                 "hashpower");
 
         static Extended parse(List<String> options) {
@@ -490,6 +492,14 @@ final class ServerOptions {
                     case "idle_timeout" -> parsed.idleTimeoutSeconds = number(name, value);
                     case "slab_chunk_max" -> parsed.slabChunkMaxBytes = number(name, value);
                     case "track_sizes" -> parsed.trackSizes = true;
+                    case "watcher_logbuf_size" -> {
+                        optionError(value == null, "Missing watcher_logbuf_size argument");
+                        optionError(!value.matches("\\d{1,9}"), "could not parse argument to watcher_logbuf_size");
+                        long kilobytes = Long.parseLong(value);
+                        refuse(kilobytes > LogWatchers.BUFFER_BYTES_MAX / 1024, "-o watcher_logbuf_size above "
+                                + LogWatchers.BUFFER_BYTES_MAX / 1024 + " (KB) is not supported by raftcached");
+                        parsed.watcherBufferBytes = (int) (kilobytes * 1024);
+                    }
                     case "read_buf_mem_limit" -> parsed.readBufferMegabytes = (long) number(name, value);
                     case "tail_repair_time" -> refuse(number(name, value) != 0, "tail_repair_time is not supported by raftcached");
                     case "lru_crawler_sleep" -> {
@@ -503,7 +513,7 @@ final class ServerOptions {
                             continue;
                         }
                         if (NO_SUCH_MACHINERY.contains(name)) {
-                            parsed.warnings.add("-o " + name + " has no effect: raftcached has its own index hash and no log watchers");
+                            parsed.warnings.add("-o " + name + " has no effect: raftcached has its own index hash and no per-worker log buffers");
                         } else {
                             refuse(!ALREADY_TRUE.contains(name), "-o " + name + " is not supported by raftcached");
                         }

@@ -301,7 +301,7 @@ final class StatsReplies {
         Replies.writeStat(out, "temp_lru", lru.tempLru() ? "yes" : "no");
         Replies.writeStat(out, "temporary_ttl", lru.temporaryTtlSeconds());
         Replies.writeStat(out, "idle_timeout", config.extended().idleTimeoutSeconds == null ? 0 : config.extended().idleTimeoutSeconds);
-        Replies.writeStat(out, "watcher_logbuf_size", 262144);
+        Replies.writeStat(out, "watcher_logbuf_size", config.extended().watcherBufferBytes);
         Replies.writeStat(out, "worker_logbuf_size", 65536);
         MemoryBudgets budgets = config.raft().budgets();
         Replies.writeStat(out, "read_buf_mem_limit", budgets.clientInputBytes() + budgets.clientOutputBytes());

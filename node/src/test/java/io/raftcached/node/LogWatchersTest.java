@@ -78,11 +78,29 @@ class LogWatchersTest {
         List<String> buffered = lines(slow);
         assertEquals(events - skipped, buffered.size(), "what fit in the buffer is delivered");
         long bufferedBytes = buffered.stream().mapToLong(line -> line.length() + 1).sum();
-        assertTrue(bufferedBytes <= LogWatchers.BUFFER_BYTES, bufferedBytes + " bytes held");
+        assertTrue(bufferedBytes <= LogWatchers.BUFFER_BYTES_DEFAULT, bufferedBytes + " bytes held");
         watchers.itemGet(KEY, "found", 1, 7, 3);
         List<String> after = lines(slow);
         assertEquals("skipped=" + skipped, after.get(0), "told how many before the next line");
         assertTrue(after.get(1).contains("status=found"), after.toString());
+    }
+
+    @Test
+    void dashWRefusesWatchAndTheBufferSizeIsTheOptions() {
+        EmbeddedChannel decoder = new EmbeddedChannel(new io.raftcached.protocol.TextProtocolDecoder(
+                io.raftcached.protocol.DecoderConfig.memcachedDefaults((key, flags, value) -> true)));
+        decoder.writeInbound(io.netty.buffer.Unpooled.copiedBuffer("watch mutations\r\n", StandardCharsets.US_ASCII));
+        io.raftcached.protocol.Request watch = decoder.readInbound();
+        assertEquals("CLIENT_ERROR watch commands not allowed", new LogWatchers(false, 1024).parse(watch).errorLine());
+        assertEquals(LogWatchers.MUTATIONS, new LogWatchers().parse(watch).flags());
+        LogWatchers small = new LogWatchers(true, 1024);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        small.add(channel, LogWatchers.FETCHERS);
+        for (int i = 0; i < 100; i++) {
+            small.itemGet(KEY, "not_found", 0, 7, 0);
+        }
+        assertTrue(small.sent.sum() <= 1024 / 80 && small.skipped.sum() >= 100 - 1024 / 80, "a 1 KB buffer holds about ten lines");
     }
 
     @Test

@@ -3,13 +3,17 @@ package io.raftcached.node;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.raftcached.protocol.Request;
+import io.raftcached.store.EvictionLog;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import io.raftcached.protocol.Request;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * memcached's {@code watch}: connections that receive this node's log stream, one line per event,
@@ -47,7 +51,7 @@ final class LogWatchers {
     private volatile int watched;
     private final AtomicLong gid = new AtomicLong();
     /** Told when the first watcher of evictions comes and the last goes: recording them costs the apply thread. */
-    private volatile java.util.function.Consumer<Boolean> evictionsWatched = on -> { };
+    private volatile Consumer<Boolean> evictionsWatched = on -> { };
     final LongAdder sent = new LongAdder();
     final LongAdder skipped = new LongAdder();
 
@@ -137,7 +141,7 @@ final class LogWatchers {
     }
 
     /** Where to say whether evictions are watched (the replica records them only then). */
-    void onEvictionsWatched(java.util.function.Consumer<Boolean> hook) {
+    void onEvictionsWatched(Consumer<Boolean> hook) {
         evictionsWatched = hook;
     }
 
@@ -188,17 +192,17 @@ final class LogWatchers {
         });
     }
 
-    void connectionNew(java.net.SocketAddress remote, int connection) {
+    void connectionNew(SocketAddress remote, int connection) {
         emit(CONNEVENTS, line -> ascii(line, "type=conn_new " + endpoint(remote) + " cfd=" + connection));
     }
 
     /** @param reason memcached's: normal, error, idle_timeout or shutdown */
-    void connectionClose(java.net.SocketAddress remote, String reason, int connection) {
+    void connectionClose(SocketAddress remote, String reason, int connection) {
         emit(CONNEVENTS, line -> ascii(line, "type=conn_close " + endpoint(remote) + " reason=" + reason + " cfd=" + connection));
     }
 
     /** An item the replica evicted while applying (memcached's fetch= is whether this node served it). */
-    void eviction(io.raftcached.store.EvictionLog.Evicted evicted) {
+    void eviction(EvictionLog.Evicted evicted) {
         emit(EVICTIONS, line -> {
             ascii(line, "type=eviction key=");
             MaintenanceCommands.uriEncode(evicted.key(), line);
@@ -212,8 +216,8 @@ final class LogWatchers {
         emit(RAFT, line -> ascii(line, event));
     }
 
-    private static String endpoint(java.net.SocketAddress remote) {
-        if (remote instanceof java.net.InetSocketAddress inet) {
+    private static String endpoint(SocketAddress remote) {
+        if (remote instanceof InetSocketAddress inet) {
             return "rip=" + inet.getAddress().getHostAddress() + " rport=" + inet.getPort() + " transport=tcp";
         }
         return "rip=unix rport=0 transport=local";

@@ -8,6 +8,7 @@ import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
 import io.raftcached.raft.ReadPermission;
 import io.raftcached.raft.ReplicatedCache;
+import io.raftcached.store.SlabClasses;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreResult;
 import java.util.ArrayList;
@@ -97,7 +98,7 @@ final class RequestExecutor {
     private final boolean linearizable;
     private final long itemSizeMaxBytes;
     /** For watch lines' clsid of items stored. */
-    private final io.raftcached.store.SlabClasses slabClasses;
+    private final SlabClasses slabClasses;
     private final ThreadLocal<NativeCopy> copies = ThreadLocal.withInitial(NativeCopy::new);
 
     /** @param walks runs whole-store walks ({@code stats digest}) off the event loops */
@@ -112,7 +113,7 @@ final class RequestExecutor {
         this.walks = walks;
         this.linearizable = linearizable;
         this.itemSizeMaxBytes = config.store().itemSizeMaxBytes();
-        this.slabClasses = new io.raftcached.store.SlabClasses(config.store());
+        this.slabClasses = new SlabClasses(config.store());
     }
 
     static Kind kind(Request request) {

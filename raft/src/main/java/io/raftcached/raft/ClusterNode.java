@@ -25,6 +25,7 @@ import io.raftcached.proto.PromoteResponse;
 import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
+import io.raftcached.store.EvictionLog;
 import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
@@ -36,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Locale;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -44,6 +46,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,8 +81,8 @@ public final class ClusterNode implements ReplicatedCache {
     private final ForwardProcessor forwardProcessor;
     private final Admission readsWaiting;
     private final RaftEvents events = new RaftEvents();
-    private volatile io.raftcached.store.EvictionLog.Sink evictionSink;
-    private volatile java.util.function.LongConsumer evictionsDropped;
+    private volatile EvictionLog.Sink evictionSink;
+    private volatile LongConsumer evictionsDropped;
     private final AtomicBoolean closed = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
@@ -279,7 +282,7 @@ public final class ClusterNode implements ReplicatedCache {
                             LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"
                                     : response.getStatus() + " " + response.getMessage());
                             events.emit("type=raft_forward_failed leader=" + target + " status="
-                                    + (response == null ? "no_answer" : response.getStatus().name().toLowerCase(java.util.Locale.ROOT))
+                                    + (response == null ? "no_answer" : response.getStatus().name().toLowerCase(Locale.ROOT))
                                     + " bytes=" + batch.length);
                             onFailure.run();
                         }
@@ -479,7 +482,7 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
-    public void watchEvictions(io.raftcached.store.EvictionLog.Sink sink, java.util.function.LongConsumer dropped) {
+    public void watchEvictions(EvictionLog.Sink sink, LongConsumer dropped) {
         evictionsDropped = dropped;
         evictionSink = sink;
         replica.evictions().record(sink != null);
@@ -506,12 +509,11 @@ public final class ClusterNode implements ReplicatedCache {
     private final class MachineListener implements CacheStateMachine.Listener {
         @Override
         public void onApplied(Applied applied) {
-            io.raftcached.store.EvictionLog.Sink sink = evictionSink;
-            if (sink != null) {
-                long dropped = replica.evictions().drain(sink);
-                if (dropped > 0) {
-                    evictionsDropped.accept(dropped);
-                }
+            // Drained after every entry, also once nobody watches, so a new watcher never sees old evictions.
+            EvictionLog.Sink sink = evictionSink;
+            long dropped = replica.evictions().drain(sink != null ? sink : evicted -> { });
+            if (dropped > 0 && sink != null) {
+                evictionsDropped.accept(dropped);
             }
             if (applied instanceof Applied.Batch batch && batch.localResults() != null) {
                 writes.onApplied(batch.writer(), batch.firstSeq(), batch.gap() ? null : batch.localResults(),

@@ -3,7 +3,9 @@
 #
 #   deploy/local-cluster.sh start        build if needed, start nodes 1-3, print how to connect
 #   deploy/local-cluster.sh stop         stop all three (SIGTERM; the leader hands over first)
-#   deploy/local-cluster.sh status       one line per node: pid, role, term, applied index
+#   deploy/local-cluster.sh status       one line per node: pid, role, term, applied index, leader
+#   deploy/local-cluster.sh watch [S] [N] status every S seconds (default 1), N times (default 3600),
+#                                        until Ctrl-C
 #   deploy/local-cluster.sh restart N    restart node N
 #   deploy/local-cluster.sh kill N       kill -9 node N (try failover: the others elect a leader)
 #   deploy/local-cluster.sh start N      start only node N again (after kill or stop)
@@ -98,14 +100,39 @@ stop_node() {
   echo "node $id stopped"
 }
 
+# One "stats raft" per node, every field of a line from that one reply. A node that has not yet
+# seen a term (an election is settling) is shown as electing, never with a leader at term 0.
 status() {
   for id in "${nodes[@]}"; do
     local pid; pid="$(running_pid "$id")"
     if [[ -z "$pid" ]]; then echo "node $id: down"; continue; fi
     local stats; stats="$(ask "$(client_port "$id")" "stats raft" 2>/dev/null || true)"
-    field() { echo "$stats" | awk -v k="STAT $1" 'index($0, k" ") == 1 {print $3}'; }
-    echo "node $id: pid $pid, port $(client_port "$id"), $(field raft_role), term $(field raft_term)," \
-      "applied $(field raft_applied_index), leader $(field raft_leader)"
+    if [[ -z "$stats" ]]; then echo "node $id: pid $pid, port $(client_port "$id"), not answering"; continue; fi
+    local role term applied leader
+    read -r role term applied leader < <(echo "$stats" | awk '
+      $1 == "STAT" { v[$2] = $3 }
+      END { print v["raft_role"], v["raft_term"], v["raft_applied_index"], v["raft_leader"] }')
+    if [[ "$term" == 0 || -z "$term" ]]; then
+      echo "node $id: pid $pid, port $(client_port "$id"), electing (no term yet), applied $applied, leader none yet"
+    else
+      echo "node $id: pid $pid, port $(client_port "$id"), $role, term $term, applied $applied," \
+        "leader $([[ "$leader" == - ]] && echo "none yet" || echo "$leader")"
+    fi
+  done
+}
+
+# Live status: a bounded number of refreshes, ended early by Ctrl-C (SIGINT) or SIGTERM.
+watch_status() {
+  local interval="${1:-1}" rounds="${2:-3600}"
+  [[ "$interval" =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "watch: the interval is in seconds, e.g. 1 or 0.5" >&2; exit 64; }
+  [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "watch: the number of refreshes is a positive integer" >&2; exit 64; }
+  trap 'echo; exit 0' INT TERM
+  local round
+  for ((round = 1; round <= rounds; round++)); do
+    if [[ -t 1 ]]; then printf '\033[H\033[2J'; fi
+    echo "$(date '+%H:%M:%S') raftcached local cluster, every ${interval}s (Ctrl-C to stop)"
+    status
+    if ((round < rounds)); then sleep "$interval"; fi
   done
 }
 
@@ -128,10 +155,11 @@ case "${1:-}" in
     ;;
   stop) for id in "${nodes[@]}"; do stop_node "$id"; done ;;
   status) status ;;
+  watch) watch_status "${2:-1}" "${3:-3600}" ;;
   restart) stop_node "${2:?restart needs a node number}"; start_node "$2"; wait_serving "$2"; wait_ready "$2"; status ;;
   kill)
     pid="$(running_pid "${2:?kill needs a node number}")"
     [[ -z "$pid" ]] && { echo "node $2 is not running"; exit 1; }
     kill -9 "$pid"; rm -f "$(pid_file "$2")"; echo "node $2 (pid $pid) killed" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
 esac

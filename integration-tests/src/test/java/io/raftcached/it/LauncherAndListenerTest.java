@@ -145,6 +145,29 @@ class LauncherAndListenerTest {
         }
     }
 
+    /** Help through the launcher as an operator types it: every form exits 0 and prints the command's usage. */
+    @Test
+    void helpThroughTheLauncher() throws Exception {
+        Map<String, String> environment = launcherEnvironment(NodeProcess.TEST_DIRECTORY.resolve("help-launcher.log"));
+        Map<List<String>, String> usages = Map.of(
+                List.of("-h"), "Usage: raftcached ",
+                List.of("help"), "Usage: raftcached ",
+                List.of("help", "cluster"), "Usage: raftcached cluster ",
+                List.of("cluster", "--help"), "Usage: raftcached cluster ",
+                List.of("cluster", "status", "-h"), "Usage: raftcached cluster status ",
+                List.of("probe", "--help"), "Usage: raftcached probe ");
+        for (Map.Entry<List<String>, String> usage : usages.entrySet()) {
+            List<String> command = new ArrayList<>(List.of(launcher().toString()));
+            command.addAll(usage.getKey());
+            Subprocess.Result result = Subprocess.run(command, environment, EXIT_TIMEOUT_MILLIS);
+            assertEquals(0, result.exitCode(), result.toString());
+            assertTrue(result.out().startsWith(usage.getValue()), result.toString());
+        }
+        Subprocess.Result bare = Subprocess.run(List.of(launcher().toString(), "cluster"), environment, EXIT_TIMEOUT_MILLIS);
+        assertEquals(64, bare.exitCode(), bare.toString());
+        assertTrue(bare.stderr().contains("transfer-leader") && bare.stderr().contains("force-recover"), bare.toString());
+    }
+
     // --- -s and -a -------------------------------------------------------------------------------------
 
     @Test

@@ -49,12 +49,54 @@ class LocalClusterScriptTest {
                                 round, start.elapsedMillis(), id, millis);
                     }
                 }
+                statusAndWatch(environment);
                 ProcessRun.Result stop = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "stop"), environment,
                         SCRIPT_TIMEOUT);
                 assertEquals(0, stop.exitCode(), round + ": " + stop);
             }
         } finally {
             killLeftovers(directory);
+        }
+    }
+
+    /** A node line of status: a role with a term and a leader, or electing; never a leader at term 0. */
+    private static final java.util.regex.Pattern STATUS_LINE = java.util.regex.Pattern.compile(
+            "node [123]: pid \\d+, port \\d+, ((leader|follower|learner), term [1-9]\\d*, applied \\d+, leader (127\\.0\\.0\\.1:\\d+\\S*|none yet)"
+            + "|electing \\(no term yet\\), applied \\d+, leader none yet)");
+
+    /**
+     * status: one line per node in that shape, exactly one leader; watch: the bounded number of
+     * refreshes asked for, and a watch without a count ends at SIGINT.
+     */
+    private static void statusAndWatch(Map<String, String> environment) throws Exception {
+        ProcessRun.Result status = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "status"), environment,
+                Duration.ofSeconds(30));
+        assertEquals(0, status.exitCode(), status.toString());
+        java.util.List<String> lines = status.out().lines().toList();
+        assertEquals(3, lines.size(), status.out());
+        lines.forEach(line -> assertTrue(STATUS_LINE.matcher(line).matches(), line));
+        assertEquals(1, lines.stream().filter(line -> line.contains(", leader, term ")).count(), status.out());
+        ProcessRun.Result watch = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "watch", "0.2", "3"), environment,
+                Duration.ofSeconds(30));
+        assertEquals(0, watch.exitCode(), watch.toString());
+        assertEquals(3, watch.out().lines().filter(line -> line.contains("raftcached local cluster, every 0.2s")).count(),
+                watch.out());
+        assertEquals(9, watch.out().lines().filter(line -> STATUS_LINE.matcher(line).matches()).count(), watch.out());
+        Path out = Files.createTempFile(NodeProcess.TEST_DIRECTORY, "watch", ".out");
+        ProcessBuilder builder = new ProcessBuilder("bash", SCRIPT.toString(), "watch", "0.2").redirectOutput(out.toFile())
+                .redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process live = builder.start();
+        try {
+            io.raftcached.testing.Await.until("watch to print a refresh", Duration.ofSeconds(20),
+                    () -> Files.readString(out).contains("node 3:"));
+            Process interrupt = new ProcessBuilder("/bin/kill", "-INT", Long.toString(live.pid())).start();
+            assertEquals(0, interrupt.waitFor());
+            assertTrue(live.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "watch stops on SIGINT");
+            assertEquals(0, live.exitValue(), Files.readString(out));
+        } finally {
+            live.destroyForcibly();
+            Files.deleteIfExists(out);
         }
     }
 

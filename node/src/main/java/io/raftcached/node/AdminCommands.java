@@ -6,8 +6,9 @@ import io.raftcached.protocol.Request;
 
 /**
  * The commands a node answers itself, without the store's data: stats, version, verbosity,
- * shutdown, and memcached's admin lines raftcached does not have (cache_memlimit, watch, lru,
- * extstore, refresh_certs), refused by name. slabs and lru_crawler are {@link MaintenanceCommands}.
+ * shutdown, and memcached's admin lines raftcached does not have (cache_memlimit, lru, extstore,
+ * refresh_certs), refused by name. slabs and lru_crawler are {@link MaintenanceCommands}; watch
+ * turns the connection into a {@link LogWatchers} stream (in {@link ConnectionHandler}).
  */
 final class AdminCommands {
     private final ServerConfig config;
@@ -87,16 +88,15 @@ final class AdminCommands {
         }
     }
 
-    /**
-     * Per-prefix stats are never collected (raftcached refuses -D), so "off" and "dump" have
-     * memcached's answers for that state; only "on" is refused.
-     */
-    private static void statsDetail(Request request, ByteBuf out) {
+    /** Per-prefix stats ({@link PrefixStats}): switched on and off at run time, as memcached's. */
+    private void statsDetail(Request request, ByteBuf out) {
         String mode = request.args().size() < 2 ? "" : request.arg(1);
         switch (mode) {
-            case "off" -> Replies.writeLine(out, "OK");
-            case "dump" -> Replies.writeLine(out, "END");
-            case "on" -> Replies.writeLine(out, "CLIENT_ERROR stats detail (per-prefix stats) is not supported by raftcached");
+            case "on", "off" -> {
+                stats.prefixes.enable(mode.equals("on"));
+                Replies.writeLine(out, "OK");
+            }
+            case "dump" -> stats.prefixes.dump(out);
             default -> Replies.writeLine(out, "CLIENT_ERROR usage: stats detail on|off|dump");
         }
     }

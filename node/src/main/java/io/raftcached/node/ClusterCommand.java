@@ -8,9 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code raftcached cluster ...}: membership and leadership, talking to any node's Raft port.
@@ -20,7 +23,13 @@ import picocli.CommandLine.ParentCommand;
         subcommands = {ClusterCommand.Status.class, ClusterCommand.Add.class, ClusterCommand.Remove.class,
             ClusterCommand.Promote.class, ClusterCommand.TransferLeader.class, ClusterCommand.Snapshot.class,
             ClusterCommand.Replace.class, ClusterCommand.ForceRecover.class})
-final class ClusterCommand {
+final class ClusterCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    HelpOption help;
+
     @Option(names = "--node", paramLabel = "<host:port>", defaultValue = "127.0.0.1:7001",
             description = "Raft address of any member (default: ${DEFAULT-VALUE})", scope = picocli.CommandLine.ScopeType.INHERIT)
     String node;
@@ -29,10 +38,21 @@ final class ClusterCommand {
             scope = picocli.CommandLine.ScopeType.INHERIT)
     int timeoutMillis;
 
+    /** {@code raftcached cluster} without a subcommand: say which there are. */
+    @Override
+    public Integer call() {
+        spec.commandLine().getErr().println("raftcached cluster: say which subcommand");
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return Main.EXIT_USAGE;
+    }
+
     /** Runs one admin operation with a client, turning a refusal into a message and exit code 1. */
     abstract static class Operation implements Callable<Integer> {
         @ParentCommand
         ClusterCommand cluster;
+
+        @Mixin
+        HelpOption help;
 
         abstract void run(AdminClient client) throws AdminException;
 

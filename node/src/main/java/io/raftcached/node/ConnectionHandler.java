@@ -96,6 +96,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     private long unwritableSinceNanos = InputReclaimer.NEVER;
     private volatile long inputStalledSinceNanos = InputReclaimer.NEVER;
     private volatile long waitingForMemorySinceNanos = InputReclaimer.NEVER;
+    /** memcached's cfd in watch lines. */
+    private int descriptor;
+    /** Set once this connection has become a watcher: from then on it only receives the log stream. */
+    private LogWatchers.Watcher watcher;
+    /** Why this connection closes, for conn_close: memcached's normal, error or idle_timeout. */
+    private String closeReason = "normal";
 
     ConnectionHandler(RequestExecutor executor, NodeStats stats, ConnectionRegistry registry, ByteBudget input,
             ByteBudget output, InputReclaimer reclaimer) {
@@ -111,6 +117,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     public void channelActive(ChannelHandlerContext ctx) {
         context = ctx;
         reclaimer.add(this);
+        descriptor = ConnectionRegistry.descriptor(ctx.channel());
+        stats.watchers.connectionNew(ctx.channel().remoteAddress(), descriptor);
         ctx.fireChannelActive();
     }
 
@@ -120,8 +128,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
             ctx.fireChannelRead(message);
             return;
         }
-        if (closing) {
-            input.release(request.valueBytes());
+        if (closing || watcher != null) {
+            input.release(request.valueBytes());   // a watcher's input is ignored, as memcached stops reading it
             return;
         }
         inRead = true;
@@ -149,6 +157,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
         for (Iterator<Slot> it = slots.iterator(); it.hasNext() && !closing; ) {
             Slot slot = it.next();
             boolean atHead = slots.peekFirst() == slot;
+            if (slot.state == State.UNEXECUTED && isWatch(slot.request)) {
+                if (!atHead) {
+                    break;   // earlier replies go out first; then the connection turns into a watcher
+                }
+                if (startWatching(slot)) {
+                    return;
+                }
+            }
             if (slot.state == State.UNEXECUTED) {
                 if (!mayExecute(slot, writesUnapplied, readUnfinished)) {
                     break;
@@ -174,6 +190,39 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
         updateAutoRead();
     }
 
+    private static boolean isWatch(Request request) {
+        return request.type() == CommandType.ADMIN && request.args() != null && !request.args().isEmpty()
+                && request.arg(0).equals("watch");
+    }
+
+    /**
+     * {@code watch}: answers OK and hands the connection to the log stream (true), dropping what
+     * was pipelined after it; or sets the refusal as the slot's reply (false).
+     */
+    private boolean startWatching(Slot slot) {
+        LogWatchers.Parsed parsed = stats.watchers.parse(slot.request);
+        String refusal = parsed.errorLine();
+        if (refusal == null) {
+            LogWatchers.Watcher added = stats.watchers.add(context.channel(), parsed.flags());
+            if (added != null) {
+                Replies.writeLine(buffer(), "OK");
+                flush();
+                watcher = added;
+                for (Slot dropped : slots) {
+                    input.release(dropped.request.valueBytes());
+                }
+                slots.clear();
+                context.channel().config().setAutoRead(true);   // reads only to see the watcher close
+                return true;
+            }
+            refusal = "WATCHER_TOO_MANY log watcher limit reached";
+        }
+        String line = refusal;
+        slot.reply = RequestExecutor.whole(out -> Replies.writeLine(out, line));
+        slot.state = State.DONE;
+        return false;
+    }
+
     private boolean mayExecute(Slot slot, boolean writesUnapplied, boolean readUnfinished) {
         if (!outputRoom()) {
             return false;   // the client is not reading: execute nothing more until it does
@@ -192,7 +241,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     }
 
     private void execute(Slot slot) {
-        RequestExecutor.Outcome outcome = executor.execute(slot.request);
+        RequestExecutor.Outcome outcome = executor.execute(slot.request, descriptor);
         queuedInputBytes -= slot.request.valueBytes();
         input.release(slot.request.valueBytes());   // the value has moved on (to the log) or was dropped
         slot.request = slot.request.withoutValue();
@@ -315,7 +364,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     }
 
     private void resume() {
-        if (context.channel().isActive() && !closing) {
+        if (context.channel().isActive() && !closing && watcher == null) {
             advance();
             flush();
         }
@@ -323,7 +372,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable()) {
+        if (ctx.channel().isWritable() && watcher != null) {
+            watcher.drain();
+        } else if (ctx.channel().isWritable()) {
             resume();   // goes on with the requests held back while the client was not reading
         } else {
             updateAutoRead();   // stops reading now, and the reclaimer learns the client does not read
@@ -332,6 +383,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     }
 
     private void updateAutoRead() {
+        if (watcher != null) {
+            return;
+        }
         boolean writable = context.channel().isWritable();
         boolean shouldRead = !closing && !waitingForAdmission && !waitingForOutput && slots.size() < PIPELINE_MAX
                 && writable && !waitingForDataBlockMemory();
@@ -407,7 +461,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent && slots.isEmpty() && !waitingForDataBlockMemory()) {
+        if (event instanceof IdleStateEvent && slots.isEmpty() && watcher == null && !waitingForDataBlockMemory()) {
+            closeReason = "idle_timeout";
             ctx.close();   // -o idle_timeout
             return;
         }
@@ -432,6 +487,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
         reclaimer.remove(this);
         inputStalledSinceNanos = InputReclaimer.NEVER;
         waitingForMemorySinceNanos = InputReclaimer.NEVER;
+        if (watcher != null) {
+            stats.watchers.remove(watcher);
+        }
+        if (context != null) {
+            stats.watchers.connectionClose(ctx.channel().remoteAddress(), closeReason, descriptor);
+        }
         for (Slot slot : slots) {
             input.release(slot.request.valueBytes());
             if (slot.reply != null) {
@@ -450,6 +511,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.debug("closing connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        closeReason = "error";
         ctx.close();
     }
 }

@@ -76,6 +76,14 @@ final class ConnectionRegistry {
         return channel.id().asShortText();
     }
 
+    /** memcached's cfd in watch lines: the socket's descriptor, or (NIO, in-process tests) a stable number. */
+    static int descriptor(Channel channel) {
+        if (channel instanceof io.netty.channel.unix.UnixChannel unix) {
+            return unix.fd().intValue();
+        }
+        return channel.id().hashCode() & 0x7fffffff;
+    }
+
     private static String address(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             return "tcp:" + inet.getAddress().getHostAddress() + ":" + inet.getPort();

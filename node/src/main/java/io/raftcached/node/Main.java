@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  * tool, {@code bin/raftcached-bench} (the {@code bench} module).
  */
 @Command(name = "raftcached", mixinStandardHelpOptions = false, sortOptions = false,
-        subcommands = {ClusterCommand.class, ProbeCommand.class},
+        subcommands = {ClusterCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class},
         description = {"A memcached-compatible cache whose writes are replicated through Raft.",
             "Takes memcached's flags; the cluster flags at the end are raftcached's own."})
 public final class Main implements Callable<Integer> {
@@ -50,9 +50,14 @@ public final class Main implements Callable<Integer> {
     boolean version;
 
     public static void main(String[] args) {
-        if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("probe"))) {
+        if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("probe") || args[0].equals("help"))) {
             Logging.configureTool();
         }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its handlers, as {@link #main} runs it (tests run it in process). */
+    static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main())
                 .setPosixClusteredShortOptionsAllowed(true)
                 .setCaseInsensitiveEnumValuesAllowed(true);
@@ -79,7 +84,7 @@ public final class Main implements Callable<Integer> {
             exception.getCommandLine().getErr().println(exception.getMessage());
             return EXIT_USAGE;
         });
-        System.exit(commandLine.execute(args));
+        return commandLine;
     }
 
     @Override

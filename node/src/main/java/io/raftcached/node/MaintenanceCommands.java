@@ -261,7 +261,7 @@ final class MaintenanceCommands {
     }
 
     /** memcached's uriencode(): letters, digits and {@code -._~} as they are, every other byte as %XX. */
-    private static void uriEncode(byte[] key, ByteBuf out) {
+    static void uriEncode(byte[] key, ByteBuf out) {
         for (byte b : key) {
             int c = b & 0xFF;
             if (c < 0x80 && (Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_' || c == '~')) {

@@ -47,6 +47,20 @@ final class NodeStats {
     volatile int verbosity;
     /** memcached's lru_crawler_sleep (-o, or lru_crawler sleep): shown by stats settings; the crawler here runs on the log's clock. */
     volatile int crawlerSleepMicros = 100;
+    /** stats detail: per-prefix counters, on with -D or {@code stats detail on}. */
+    final PrefixStats prefixes;
+    /** watch: this node's log stream and its watchers (log_watcher_* in stats). */
+    final LogWatchers watchers;
+
+    /** memcached's defaults: delimiter ':', per-prefix stats off. */
+    NodeStats() {
+        this(new PrefixStats(':', false), new LogWatchers());
+    }
+
+    NodeStats(PrefixStats prefixes, LogWatchers watchers) {
+        this.prefixes = prefixes;
+        this.watchers = watchers;
+    }
 
     long uptimeSeconds() {
         return (System.nanoTime() - startedNanos) / 1_000_000_000L;

@@ -9,6 +9,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,6 +21,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "probe", description = "Exit 0 if the node is live (answers) or ready (caught up, serving reads).")
 final class ProbeCommand implements Callable<Integer> {
+    @Mixin
+    HelpOption help;
+
     @Parameters(paramLabel = "live|ready", description = "what to check")
     String check;
 

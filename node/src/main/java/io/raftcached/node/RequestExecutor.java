@@ -8,6 +8,7 @@ import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
 import io.raftcached.raft.ReadPermission;
 import io.raftcached.raft.ReplicatedCache;
+import io.raftcached.store.SlabClasses;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreResult;
 import java.util.ArrayList;
@@ -96,6 +97,8 @@ final class RequestExecutor {
     private final Executor walks;
     private final boolean linearizable;
     private final long itemSizeMaxBytes;
+    /** For watch lines' clsid of items stored. */
+    private final SlabClasses slabClasses;
     private final ThreadLocal<NativeCopy> copies = ThreadLocal.withInitial(NativeCopy::new);
 
     /** @param walks runs whole-store walks ({@code stats digest}) off the event loops */
@@ -110,6 +113,7 @@ final class RequestExecutor {
         this.walks = walks;
         this.linearizable = linearizable;
         this.itemSizeMaxBytes = config.store().itemSizeMaxBytes();
+        this.slabClasses = new SlabClasses(config.store());
     }
 
     static Kind kind(Request request) {
@@ -159,28 +163,42 @@ final class RequestExecutor {
     /**
      * Executes a request. Its value, if any, has moved on when this returns (into the log command,
      * or dropped), so the caller may release what it held for it.
+     *
+     * @param connection the connection's descriptor, memcached's cfd in watch lines
      */
-    Outcome execute(Request request) {
+    Outcome execute(Request request, int connection) {
         Request reply = request.withoutValue();
         return switch (request.type()) {
-            case GET, GETS -> read(reply, () -> multiGet(reply));
-            case META_GET -> metaGetWrites(reply) ? Outcome.later(metaGetThroughLog(reply, MetaViews.LocalFacts.NONE))
-                    : read(reply, () -> metaGet(reply));
+            case GET, GETS -> read(reply, () -> multiGet(reply, connection));
+            case META_GET -> metaGetWrites(reply) ? Outcome.later(metaGetThroughLog(reply, MetaViews.LocalFacts.NONE, connection))
+                    : read(reply, () -> metaGet(reply, connection));
             case META_DEBUG -> read(reply, () -> Outcome.now(whole(out -> metaDebug(reply, out))));
             case META_NOOP -> Outcome.now(whole(MetaResponseWriter::writeNoop));
-            case GAT, GATS -> Outcome.later(getAndTouch(reply));
+            case GAT, GATS -> Outcome.later(getAndTouch(reply, connection));
             case SET, ADD, REPLACE, APPEND, PREPEND, CAS -> {
                 stats.setCommands.increment();
-                yield write(LogCommands.storage(request), (buffer, result) -> writeReplies.storage(buffer, reply, result), reply);
+                stats.prefixes.recordSet(reply.key());
+                int sizeBytes = request.valueBytes();
+                yield write(LogCommands.storage(request), (buffer, result) -> {
+                    watchStore(reply, storeCommand(reply.type()), result, connection, sizeBytes);
+                    writeReplies.storage(buffer, reply, result);
+                }, reply);
             }
-            case DELETE -> write(LogCommands.delete(reply), (buffer, result) -> writeReplies.delete(buffer, reply, result), reply);
+            case DELETE -> {
+                stats.prefixes.recordDelete(reply.key());
+                yield write(LogCommands.delete(reply), (buffer, result) -> writeReplies.delete(buffer, reply, result), reply);
+            }
             case INCR, DECR -> write(LogCommands.arithmetic(reply),
                     (buffer, result) -> writeReplies.arithmetic(buffer, reply, result, reply.type() == CommandType.INCR), reply);
             case TOUCH -> write(LogCommands.touch(reply), (buffer, result) -> writeReplies.touch(buffer, reply, result), reply);
             // memcached 1.6.18 counts cmd_meta for "me" only; ms/md/ma/mg count as the classic commands do
             case META_SET -> {
                 stats.setCommands.increment();
-                yield write(LogCommands.metaSet(request), (buffer, result) -> writeReplies.metaSet(buffer, reply, result), null);
+                int sizeBytes = request.valueBytes();
+                yield write(LogCommands.metaSet(request), (buffer, result) -> {
+                    watchStore(reply, metaSetCommand(reply.meta().mode()), result, connection, sizeBytes);
+                    writeReplies.metaSet(buffer, reply, result);
+                }, null);
             }
             case META_DELETE -> write(LogCommands.metaDelete(reply), (buffer, result) -> writeReplies.metaDelete(buffer, reply, result), null);
             case META_ARITHMETIC -> write(LogCommands.metaArithmetic(reply),
@@ -190,6 +208,72 @@ final class RequestExecutor {
             case STATS -> isStatsDigest(reply) ? Outcome.later(digest()) : Outcome.now(whole(out -> admin.execute(reply, out)));
             case ADMIN -> adminCommand(reply);
             default -> Outcome.now(whole(out -> admin.execute(reply, out)));
+        };
+    }
+
+    // --- watch fetchers and mutations --------------------------------------------------------------
+
+    private static String storeCommand(CommandType type) {
+        return switch (type) {
+            case ADD -> "add";
+            case REPLACE -> "replace";
+            case APPEND -> "append";
+            case PREPEND -> "prepend";
+            case CAS -> "cas";
+            default -> "set";
+        };
+    }
+
+    /** ms's M flag: E add, A append, P prepend, R replace, S (or none) set. */
+    private static String metaSetCommand(byte mode) {
+        return switch (mode) {
+            case 'E', 'e' -> "add";
+            case 'A', 'a' -> "append";
+            case 'P', 'p' -> "prepend";
+            case 'R', 'r' -> "replace";
+            default -> "set";
+        };
+    }
+
+    /** An item_store line for a storage command accepted on this node, once applied. */
+    private void watchStore(Request request, String command, StoreResult result, int connection, int sizeBytes) {
+        if (!stats.watchers.watching(LogWatchers.MUTATIONS)) {
+            return;
+        }
+        String status = switch (result.status) {
+            case STORED -> "stored";
+            case EXISTS -> "exists";
+            case NOT_FOUND -> "not_found";
+            case TOO_LARGE -> "too_large";
+            case OUT_OF_MEMORY -> "no_memory";
+            default -> "not_stored";
+        };
+        // memcached names the item it built: for append and prepend, the joined value
+        int itemBytes = result.valueLength > 0 ? result.valueLength : sizeBytes;
+        int clientFlags = request.type() == CommandType.META_SET ? request.meta().clientFlags() : request.clientFlags();
+        stats.watchers.itemStore(request.key(), status, command, ttlSeconds(request, result),
+                slabClasses.classForItem(request.key().length, clientFlags, itemBytes), connection, itemBytes);
+    }
+
+    /** memcached's ttl: seconds to the stored item's expiry, 0 when it never expires. */
+    private static long ttlSeconds(Request request, StoreResult result) {
+        if (result.ttlAfterSeconds > 0) {
+            return result.ttlAfterSeconds;
+        }
+        int exptime = request.type() == CommandType.META_SET ? 0 : request.exptime();
+        if (exptime <= 0) {
+            return 0;
+        }
+        return exptime <= Store.RELATIVE_EXPTIME_MAX_SECONDS ? exptime
+                : Math.max(0, exptime - result.appliedNowMillis / 1000);
+    }
+
+    private static String getStatus(Store.ReadOutcome outcome) {
+        return switch (outcome) {
+            case HIT -> "found";
+            case EXPIRED -> "expired";
+            case FLUSHED -> "flushed";
+            case MISS -> "not_found";
         };
     }
 
@@ -272,7 +356,7 @@ final class RequestExecutor {
      * this node's replica and streamed like get's (the connection holds its later writes back until
      * then, so they are not seen).
      */
-    private CompletableFuture<Reply> getAndTouch(Request request) {
+    private CompletableFuture<Reply> getAndTouch(Request request, int connection) {
         List<CompletableFuture<StoreResult>> touches = new ArrayList<>(request.keys().size());
         for (byte[] key : request.keys()) {
             touches.add(cluster.submit(LogCommands.getAndTouch(key, request.exptime())));
@@ -288,13 +372,18 @@ final class RequestExecutor {
                 stats.touchCommands.increment();
                 (results[i].status == StoreResult.Status.HIT ? stats.touchHits : stats.touchMisses).increment();
             }
-            return new KeysReply(request, results);
+            return new KeysReply(request, results, connection);
         });
     }
 
     /** mg that changes the item (T, N, R, or a win token on a stale item) goes through the log. */
-    private CompletableFuture<Reply> metaGetThroughLog(Request request, MetaViews.LocalFacts facts) {
+    private CompletableFuture<Reply> metaGetThroughLog(Request request, MetaViews.LocalFacts facts, int connection) {
         return submit(LogCommands.metaGet(request), (out, result) -> {
+            if (stats.watchers.watching(LogWatchers.FETCHERS)) {
+                boolean hit = result.status == StoreResult.Status.HIT;
+                stats.watchers.itemGet(request.key(), hit ? "found" : "not_found", hit ? result.slabClass : 0, connection,
+                        hit ? result.valueLength : 0);
+            }
             if (result.status == StoreResult.Status.HIT && request.meta().hasTouch()) {
                 stats.touchCommands.increment();   // memcached counts an mg that touched a hit as a touch
                 stats.touchHits.increment();
@@ -357,11 +446,11 @@ final class RequestExecutor {
         };
     }
 
-    private Outcome multiGet(Request request) {
+    private Outcome multiGet(Request request, int connection) {
         if (request.errorLine() != null) {
             return Outcome.now(whole(out -> Replies.writeLine(out, request.errorLine())));
         }
-        return Outcome.now(new KeysReply(request, null));
+        return Outcome.now(new KeysReply(request, null, connection));
     }
 
     /**
@@ -372,11 +461,16 @@ final class RequestExecutor {
     private final class KeysReply implements Reply {
         private final Request request;
         private final StoreResult[] touched;
+        private final int connection;
         private int next;
+        /** The last item read, for a fetchers line: class and value length. */
+        private int readClass;
+        private int readLength;
 
-        KeysReply(Request request, StoreResult[] touched) {
+        KeysReply(Request request, StoreResult[] touched, int connection) {
             this.request = request;
             this.touched = touched;
+            this.connection = connection;
         }
 
         @Override
@@ -389,13 +483,28 @@ final class RequestExecutor {
                 ByteBuf buffer = out.buffer();
                 if (touched == null) {
                     stats.getCommands.increment();
-                    countRead(cluster.read(key, cluster.readClockMillis(), Store.Lookup.live(true), item -> {
+                    Store.ReadOutcome outcome = cluster.read(key, cluster.readClockMillis(), Store.Lookup.live(true), item -> {
                         admin.countGetHit(item.slabClass());
                         writeValue(buffer, key, item, withCas);
-                    }));
-                } else if (touched[next - 1].status == StoreResult.Status.HIT && send) {
-                    cluster.read(key, cluster.readClockMillis(), Store.Lookup.version(touched[next - 1].cas),
-                            item -> writeValue(buffer, key, item, withCas));
+                    });
+                    countRead(outcome);
+                    stats.prefixes.recordGet(key, outcome == Store.ReadOutcome.HIT);
+                    if (stats.watchers.watching(LogWatchers.FETCHERS)) {
+                        boolean hit = outcome == Store.ReadOutcome.HIT;
+                        stats.watchers.itemGet(key, getStatus(outcome), hit ? readClass : 0, connection, hit ? readLength : 0);
+                    }
+                } else {
+                    StoreResult result = touched[next - 1];
+                    boolean hit = result.status == StoreResult.Status.HIT;
+                    stats.prefixes.recordGet(key, hit);
+                    if (stats.watchers.watching(LogWatchers.FETCHERS)) {
+                        stats.watchers.itemGet(key, hit ? "found" : "not_found", hit ? result.slabClass : 0, connection,
+                                hit ? result.valueLength : 0);
+                    }
+                    if (hit && send) {
+                        cluster.read(key, cluster.readClockMillis(), Store.Lookup.version(touched[next - 1].cas),
+                                item -> writeValue(buffer, key, item, withCas));
+                    }
                 }
                 if (next < keys.size() && !out.room()) {
                     return false;
@@ -406,6 +515,8 @@ final class RequestExecutor {
         }
 
         private void writeValue(ByteBuf buffer, byte[] key, io.raftcached.store.ItemView item, boolean withCas) {
+            readClass = item.slabClass();
+            readLength = item.valueLength();
             if (withCas) {
                 Replies.writeValueHeader(buffer, key, item.clientFlags(), item.valueLength(), item.cas());
             } else {
@@ -434,7 +545,7 @@ final class RequestExecutor {
      * mg without log flags: a local read, unless the item is stale and its win token unsent, which
      * makes this mg hand out the token: a change to the item, so it goes through the log.
      */
-    private Outcome metaGet(Request request) {
+    private Outcome metaGet(Request request, int connection) {
         long now = cluster.readClockMillis();
         MetaViews.LocalFacts[] tokenFacts = {null};
         cluster.read(request.key(), now, Store.Lookup.live(false), item -> {
@@ -443,18 +554,24 @@ final class RequestExecutor {
             }
         });
         if (tokenFacts[0] != null) {
-            return Outcome.later(metaGetThroughLog(request, tokenFacts[0]));
+            return Outcome.later(metaGetThroughLog(request, tokenFacts[0], connection));
         }
         return Outcome.now(whole(out -> {
             stats.getCommands.increment();
+            int[] found = {0, 0};   // class and value length, for a fetchers line
             Store.ReadOutcome outcome = cluster.read(request.key(), now, Store.Lookup.live(!request.meta().noLruBump()), item -> {
                 admin.countGetHit(item.slabClass());
+                found[0] = item.slabClass();
+                found[1] = item.valueLength();
                 MetaResponseWriter.writeGetHit(out, request, MetaViews.of(request.key(), item, now));
                 if (request.meta().returnValue()) {
                     item.writeValueWithCrlf(copies.get().into(out));
                 }
             });
             countRead(outcome);
+            if (stats.watchers.watching(LogWatchers.FETCHERS)) {
+                stats.watchers.itemGet(request.key(), getStatus(outcome), found[0], connection, found[1]);
+            }
             if (outcome != Store.ReadOutcome.HIT) {
                 MetaResponseWriter.writeGetMiss(out, request);
             }

@@ -62,7 +62,7 @@ final class Server {
 
     private final ServerConfig config;
     private final ReplicatedCache cluster;
-    private final NodeStats stats = new NodeStats();
+    private final NodeStats stats;
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
@@ -81,6 +81,8 @@ final class Server {
     private Server(ServerConfig config, ReplicatedCache cluster) {
         this.config = config;
         this.cluster = cluster;
+        this.stats = new NodeStats(new PrefixStats(config.flags().prefixDelimiter(), config.flags().prefixDelimiter != null),
+                new LogWatchers(!config.flags().disableWatch, config.extended().watcherBufferBytes));
         boolean epoll = Epoll.isAvailable();
         this.acceptors = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
         this.workers = epoll ? new EpollEventLoopGroup(config.flags().threads) : new NioEventLoopGroup(config.flags().threads);
@@ -108,6 +110,9 @@ final class Server {
 
     private void listen() throws IOException, InterruptedException {
         ServerOptions flags = config.flags();
+        cluster.events().watch(line -> stats.watchers.raft(line));
+        stats.watchers.onEvictionsWatched(on -> cluster.watchEvictions(on ? stats.watchers::eviction : null,
+                stats.watchers.skipped::add));
         StatsReplies statsReplies = new StatsReplies(cluster, config, stats, registry);
         workers.next().scheduleWithFixedDelay(reclaimer::check, InputReclaimer.CHECK_INTERVAL_MILLIS,
                 InputReclaimer.CHECK_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);

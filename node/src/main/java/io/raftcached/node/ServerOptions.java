@@ -84,7 +84,9 @@ final class ServerOptions {
     @Option(names = {"-L", "--enable-largepages"}, description = "not supported: refused")
     boolean largePages;
 
-    @Option(names = {"-D"}, paramLabel = "<char>", description = "not supported (per-prefix stats): refused")
+    @Option(names = {"-D"}, paramLabel = "<char>",
+            description = "use <char> as the delimiter between key prefixes and IDs, and turn per-prefix stats"
+                + " (stats detail) on; ':' by default")
     String prefixDelimiter;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "<num>", description = "number of event-loop threads (default: 4)")
@@ -217,6 +219,11 @@ final class ServerOptions {
             description = "serve reads from a restarted node before it has caught up (default: SERVER_ERROR until then)")
     boolean serveStaleWhileCatchingUp;
 
+    /** The key prefix delimiter of per-prefix stats: -D's first character, as memcached takes it. */
+    char prefixDelimiter() {
+        return prefixDelimiter == null ? ':' : prefixDelimiter.charAt(0);
+    }
+
     /** Everything needed to run, validated the way memcached validates its flags. */
     ServerConfig validate() {
         splitListenPort();
@@ -224,7 +231,7 @@ final class ServerOptions {
         refuse(enableCoredumps, "-r (core dumps) is not supported by raftcached");
         refuse(lockMemory, "-k (lock memory) is not supported by raftcached");
         refuse(largePages, "-L (large pages) is not supported by raftcached");
-        refuse(prefixDelimiter != null, "-D (per-prefix stats) is not supported by raftcached");
+        refuseWithStatus1(prefixDelimiter != null && prefixDelimiter.isEmpty(), "No delimiter specified");
         refuse(sasl, "-S (SASL) is not supported by raftcached");
         refuse(authFile != null, "-Y (ASCII authentication) is not supported by raftcached");
         refuse(memoryFile != null, "-e (memory file) is not supported by raftcached: a restart replays the Raft log instead");
@@ -464,6 +471,8 @@ final class ServerOptions {
         int lruCrawlerSleepMicros = 100;
         /** memcached's read_buf_mem_limit: megabytes for connection read and response buffers together. */
         Long readBufferMegabytes;
+        /** memcached's watcher_logbuf_size (given in kilobytes): each watch connection's buffer. */
+        int watcherBufferBytes = LogWatchers.BUFFER_BYTES_DEFAULT;
         final List<String> warnings = new ArrayList<>();
 
         /** Options that already describe raftcached: nothing to do. */
@@ -471,7 +480,7 @@ final class ServerOptions {
                 "no_inline_ascii_response");
         /** Knobs of machinery raftcached does not have. */
         private static final List<String> NO_SUCH_MACHINERY = List.of("no_maxconns_fast", "hash_algorithm",
-                "watcher_logbuf_size", "worker_logbuf_size", "no_chunked_items", "no_hashexpand", "sock_cookie_id",
+                "worker_logbuf_size", "no_chunked_items", "no_hashexpand", "sock_cookie_id",
                 "hashpower");
 
         static Extended parse(List<String> options) {
@@ -489,6 +498,14 @@ final class ServerOptions {
                     case "idle_timeout" -> parsed.idleTimeoutSeconds = number(name, value);
                     case "slab_chunk_max" -> parsed.slabChunkMaxBytes = number(name, value);
                     case "track_sizes" -> parsed.trackSizes = true;
+                    case "watcher_logbuf_size" -> {
+                        optionError(value == null, "Missing watcher_logbuf_size argument");
+                        optionError(!value.matches("\\d{1,9}"), "could not parse argument to watcher_logbuf_size");
+                        long kilobytes = Long.parseLong(value);
+                        refuse(kilobytes > LogWatchers.BUFFER_BYTES_MAX / 1024, "-o watcher_logbuf_size above "
+                                + LogWatchers.BUFFER_BYTES_MAX / 1024 + " (KB) is not supported by raftcached");
+                        parsed.watcherBufferBytes = (int) (kilobytes * 1024);
+                    }
                     case "read_buf_mem_limit" -> parsed.readBufferMegabytes = (long) number(name, value);
                     case "tail_repair_time" -> refuse(number(name, value) != 0, "tail_repair_time is not supported by raftcached");
                     case "lru_crawler_sleep" -> {
@@ -502,7 +519,7 @@ final class ServerOptions {
                             continue;
                         }
                         if (NO_SUCH_MACHINERY.contains(name)) {
-                            parsed.warnings.add("-o " + name + " has no effect: raftcached has its own index hash and no log watchers");
+                            parsed.warnings.add("-o " + name + " has no effect: raftcached has its own index hash and no per-worker log buffers");
                         } else {
                             refuse(!ALREADY_TRUE.contains(name), "-o " + name + " is not supported by raftcached");
                         }

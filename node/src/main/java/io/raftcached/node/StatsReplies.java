@@ -46,9 +46,9 @@ final class StatsReplies {
         this.connections = connections;
     }
 
-    /** memcached 1.6.18's counters of machinery raftcached does not have (log watchers, NAPI), in its order. */
-    private static final String[] NO_SUCH_MACHINERY_STATS = {"malloc_fails", "log_worker_dropped", "log_worker_written",
-        "log_watcher_skipped", "log_watcher_sent", "log_watchers", "unexpected_napi_ids", "round_robin_fallback"};
+    /** memcached 1.6.18's counters of machinery raftcached does not have (a logger thread's worker buffers, NAPI). */
+    private static final String[] NO_SUCH_MACHINERY_STATS = {"malloc_fails", "log_worker_dropped", "log_worker_written"};
+    private static final String[] NO_SUCH_MACHINERY_STATS_AFTER_WATCHERS = {"unexpected_napi_ids", "round_robin_fallback"};
 
     void general(ByteBuf out) {
         Store store = cluster.store();
@@ -126,6 +126,12 @@ final class StatsReplies {
         Replies.writeStat(out, "lru_crawler_starts", maintenance.lruCrawlerStarts());
         Replies.writeStat(out, "lru_maintainer_juggles", maintenance.lruMaintainerJuggles());
         for (String idle : NO_SUCH_MACHINERY_STATS) {
+            Replies.writeStat(out, idle, 0);
+        }
+        Replies.writeStat(out, "log_watcher_skipped", stats.watchers.skipped.sum());
+        Replies.writeStat(out, "log_watcher_sent", stats.watchers.sent.sum());
+        Replies.writeStat(out, "log_watchers", stats.watchers.count());
+        for (String idle : NO_SUCH_MACHINERY_STATS_AFTER_WATCHERS) {
             Replies.writeStat(out, idle, 0);
         }
         long evicted = 0;
@@ -262,8 +268,8 @@ final class StatsReplies {
         Replies.writeStat(out, "chunk_size", shape.chunkSizeMinBytes());
         Replies.writeStat(out, "num_threads", flags.threads);
         Replies.writeStat(out, "num_threads_per_udp", flags.threads);
-        Replies.writeStat(out, "stat_key_prefix", ":");
-        Replies.writeStat(out, "detail_enabled", "no");
+        Replies.writeStat(out, "stat_key_prefix", String.valueOf(stats.prefixes.delimiter()));
+        Replies.writeStat(out, "detail_enabled", stats.prefixes.enabled() ? "yes" : "no");
         Replies.writeStat(out, "reqs_per_event", flags.maxRequestsPerEvent);
         Replies.writeStat(out, "cas_enabled", shape.casDisabled() ? "no" : "yes");
         Replies.writeStat(out, "tcp_backlog", flags.listenBacklog);
@@ -297,7 +303,7 @@ final class StatsReplies {
         Replies.writeStat(out, "temp_lru", lru.tempLru() ? "yes" : "no");
         Replies.writeStat(out, "temporary_ttl", lru.temporaryTtlSeconds());
         Replies.writeStat(out, "idle_timeout", config.extended().idleTimeoutSeconds == null ? 0 : config.extended().idleTimeoutSeconds);
-        Replies.writeStat(out, "watcher_logbuf_size", 262144);
+        Replies.writeStat(out, "watcher_logbuf_size", config.extended().watcherBufferBytes);
         Replies.writeStat(out, "worker_logbuf_size", 65536);
         MemoryBudgets budgets = config.raft().budgets();
         Replies.writeStat(out, "read_buf_mem_limit", budgets.clientInputBytes() + budgets.clientOutputBytes());
@@ -453,6 +459,7 @@ final class StatsReplies {
     }
 
     void reset() {
+        stats.prefixes.clear();
         for (int classId = 0; classId < Limits.SLAB_CLASS_IDS; classId++) {
             getHitsPerClass.set(classId, 0);
         }

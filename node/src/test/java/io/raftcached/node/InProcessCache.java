@@ -31,6 +31,9 @@ import java.util.concurrent.CompletableFuture;
  * cluster's leader would.
  */
 final class InProcessCache implements ReplicatedCache {
+    /** No Raft here: nothing is ever emitted. */
+    private final io.raftcached.raft.RaftEvents events = new io.raftcached.raft.RaftEvents();
+
     private static final int NODE_ID = 1;
     private static final long INCARNATION = 1;
     private final Replica replica;
@@ -150,6 +153,16 @@ final class InProcessCache implements ReplicatedCache {
     @Override
     public SortedMap<Long, Long> sizeHistogram() {
         return replica.store().sizeHistogram();
+    }
+
+    @Override
+    public void watchEvictions(io.raftcached.store.EvictionLog.Sink sink, java.util.function.LongConsumer dropped) {
+        throw new UnsupportedOperationException("no watch evictions in process");
+    }
+
+    @Override
+    public io.raftcached.raft.RaftEvents events() {
+        return events;
     }
 
     @Override

@@ -47,6 +47,14 @@ final class CacheStateMachine extends StateMachineAdapter {
 
         /** jraft stopped this node's Raft instance: it must stop serving. */
         void onRaftError(String reason);
+
+        /** A membership change committed (watch raft). */
+        default void onConfigurationCommitted(String members, String learners) {
+        }
+
+        /** A snapshot was saved or loaded (watch raft). */
+        default void onSnapshot(String what, long index) {
+        }
     }
 
     private final Replica replica;
@@ -130,11 +138,12 @@ final class CacheStateMachine extends StateMachineAdapter {
             return;
         }
         bytesSinceSnapshot = 0;
+        long index = replica.appliedIndex();   // onSnapshotSave runs on the apply thread: the snapshot's index
         lastSnapshotBeginMicros = (System.nanoTime() - beginNanos) / 1_000;
-        snapshotExecutor.execute(() -> finishSave(writer, done, save));
+        snapshotExecutor.execute(() -> finishSave(writer, done, save, index));
     }
 
-    private void finishSave(SnapshotWriter writer, Closure done, SnapshotFiles.Save save) {
+    private void finishSave(SnapshotWriter writer, Closure done, SnapshotFiles.Save save, long index) {
         long dumpStart = System.nanoTime();
         try (save) {
             save.finish();
@@ -145,6 +154,7 @@ final class CacheStateMachine extends StateMachineAdapter {
             }
             lastSnapshotDumpMillis = (System.nanoTime() - dumpStart) / 1_000_000;
             snapshotsSaved.incrementAndGet();
+            listener.onSnapshot("saved", index);
             LOG.info("snapshot saved in {}: {} pages, apply paused {} us to begin it, dump took {} ms, "
                     + "{} pages copied aside by apply", writer.getPath(), save.pageCount(),
                     lastSnapshotBeginMicros, lastSnapshotDumpMillis, save.pagesCopiedByApply());
@@ -176,6 +186,7 @@ final class CacheStateMachine extends StateMachineAdapter {
         appliedAtNanos = System.nanoTime();
         snapshotsInstalled.incrementAndGet();
         listener.onSnapshotLoaded();
+        listener.onSnapshot("loaded", index);
         appliedWaiters.advance(index);
         LOG.info("snapshot loaded from {}: {} items at index {}", reader.getPath(), replica.store().currentItems(), index);
         return true;
@@ -206,6 +217,11 @@ final class CacheStateMachine extends StateMachineAdapter {
     @Override
     public void onStartFollowing(LeaderChangeContext context) {
         listener.onLeaderChange(false, context.getTerm());
+    }
+
+    @Override
+    public void onConfigurationCommitted(com.alipay.sofa.jraft.conf.Configuration conf) {
+        listener.onConfigurationCommitted(conf.getPeers().toString(), conf.getLearners().toString());
     }
 
     /** jraft stopped this node's Raft instance (a failed log write, a rolled-back entry, ...). */

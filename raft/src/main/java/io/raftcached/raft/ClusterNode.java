@@ -27,6 +27,7 @@ import io.raftcached.proto.PromoteResponse;
 import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
+import io.raftcached.store.EvictionLog;
 import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
@@ -38,6 +39,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Locale;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -47,6 +49,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,6 +94,9 @@ public final class ClusterNode implements ReplicatedCache {
      * to {@link #FORWARD_WINDOW_SHARES} followers sending at full speed are not refused.
      */
     private final ForwardSender forwardSender;
+    private final RaftEvents events = new RaftEvents();
+    private volatile EvictionLog.Sink evictionSink;
+    private volatile LongConsumer evictionsDropped;
     private final AtomicBoolean closed = new AtomicBoolean();
     private RpcServer rpcServer;
     private RaftGroupService group;
@@ -109,7 +115,7 @@ public final class ClusterNode implements ReplicatedCache {
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
                 new MachineListener(), fatal, settings.faults().failApplyAtIndex());
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
-        this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
+        this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime, events);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
         this.logBudget = new InFlightBudget(settings.budgets().logBytes(), JraftOptions.PROPOSED_ENTRIES_MAX);
         this.forwardSender = new ForwardSender(new InFlightBudget(settings.budgets().forwardBytes() / FORWARD_WINDOW_SHARES,
@@ -281,6 +287,11 @@ public final class ClusterNode implements ReplicatedCache {
         }
 
         @Override
+        public void abandoned(int count, long timeoutMillis) {
+            events.emit("type=raft_writes_abandoned writes=" + count + " timeout_ms=" + timeoutMillis);
+        }
+
+        @Override
         public void send(byte[] batch, Runnable onFailure) {
             Node raft = node;
             if (raft == null) {
@@ -305,7 +316,10 @@ public final class ClusterNode implements ReplicatedCache {
                 onFailure.run();
                 return;
             }
-            forwardSender.send(target, batch, () -> !closed.get() && !leader && target.equals(leaderHint()), onFailure);
+            forwardSender.send(target, batch, () -> !closed.get() && !leader && target.equals(leaderHint()), reason -> {
+                events.emit("type=raft_forward_failed leader=" + target + " status=" + reason + " bytes=" + batch.length);
+                onFailure.run();
+            });
         }
     }
 
@@ -498,6 +512,18 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
+    public RaftEvents events() {
+        return events;
+    }
+
+    @Override
+    public void watchEvictions(EvictionLog.Sink sink, LongConsumer dropped) {
+        evictionsDropped = dropped;
+        evictionSink = sink;
+        replica.evictions().record(sink != null);
+    }
+
+    @Override
     public CompletableFuture<Void> snapshotNow() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Node raft = node;
@@ -518,6 +544,12 @@ public final class ClusterNode implements ReplicatedCache {
     private final class MachineListener implements CacheStateMachine.Listener {
         @Override
         public void onApplied(Applied applied) {
+            // Drained after every entry, also once nobody watches, so a new watcher never sees old evictions.
+            EvictionLog.Sink sink = evictionSink;
+            long dropped = replica.evictions().drain(sink != null ? sink : evicted -> { });
+            if (dropped > 0 && sink != null) {
+                evictionsDropped.accept(dropped);
+            }
             if (applied instanceof Applied.Batch batch && batch.localResults() != null) {
                 writes.onApplied(batch.writer(), batch.firstSeq(), batch.refused() ? null : batch.localResults(),
                         seq -> replica.firstResult(batch.writer(), seq));
@@ -541,6 +573,9 @@ public final class ClusterNode implements ReplicatedCache {
             if (newTerm > 0) {
                 term = newTerm;
             }
+            // onLeaderStop passes no term: the node stepped down and waits for the next leader
+            events.emit("type=raft_leader role=" + (isLeader ? "leader" : newTerm > 0 ? "follower" : "stepped_down")
+                    + " term=" + term);
             Node raft = node;
             if (isLeader && raft != null) {
                 readiness.leading(raft.getLastLogIndex());
@@ -552,6 +587,17 @@ public final class ClusterNode implements ReplicatedCache {
         @Override
         public void onRaftError(String reason) {
             readiness.fail(reason);
+            events.emit("type=raft_error reason=" + reason.replace(' ', '_'));
+        }
+
+        @Override
+        public void onConfigurationCommitted(String members, String learners) {
+            events.emit("type=raft_membership members=" + members.replace(" ", "") + " learners=" + learners.replace(" ", ""));
+        }
+
+        @Override
+        public void onSnapshot(String what, long index) {
+            events.emit("type=raft_snapshot status=" + what + " index=" + index);
         }
     }
 

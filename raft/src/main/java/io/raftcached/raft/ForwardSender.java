@@ -3,6 +3,7 @@ package io.raftcached.raft;
 import com.google.protobuf.UnsafeByteOperations;
 import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -55,18 +56,19 @@ final class ForwardSender {
     /**
      * Sends {@code batch} to {@code target} once the window has room, waiting at most the timeout
      * and while {@code stillWanted} (the target still leads, the node is not closing). Calls
-     * {@code onFailure} if it was not sent or the leader did not answer OK.
+     * {@code onFailure} with why ({@code no_room}, {@code no_answer} or the leader's status) if it
+     * was not sent or the leader did not answer OK.
      */
-    void send(String target, byte[] batch, BooleanSupplier stillWanted, Runnable onFailure) {
+    void send(String target, byte[] batch, BooleanSupplier stillWanted, Consumer<String> onFailure) {
         int sizeBytes = batch.length;
         try {
             if (!window.acquire(sizeBytes, TimeUnit.MILLISECONDS.toNanos(timeoutMillis), stillWanted)) {
-                onFailure.run();
+                onFailure.accept("no_room");
                 return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            onFailure.run();
+            onFailure.accept("no_room");
             return;
         }
         Call call = new Call(sizeBytes);
@@ -86,7 +88,7 @@ final class ForwardSender {
                     if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
                         LOG.debug("forward to {} failed: {}", target,
                                 response == null ? "no answer" : response.getStatus() + " " + response.getMessage());
-                        onFailure.run();
+                        onFailure.accept(response == null ? "no_answer" : response.getStatus().name().toLowerCase(Locale.ROOT));
                     }
                 });
     }

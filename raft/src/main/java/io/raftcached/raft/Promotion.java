@@ -31,7 +31,10 @@ final class Promotion {
     private volatile int failedAttempts;
     private volatile String lastFailure = "";
 
-    Promotion(RaftRpc rpc, Executor executor, LongSupplier nanoTime) {
+    private final RaftEvents events;
+
+    Promotion(RaftRpc rpc, Executor executor, LongSupplier nanoTime, RaftEvents events) {
+        this.events = events;
         this.rpc = rpc;
         this.executor = executor;
         this.nanoTime = nanoTime;
@@ -59,11 +62,14 @@ final class Promotion {
                 nextAttemptNanos = nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(retryMillis);
                 LOG.info("promotion of {} not done yet (attempt {}): {}; next try in {} ms", self, failedAttempts,
                         lastFailure, retryMillis);
+                events.emit("type=raft_promotion member=" + self + " status=refused attempt=" + failedAttempts
+                        + " next_try_ms=" + retryMillis);
                 retryMillis = Math.min(RETRY_MAX_MILLIS, retryMillis * 2);
             } else {
                 failedAttempts = 0;
                 retryMillis = RETRY_MIN_MILLIS;
                 LOG.info("promoted {} to voter", self);
+                events.emit("type=raft_promotion member=" + self + " status=promoted");
             }
             inFlight = false;
         });

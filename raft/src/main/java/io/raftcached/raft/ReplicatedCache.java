@@ -1,12 +1,14 @@
 package io.raftcached.raft;
 
 import io.raftcached.proto.Command;
+import io.raftcached.store.EvictionLog;
 import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreResult;
 import java.io.IOException;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongConsumer;
 
 /**
  * The replicated cache as the server sees it: the one interface {@code node} calls. Writes go
@@ -71,6 +73,17 @@ public interface ReplicatedCache extends AutoCloseable {
 
     /** memcached's item size histogram ({@code stats sizes}), empty unless sizes are tracked. */
     SortedMap<Long, Long> sizeHistogram();
+
+    /**
+     * Sends what this node's replica evicts to {@code sink} after each applied entry (on the apply
+     * thread), or stops with null. Nothing is recorded while no sink is set.
+     *
+     * @param dropped told how many evictions of an entry past {@link EvictionLog#RECORDS_MAX} were not recorded
+     */
+    void watchEvictions(EvictionLog.Sink sink, LongConsumer dropped);
+
+    /** This node's Raft events, for {@code watch raft}. */
+    RaftEvents events();
 
     /** Takes a snapshot now; completes when it is saved. */
     CompletableFuture<Void> snapshotNow();

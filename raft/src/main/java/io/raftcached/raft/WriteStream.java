@@ -51,6 +51,10 @@ final class WriteStream implements AutoCloseable {
 
         /** Sends a serialized {@link Batch}; calls {@code onFailure} if it surely or possibly was not appended. */
         void send(byte[] batch, Runnable onFailure);
+
+        /** {@code count} writes were given up after the write timeout (for watch raft). */
+        default void abandoned(int count, long timeoutMillis) {
+        }
     }
 
     private static final class Pending {
@@ -478,6 +482,7 @@ final class WriteStream implements AutoCloseable {
         failed.addAll(queued);
         LOG.warn("{} writes not applied within {} ms (no quorum or no leader?); abandoning write stream {}",
                 failed.size(), TimeUnit.NANOSECONDS.toMillis(writeTimeoutNanos), stream);
+        transport.abandoned(failed.size(), TimeUnit.NANOSECONDS.toMillis(writeTimeoutNanos));
         inFlight.clear();
         queued.clear();
         commandsInFlight = 0;

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +30,8 @@ class ForwardSenderTest {
     private final InFlightBudget window = new InFlightBudget(100, 10);
     private final ForwardSender sender = new ForwardSender(window, (target, request, timeoutMillis, done) -> calls.add(new Call(request, done)),
             scheduler, TIMEOUT_MILLIS);
-    private final AtomicInteger failures = new AtomicInteger();
+    /** Why each failed send failed, as reported. */
+    private final List<String> failures = new CopyOnWriteArrayList<>();
 
     {
         scheduler.setRemoveOnCancelPolicy(true);
@@ -43,7 +43,7 @@ class ForwardSenderTest {
     }
 
     private void send(int sizeBytes) {
-        sender.send("leader:1", new byte[sizeBytes], () -> true, failures::incrementAndGet);
+        sender.send("leader:1", new byte[sizeBytes], () -> true, failures::add);
     }
 
     @Test
@@ -53,7 +53,7 @@ class ForwardSenderTest {
         assertEquals(60, calls.get(0).request().getBatch().size(), "the batch is what is sent");
         calls.get(0).done().accept(OK);
         assertEquals(0, window.heldBytes());
-        assertEquals(0, failures.get());
+        assertEquals(0, failures.size());
         assertEquals(0, scheduler.getQueue().size(), "the last-resort release is cancelled and removed");
     }
 
@@ -65,7 +65,7 @@ class ForwardSenderTest {
         assertEquals(30, window.heldBytes());
         calls.get(1).done().accept(null);   // what the transport passes on an error or its timeout
         assertEquals(0, window.heldBytes());
-        assertEquals(2, failures.get());
+        assertEquals(List.of("overloaded", "no_answer"), failures);
     }
 
     @Test
@@ -76,7 +76,7 @@ class ForwardSenderTest {
         calls.get(0).done().accept(OK);
         calls.get(0).done().accept(null);
         assertEquals(40, window.heldBytes(), "the other batch's room is not given back by a repeated answer");
-        assertEquals(1, failures.get(), "one failure reported");
+        assertEquals(1, failures.size(), "one failure reported");
     }
 
     @Test
@@ -91,7 +91,7 @@ class ForwardSenderTest {
         send(30);
         calls.get(0).done().accept(OK);
         assertEquals(30, window.heldBytes(), "a late answer does not give back room a second time");
-        assertEquals(0, failures.get());
+        assertEquals(0, failures.size());
     }
 
     @Test
@@ -103,7 +103,7 @@ class ForwardSenderTest {
         send(30);
         calls.get(0).done().accept(null);
         assertEquals(30, window.heldBytes(), "the old call's late end gives nothing back a second time");
-        assertEquals(1, failures.get(), "its failure is still reported");
+        assertEquals(1, failures.size(), "its failure is still reported");
     }
 
     @Test
@@ -117,18 +117,18 @@ class ForwardSenderTest {
         second.join(10_000);
         assertEquals(2, calls.size(), "sent once the first was answered");
         assertEquals(50, window.heldBytes());
-        assertEquals(0, failures.get());
+        assertEquals(0, failures.size());
     }
 
     @Test
     void aSenderThatWaitsInVainSendsNothingAndReportsTheFailure() {
         send(100);
-        sender.send("leader:1", new byte[10], () -> false, failures::incrementAndGet);
+        sender.send("leader:1", new byte[10], () -> false, failures::add);
         assertEquals(1, calls.size(), "not sent: the leader changed while it waited");
         assertEquals(100, window.heldBytes());
-        assertEquals(1, failures.get());
+        assertEquals(1, failures.size());
         send(10);   // waits out the timeout
         assertEquals(1, calls.size());
-        assertEquals(2, failures.get());
+        assertEquals(List.of("no_room", "no_room"), failures);
     }
 }

@@ -9,6 +9,7 @@ import io.raftcached.proto.MachineState;
 import io.raftcached.proto.Op;
 import io.raftcached.proto.StoreSnapshotHeader;
 import io.raftcached.proto.WriterId;
+import io.raftcached.store.EvictionLog;
 import io.raftcached.store.LocalReads;
 import io.raftcached.store.ReadEpochs;
 import io.raftcached.store.Store;
@@ -50,6 +51,7 @@ public final class Replica implements AutoCloseable {
     private final DedupeTable dedupe = new DedupeTable();
     private volatile Store store;
     private volatile ClusterConfig config;
+    private final EvictionLog evictions = new EvictionLog();
     private volatile long appliedIndex;
     /** Retried writes answered from the dedupe table instead of being applied again (a local count). */
     private volatile long duplicatesAnswered;
@@ -68,6 +70,7 @@ public final class Replica implements AutoCloseable {
         this.localNodeId = localNodeId;
         this.localIncarnation = localIncarnation;
         this.store = new Store(shape, hashSeed, epochs, localReads);
+        store.recordEvictionsInto(evictions);
     }
 
     // --- apply (one thread) -------------------------------------------------------------------
@@ -238,6 +241,11 @@ public final class Replica implements AutoCloseable {
         return config;
     }
 
+    /** What apply evicted, for {@code watch evictions}; drained by the apply thread after each entry. */
+    public EvictionLog evictions() {
+        return evictions;
+    }
+
     public long appliedIndex() {
         return appliedIndex;
     }
@@ -300,6 +308,7 @@ public final class Replica implements AutoCloseable {
         if (trackSizes) {
             restored.trackSizes();
         }
+        restored.recordEvictionsInto(evictions);
         Store previous = store;
         store = restored;
         epochs.advance();   // readers that enter from now on see the restored store

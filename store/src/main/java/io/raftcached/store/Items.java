@@ -408,7 +408,15 @@ final class Items {
         return removed;
     }
 
+    /** Where evictions are recorded while watched; null in stores no replica serves (views, tests). */
+    EvictionLog evictionLog;
+
     private void evict(long handle, int classId, boolean fetchedHere) {
+        if (evictionLog != null && evictionLog.recording()) {
+            int exptime = exptime(handle);
+            evictionLog.add(new EvictionLog.Evicted(key(handle), fetchedHere, exptime != 0 ? exptime - nowSeconds : -1,
+                    nowSeconds - time(handle), classId, valueLength(handle)));
+        }
         lastEvictedClass = classId;
         stats.evicted[classId]++;
         stats.evictedTimeSeconds[classId] = nowSeconds - time(handle);

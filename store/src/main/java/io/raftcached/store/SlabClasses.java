@@ -47,7 +47,12 @@ public final class SlabClasses {
 
     /** memcached's item_size_ok(): whether an item of these sizes has a slab class at all. */
     public boolean itemFits(int keyLength, int clientFlags, long valueLength) {
-        return classFor(ItemLayout.totalSize(keyLength, clientFlags, valueLength, casEnabled)) != 0;
+        return classForItem(keyLength, clientFlags, valueLength) != 0;
+    }
+
+    /** The class an item of these sizes is stored in, or 0 if it has none. */
+    public int classForItem(int keyLength, int clientFlags, long valueLength) {
+        return classFor(ItemLayout.totalSize(keyLength, clientFlags, valueLength, casEnabled));
     }
 
     /** The class for an allocation of {@code sizeBytes}, or 0 if it exceeds the item size limit. */

@@ -25,7 +25,7 @@ public final class Store implements AutoCloseable {
     /** Store seconds count from this Unix time so 32-bit times last until 2088. */
     static final long EPOCH_UNIX_SECONDS = 1_600_000_000L;
     /** memcached's REALTIME_MAXDELTA: exptimes above 30 days are absolute Unix times. */
-    static final long RELATIVE_EXPTIME_MAX_SECONDS = 60L * 60 * 24 * 30;
+    public static final long RELATIVE_EXPTIME_MAX_SECONDS = 60L * 60 * 24 * 30;
 
     public enum ReadOutcome { HIT, MISS, EXPIRED, FLUSHED }
 
@@ -722,6 +722,11 @@ public final class Store implements AutoCloseable {
 
     Maintainer maintainer() {
         return maintainer;
+    }
+
+    /** Records this store's evictions into {@code log} (while it records): a replica passes its own to each store it installs. */
+    public void recordEvictionsInto(EvictionLog log) {
+        items.evictionLog = log;
     }
 
     Items items() {

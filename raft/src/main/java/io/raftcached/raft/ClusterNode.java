@@ -67,6 +67,7 @@ public final class ClusterNode implements ReplicatedCache {
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("raftcached-duties"));
     private final Replica replica;
     private final ReadClock readClock = ReadClock.system();
+    private final RaftMetrics metrics = new RaftMetrics();
     private final CacheStateMachine machine;
     private final Readiness readiness;
     private final Duties duties;
@@ -92,11 +93,11 @@ public final class ClusterNode implements ReplicatedCache {
         this.fatal = fatal;
         this.replica = new Replica(shape, new SecureRandom().nextLong(), settings.nodeId(), writerIncarnation);
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
-                new MachineListener(), fatal, settings.faults().failApplyAtIndex());
+                new MachineListener(), fatal, settings.faults().failApplyAtIndex(), metrics);
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
         this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
-        this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes());
+        this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes(), metrics.forwardedBatchesReceived);
         this.readsWaiting = new Admission(settings.budgets().readsWaitingMax());
         this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(),
                 settings.budgets().writeBytes(), new Transport(), System::nanoTime);
@@ -140,7 +141,7 @@ public final class ClusterNode implements ReplicatedCache {
         Files.createDirectories(raftDirectory);
         LogStorageTuning.register(settings.dataDirectory());
         group = new RaftGroupService(identity.raftGroup(), self,
-                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration()), rpcServer, true);
+                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics), rpcServer, true);
         node = group.start(false);
         if (node == null) {
             throw new IOException("jraft did not start; see the log above");
@@ -265,9 +266,13 @@ public final class ClusterNode implements ReplicatedCache {
                 onFailure.run();
                 return;
             }
+            metrics.forwardedBatches.inc();
+            long sentNanos = System.nanoTime();
             rpc.forward(target, ForwardRequest.newBuilder().setBatch(ByteString.copyFrom(batch)).build(),
                     settings.writeTimeoutMillis(), response -> {
+                        metrics.forwardSeconds.observe(RaftMetrics.secondsSince(sentNanos));
                         if (response == null || response.getStatus() != ForwardResponse.Status.OK) {
+                            metrics.forwardFailures.inc();
                             LOG.debug("forward to {} failed: {}", target, response == null ? "no answer"
                                     : response.getStatus() + " " + response.getMessage());
                             onFailure.run();
@@ -371,6 +376,11 @@ public final class ClusterNode implements ReplicatedCache {
     // --- status --------------------------------------------------------------------------------
 
     @Override
+    public RaftMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
     public RaftStatus status() {
         Node raft = node;
         RaftStatus status = new RaftStatus();
@@ -401,6 +411,9 @@ public final class ClusterNode implements ReplicatedCache {
             status.lastLogIndex = raft.getLastLogIndex();
             status.peers = conf.getPeers().stream().map(PeerId::toString).toList();
             status.learners = conf.getLearners().stream().map(PeerId::toString).toList();
+            if (leader) {
+                status.followerLag = FollowerLag.of(raft, conf, self);
+            }
         }
         return status;
     }
@@ -505,6 +518,8 @@ public final class ClusterNode implements ReplicatedCache {
             leader = isLeader;
             if (newTerm > 0) {
                 term = newTerm;
+                // Becoming leader or following a new one; stepping down (term -1) is not a new leader yet.
+                metrics.leaderChanges.inc();
             }
             Node raft = node;
             if (isLeader && raft != null) {

@@ -89,8 +89,9 @@ public final class Main implements Callable<Integer> {
                     + " and takes its flags but contains no memcached code.");
             return 0;
         }
+        // Before validate: it reaches Netty, whose first logger would fix the logging set-up too early.
+        Logging.configure(options.verbosity(), "json".equals(options.logFormat));
         ServerConfig config = options.validate();
-        Logging.configure(config.verbosity());
         if (config.verbosity() >= 2) {
             PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
             new SlabClasses(config.store()).describe().forEach(err::println);

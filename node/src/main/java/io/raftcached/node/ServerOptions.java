@@ -266,7 +266,12 @@ final class ServerOptions {
                 + ") must divide evenly into " + StoreConfig.SLAB_PAGE_SIZE_BYTES + " (slab_page_size)");
         StoreConfig store = new StoreConfig(memoryBytes, disableEvictions, slabMinSize, growthFactor, itemSizeMax,
                 disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax, options.lru);
-        return new ServerConfig(this, store, raftSettings(memoryBytes, budgets(options)), options, Math.max(0, verbose.length));
+        return new ServerConfig(this, store, raftSettings(memoryBytes, budgets(options)), options, verbosity());
+    }
+
+    /** memcached's -v count: 0 to 3 and more. */
+    int verbosity() {
+        return verbose.length;
     }
 
     /** Where /metrics listens: --metrics-address, else the first -l address, else every address (null). */

@@ -184,7 +184,9 @@ final class CacheStateMachine extends StateMachineAdapter {
         metrics.snapshotInstallSeconds.observe(RaftMetrics.secondsSince(startNanos));
         listener.onSnapshotLoaded();
         appliedWaiters.advance(index);
-        LOG.info("snapshot loaded from {}: {} items at index {}", reader.getPath(), replica.store().currentItems(), index);
+        LOG.info("snapshot installed from {}: {} items, {} MB of slab pages at index {} in {} ms", reader.getPath(),
+                replica.store().currentItems(), replica.store().mallocedBytes() >> 20, index,
+                (System.nanoTime() - startNanos) / 1_000_000);
         return true;
     }
 

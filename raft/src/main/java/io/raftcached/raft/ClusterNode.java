@@ -146,6 +146,7 @@ public final class ClusterNode implements ReplicatedCache {
         if (node == null) {
             throw new IOException("jraft did not start; see the log above");
         }
+        node.addReplicatorStateListener(new PeerWatch(System::nanoTime));
         LOG.info("raft node {} of group {} started in {} (fsync {})", self, identity.raftGroup(), raftDirectory,
                 settings.fsync() ? "on" : "OFF");
         writes.start();
@@ -520,6 +521,13 @@ public final class ClusterNode implements ReplicatedCache {
                 term = newTerm;
                 // Becoming leader or following a new one; stepping down (term -1) is not a new leader yet.
                 metrics.leaderChanges.inc();
+                if (isLeader) {
+                    LOG.info("became leader at term {}", newTerm);
+                } else {
+                    LOG.info("following leader {} at term {}", leaderHint().isEmpty() ? "(unknown)" : leaderHint(), newTerm);
+                }
+            } else {
+                LOG.info("stepped down as leader at term {}", term);
             }
             Node raft = node;
             if (isLeader && raft != null) {

@@ -81,7 +81,8 @@ final class RunPlots {
 
     private static String script(List<Interval> faults) {
         StringBuilder gp = new StringBuilder();
-        gp.append("set terminal pngcairo size 1400,500 font ',10'\n");
+        // noenhanced: fault names such as KILL_LEADER are text, not subscripts.
+        gp.append("set terminal pngcairo size 1400,500 font ',10' noenhanced\n");
         gp.append("set datafile separator '\\t'\nset key outside right top\nset grid\n");
         gp.append("set xlabel 'seconds since the workload started'\n");
         int object = 1;

@@ -26,6 +26,27 @@ final class Logging {
 
     private Logging() {}
 
+    /**
+     * The JDK's LogManager resets itself in a shutdown hook of its own, which would drop the
+     * handler while the node's graceful stop (another shutdown hook) still logs; this one resets
+     * only when {@link Logging} sets it up. {@link #useNodeLogManager} installs it.
+     */
+    public static final class NodeLogManager extends LogManager {
+        private static volatile boolean configuring;
+
+        @Override
+        public void reset() {
+            if (configuring) {
+                super.reset();
+            }
+        }
+    }
+
+    /** Run first in main, before anything touches java.util.logging: the LogManager is chosen once. */
+    static void useNodeLogManager() {
+        setDefault("java.util.logging.manager", NodeLogManager.class.getName());
+    }
+
     static void configure(int verbosity, boolean json) {
         systemProperties();
         Level others = switch (verbosity) {
@@ -58,7 +79,12 @@ final class Logging {
     }
 
     private static Logger reset(Level level) {
-        LogManager.getLogManager().reset();
+        NodeLogManager.configuring = true;
+        try {
+            LogManager.getLogManager().reset();
+        } finally {
+            NodeLogManager.configuring = false;
+        }
         Logger root = Logger.getLogger("");
         root.setLevel(level);
         CONFIGURED.add(root);

@@ -50,6 +50,7 @@ public final class Main implements Callable<Integer> {
     boolean version;
 
     public static void main(String[] args) {
+        Logging.useNodeLogManager();
         if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("probe"))) {
             Logging.configureTool();
         }

@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * The leader's view of how far each follower is behind: its last log index minus the entries its
  * replicator has sent and had acknowledged (next index - 1). jraft keeps the replicators in a
- * private field and offers their next index only through {@link Replicator#getNextIndex}, so the
+ * private field and offers their next index only through {@link Replicator#getNextIndexUnsafe}, so the
  * group is reached by reflection, once; without it the lag is simply not reported.
  */
 final class FollowerLag {
@@ -58,7 +58,8 @@ final class FollowerLag {
             return;
         }
         ThreadId replicator = group.getReplicator(peer);
-        long nextIndex = replicator == null ? 0 : Replicator.getNextIndex(replicator);
+        // Unsafe: without the replicator's lock, which it holds while it sends; a stats or a scrape never waits on it.
+        long nextIndex = replicator == null ? 0 : Replicator.getNextIndexUnsafe(replicator);
         // No replicator yet (or it is probing): everything is still to be sent.
         lag.put(peer.getEndpoint().toString(), nextIndex <= 0 ? lastLogIndex : Math.max(0, lastLogIndex - (nextIndex - 1)));
     }

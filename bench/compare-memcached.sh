@@ -46,6 +46,10 @@
 #   FSYNC_COUNT=1                          count fsync/fdatasync/sync_file_range calls (0: don't)
 #   OUT_DIR=$(mktemp -d)                   keeps every run's JSON report, runs.tsv, table.md, logs, data
 #
+# At the end, latency-histograms.png (with gnuplot, Debian's gnuplot-nox) draws each profile's latency
+# distribution per server from the first repeat's reports: the share of requests in doubling latency
+# buckets, raftcached against memcached (data in hist.<profile>.<server>.tsv, script latency-histograms.gp).
+#
 # Per run, besides the generator's report: elections = Raft term increase over the whole bench
 # invocation (warm-up included; max term over the members before and after), GC pauses = the
 # raftcached JVMs' GC log lines "Pause ..." stamped inside the measured window (longest and sum, over
@@ -240,6 +244,41 @@ target_rows() { # the TARGETS that have both rows in runs.tsv, as tab-separated 
     printf '%s %s / %s %s\t%s\t%s\t%s %s\t%s%s\n' "$(short_name "$server")" "$metric" "$(short_name "$base")" "$metric" \
       "$profile" "$measured" "$op" "$limit" "$verdict" "$note"
   done
+}
+
+plot_histograms() { # one panel per profile: each server's share of requests per doubling latency bucket
+  local gp=$OUT_DIR/latency-histograms.gp profile name json data plots
+  {
+    echo "set terminal pngcairo size 1000,$((320 * ${#PLAN_PROFILES[@]})) font ',9' noenhanced"
+    echo "set output '$OUT_DIR/latency-histograms.png'"
+    echo "set datafile separator '\t'"
+    echo "set multiplot layout ${#PLAN_PROFILES[@]},1"
+    echo "set logscale x 2; set grid; set key top right; set yrange [0:*]"
+    echo "set xlabel 'latency (microseconds, bucket upper bound)'; set ylabel 'share of requests'"
+  } >"$gp"
+  for profile in "${PLAN_PROFILES[@]}"; do
+    plots=()
+    for name in ${PLAN_SERVERS[$profile]}; do
+      json=$OUT_DIR/$profile.$name.1.json
+      [[ -s $json ]] || continue
+      data=$OUT_DIR/hist.$profile.$name.tsv
+      jq -r '.latencyMicros.all as $a | ($a.count) as $n | $a.histogram[] | [.[0], .[1] / $n] | @tsv' "$json" >"$data"
+      plots+=("'$data' using 1:2 with fsteps lw 2 title '$name'")  # fsteps: each bucket spans (previous bound, its bound]
+    done
+    ((${#plots[@]} > 0)) || continue
+    echo "set title '$profile: latency distribution (first repeat)'"
+    (IFS=,; echo "plot ${plots[*]}")
+  done >>"$gp"
+  echo "unset multiplot" >>"$gp"
+  if command -v gnuplot >/dev/null 2>&1; then
+    if gnuplot "$gp" 2>"$OUT_DIR/latency-histograms.log"; then
+      echo "latency histograms: $OUT_DIR/latency-histograms.png"
+    else
+      echo "note: gnuplot failed on $gp (see $OUT_DIR/latency-histograms.log)"
+    fi
+  else
+    echo "note: latency histograms not drawn: gnuplot is not installed (apt-get install gnuplot-nox); script: $gp"
+  fi
 }
 
 print_table() {
@@ -706,6 +745,7 @@ for ((repeat = 1; repeat <= REPEATS; repeat++)); do
 done
 
 print_table
+plot_histograms
 echo
 for server in "${SERVERS[@]}"; do
   members=$(wc -w <<<"${MEMBERS[$server]}")

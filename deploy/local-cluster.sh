@@ -13,8 +13,9 @@
 # start returns once every node serves reads (raft_ready 1) and a write through each node has
 # been stored, so the first command after it is served at once.
 #
-# Client ports 11211-11213, Raft ports 7001-7003, data and logs in ./local-cluster (override with
-# RAFTCACHED_CLUSTER_DIR, RAFTCACHED_CLIENT_PORT_BASE=11210, RAFTCACHED_RAFT_PORT_BASE=7000).
+# Client ports 11211-11213, Raft ports 7001-7003, Prometheus metrics on http://127.0.0.1:9101-9103/metrics,
+# data and logs in ./local-cluster (override with RAFTCACHED_CLUSTER_DIR, RAFTCACHED_CLIENT_PORT_BASE=11210,
+# RAFTCACHED_RAFT_PORT_BASE=7000, RAFTCACHED_METRICS_PORT_BASE=9100).
 # Extra flags for every node: RAFTCACHED_FLAGS (e.g. "-m 256 -vv").
 set -euo pipefail
 
@@ -24,6 +25,7 @@ dir="$(readlink -f "${RAFTCACHED_CLUSTER_DIR:-$PWD/local-cluster}")"
 nodes=(1 2 3)
 client_base="${RAFTCACHED_CLIENT_PORT_BASE:-11210}"
 raft_base="${RAFTCACHED_RAFT_PORT_BASE:-7000}"
+metrics_base="${RAFTCACHED_METRICS_PORT_BASE:-9100}"
 peers="1@127.0.0.1:$((raft_base + 1)),2@127.0.0.1:$((raft_base + 2)),3@127.0.0.1:$((raft_base + 3))"
 
 client_port() { echo $((client_base + $1)); }
@@ -56,7 +58,7 @@ start_node() {
   # shellcheck disable=SC2086
   JAVA_OPTS="${JAVA_OPTS:--Xmx256m}" nohup "$top/bin/raftcached" -p "$(client_port "$id")" -l 127.0.0.1 \
     --node-id "$id" --raft "127.0.0.1:$((raft_base + id))" --peers "$peers" --data-dir "$dir/node-$id" \
-    ${RAFTCACHED_FLAGS:-} >>"$dir/node-$id.log" 2>&1 </dev/null &
+    --metrics-port "$((metrics_base + id))" ${RAFTCACHED_FLAGS:-} >>"$dir/node-$id.log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$id")"
 }
 
@@ -149,6 +151,7 @@ case "${1:-}" in
     echo
     echo "connect:    telnet 127.0.0.1 $(client_port 1)        (any node takes reads and writes)"
     echo "clients:    127.0.0.1:$(client_port 1),127.0.0.1:$(client_port 2),127.0.0.1:$(client_port 3)"
+    echo "metrics:    http://127.0.0.1:$((metrics_base + 1))/metrics (nodes 1-3: ports $((metrics_base + 1))-$((metrics_base + 3)))"
     echo "inspect:    $top/bin/raftcached cluster status --node 127.0.0.1:$((raft_base + 1))"
     echo "failover:   $0 kill <N>   then   $0 start <N>"
     echo "stop:       $0 stop"

@@ -223,7 +223,23 @@ final class BenchReport {
         j.field("p999").value(h.getValueAtPercentile(99.9));
         j.field("max").value(h.getMaxValue());
         j.field("mean").value(h.getMean());
+        j.field("histogram").array(histogram(h));
         j.close();
+    }
+
+    /** First bucket's upper bound; each next one doubles, so a run up to seconds has about 25 buckets. */
+    static final long HISTOGRAM_FIRST_BUCKET_MICROS = 1;
+
+    /**
+     * The latencies as {@code [upper bound µs, count]} pairs in doubling buckets up to the largest,
+     * to draw the distribution (bench/compare-memcached.sh plots raftcached's against memcached's).
+     */
+    static List<String> histogram(Histogram h) {
+        List<String> buckets = new java.util.ArrayList<>();
+        for (org.HdrHistogram.HistogramIterationValue bucket : h.logarithmicBucketValues(HISTOGRAM_FIRST_BUCKET_MICROS, 2.0)) {
+            buckets.add("[" + bucket.getValueIteratedTo() + "," + bucket.getCountAddedInThisIterationStep() + "]");
+        }
+        return buckets;
     }
 
     /** Just enough JSON writing for one report; no dependency for it. */

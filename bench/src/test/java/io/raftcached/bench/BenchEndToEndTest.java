@@ -52,6 +52,12 @@ class BenchEndToEndTest {
             String json = outcome.report().json();
             assertTrue(json.contains("\"hitRatio\":1,"), json);
             assertTrue(json.contains("\"errors\":0,"), json);
+            java.util.regex.Matcher histogram = java.util.regex.Pattern.compile("\"get\":\\{[^}]*\"histogram\":\\[(\\[[0-9,\\[\\]]*)\\]")
+                    .matcher(json);
+            assertTrue(histogram.find(), json);
+            long counted = java.util.Arrays.stream(histogram.group(1).split("\\],?\\[?")).filter(pair -> !pair.isBlank())
+                    .mapToLong(pair -> Long.parseLong(pair.replace("[", "").split(",")[1])).sum();
+            assertEquals(s.gets, counted, "the get histogram's buckets hold every counted get: " + histogram.group(1));
             String text = outcome.report().text();
             assertTrue(text.contains("hit ratio   100.00% of gets hit (" + s.hits + " hits, 0 misses; client-counted)"), text);
         }

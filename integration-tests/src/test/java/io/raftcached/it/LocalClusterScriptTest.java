@@ -26,10 +26,12 @@ class LocalClusterScriptTest {
         Path directory = NodeProcess.freshDirectory("local-cluster-script");
         int clientBase = Ports.freeRangeBase(3);
         int raftBase = Ports.freeRangeBase(3);
+        int metricsBase = Ports.freeRangeBase(3);
         Map<String, String> environment = new HashMap<>();
         environment.put("RAFTCACHED_CLUSTER_DIR", directory.toString());
         environment.put("RAFTCACHED_CLIENT_PORT_BASE", Integer.toString(clientBase));
         environment.put("RAFTCACHED_RAFT_PORT_BASE", Integer.toString(raftBase));
+        environment.put("RAFTCACHED_METRICS_PORT_BASE", Integer.toString(metricsBase));
         environment.put("RAFTCACHED_JAR", NodeProcess.privateJar().toString());
         environment.put("JAVA_OPTS", "-Xmx192m -XX:ActiveProcessorCount=2");
         try {
@@ -45,6 +47,9 @@ class LocalClusterScriptTest {
                         assertEquals("STORED", reply, round + ": node " + id);
                         assertTrue(millis < FIRST_WRITE_MILLIS_MAX, round + ": the first set through node " + id + " took "
                                 + millis + " ms after start returned");
+                        String metrics = MetricsScrape.get(metricsBase + id);
+                        assertTrue(metrics.contains("\nraft_has_leader 1.0\n"), round + ": node " + id + "'s /metrics on port "
+                                + (metricsBase + id) + " says it has a leader");
                         System.out.printf("local-cluster.sh start (%s) returned after %d ms; first set through node %d: %d ms%n",
                                 round, start.elapsedMillis(), id, millis);
                     }

@@ -50,6 +50,7 @@ public final class Main implements Callable<Integer> {
     boolean version;
 
     public static void main(String[] args) {
+        Logging.useNodeLogManager();
         if (args.length > 0 && (args[0].equals("cluster") || args[0].equals("probe") || args[0].equals("help"))) {
             Logging.configureTool();
         }
@@ -94,8 +95,9 @@ public final class Main implements Callable<Integer> {
                     + " and takes its flags but contains no memcached code.");
             return 0;
         }
+        // Before validate: it reaches Netty, whose first logger would fix the logging set-up too early.
+        Logging.configure(options.verbosity(), "json".equals(options.logFormat));
         ServerConfig config = options.validate();
-        Logging.configure(config.verbosity());
         if (config.verbosity() >= 2) {
             PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
             new SlabClasses(config.store()).describe().forEach(err::println);

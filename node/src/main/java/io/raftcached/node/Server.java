@@ -77,6 +77,8 @@ final class Server {
     /** Whole-store walks (stats digest), off the event loops. */
     private final ExecutorService walks = Executors.newSingleThreadExecutor(new io.netty.util.concurrent.DefaultThreadFactory("raftcached-walks", true));
     private final AtomicBoolean stopping = new AtomicBoolean();
+    /** {@code /metrics}, when --metrics-port asks for it. */
+    private volatile MetricsEndpoint metrics;
 
     private Server(ServerConfig config, ReplicatedCache cluster) {
         this.config = config;
@@ -128,6 +130,11 @@ final class Server {
             for (ServerOptions.ListenAddress address : flags.listenAddresses) {
                 listenTcp(address.host(), address.port(), plain);
             }
+        }
+        if (flags.metricsPort > 0) {
+            metrics = MetricsEndpoint.start(flags.metricsHost(), flags.metricsPort, cluster, statsReplies, stats);
+            LOG.info("serving Prometheus metrics on {}:{}/metrics", flags.metricsHost() == null ? "*" : flags.metricsHost(),
+                    metrics.port());
         }
         if (flags.linearizablePort > 0) {
             listenTcp(flags.listenAddresses.isEmpty() ? null : flags.listenAddresses.get(0).host(), flags.linearizablePort,
@@ -264,6 +271,9 @@ final class Server {
         LOG.info("stopping: no new connections; finishing writes in flight");
         try {
             registry.listeners().close().awaitUninterruptibly(STOP_GRACE_MILLIS);
+            if (metrics != null) {
+                metrics.close();
+            }
             cluster.handOver(STOP_GRACE_MILLIS);
             registry.channels().close().awaitUninterruptibly(STOP_GRACE_MILLIS);
             cluster.close();

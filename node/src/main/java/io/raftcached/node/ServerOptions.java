@@ -183,6 +183,18 @@ final class ServerOptions {
             description = "an extra client port whose reads are linearizable (default: off)")
     int linearizablePort = 0;
 
+    @Option(names = "--metrics-port", paramLabel = "<num>",
+            description = "serve Prometheus metrics on http://<addr>:<num>/metrics (default: off)")
+    int metricsPort = 0;
+
+    @Option(names = "--metrics-address", paramLabel = "<addr>",
+            description = "the address --metrics-port listens on (default: the first -l address, else all)")
+    String metricsAddress;
+
+    @Option(names = "--log-format", paramLabel = "<text|json>",
+            description = "log lines as text (default) or as one JSON object per line")
+    String logFormat = "text";
+
     @Option(names = "--clock-offset-ms", hidden = true, paramLabel = "<ms>",
             description = "TESTS ONLY: pretend this node's wall clock is off by this much")
     long clockOffsetMillis = 0;
@@ -249,6 +261,8 @@ final class ServerOptions {
         refuse(!List.of("auto", "ascii", "binary").contains(protocolName),
                 "Invalid value for binding protocol: " + protocol + "\n -- should be one of auto, binary, or ascii");
         refuse(protocolName.equals("binary"), "the binary protocol is not supported by raftcached; use -B ascii");
+        refuse(metricsPort < 0 || metricsPort > 65535, "--metrics-port must be between 0 (off) and 65535");
+        refuse(!List.of("text", "json").contains(logFormat), "--log-format must be text or json");
         long memoryBytes = parseMemory(memoryLimit);
         int itemSizeMax = parseItemSize(maxItemSize);
         Extended options = Extended.parse(extended);
@@ -264,7 +278,20 @@ final class ServerOptions {
                 + ") must divide evenly into " + StoreConfig.SLAB_PAGE_SIZE_BYTES + " (slab_page_size)");
         StoreConfig store = new StoreConfig(memoryBytes, disableEvictions, slabMinSize, growthFactor, itemSizeMax,
                 disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax, options.lru);
-        return new ServerConfig(this, store, raftSettings(memoryBytes, budgets(options)), options, Math.max(0, verbose.length));
+        return new ServerConfig(this, store, raftSettings(memoryBytes, budgets(options)), options, verbosity());
+    }
+
+    /** memcached's -v count: 0 to 3 and more. */
+    int verbosity() {
+        return verbose.length;
+    }
+
+    /** Where /metrics listens: --metrics-address, else the first -l address, else every address (null). */
+    String metricsHost() {
+        if (metricsAddress != null) {
+            return metricsAddress;
+        }
+        return listenAddresses.isEmpty() ? null : listenAddresses.get(0).host();
     }
 
     /** Worker threads at most; each is a reader of the store's read epochs, which have room for twice this. */

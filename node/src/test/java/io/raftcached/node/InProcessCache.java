@@ -40,6 +40,7 @@ final class InProcessCache implements ReplicatedCache {
     private final WriterId writer = WriterId.newBuilder().setNodeId(NODE_ID).setIncarnation(INCARNATION).setStream(1).build();
     private long nextSeq = 1;
     private long nextIndex = 1;
+    private final io.raftcached.raft.RaftMetrics metrics = new io.raftcached.raft.RaftMetrics();
 
     InProcessCache(StoreConfig shape) {
         this.replica = new Replica(shape, 7, NODE_ID, INCARNATION);
@@ -111,6 +112,11 @@ final class InProcessCache implements ReplicatedCache {
     @Override
     public CompletableFuture<Void> linearizableBarrier() {
         return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public io.raftcached.raft.RaftMetrics metrics() {
+        return metrics;
     }
 
     @Override

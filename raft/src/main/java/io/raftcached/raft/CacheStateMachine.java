@@ -63,6 +63,7 @@ final class CacheStateMachine extends StateMachineAdapter {
     private final Executor snapshotExecutor;
     private final StoreRetirement retirement;
     private final ReadClock readClock;
+    private final RaftMetrics metrics;
     private final AppliedWaiters appliedWaiters = new AppliedWaiters();
     /** Held while applying a run of entries, so a digest or snapshot begins at one applied index. */
     private final ReentrantLock applyLock = new ReentrantLock();
@@ -76,8 +77,9 @@ final class CacheStateMachine extends StateMachineAdapter {
 
     /** @param failApplyAtIndex a test's injected fault: applying this entry throws (0: never) */
     CacheStateMachine(Replica replica, ReadClock readClock, Executor snapshotExecutor, StoreRetirement retirement,
-            Listener listener, FatalStop fatal, long failApplyAtIndex) {
+            Listener listener, FatalStop fatal, long failApplyAtIndex, RaftMetrics metrics) {
         this.failApplyAtIndex = failApplyAtIndex;
+        this.metrics = metrics;
         this.replica = replica;
         this.readClock = readClock;
         this.snapshotExecutor = snapshotExecutor;
@@ -96,6 +98,7 @@ final class CacheStateMachine extends StateMachineAdapter {
                 Closure done = iterator.done();
                 bytesSinceSnapshot += data.remaining();
                 Applied applied;
+                long applyStartNanos = System.nanoTime();
                 try {
                     if (index == failApplyAtIndex) {
                         throw new IllegalStateException("injected by --debug-fail-apply-at-index");
@@ -109,6 +112,7 @@ final class CacheStateMachine extends StateMachineAdapter {
                     fatal.stop("stopping at log entry " + index + ": " + message, t);
                     return;
                 }
+                metrics.applySeconds.observe(RaftMetrics.secondsSince(applyStartNanos));
                 readClock.catchUp(replica.appliedNowMillis());
                 appliedAtNanos = System.nanoTime();
                 listener.onApplied(applied);
@@ -140,10 +144,10 @@ final class CacheStateMachine extends StateMachineAdapter {
         bytesSinceSnapshot = 0;
         long index = replica.appliedIndex();   // onSnapshotSave runs on the apply thread: the snapshot's index
         lastSnapshotBeginMicros = (System.nanoTime() - beginNanos) / 1_000;
-        snapshotExecutor.execute(() -> finishSave(writer, done, save, index));
+        snapshotExecutor.execute(() -> finishSave(writer, done, save, index, beginNanos));
     }
 
-    private void finishSave(SnapshotWriter writer, Closure done, SnapshotFiles.Save save, long index) {
+    private void finishSave(SnapshotWriter writer, Closure done, SnapshotFiles.Save save, long index, long beginNanos) {
         long dumpStart = System.nanoTime();
         try (save) {
             save.finish();
@@ -154,6 +158,7 @@ final class CacheStateMachine extends StateMachineAdapter {
             }
             lastSnapshotDumpMillis = (System.nanoTime() - dumpStart) / 1_000_000;
             snapshotsSaved.incrementAndGet();
+            metrics.snapshotSaveSeconds.observe(RaftMetrics.secondsSince(beginNanos));
             listener.onSnapshot("saved", index);
             LOG.info("snapshot saved in {}: {} pages, apply paused {} us to begin it, dump took {} ms, "
                     + "{} pages copied aside by apply", writer.getPath(), save.pageCount(),
@@ -168,6 +173,7 @@ final class CacheStateMachine extends StateMachineAdapter {
     @Override
     public boolean onSnapshotLoad(SnapshotReader reader) {
         long index = reader.load().getLastIncludedIndex();
+        long startNanos = System.nanoTime();
         applyLock.lock();
         try {
             Store replaced = SnapshotFiles.load(reader.getPath(), (header, pages, machine) ->
@@ -185,10 +191,13 @@ final class CacheStateMachine extends StateMachineAdapter {
         readClock.catchUp(replica.appliedNowMillis());
         appliedAtNanos = System.nanoTime();
         snapshotsInstalled.incrementAndGet();
+        metrics.snapshotInstallSeconds.observe(RaftMetrics.secondsSince(startNanos));
         listener.onSnapshotLoaded();
         listener.onSnapshot("loaded", index);
         appliedWaiters.advance(index);
-        LOG.info("snapshot loaded from {}: {} items at index {}", reader.getPath(), replica.store().currentItems(), index);
+        LOG.info("snapshot installed from {}: {} items, {} MB of slab pages at index {} in {} ms", reader.getPath(),
+                replica.store().currentItems(), replica.store().mallocedBytes() >> 20, index,
+                (System.nanoTime() - startNanos) / 1_000_000);
         return true;
     }
 

@@ -49,6 +49,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,7 @@ public final class ClusterNode implements ReplicatedCache {
     private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon("raftcached-duties"));
     private final Replica replica;
     private final ReadClock readClock = ReadClock.system();
+    private final RaftMetrics metrics = new RaftMetrics();
     private final CacheStateMachine machine;
     private final Readiness readiness;
     private final Duties duties;
@@ -113,14 +115,14 @@ public final class ClusterNode implements ReplicatedCache {
         this.fatal = fatal;
         this.replica = new Replica(shape, new SecureRandom().nextLong(), settings.nodeId(), writerIncarnation);
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
-                new MachineListener(), fatal, settings.faults().failApplyAtIndex());
+                new MachineListener(), fatal, settings.faults().failApplyAtIndex(), metrics);
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
         this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime, events);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
         this.logBudget = new InFlightBudget(settings.budgets().logBytes(), JraftOptions.PROPOSED_ENTRIES_MAX);
         this.forwardSender = new ForwardSender(new InFlightBudget(settings.budgets().forwardBytes() / FORWARD_WINDOW_SHARES,
-                WriteStream.WRITES_PENDING_MAX), rpc::forward, scheduler, settings.writeTimeoutMillis());
-        this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes());
+                WriteStream.WRITES_PENDING_MAX), this::timedForward, scheduler, settings.writeTimeoutMillis());
+        this.forwardProcessor = new ForwardProcessor(this, settings.budgets().forwardBytes(), metrics.forwardedBatchesReceived);
         this.readsWaiting = new Admission(settings.budgets().readsWaitingMax());
         this.writes = new WriteStream(settings.nodeId(), writerIncarnation, settings.writeTimeoutMillis(),
                 settings.budgets().writeBytes(), new Transport(), System::nanoTime);
@@ -164,11 +166,12 @@ public final class ClusterNode implements ReplicatedCache {
         Files.createDirectories(raftDirectory);
         LogStorageTuning.register(settings.dataDirectory());
         group = new RaftGroupService(identity.raftGroup(), self,
-                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration()), rpcServer, true);
+                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics), rpcServer, true);
         node = group.start(false);
         if (node == null) {
             throw new IOException("jraft did not start; see the log above");
         }
+        node.addReplicatorStateListener(new PeerWatch(System::nanoTime));
         LOG.info("raft node {} of group {} started in {} (fsync {})", self, identity.raftGroup(), raftDirectory,
                 settings.fsync() ? "on" : "OFF");
         writes.start();
@@ -317,10 +320,21 @@ public final class ClusterNode implements ReplicatedCache {
                 return;
             }
             forwardSender.send(target, batch, () -> !closed.get() && !leader && target.equals(leaderHint()), reason -> {
+                metrics.forwardFailures.inc();
                 events.emit("type=raft_forward_failed leader=" + target + " status=" + reason + " bytes=" + batch.length);
                 onFailure.run();
             });
         }
+    }
+
+    /** Forwards a batch to the leader, counted and timed until its answer (or failure). */
+    private void timedForward(String target, ForwardRequest request, long timeoutMillis, Consumer<ForwardResponse> done) {
+        metrics.forwardedBatches.inc();
+        long sentNanos = System.nanoTime();
+        rpc.forward(target, request, timeoutMillis, response -> {
+            metrics.forwardSeconds.observe(RaftMetrics.secondsSince(sentNanos));
+            done.accept(response);
+        });
     }
 
     // --- reads ---------------------------------------------------------------------------------
@@ -418,6 +432,11 @@ public final class ClusterNode implements ReplicatedCache {
     // --- status --------------------------------------------------------------------------------
 
     @Override
+    public RaftMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
     public RaftStatus status() {
         Node raft = node;
         RaftStatus status = new RaftStatus();
@@ -450,6 +469,9 @@ public final class ClusterNode implements ReplicatedCache {
             status.lastLogIndex = raft.getLastLogIndex();
             status.peers = conf.getPeers().stream().map(PeerId::toString).toList();
             status.learners = conf.getLearners().stream().map(PeerId::toString).toList();
+            if (leader) {
+                status.followerLag = FollowerLag.of(raft, conf, self);
+            }
         }
         return status;
     }
@@ -572,6 +594,15 @@ public final class ClusterNode implements ReplicatedCache {
             leader = isLeader;
             if (newTerm > 0) {
                 term = newTerm;
+                // Becoming leader or following a new one; stepping down (term -1) is not a new leader yet.
+                metrics.leaderChanges.inc();
+                if (isLeader) {
+                    LOG.info("became leader at term {}", newTerm);
+                } else {
+                    LOG.info("following leader {} at term {}", leaderHint().isEmpty() ? "(unknown)" : leaderHint(), newTerm);
+                }
+            } else {
+                LOG.info("stepped down as leader at term {}", term);
             }
             // onLeaderStop passes no term: the node stepped down and waits for the next leader
             events.emit("type=raft_leader role=" + (isLeader ? "leader" : newTerm > 0 ? "follower" : "stepped_down")

@@ -3,6 +3,7 @@ package io.raftcached.raft;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
 import java.util.concurrent.Executor;
@@ -23,11 +24,13 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
     private final ClusterNode cluster;
     private final long budgetBytes;
+    private final Counter received;
     private final AtomicLong admittedBytes = new AtomicLong();
     private final ExecutorService lane = Executors.newSingleThreadExecutor(ClusterNode.daemon("raftcached-forward-in"));
 
-    ForwardProcessor(ClusterNode cluster, long budgetBytes) {
+    ForwardProcessor(ClusterNode cluster, long budgetBytes, Counter received) {
         this.cluster = cluster;
+        this.received = received;
         this.budgetBytes = budgetBytes;
     }
 
@@ -48,6 +51,7 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
             context.sendResponse(notLeader());
             return;
         }
+        received.inc();
         long sizeBytes = request.getBatch().size();
         if (!admit(sizeBytes)) {
             context.sendResponse(ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.OVERLOADED).build());

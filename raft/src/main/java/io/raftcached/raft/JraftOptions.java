@@ -50,8 +50,10 @@ final class JraftOptions {
 
     private JraftOptions() {}
 
-    static NodeOptions of(RaftSettings settings, StateMachine machine, Path raftDirectory, Configuration initial) {
+    static NodeOptions of(RaftSettings settings, StateMachine machine, Path raftDirectory, Configuration initial,
+            RaftMetrics metrics) {
         NodeOptions options = new NodeOptions();
+        options.setServiceFactory(TimedLogStorage.factory(metrics.logAppendSeconds));
         options.setFsm(machine);
         options.setLogUri(raftDirectory.resolve("log").toString());
         options.setRaftMetaUri(raftDirectory.resolve("meta").toString());

@@ -2,6 +2,7 @@ package io.raftcached.raft;
 
 import com.alipay.sofa.jraft.core.State;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /** This node's view of the Raft group, for {@code stats} and {@code cluster status}. */
@@ -37,6 +38,8 @@ public final class RaftStatus {
     public long hintKeys;
     public long hintBytes;
     public long hintKeysDropped;
+    /** On the leader: each follower's and learner's entries not yet replicated to it, by peer id. */
+    public Map<String, Long> followerLag = Map.of();
 
     static String role(State state, boolean learner) {
         if (state == State.STATE_LEADER) {

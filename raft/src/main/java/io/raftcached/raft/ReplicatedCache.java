@@ -59,6 +59,9 @@ public interface ReplicatedCache extends AutoCloseable {
 
     RaftStatus status();
 
+    /** The Raft path's timings and events, for the node's {@code /metrics}. */
+    RaftMetrics metrics();
+
     /** Digest of all replicated state at the applied index ("index:sha256"). */
     String digest();
 

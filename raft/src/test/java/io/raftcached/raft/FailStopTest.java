@@ -59,7 +59,7 @@ class FailStopTest {
                     public void onRaftError(String reason) {
                         raftErrors.add(reason);
                     }
-                }, (message, cause) -> stops.add(message), failApplyAtIndex);
+                }, (message, cause) -> stops.add(message), failApplyAtIndex, new RaftMetrics());
     }
 
     @Test

@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * Writes a fault run's report: {@code report.md} (seed and how to re-run, the schedule, the faults
  * that fired with their times and the leader at the time, operations by outcome per function, the
  * pipelines and how their operations ended, the checkers' verdicts and each violation's minimal failing sub-history, the final digests), next to
- * {@code history.tsv} (every event, {@link History#write}) and {@code logs/} (each node's log).
+ * {@code history.tsv} (every event, {@link History#write}), {@code logs/} (each node's log) and the latency and throughput
+ * plots with the faults shaded ({@link RunPlots}), which the report shows.
  */
 final class ReportWriter {
     private ReportWriter() {}
@@ -39,6 +40,17 @@ final class ReportWriter {
         return String.format("%+9.3fs  p%-8d %-6s %-6s %-5s%s%s%s  %s", (op.nanos() - originNanos) / 1e9, op.process(), op.type(), op.fn(),
                 op.key(), op.value() == null ? "" : " value=" + op.value(), op.expected() == null ? "" : " expected=" + op.expected(),
                 op.number() == null ? "" : " number=" + op.number(), op.node() == null ? "" : "@" + op.node());
+    }
+
+    private static String plots(Path directory, History history, FaultRun.Outcome outcome) throws IOException {
+        List<RunPlots.Interval> faults = outcome.fired().stream()
+                .map(f -> new RunPlots.Interval(f.event().fault().toString(), f.startSeconds(), f.healedSeconds())).toList();
+        try {
+            return RunPlots.write(directory, history.events(), outcome.originNanos(), faults);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "## Plots\n\nNot drawn: interrupted.\n";
+        }
     }
 
     static void write(Path directory, FaultRun.Outcome outcome, History history, List<FaultRun.LeaderChange> leaders,
@@ -82,6 +94,8 @@ final class ReportWriter {
         for (FaultRun.LeaderChange change : leaders) {
             r.append(String.format("- +%.2f s: %s%n", change.seconds(), change.leader()));
         }
+
+        r.append('\n').append(plots(directory, history, outcome));
 
         r.append("\n## Operations by outcome\n\n| fn | ok | fail | info |\n|---|---|---|---|\n");
         long[] totals = new long[3];

@@ -114,6 +114,8 @@ class PrometheusScrapeTest {
                 assertEquals(3, prometheus.value("count(raft_has_leader == 1)"), "every node knows a leader");
                 assertEquals(1, prometheus.value("sum(raft_is_leader)"), "exactly one leader");
                 assertEquals(2, prometheus.value("count(raft_follower_lag_entries)"), "the leader reports both followers' lag");
+                assertTrue(prometheus.value("count(sum by (peer) (raft_peer_sent_bytes_total) > " + KEYS * 5 + ")") >= 2,
+                        "the leader counts the bytes it sent each follower, at least the values it replicated");
                 assertEquals(3, prometheus.value("count(raft_ready == 1)"), "every node serves reads");
                 assertEquals(KEYS, prometheus.value("min(memcached_current_items)"), "every replica holds the keys");
                 assertEquals(KEYS, prometheus.value("max(memcached_current_items)"), "no replica holds more");

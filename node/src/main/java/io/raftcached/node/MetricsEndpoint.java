@@ -28,6 +28,7 @@ final class MetricsEndpoint implements AutoCloseable {
             throws IOException {
         PrometheusRegistry registry = new PrometheusRegistry();
         JvmMetrics.builder().register(registry);
+        registry.register(GcPauses.register());
         registry.register(new CacheCollector(statsReplies));
         registry.register(new RaftCollector(cluster, stats));
         cluster.metrics().all().forEach(registry::register);

@@ -70,6 +70,8 @@ final class RaftCollector implements MultiCollector {
                 (cluster.readClockMillis() - System.currentTimeMillis()) / 1000.0);
         raft.followerLag.forEach((follower, entries) -> out.gauge("raft_follower_lag_entries",
                 "On the leader: log entries not yet replicated to each follower or learner.", entries, "follower", follower));
+        raft.sentBytes.forEach((peer, bytes) -> out.counter("raft_peer_sent_bytes",
+                "Bytes of AppendEntries (entries and heartbeats) this node sent to each peer while it led.", bytes, "peer", peer));
         memory(out);
         return out.build();
     }

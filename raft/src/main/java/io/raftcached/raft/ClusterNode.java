@@ -460,6 +460,7 @@ public final class ClusterNode implements ReplicatedCache {
         status.hintKeys = hints.keysSent();
         status.hintBytes = hints.bytesSent();
         status.hintKeysDropped = hints.keysDropped();
+        status.sentBytes = ReplicationBytes.sentBytes();
         if (raft != null) {
             Configuration conf = currentConfiguration();
             status.role = RaftStatus.role(raft.getNodeState(), conf.getLearners().contains(self));

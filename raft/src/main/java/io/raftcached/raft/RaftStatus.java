@@ -40,6 +40,8 @@ public final class RaftStatus {
     public long hintKeysDropped;
     /** On the leader: each follower's and learner's entries not yet replicated to it, by peer id. */
     public Map<String, Long> followerLag = Map.of();
+    /** Bytes of AppendEntries this node sent to each peer while it led, by "host:port", since it started. */
+    public Map<String, Long> sentBytes = Map.of();
 
     static String role(State state, boolean learner) {
         if (state == State.STATE_LEADER) {

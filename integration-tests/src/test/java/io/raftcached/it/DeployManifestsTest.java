@@ -239,7 +239,7 @@ class DeployManifestsTest {
         for (String instruction : List.of("ENTRYPOINT ", "HEALTHCHECK ", "USER ", "VOLUME ", "EXPOSE ", "STOPSIGNAL ")) {
             assertTrue(instructions.stream().anyMatch(l -> l.startsWith(instruction)), DOCKERFILE + " has no " + instruction.trim());
         }
-        assertTrue(instructions.contains("EXPOSE 11211 7000"), "client and Raft ports");
+        assertTrue(instructions.contains("EXPOSE 11211 7000 9100"), "client, Raft and metrics ports");
         assertTrue(instructions.stream().anyMatch(l -> l.startsWith("HEALTHCHECK ") && l.contains("\"raftcached\", \"probe\", \"ready\"")),
                 "the HEALTHCHECK runs raftcached probe ready");
         assertTrue(instructions.stream().filter(l -> l.startsWith("USER ")).noneMatch(l -> l.equals("USER root") || l.equals("USER 0")),

@@ -38,6 +38,8 @@ final class AccessHints implements LocalReads.HintSink {
     private final LongAdder bytesSent = new LongAdder();
     private final LongAdder writesSent = new LongAdder();
     private final LongAdder keysDropped = new LongAdder();
+    /** Applied when the last hints sent are; the write stream applies them in the order sent. */
+    private CompletableFuture<?> lastSent = CompletableFuture.completedFuture(null);
 
     @Override
     public void hint(byte[] key) {
@@ -53,35 +55,33 @@ final class AccessHints implements LocalReads.HintSink {
     }
 
     /**
-     * Sends what was collected since the last flush; the duty thread calls it every period.
-     * {@code enabled} false (a cluster older than hints) discards the keys instead.
+     * Sends what was collected since the last flush; the duty thread calls it every period, and a
+     * walk of the replica first, so that it sees the reads sent before it. {@code enabled} false
+     * (a cluster older than hints) discards the keys instead. Returns what completes once every
+     * hint sent so far is applied (or lost: a hint lost in a failover is harmless, the item is
+     * hinted again after its next move).
      */
-    void flush(boolean enabled, Sender sender) {
-        List<ByteString> batch;
-        int batchBytes;
-        synchronized (lock) {
-            if (keys.isEmpty()) {
-                return;
+    CompletableFuture<?> flush(boolean enabled, Sender sender) {
+        synchronized (lock) {   // take and send as one, so the returned future covers every earlier flush
+            if (keys.isEmpty() || !enabled) {
+                keys.clear();
+                bytes = 0;
+                return lastSent;
             }
-            batch = keys;
-            batchBytes = bytes;
+            Command hints = Command.newBuilder().setOp(Op.ACCESS_HINTS).addAllHintKeys(keys).build();
+            CompletableFuture<?> sent = sender.send(hints, hints.getSerializedSize());
+            if (sent == null) {
+                keysDropped.add(keys.size());
+            } else {
+                writesSent.increment();
+                keysSent.add(keys.size());
+                bytesSent.add(bytes);
+                lastSent = sent.exceptionally(failure -> null);
+            }
             keys = new ArrayList<>();
             bytes = 0;
+            return lastSent;
         }
-        if (!enabled) {
-            return;
-        }
-        Command hints = Command.newBuilder().setOp(Op.ACCESS_HINTS).addAllHintKeys(batch).build();
-        CompletableFuture<?> sent = sender.send(hints, hints.getSerializedSize());
-        if (sent == null) {
-            keysDropped.add(batch.size());
-            return;
-        }
-        writesSent.increment();
-        keysSent.add(batch.size());
-        bytesSent.add(batchBytes);
-        // A hint lost in a failover is harmless: the item is hinted again after its next move.
-        sent.exceptionally(failure -> null);
     }
 
     long keysSent() {

@@ -41,11 +41,13 @@ import java.security.SecureRandom;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -183,12 +185,27 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     /** Hints ride the write path like a client's write, but only when it has room: reads never hold writes back. */
-    private void flushHints() {
+    private CompletableFuture<?> flushHints() {
         try {
-            hints.flush(replica.memoryManagementEnabled(),
+            return hints.flush(replica.memoryManagementEnabled(),
                     (command, sizeBytes) -> writes.admitsNow(sizeBytes) ? writes.submit(command) : null);
         } catch (RuntimeException e) {
             LOG.warn("sending access hints failed", e);
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    /**
+     * Waits (at most the write timeout) until the reads this node served so far have reached the
+     * replicated LRU, so that a walk taken next reflects the gets a client sent before it.
+     */
+    private void awaitReadsHinted() {
+        try {
+            flushHints().get(settings.writeTimeoutMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.debug("walking the replica before this node's hints applied: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -507,6 +524,7 @@ public final class ClusterNode implements ReplicatedCache {
 
     @Override
     public ImageWalk metadump(long classBits) throws IOException {
+        awaitReadsHinted();
         StoreImage image = StoreImage.take(machine, imageScratch());
         try {
             return image.walk(classBits);

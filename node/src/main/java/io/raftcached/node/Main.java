@@ -107,6 +107,7 @@ public final class Main implements Callable<Integer> {
         }
         refuseUserSwitch(config);
         Server server = Server.start(config, HALT);
+        HangupSignal.handle(server::reloadOnHangup);
         if (options.pidFile != null) {
             writePidFile(options.pidFile);
         }

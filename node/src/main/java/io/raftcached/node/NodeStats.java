@@ -40,6 +40,9 @@ final class NodeStats {
     final LongAdder touchMisses = new LongAdder();
     final LongAdder storeTooLarge = new LongAdder();
     final LongAdder storeNoMemory = new LongAdder();
+    /** -Y: authentication data blocks checked, and those that did not match. */
+    final LongAdder authCommands = new LongAdder();
+    final LongAdder authErrors = new LongAdder();
     final LongAdder writesFailed = new LongAdder();
     final LongAdder writesOutcomeUnknown = new LongAdder();
     final LongAdder readsRefused = new LongAdder();

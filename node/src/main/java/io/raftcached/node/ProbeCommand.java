@@ -1,12 +1,14 @@
 package io.raftcached.node;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,7 +19,10 @@ import picocli.CommandLine.Parameters;
  * {@code raftcached probe live|ready}: health checks for Kubernetes, systemd and HAProxy scripts.
  * "live" means the node answers on its client port — true even while it installs a snapshot, so a
  * liveness probe never kills a node in the middle of catching up. "ready" means it has caught up
- * with the cluster and serves reads ({@code raft_ready 1} in {@code stats raft}).
+ * with the cluster and serves reads ({@code raft_ready 1} in {@code stats raft}). Against a node
+ * started with {@code -Y}, {@code --auth-file} logs in first with the file's first entry; without
+ * it "live" still holds (the node answers, "CLIENT_ERROR unauthenticated") and "ready" fails,
+ * as the node tells nothing before authentication.
  */
 @Command(name = "probe", description = "Exit 0 if the node is live (answers) or ready (caught up, serving reads).")
 final class ProbeCommand implements Callable<Integer> {
@@ -36,6 +41,10 @@ final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--timeout-ms", defaultValue = "2000", description = "connect and read timeout (default: ${DEFAULT-VALUE})")
     int timeoutMillis;
 
+    @Option(names = "--auth-file", paramLabel = "<file>",
+            description = "log in first with the first user:pass of this file (the node's -Y file format)")
+    Path authFile;
+
     @Override
     public Integer call() {
         if (!check.equals("live") && !check.equals("ready")) {
@@ -47,16 +56,23 @@ final class ProbeCommand implements Callable<Integer> {
             socket.setSoTimeout(timeoutMillis);
             OutputStream out = socket.getOutputStream();
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+            if (authFile != null && !logIn(out, in)) {
+                return 1;
+            }
             if (check.equals("live")) {
                 out.write("version\r\n".getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 String line = in.readLine();
-                return line != null && line.startsWith("VERSION") ? 0 : 1;
+                return line != null && (line.startsWith("VERSION") || line.equals(AsciiAuthHandler.UNAUTHENTICATED)) ? 0 : 1;
             }
             out.write("stats raft\r\n".getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             boolean ready = false;
             for (String line = in.readLine(); line != null && !line.equals("END"); line = in.readLine()) {
+                if (line.equals(AsciiAuthHandler.UNAUTHENTICATED)) {
+                    System.err.println("probe: " + host + ":" + port + " asks for authentication (-Y): give --auth-file");
+                    return 1;
+                }
                 ready |= line.equals("STAT raft_ready 1");
             }
             return ready ? 0 : 1;
@@ -64,5 +80,28 @@ final class ProbeCommand implements Callable<Integer> {
             System.err.println("probe: " + host + ":" + port + ": " + e.getMessage());
             return 1;
         }
+    }
+
+    /** memcached's -Y login: a set whose data block is "user password", answered STORED. */
+    private boolean logIn(OutputStream out, BufferedReader in) throws IOException {
+        AuthFile.Entry entry = AuthFile.load(authFile).first();
+        if (entry == null) {
+            System.err.println("probe: " + authFile + " has no user:pass line");
+            return false;
+        }
+        ByteArrayOutputStream token = new ByteArrayOutputStream();
+        token.writeBytes(entry.user());
+        token.write(' ');
+        token.writeBytes(entry.password());
+        out.write(("set probe 0 0 " + token.size() + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        token.writeTo(out);
+        out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        String reply = in.readLine();
+        if (!"STORED".equals(reply)) {
+            System.err.println("probe: " + host + ":" + port + " refused the login: " + reply);
+            return false;
+        }
+        return true;
     }
 }

@@ -61,6 +61,8 @@ final class Server {
     private static final int SOCKET_BUFFER_HIGH_BYTES = 1024 * 1024;
 
     private final ServerConfig config;
+    /** -Y: the credentials every connection must present first, or null. */
+    private final AuthFile authFile;
     private final ReplicatedCache cluster;
     private final NodeStats stats;
     private final ConnectionRegistry registry = new ConnectionRegistry();
@@ -80,8 +82,9 @@ final class Server {
     /** {@code /metrics}, when --metrics-port asks for it. */
     private volatile MetricsEndpoint metrics;
 
-    private Server(ServerConfig config, ReplicatedCache cluster) {
+    private Server(ServerConfig config, AuthFile authFile, ReplicatedCache cluster) {
         this.config = config;
+        this.authFile = authFile;
         this.cluster = cluster;
         this.stats = new NodeStats(new PrefixStats(config.flags().prefixDelimiter(), config.flags().prefixDelimiter != null),
                 new LogWatchers(!config.flags().disableWatch, config.extended().watcherBufferBytes));
@@ -96,11 +99,12 @@ final class Server {
     }
 
     static Server start(ServerConfig config, FatalStop fatal) throws IOException, InterruptedException {
+        AuthFile authFile = loadAuthFile(config.flags().authFile);
         ReplicatedCache cluster = ClusterNode.start(config.raft(), config.store(), fatal);
         if (config.extended().trackSizes) {
             cluster.trackSizes();
         }
-        Server server = new Server(config, cluster);
+        Server server = new Server(config, authFile, cluster);
         try {
             server.listen();
         } catch (IOException | RuntimeException e) {
@@ -147,6 +151,25 @@ final class Server {
                 config.raft().singleMember() ? "a one-member group" : config.raft().peers());
     }
 
+    /** -Y: memcached refuses to start, exit status 1, when the file cannot be read or is malformed. */
+    private static AuthFile loadAuthFile(String file) {
+        if (file == null) {
+            return null;
+        }
+        try {
+            return AuthFile.load(Path.of(file));
+        } catch (AuthFile.LoadException e) {
+            throw new ServerOptions.FlagError(e.getMessage(), 1);
+        }
+    }
+
+    /** SIGHUP: memcached reloads its auth file (and nothing else, in 1.6.18). */
+    void reloadOnHangup() {
+        if (authFile != null) {
+            authFile.reload();
+        }
+    }
+
     /** The decoder's limits: memcached's line limits and the item sizes this store shape takes. */
     static DecoderConfig decoderConfig(StoreConfig store) {
         return new DecoderConfig(new SlabClasses(store)::itemFits,
@@ -169,6 +192,9 @@ final class Server {
                         channel.pipeline().addLast(limiter, byteCounter);
                         if (idleSeconds != null && idleSeconds > 0) {
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
+                        }
+                        if (authFile != null) {
+                            channel.pipeline().addLast(new AsciiAuthHandler(authFile, stats, config.flags().maxRequestsPerEvent));
                         }
                         channel.pipeline().addLast(new TextProtocolDecoder(decoderConfig, input),
                                 new ConnectionHandler(executor, stats, registry, input, output, reclaimer));

@@ -119,7 +119,8 @@ final class ServerOptions {
     @Option(names = {"-W", "--disable-watch"}, description = "disable watch commands")
     boolean disableWatch;
 
-    @Option(names = {"-Y", "--auth-file"}, paramLabel = "<file>", description = "not supported: refused")
+    @Option(names = {"-Y", "--auth-file"}, paramLabel = "<file>",
+            description = "enable ASCII protocol authentication. format: user:pass\\nuser2:pass2\\n (reloaded on SIGHUP)")
     String authFile;
 
     @Option(names = {"-e", "--memory-file"}, paramLabel = "<file>", description = "not supported: refused (the Raft log makes restarts warm)")
@@ -245,7 +246,6 @@ final class ServerOptions {
         refuse(largePages, "-L (large pages) is not supported by raftcached");
         refuseWithStatus1(prefixDelimiter != null && prefixDelimiter.isEmpty(), "No delimiter specified");
         refuse(sasl, "-S (SASL) is not supported by raftcached");
-        refuse(authFile != null, "-Y (ASCII authentication) is not supported by raftcached");
         refuse(memoryFile != null, "-e (memory file) is not supported by raftcached: a restart replays the Raft log instead");
         refuse(ssl, "-Z (TLS) is not supported by raftcached; terminate TLS in front of it");
         refuse(daemon, "-d must be handled by the raftcached launcher script (bin/raftcached), not the JVM");

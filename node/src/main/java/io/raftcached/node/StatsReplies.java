@@ -100,8 +100,8 @@ final class StatsReplies {
         Replies.writeStat(out, "touch_misses", stats.touchMisses.sum());
         Replies.writeStat(out, "store_too_large", stats.storeTooLarge.sum());
         Replies.writeStat(out, "store_no_memory", stats.storeNoMemory.sum());
-        Replies.writeStat(out, "auth_cmds", 0);
-        Replies.writeStat(out, "auth_errors", 0);
+        Replies.writeStat(out, "auth_cmds", stats.authCommands.sum());
+        Replies.writeStat(out, "auth_errors", stats.authErrors.sum());
         Replies.writeStat(out, "bytes_read", stats.bytesRead.sum());
         Replies.writeStat(out, "bytes_written", stats.bytesWritten.sum());
         Replies.writeStat(out, "limit_maxbytes", shape.memoryLimitBytes());
@@ -275,7 +275,7 @@ final class StatsReplies {
         Replies.writeStat(out, "tcp_backlog", flags.listenBacklog);
         Replies.writeStat(out, "binding_protocol", "ascii");
         Replies.writeStat(out, "auth_enabled_sasl", "no");
-        Replies.writeStat(out, "auth_enabled_ascii", "no");
+        Replies.writeStat(out, "auth_enabled_ascii", flags.authFile != null ? flags.authFile : "no");   // memcached shows the path
         Replies.writeStat(out, "item_size_max", shape.itemSizeMaxBytes());
         Replies.writeStat(out, "maxconns_fast", "yes");
         Replies.writeStat(out, "hashpower_init", 0);

@@ -88,6 +88,9 @@ final class AsciiAuthHandler extends ChannelInboundHandlerAdapter {
                 answer(ctx, checkBlock(block));
                 continue;
             }
+            if (input.readableBytes() < 2) {
+                break;   // memcached waits for two bytes before it looks for a line: a lone "\n" waits too
+            }
             int newline = input.indexOf(input.readerIndex(), input.writerIndex(), (byte) '\n');
             if (newline < 0) {
                 if (input.readableBytes() > LINE_MAX_BYTES) {

@@ -85,6 +85,12 @@ class AsciiAuthHandlerTest {
     }
 
     @Test
+    void aLoneNewlineWaitsForMoreInputAsInMemcached() {
+        assertEquals("", send("\n"));
+        assertEquals("CLIENT_ERROR unauthenticated\r\n", send("g"));
+    }
+
+    @Test
     void aDataBlockMayArriveInPieces() {
         assertEquals("", send("set k 0 0 12\r\nalice "));
         assertEquals("STORED\r\n", send("secret\r\n"));

@@ -101,8 +101,9 @@ final class ServerOptions {
     @Option(names = {"-b", "--listen-backlog"}, paramLabel = "<num>", description = "the backlog queue limit (default: 1024)")
     int listenBacklog = 1024;
 
+    /** Null when not given: memcached refuses an explicit non-ascii -B with -Y, and takes the default as ascii. */
     @Option(names = {"-B", "--protocol"}, paramLabel = "<name>", description = "ascii or auto (default); binary is refused")
-    String protocol = "auto";
+    String protocol;
 
     @Option(names = {"-I", "--max-item-size"}, paramLabel = "<num>", description = "max item size (default: 1m, min: 1k, max: 1024m)")
     String maxItemSize = "1m";
@@ -257,9 +258,11 @@ final class ServerOptions {
         refuseWithStatus1(maxRequestsPerEvent <= 0, "Number of requests per event must be greater than 0");
         refuseWithStatus1(growthFactor <= 1.0, "Factor must be greater than 1");
         refuseWithStatus1(slabMinSize <= 0, "Chunk size must be greater than 0");
-        String protocolName = protocol.toLowerCase(Locale.ROOT);
+        String protocolName = protocol == null ? "auto" : protocol.toLowerCase(Locale.ROOT);
         refuse(!List.of("auto", "ascii", "binary").contains(protocolName),
                 "Invalid value for binding protocol: " + protocol + "\n -- should be one of auto, binary, or ascii");
+        refuse(authFile != null && protocol != null && !protocolName.equals("ascii"),
+                "ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.");
         refuse(protocolName.equals("binary"), "the binary protocol is not supported by raftcached; use -B ascii");
         refuse(metricsPort < 0 || metricsPort > 65535, "--metrics-port must be between 0 (off) and 65535");
         refuse(!List.of("text", "json").contains(logFormat), "--log-format must be text or json");

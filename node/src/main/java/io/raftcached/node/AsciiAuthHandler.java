@@ -33,6 +33,7 @@ final class AsciiAuthHandler extends ChannelInboundHandlerAdapter {
     /** memcached's MAX_AUTH_REQ_LEN: a longer announced block is answered "auth token too long". */
     static final int TOKEN_MAX_BYTES = 16384;
     static final String UNAUTHENTICATED = "CLIENT_ERROR unauthenticated";
+    private static final byte[] SET = "set".getBytes(StandardCharsets.US_ASCII);
 
     private final AuthFile credentials;
     private final NodeStats stats;
@@ -120,7 +121,7 @@ final class AsciiAuthHandler extends ChannelInboundHandlerAdapter {
     /** The answer to a command line, or null when it announced a data block. */
     private String checkLine(byte[] line) {
         List<byte[]> tokens = tokens(line, 5);
-        if (tokens.size() < 5 || !Arrays.equals(tokens.get(0), "set".getBytes(StandardCharsets.US_ASCII))) {
+        if (tokens.size() < 5 || !Arrays.equals(tokens.get(0), SET)) {
             return UNAUTHENTICATED;
         }
         long size = unsigned(tokens.get(4));

@@ -16,26 +16,17 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.internal.tcnative.SSL;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,9 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ClientTls {
     private static final Logger LOG = LoggerFactory.getLogger(ClientTls.class);
-    private static final Pattern PEM_PRIVATE_KEY =
-            Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
-    private static final List<String> KEY_ALGORITHMS = List.of("EC", "RSA", "Ed25519", "Ed448", "DSA");
 
     /** What a listener does with TLS: memcached's -l prefixes notls:, btls: and mtls:, or none. */
     enum Listener {
@@ -90,9 +78,10 @@ final class ClientTls {
                     String.valueOf(OpenSsl.unavailabilityCause()));
         }
         ClientTls tls = new ClientTls(options, provider);
-        String error = tls.refresh();
-        if (error != null) {
-            throw new ServerConfig.InvalidFlagException(error);
+        try {
+            tls.load();
+        } catch (LoadError e) {
+            throw new ServerConfig.InvalidFlagException(e.getMessage());
         }
         return tls;
     }
@@ -107,14 +96,18 @@ final class ClientTls {
      */
     String refresh() {
         try {
-            SslContext built = build();
-            context.set(built);
-            lastRefreshNanos = System.nanoTime();
+            load();
+            LOG.info("refresh_certs: new connections get the certificates now in {}", options.chainCert);
             return null;
         } catch (LoadError e) {
-            LOG.warn("client TLS certificates not loaded: {}", e.getMessage());
+            LOG.warn("refresh_certs failed, the previous certificates stay: {}", e.getMessage());
             return e.getMessage();
         }
+    }
+
+    private void load() throws LoadError {
+        context.set(build());
+        lastRefreshNanos = System.nanoTime();
     }
 
     long secondsSinceRefresh() {
@@ -179,50 +172,28 @@ final class ClientTls {
         if (file == null) {
             throw new LoadError(errorPrefix + " : no file given (" + option + ")");
         }
-        try (InputStream in = Files.newInputStream(Path.of(file))) {
-            List<X509Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
-                    .map(X509Certificate.class::cast).toList();
-            if (certificates.isEmpty()) {
-                throw new LoadError(errorPrefix + " : no PEM certificate in the file");
-            }
-            return certificates.toArray(new X509Certificate[0]);
+        try {
+            return PemFiles.certificates(Path.of(file));
         } catch (IOException | GeneralSecurityException e) {
-            throw new LoadError(errorPrefix + " : " + reason(e));
+            throw new LoadError(errorPrefix + " : " + PemFiles.reason(e));
         }
     }
 
-    /** An unencrypted PKCS#8 key, PEM (ssl_keyformat 1, memcached's default) or DER (2). */
+    /** ssl_key in ssl_keyformat 1 (PEM, memcached's default) or 2 (DER). */
     private PrivateKey privateKey() throws LoadError {
         String errorPrefix = "Error loading the key: " + (options.key == null ? "(null)" : options.key);
         if (options.key == null) {
             throw new LoadError(errorPrefix + " : no file given (ssl_key)");
         }
-        byte[] der;
+        if (options.keyFormat != TlsOptions.KEY_FORMAT_PEM && options.keyFormat != TlsOptions.KEY_FORMAT_DER) {
+            throw new LoadError(errorPrefix + " : ssl_keyformat " + options.keyFormat
+                    + " is not supported by raftcached (1 PEM, 2 DER)");
+        }
         try {
-            byte[] bytes = Files.readAllBytes(Path.of(options.key));
-            if (options.keyFormat == TlsOptions.KEY_FORMAT_DER) {
-                der = bytes;
-            } else if (options.keyFormat == TlsOptions.KEY_FORMAT_PEM) {
-                Matcher pem = PEM_PRIVATE_KEY.matcher(new String(bytes, StandardCharsets.US_ASCII));
-                if (!pem.find()) {
-                    throw new LoadError(errorPrefix + " : not an unencrypted PKCS#8 PEM key (BEGIN PRIVATE KEY)");
-                }
-                der = Base64.getMimeDecoder().decode(pem.group(1));
-            } else {
-                throw new LoadError(errorPrefix + " : ssl_keyformat " + options.keyFormat
-                        + " is not supported by raftcached (1 PEM, 2 DER)");
-            }
-        } catch (IOException e) {
-            throw new LoadError(errorPrefix + " : " + reason(e));
+            return PemFiles.privateKey(Path.of(options.key), options.keyFormat == TlsOptions.KEY_FORMAT_DER);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new LoadError(errorPrefix + " : " + PemFiles.reason(e));
         }
-        for (String algorithm : KEY_ALGORITHMS) {
-            try {
-                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-            } catch (GeneralSecurityException e) {
-                // not this algorithm: try the next
-            }
-        }
-        throw new LoadError(errorPrefix + " : not a PKCS#8 EC, RSA, EdDSA or DSA private key");
     }
 
     /** OpenSSL's SSL_CTX_check_private_key: the key must sign what the certificate's public key verifies. */
@@ -250,16 +221,6 @@ final class ClientTls {
         if (!matches) {
             throw new LoadError("Error validating the certificate: the private key does not match the certificate's public key");
         }
-    }
-
-    private static String reason(Exception e) {
-        if (e instanceof java.nio.file.NoSuchFileException) {
-            return "No such file or directory";
-        }
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return "Permission denied";
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** A context that could not be built; the message is the line memcached prints or replies. */

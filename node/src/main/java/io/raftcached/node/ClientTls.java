@@ -134,7 +134,7 @@ final class ClientTls {
     private SslContext build() throws LoadError {
         X509Certificate[] chain = certificates(options.chainCert, "Error loading the certificate chain", "ssl_chain_cert");
         PrivateKey key = privateKey();
-        checkKeyMatches(key, chain[0]);
+        checkKeyMatches(key, chain[0], options.key);
         SslContextBuilder builder = SslContextBuilder.forServer(key, chain).sslProvider(provider)
                 .protocols(options.protocols()).clientAuth(clientAuth());
         if (options.caCert != null) {
@@ -196,8 +196,11 @@ final class ClientTls {
         }
     }
 
-    /** OpenSSL's SSL_CTX_check_private_key: the key must sign what the certificate's public key verifies. */
-    private static void checkKeyMatches(PrivateKey key, X509Certificate certificate) throws LoadError {
+    /**
+     * OpenSSL's check when it loads the key after the chain: the key must sign what the
+     * certificate's public key verifies; the error is the one memcached then prints.
+     */
+    private static void checkKeyMatches(PrivateKey key, X509Certificate certificate, String keyFile) throws LoadError {
         String algorithm = switch (key.getAlgorithm()) {
             case "EC" -> "SHA256withECDSA";
             case "RSA" -> "SHA256withRSA";
@@ -219,7 +222,7 @@ final class ClientTls {
             matches = false;
         }
         if (!matches) {
-            throw new LoadError("Error validating the certificate: the private key does not match the certificate's public key");
+            throw new LoadError("Error loading the key: " + keyFile + " : key values mismatch");
         }
     }
 

@@ -23,11 +23,15 @@ class ClientTlsVerifyTest {
 
     private TestCertificates certificates;
     private NodeProcess node;
+    private int metricsPort;
 
     @BeforeAll
     void start() throws Exception {
         certificates = TestCertificates.make();
-        node = NodeProcess.single("client-tls-verify", certificates.nodeFlags("ssl_verify_mode=2").toArray(String[]::new))
+        metricsPort = Ports.free();
+        List<String> flags = new ArrayList<>(certificates.nodeFlags("ssl_verify_mode=2"));
+        flags.addAll(List.of("--metrics-port", Integer.toString(metricsPort)));
+        node = NodeProcess.single("client-tls-verify", flags.toArray(String[]::new))
                 .sockets(certificates.sockets("ca.crt", "client")).start();
     }
 
@@ -52,7 +56,10 @@ class ClientTlsVerifyTest {
             assertEquals("VALUE verified 0 2", client.call("get verified\r\n"));
         }
         Map<String, String> stats = node.stats("");
-        assertEquals(errorsBefore + 3, Long.parseLong(stats.get("ssl_handshake_errors")), "one per refused client");
+        long errors = Long.parseLong(stats.get("ssl_handshake_errors"));
+        assertEquals(errorsBefore + 3, errors, "one per refused client");
+        assertTrue(MetricsScrape.get(metricsPort).contains("\nmemcached_ssl_handshake_errors_total " + errors + ".0\n"),
+                "the same count for Prometheus");
         assertEquals("3", node.stats("settings").get("ssl_verify_mode"), "SSL_VERIFY_PEER|FAIL_IF_NO_PEER_CERT, as memcached");
     }
 

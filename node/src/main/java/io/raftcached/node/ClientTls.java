@@ -38,6 +38,12 @@ import org.slf4j.LoggerFactory;
  */
 final class ClientTls {
     private static final Logger LOG = LoggerFactory.getLogger(ClientTls.class);
+    /**
+     * A client that connects and does not finish its handshake in this time is closed (a failed
+     * handshake): until then the connection holds an engine and its buffers. memcached has no such
+     * limit; no TLS client needs more than a few round trips.
+     */
+    private static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
     /** What a listener does with TLS: memcached's -l prefixes notls:, btls: and mtls:, or none. */
     enum Listener {
@@ -117,6 +123,7 @@ final class ClientTls {
     /** A handler for a new connection on a listener of this kind, from the current context. */
     SslHandler newHandler(ByteBufAllocator allocator, Listener listener) {
         SslHandler handler = context.get().newHandler(allocator);
+        handler.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS);
         SSLEngine engine = handler.engine();
         switch (listener) {
             case PEER -> engine.setNeedClientAuth(true);

@@ -34,7 +34,9 @@ final class ServerOptions {
     boolean enableShutdown;
 
     @Option(names = {"-l", "--listen"}, paramLabel = "<addr>",
-            description = "interface(s) to listen on, comma separated or repeated, each host or host:port (default: INADDR_ANY)")
+            description = "interface(s) to listen on, comma separated or repeated, each host or host:port (default: INADDR_ANY);"
+                    + " with -Z a notls:, btls: or mtls: prefix makes that listener plaintext, TLS without client"
+                    + " certificates, or TLS requiring a verified one")
     List<String> listenOptions = new ArrayList<>();
 
     /** -l as memcached reports it in stats settings ("inter"); null when not given. */

@@ -64,6 +64,8 @@ final class CacheCollector implements MultiCollector {
         counter(out, "memcached_items", "Total number of items stored during the life of this instance.", s, "total_items");
         counter(out, "memcached_read_bytes", "Total number of bytes read by this server from network.", s, "bytes_read");
         counter(out, "memcached_written_bytes", "Total number of bytes sent by this server to network.", s, "bytes_written");
+        // with -Z only, as the stat
+        counter(out, "memcached_ssl_handshake_errors", "Total number of failed TLS handshakes.", s, "ssl_handshake_errors");
         gauge(out, "memcached_current_connections", "Current number of open connections.", s, "curr_connections");
         counter(out, "memcached_connections", "Total number of connections opened since the server started running.", s,
                 "total_connections");

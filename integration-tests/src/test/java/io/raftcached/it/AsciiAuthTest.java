@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLSocketFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -276,10 +277,42 @@ class AsciiAuthTest {
         assertTrue(refused.stderr().contains("CLIENT_ERROR authentication failure"), refused.toString());
     }
 
+    @Test
+    void withTlsTheLoginTravelsEncryptedAndTheProbeTakesBoth() throws Exception {
+        TestCertificates certificates = TestCertificates.make();
+        List<String> flags = new ArrayList<>(certificates.nodeFlags(""));
+        flags.addAll(List.of("-Y", authFile.toString()));
+        SSLSocketFactory tls = certificates.sockets("ca.crt");
+        try (NodeProcess secured = NodeProcess.single("auth-tls", flags.toArray(String[]::new)).sockets(tls).start()) {
+            Await.until("the -Z -Y node to take a login", READY_TIMEOUT, () -> {
+                try (TextClient client = new TextClient(tls, secured.port)) {
+                    return login(client, "bob hunter2").equals("STORED");
+                }
+            });
+            try (TextClient client = new TextClient(tls, secured.port)) {
+                assertEquals(UNAUTHENTICATED, client.call("get k\r\n"), "TLS alone does not log in");
+                assertEquals("STORED", login(client, "bob hunter2"));
+                assertEquals("STORED", client.call("set k 0 0 2\r\nok\r\n"));
+                assertEquals("VALUE k 0 2", client.call("get k\r\n"));
+            }
+            Subprocess.Result ready = probe(secured.port, "ready", "--tls", "--cacert", certificates.file("ca.crt"),
+                    "--auth-file", authFile.toString());
+            assertEquals(0, ready.exitCode(), ready.toString());
+            Subprocess.Result plain = probe(secured.port, "ready", "--auth-file", authFile.toString());
+            assertEquals(1, plain.exitCode(), "a plaintext probe cannot log in to a -Z node: " + plain);
+        } finally {
+            certificates.delete();
+        }
+    }
+
     private Subprocess.Result probe(String... arguments) throws IOException, InterruptedException {
+        return probe(node.port, arguments);
+    }
+
+    private static Subprocess.Result probe(int port, String... arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx64m", "-XX:ActiveProcessorCount=1", "-jar", NodeProcess.privateJar().toString(), "probe",
-                "-p", Integer.toString(node.port)));
+                "-p", Integer.toString(port)));
         command.addAll(List.of(arguments));
         return Subprocess.run(command, EXIT_TIMEOUT_MILLIS);
     }

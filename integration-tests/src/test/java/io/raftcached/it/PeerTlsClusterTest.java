@@ -111,6 +111,24 @@ class PeerTlsClusterTest {
         }
     }
 
+    @Test
+    void theThreeFlagsGoTogetherAndMustHoldACertificateAndKey() throws Exception {
+        TestCertificates certificates = TestCertificates.make("peer-tls-flags");
+        Subprocess.Result partial = Subprocess.run(NodeProcess.single("peer-tls-partial", "--peer-cert",
+                certificates.file("peer.crt").toString(), "--peer-ca", certificates.file("ca.crt").toString()).command(), 30_000);
+        assertEquals(64, partial.exitCode(), partial.toString());
+        assertTrue(partial.stderr().contains("--peer-cert, --peer-key and --peer-ca go together: --peer-key is missing"),
+                partial.toString());
+
+        // A key where the certificate belongs: refused at start with the files named, not a stack trace.
+        Subprocess.Result swapped = Subprocess.run(NodeProcess.single("peer-tls-swapped", "--peer-cert",
+                certificates.file("peer.key").toString(), "--peer-key", certificates.file("peer.key").toString(),
+                "--peer-ca", certificates.file("ca.crt").toString()).command(), 30_000);
+        assertEquals(1, swapped.exitCode(), swapped.toString());
+        assertTrue(swapped.stderr().contains("raftcached: cannot use --peer-cert"), swapped.toString());
+        assertTrue(!swapped.stderr().contains("\tat "), "a message, not a stack trace: " + swapped);
+    }
+
     private static boolean serves(NodeProcess node) {
         try {
             return TextClient.answersVersion(node.port);

@@ -23,6 +23,7 @@ class PeerTlsClusterTest {
         List<String> memberFlags = certificates.memberFlags();
         try (LocalCluster cluster = LocalCluster.start("peer-tls", 3, memberFlags.toArray(String[]::new))) {
             NodeProcess leader = cluster.awaitLeader();
+            assertEquals("yes", leader.stats("settings").get("raft_peer_tls"));
             List<NodeProcess> followers = cluster.nodes.stream().filter(n -> n != leader).toList();
             Map<String, String> forwarded = ClusterChecks.values("tls-forwarded", 200, 100);
             ClusterChecks.storeAll(followers.get(0), forwarded);   // forwarded to the leader over TLS

@@ -343,6 +343,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_election_timeout_ms", config.raft().electionTimeoutMillis());
         Replies.writeStat(out, "raft_write_timeout_ms", config.raft().writeTimeoutMillis());
         Replies.writeStat(out, "raft_max_staleness_ms", config.raft().maxStalenessMillis());
+        Replies.writeStat(out, "raft_peer_tls", config.raft().peerTls().enabled() ? "yes" : "no");
         Replies.writeStat(out, "raft_linearizable_reads", flags.linearizableReads ? "yes" : "no");
         Replies.writeStat(out, "raftcached_client_input_limit", budgets.clientInputBytes());
         Replies.writeStat(out, "raftcached_client_input_small_reserve", ByteBudget.inputReserveBytes(budgets.clientInputBytes()));

@@ -69,10 +69,17 @@ final class PeerHandshakes {
             }
         }
 
-        /** The handshake failure was counted and logged above; the SslHandler closes the channel. */
+        /**
+         * A failed handshake was counted and logged above; the SslHandler closes the channel. With
+         * TLS 1.3 a client learns that the server refused its certificate only here, after its side
+         * of the handshake finished: logged (once per host) as well.
+         */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
             if (cause instanceof SSLException || cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+                if (clientSide) {
+                    failed(host(ctx.channel().remoteAddress()), cause);
+                }
                 ctx.close();
                 return;
             }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Members over mutual TLS (--peer-cert, --peer-key, --peer-ca): the cluster works as without it —
- * writes replicate, a restarted follower catches up, `raftcached cluster` answers with the flags —
+ * writes replicate, a restarted follower catches up, `raftcached cluster` answers with the flags, a
+ * wiped follower rejoins by snapshot and is promoted —
  * and a node without a certificate of the peer CA gets nothing: not the membership, not a vote,
  * not a place in the cluster; each member counts the refusals and logs them once per host.
  */
@@ -59,6 +60,28 @@ class PeerTlsClusterTest {
                     certificates.file("peer.crt").toString());
             assertEquals(64, partial.exitCode(), partial.toString());
             assertTrue(partial.err().contains("--peer-cert, --peer-key and --peer-ca go together"), partial.toString());
+
+            // A wiped follower joins as a learner, installs a snapshot (files fetched over TLS) and is promoted, all over TLS.
+            List<String> snapshot = new ArrayList<>(List.of("snapshot", "--node", contact));
+            snapshot.addAll(memberFlags);
+            // jraft drops the log up to the last-but-one snapshot: two, with writes between, compact it.
+            for (int round = 0; round < 2; round++) {
+                ClusterChecks.storeAll(leader, ClusterChecks.values("tls-snapshot-" + round, 50, 100));
+                ProcessRun.Result snapshotted = ProcessRun.clusterCli(snapshot.toArray(String[]::new));
+                assertEquals(0, snapshotted.exitCode(), snapshotted.toString());
+            }
+            String oldPeerId = lagging.stats("raft").get("raft_peer_id");
+            lagging.stop();
+            NodeProcess.deleteRecursively(cluster.dataDirectories.get(cluster.nodes.indexOf(lagging)));
+            lagging.start().awaitReady();
+            Map<String, String> rejoined = lagging.stats("raft");
+            assertTrue(Long.parseLong(rejoined.get("raft_snapshots_installed")) >= 1, "installed a snapshot: " + rejoined);
+            String newPeerId = rejoined.get("raft_peer_id");
+            assertTrue(!newPeerId.equals(oldPeerId), "a new incarnation: " + newPeerId);
+            ClusterChecks.awaitStats(cluster.awaitLeader(), "raft", raft -> raft.get("raft_members").contains(newPeerId), 30_000,
+                    "the wiped node promoted to voter");
+            ClusterChecks.assertAllReadable(lagging, forwarded, 20_000, "resynced by snapshot over TLS");
+            ClusterChecks.assertAllReadable(lagging, missed, 20_000, "resynced by snapshot over TLS");
         }
     }
 

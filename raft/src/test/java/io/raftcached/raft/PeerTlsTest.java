@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
+import io.raftcached.proto.JoinRequest;
+import io.raftcached.proto.JoinResponse;
 import io.raftcached.store.StoreConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A one-member node with peer TLS, in this JVM: a client with a certificate of the peer CA gets
  * answers; a plaintext client and one with another CA's certificate get none and are counted; a
- * forwarded batch of another Raft group is refused before it reaches the log.
+ * forwarded batch or a join of another Raft group is refused before it reaches the log.
  */
 class PeerTlsTest {
     @TempDir
@@ -90,7 +92,7 @@ class PeerTlsTest {
     }
 
     @Test
-    void aForwardOfAnotherGroupIsRefusedAndCounted() throws Exception {
+    void aForwardOrAJoinOfAnotherGroupIsRefused() throws Exception {
         try (RaftRpc member = client(peer())) {
             ForwardRequest request = ForwardRequest.newBuilder().setBatch(ByteString.copyFromUtf8("never applied"))
                     .setRaftGroup("another-cluster").build();
@@ -99,6 +101,12 @@ class PeerTlsTest {
             assertEquals(ForwardResponse.Status.WRONG_GROUP, response.getStatus());
             assertTrue(response.getMessage().contains("another cluster"), response.getMessage());
             assertEquals(1, node.status().forwardsRefusedOtherGroup);
+
+            JoinResponse join = member.call(address, JoinRequest.newBuilder().setNodeId(9).setEndpoint("127.0.0.1:1")
+                    .setRaftGroup("another-cluster").build(), JoinResponse.class, 5_000);
+            assertNotNull(join);
+            assertTrue(join.getRefused() && join.getMessage().contains("another cluster"), join.toString());
+            assertTrue(node.currentConfiguration().getLearners().isEmpty(), "nobody was added");
         }
     }
 

@@ -15,6 +15,8 @@ import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mutual TLS between members (etcd's --peer-cert-file, --peer-key-file, --peer-trusted-ca-file):
@@ -28,6 +30,7 @@ import java.util.List;
  * jraft's factory, then puts a fresh {@link SslHandler} first in every channel it opens.
  */
 public final class PeerTls {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerTls.class);
     /** What a handshake may take; a peer that connects and stays silent is dropped after it. */
     static final long HANDSHAKE_TIMEOUT_MILLIS = 5_000;
     private static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
@@ -87,6 +90,7 @@ public final class PeerTls {
                     .trustManager(files.ca().toFile()).endpointIdentificationAlgorithm(null)
                     .sslProvider(provider).protocols(PROTOCOLS).build();
             current = new PeerTls(server, client);
+            LOG.info("peer TLS on ({}): members must present a certificate signed by {}", provider, files.ca());
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException("cannot use --peer-cert " + files.certificate() + ", --peer-key " + files.key()
                     + ", --peer-ca " + files.ca() + ": " + e.getMessage(), e);

@@ -14,6 +14,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
@@ -22,10 +23,11 @@ import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * The certificates deploy/tls/make-test-certs.sh writes (a CA, server, client, untrusted and
- * expired clients), in a directory of the test's, and TLS socket factories that use them.
+ * The certificates deploy/tls/make-test-certs.sh writes (a CA, server, client, peer, untrusted and
+ * expired clients), in a directory of the test's, with the node flags and TLS socket factories that
+ * use them.
  */
-final class TestCertificates {
+public final class TestCertificates {
     private static final long SCRIPT_TIMEOUT_MILLIS = 60_000;
 
     final Path directory;
@@ -39,9 +41,16 @@ final class TestCertificates {
      * drops to nobody before it reads them. {@link #delete} it after the test.
      */
     static TestCertificates make() throws IOException, InterruptedException {
-        Path directory = Files.createTempDirectory("raftcached-tls-");
-        Subprocess.Result result = Subprocess.run(List.of("bash", DeployFiles.DEPLOY.resolve("tls/make-test-certs.sh").toString(),
-                directory.toString()), SCRIPT_TIMEOUT_MILLIS);
+        return make("raftcached-tls");
+    }
+
+    /** As {@link #make()}, in a directory named after {@code name}; {@code extraNames} are more SANs (addresses or DNS names). */
+    public static TestCertificates make(String name, String... extraNames) throws IOException, InterruptedException {
+        Path directory = Files.createTempDirectory(name + "-");
+        List<String> command = new ArrayList<>(List.of("bash", DeployFiles.DEPLOY.resolve("tls/make-test-certs.sh").toString(),
+                directory.toString()));
+        command.addAll(List.of(extraNames));
+        Subprocess.Result result = Subprocess.run(command, SCRIPT_TIMEOUT_MILLIS);
         if (result.exitCode() != 0) {
             throw new IOException("make-test-certs.sh failed: " + result);
         }
@@ -54,11 +63,11 @@ final class TestCertificates {
         return new TestCertificates(directory);
     }
 
-    void delete() throws IOException {
+    public void delete() throws IOException {
         NodeProcess.deleteRecursively(directory);
     }
 
-    String file(String name) {
+    public String file(String name) {
         return directory.resolve(name).toString();
     }
 
@@ -66,6 +75,16 @@ final class TestCertificates {
     List<String> nodeFlags(String more) {
         return List.of("-Z", "-o", "ssl_chain_cert=" + file("server.crt") + ",ssl_key=" + file("server.key")
                 + ",ssl_ca_cert=" + file("ca.crt") + (more.isEmpty() ? "" : "," + more));
+    }
+
+    /** The three peer TLS flags with {@code name}.crt/.key as this node's certificate and {@code ca}.crt as the peer CA. */
+    public List<String> peerFlags(String name, String ca) {
+        return List.of("--peer-cert", file(name + ".crt"), "--peer-key", file(name + ".key"), "--peer-ca", file(ca + ".crt"));
+    }
+
+    /** A member's flags: peer.crt/.key, trusting ca.crt. */
+    public List<String> memberFlags() {
+        return peerFlags("peer", "ca");
     }
 
     /** TLS sockets that trust {@code ca} (e.g. "ca.crt"). */

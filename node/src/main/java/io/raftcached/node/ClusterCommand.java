@@ -4,6 +4,9 @@ import io.raftcached.proto.NodeInfoResponse;
 import io.raftcached.raft.AdminClient;
 import io.raftcached.raft.AdminClient.AdminException;
 import io.raftcached.raft.AdminClient.MemberView;
+import io.raftcached.raft.PeerTls;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -38,6 +41,18 @@ final class ClusterCommand implements Callable<Integer> {
             scope = picocli.CommandLine.ScopeType.INHERIT)
     int timeoutMillis;
 
+    @Option(names = "--peer-cert", paramLabel = "<file>", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "with --peer-key and --peer-ca: the certificate (PEM) to present when the members use peer TLS")
+    Path peerCertificate;
+
+    @Option(names = "--peer-key", paramLabel = "<file>", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "the private key (PEM, PKCS#8) of --peer-cert")
+    Path peerKey;
+
+    @Option(names = "--peer-ca", paramLabel = "<file>", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "the CA (PEM) the members' certificates are signed by")
+    Path peerCa;
+
     /** {@code raftcached cluster} without a subcommand: say which there are. */
     @Override
     public Integer call() {
@@ -58,24 +73,35 @@ final class ClusterCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (AdminClient client = quietly(() -> new AdminClient(cluster.timeoutMillis))) {
+            PeerTls.Files peerTls;
+            try {
+                peerTls = new PeerTls.Files(cluster.peerCertificate, cluster.peerKey, cluster.peerCa);
+            } catch (IllegalArgumentException e) {
+                System.err.println("raftcached cluster: " + e.getMessage());
+                return Main.EXIT_USAGE;
+            }
+            try (AdminClient client = quietly(() -> new AdminClient(cluster.timeoutMillis, peerTls))) {
                 run(client);
                 return 0;
-            } catch (AdminException e) {
+            } catch (AdminException | IOException e) {
                 System.err.println("raftcached cluster: " + e.getMessage());
                 return 1;
             }
         }
 
         /** bolt's logging shim prints a banner to stdout when it loads; keep stdout for our output. */
-        private static <T> T quietly(java.util.function.Supplier<T> action) {
+        private static AdminClient quietly(Starter starter) throws IOException {
             java.io.PrintStream stdout = System.out;
             System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
             try {
-                return action.get();
+                return starter.start();
             } finally {
                 System.setOut(stdout);
             }
+        }
+
+        private interface Starter {
+            AdminClient start() throws IOException;
         }
     }
 

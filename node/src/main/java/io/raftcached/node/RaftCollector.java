@@ -65,6 +65,11 @@ final class RaftCollector implements MultiCollector {
         out.counter("raft_linearizable_reads", "Reads served after a ReadIndex barrier.", stats.linearizableReads.sum());
         out.counter("raft_lru_hint_writes", "Access-hint writes this node sent through the log.", raft.hintWrites);
         out.counter("raft_lru_hint_keys_dropped", "Access hints dropped for want of room in a flush.", raft.hintKeysDropped);
+        out.counter("raft_forwards_refused_other_group",
+                "Forwarded batches refused because their sender runs another Raft group (another cluster).",
+                raft.forwardsRefusedOtherGroup);
+        out.counter("raft_peer_tls_refused", "Incoming peer connections refused by peer TLS (no certificate, an untrusted"
+                + " one, or plaintext).", raft.peerTlsRefused);
         out.gauge("raft_read_clock_offset_seconds",
                 "The read clock (the log's time plus local time since applied) minus this node's wall clock.",
                 (cluster.readClockMillis() - System.currentTimeMillis()) / 1000.0);

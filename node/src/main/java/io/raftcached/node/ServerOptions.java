@@ -2,6 +2,7 @@ package io.raftcached.node;
 
 import io.raftcached.raft.InjectedFaults;
 import io.raftcached.raft.MemoryBudgets;
+import io.raftcached.raft.PeerTls;
 import io.raftcached.raft.RaftSettings;
 import io.raftcached.store.LruSettings;
 import io.raftcached.store.StoreConfig;
@@ -157,6 +158,18 @@ final class ServerOptions {
             description = "with --peers, names a new cluster's Raft group, so a cluster created again at the same"
                     + " addresses is never answered by a node of the old one; use a new token each time (default: raftcached)")
     String clusterToken = "raftcached";
+
+    @Option(names = "--peer-cert", paramLabel = "<file>",
+            description = "with --peer-key and --peer-ca: mutual TLS between members (Raft, forwarding, membership,"
+                    + " `raftcached cluster`); this node's certificate (PEM), presented as server and client")
+    Path peerCertificate;
+
+    @Option(names = "--peer-key", paramLabel = "<file>", description = "the private key (PEM, PKCS#8) of --peer-cert")
+    Path peerKey;
+
+    @Option(names = "--peer-ca", paramLabel = "<file>",
+            description = "the CA (PEM) every member's certificate must be signed by; host names are not checked")
+    Path peerCa;
 
     @Option(names = "--data-dir", paramLabel = "<dir>",
             description = "Raft log, snapshots and identity (default: ./raftcached-data/node-<id>)")
@@ -416,7 +429,8 @@ final class ServerOptions {
         try {
             return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
-                    clusterToken, budgets, new InjectedFaults(clockOffsetMillis, failApplyAtIndex, noAccessHints));
+                    clusterToken, budgets, new PeerTls.Files(peerCertificate, peerKey, peerCa),
+                    new InjectedFaults(clockOffsetMillis, failApplyAtIndex, noAccessHints));
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }

@@ -250,6 +250,8 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_lru_hint_writes", raft.hintWrites);
         Replies.writeStat(out, "raft_lru_hint_keys", raft.hintKeys);
         Replies.writeStat(out, "raft_lru_hint_bytes", raft.hintBytes);
+        Replies.writeStat(out, "raft_forwards_refused_other_group", raft.forwardsRefusedOtherGroup);
+        Replies.writeStat(out, "peer_tls_refused", raft.peerTlsRefused);
         if (raft.failure != null) {
             Replies.writeStat(out, "raft_failure", raft.failure);
         }
@@ -351,6 +353,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_election_timeout_ms", config.raft().electionTimeoutMillis());
         Replies.writeStat(out, "raft_write_timeout_ms", config.raft().writeTimeoutMillis());
         Replies.writeStat(out, "raft_max_staleness_ms", config.raft().maxStalenessMillis());
+        Replies.writeStat(out, "raft_peer_tls", config.raft().peerTls().enabled() ? "yes" : "no");
         Replies.writeStat(out, "raft_linearizable_reads", flags.linearizableReads ? "yes" : "no");
         Replies.writeStat(out, "raftcached_client_input_limit", budgets.clientInputBytes());
         Replies.writeStat(out, "raftcached_client_input_small_reserve", ByteBudget.inputReserveBytes(budgets.clientInputBytes()));

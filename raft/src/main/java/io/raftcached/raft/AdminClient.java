@@ -37,8 +37,10 @@ public final class AdminClient implements AutoCloseable {
     private final CliService cli;
     private final int timeoutMillis;
 
-    public AdminClient(int timeoutMillis) {
+    /** {@code peerTls}: the files this process presents and trusts when members talk over TLS ({@link PeerTls.Files#NONE}: plaintext). */
+    public AdminClient(int timeoutMillis, PeerTls.Files peerTls) throws java.io.IOException {
         this.timeoutMillis = timeoutMillis;
+        PeerTls.use(peerTls);
         registerMessages();
         rpc.start();
         CliOptions options = new CliOptions();
@@ -57,7 +59,9 @@ public final class AdminClient implements AutoCloseable {
         NodeInfoResponse info = rpc.nodeInfo(raftAddress, timeoutMillis);
         if (info == null) {
             throw new AdminException("cannot reach a raftcached node at " + raftAddress
-                    + " (is it running, and is that its Raft address, not its client port?)");
+                    + " (is it running, and is that its Raft address, not its client port?"
+                    + (PeerTls.enabled() ? " Do its --peer-ca and this command's trust each other's certificates?)"
+                            : " If its members use peer TLS, pass --peer-cert, --peer-key and --peer-ca.)"));
         }
         return info;
     }

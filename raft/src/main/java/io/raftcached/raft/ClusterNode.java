@@ -139,6 +139,7 @@ public final class ClusterNode implements ReplicatedCache {
     public static ClusterNode start(RaftSettings settings, StoreConfig shape, FatalStop fatal)
             throws IOException, InterruptedException {
         JraftOptions.setProcessWide();
+        PeerTls.use(settings.peerTls());
         ClusterNode cluster = new ClusterNode(settings, shape, fatal);
         try {
             cluster.startUp();
@@ -347,7 +348,8 @@ public final class ClusterNode implements ReplicatedCache {
     private void timedForward(String target, ForwardRequest request, long timeoutMillis, Consumer<ForwardResponse> done) {
         metrics.forwardedBatches.inc();
         long sentNanos = System.nanoTime();
-        rpc.forward(target, request, timeoutMillis, response -> {
+        // Stamped with this node's group, so a leader of another cluster at the address refuses it (the batch is shared, not copied).
+        rpc.forward(target, request.toBuilder().setRaftGroup(raftGroup()).build(), timeoutMillis, response -> {
             metrics.forwardSeconds.observe(RaftMetrics.secondsSince(sentNanos));
             done.accept(response);
         });
@@ -435,9 +437,10 @@ public final class ClusterNode implements ReplicatedCache {
         return replica.config();
     }
 
-    /** The jraft group this node runs in. */
+    /** The jraft group this node runs in; empty while it starts. */
     String raftGroup() {
-        return identity.raftGroup();
+        NodeIdentity current = identity;
+        return current == null ? "" : current.raftGroup();
     }
 
     String clusterId() {
@@ -471,6 +474,8 @@ public final class ClusterNode implements ReplicatedCache {
         status.pendingWrites = writes.pendingWrites();
         status.logBufferBytes = logBudget.heldBytes();
         status.forwardBufferBytes = forwardProcessor.admittedBytes();
+        status.forwardsRefusedOtherGroup = forwardProcessor.refusedOtherGroup();
+        status.peerTlsRefused = PeerHandshakes.refused();
         status.failure = readiness.failure();
         status.promotion = promotion.describe();
         status.hintWrites = hints.writesSent();

@@ -75,6 +75,13 @@ final class ControlProcessors {
                         .setLeaderHint(cluster.leaderHint()).build());
                 return;
             }
+            if (!request.getRaftGroup().isEmpty() && !request.getRaftGroup().equals(cluster.raftGroup())) {
+                // It found its peers in another group: a member of another cluster answered its probe.
+                context.sendResponse(JoinResponse.newBuilder().setOk(false).setRefused(true).setMessage("refusing to join:"
+                        + " this cluster runs Raft group " + cluster.raftGroup() + " but the joiner found its peers in group "
+                        + request.getRaftGroup() + " (another cluster at one of its --peers' addresses?)").build());
+                return;
+            }
             io.raftcached.proto.ClusterConfig config = cluster.clusterConfig();
             if (config != null && request.hasShape()
                     && !StoreSnapshot.configOf(request.getShape()).equals(StoreSnapshot.configOf(config.getShape()))) {

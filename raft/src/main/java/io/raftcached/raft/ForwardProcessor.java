@@ -10,6 +10,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The leader's side of write forwarding: appends a follower's batch to the log, on a lane of its
@@ -20,13 +23,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * forwarded bytes, however many followers send and however fast. When the log is full
  * ({@link ClusterNode#propose}) the lane waits, admitted batches queue up behind it until the
  * budget is reached, and the rest are refused: the followers slow down to the pace of the log.
+ *
+ * <p>A batch from a node of another Raft group (another cluster whose node sits at an address this
+ * cluster reused) is refused with WRONG_GROUP, counted and logged once per sender host. A batch
+ * without a group comes from a node older than the field: accepted, so a rolling upgrade keeps
+ * its followers' writes; peer TLS is what keeps strangers out altogether.
  */
 final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardProcessor.class);
     private final ClusterNode cluster;
     private final long budgetBytes;
     private final Counter received;
     private final AtomicLong admittedBytes = new AtomicLong();
     private final ExecutorService lane = Executors.newSingleThreadExecutor(ClusterNode.daemon("raftcached-forward-in"));
+    private final LongAdder refusedOtherGroup = new LongAdder();
+    private final OncePerHost refusalsLogged = new OncePerHost(System::nanoTime);
 
     ForwardProcessor(ClusterNode cluster, long budgetBytes, Counter received) {
         this.cluster = cluster;
@@ -47,6 +58,11 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
 
     @Override
     public void handleRequest(RpcContext context, ForwardRequest request) {
+        String group = cluster.raftGroup();
+        if (!request.getRaftGroup().isEmpty() && !group.isEmpty() && !request.getRaftGroup().equals(group)) {
+            context.sendResponse(refuseOtherGroup(context.getRemoteAddress(), request.getRaftGroup(), group));
+            return;
+        }
         if (!cluster.isLeader()) {
             context.sendResponse(notLeader());
             return;
@@ -58,6 +74,23 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
             return;
         }
         lane.execute(() -> append(context, request, sizeBytes));
+    }
+
+    ForwardResponse refuseOtherGroup(String remoteAddress, String theirGroup, String ourGroup) {
+        refusedOtherGroup.increment();
+        String host = remoteAddress == null ? "?" : remoteAddress.substring(0, Math.max(0, remoteAddress.lastIndexOf(':')));
+        String message = "this node runs Raft group " + ourGroup + ", the sender " + theirGroup
+                + ": it belongs to another cluster; not appended";
+        if (refusalsLogged.first(host)) {
+            LOG.warn("refused writes forwarded from {}: {} (counted in stats raft_forwards_refused_other_group;"
+                    + " logged once per host, next after {} minutes)", remoteAddress, message, OncePerHost.REPEAT_AFTER_MINUTES);
+        }
+        return ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.WRONG_GROUP).setMessage(message).build();
+    }
+
+    /** Forwarded batches refused because their sender runs another group, since start. */
+    long refusedOtherGroup() {
+        return refusedOtherGroup.sum();
     }
 
     /** A batch larger than the whole budget is admitted when nothing else is, so it is not starved. */

@@ -13,6 +13,7 @@ import java.util.List;
  * @param maxStalenessMillis stop serving reads when no leader was confirmed for this long; 0 = never
  * @param clusterToken with the initial members, names a new cluster's Raft group (etcd's --initial-cluster-token)
  * @param budgets how much memory writes, forwarded batches and waiting reads may hold
+ * @param peerTls the PEM files members authenticate each other with ({@link PeerTls.Files#NONE}: plaintext)
  * @param faults what tests inject ({@link InjectedFaults#NONE} in production)
  */
 public record RaftSettings(
@@ -30,6 +31,7 @@ public record RaftSettings(
         String clientAddress,
         String clusterToken,
         MemoryBudgets budgets,
+        PeerTls.Files peerTls,
         InjectedFaults faults) {
 
     /** A member as the operator names it: node id, Raft host and port. */

@@ -29,6 +29,10 @@ public final class RaftStatus {
     /** On the leader: bytes of entries it proposed that jraft holds, and of forwarded batches admitted and not committed. */
     public long logBufferBytes;
     public long forwardBufferBytes;
+    /** Forwarded batches this node refused because their sender runs another Raft group (another cluster). */
+    public long forwardsRefusedOtherGroup;
+    /** Incoming peer connections refused by peer TLS (no certificate, an untrusted one, plaintext), since start. */
+    public long peerTlsRefused;
     /** Why this node stopped serving (its Raft instance failed), or null. */
     public String failure;
     /** A learner's pending or failing promotion to voter, or empty. */

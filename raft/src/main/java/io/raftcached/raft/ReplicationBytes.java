@@ -8,7 +8,10 @@ import com.alipay.sofa.jraft.rpc.InvokeContext;
 import com.alipay.sofa.jraft.rpc.RaftRpcFactory;
 import com.alipay.sofa.jraft.rpc.RpcClient;
 import com.alipay.sofa.jraft.rpc.RpcRequests.AppendEntriesRequest;
+import com.alipay.sofa.jraft.rpc.RpcServer;
 import com.alipay.sofa.jraft.rpc.impl.BoltRaftRpcFactory;
+import com.alipay.sofa.jraft.rpc.impl.BoltRpcClient;
+import com.alipay.sofa.jraft.rpc.impl.BoltRpcServer;
 import com.alipay.sofa.jraft.util.Endpoint;
 import com.alipay.sofa.jraft.util.SPI;
 import java.util.Map;
@@ -21,6 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  * snapshots travel as file reads the follower makes, not counted): etcd's per-peer sent bytes.
  * jraft keeps no such count, so its RPC client is wrapped: jraft's service loader takes this
  * factory over bolt's (higher priority, META-INF/services), and it is bolt's in all else.
+ * Being the one place every bolt server and client of the process is made, it also puts them
+ * behind {@link PeerTls} when members talk over TLS.
  */
 @SPI(priority = 1)
 public final class ReplicationBytes extends BoltRaftRpcFactory {
@@ -43,7 +48,17 @@ public final class ReplicationBytes extends BoltRaftRpcFactory {
 
     @Override
     public RpcClient createRpcClient(RaftRpcFactory.ConfigHelper<RpcClient> helper) {
-        return new Counting(super.createRpcClient(helper));
+        RpcClient client = super.createRpcClient(helper);
+        PeerTls.secure((BoltRpcClient) client);
+        return new Counting(client);
+    }
+
+    /** Bolt's server, behind peer TLS when it is on. */
+    @Override
+    public RpcServer createRpcServer(Endpoint endpoint, RaftRpcFactory.ConfigHelper<RpcServer> helper) {
+        RpcServer server = super.createRpcServer(endpoint, helper);
+        PeerTls.secure((BoltRpcServer) server);
+        return server;
     }
 
     /** Bolt's client, counting what it sends. */

@@ -139,7 +139,7 @@ final class Startup {
     private NodeIdentity join(String leaderHint, String probedGroup) throws IOException {
         String endpoint = settings.raftHost() + ":" + settings.raftPort();
         JoinRequest request = JoinRequest.newBuilder().setNodeId(settings.nodeId()).setEndpoint(endpoint)
-                .setShape(StoreSnapshot.shapeOf(shape)).build();
+                .setShape(StoreSnapshot.shapeOf(shape)).setRaftGroup(probedGroup).build();
         String target = leaderHint.isEmpty() ? findLeader() : leaderHint;
         if (target.isEmpty()) {
             return null;

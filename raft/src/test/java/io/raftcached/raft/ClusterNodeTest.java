@@ -70,7 +70,7 @@ class ClusterNodeTest {
         for (RaftSettings.Peer peer : peers) {
             RaftSettings settings = new RaftSettings(peer.nodeId(), peer.host(), peer.port(), peers,
                     directory.resolve("n" + peer.nodeId()), 1000, false, 3600, 0, 5_000, 0, "127.0.0.1:0", "raftcached",
-                    MemoryBudgets.defaultsFor(64L << 20, 64L << 20), InjectedFaults.NONE);
+                    MemoryBudgets.defaultsFor(64L << 20, 64L << 20), PeerTls.Files.NONE, InjectedFaults.NONE);
             Thread starter = new Thread(() -> {
                 try {
                     started[peer.nodeId() - 1] = ClusterNode.start(settings, StoreConfig.defaults(), FAIL_ON_FATAL);

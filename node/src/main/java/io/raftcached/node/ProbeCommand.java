@@ -53,6 +53,7 @@ final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--auth-file", paramLabel = "<file>",
             description = "log in first with the first user:pass of this file (the node's -Y file format)")
     Path authFile;
+
     @Option(names = "--tls", description = "connect with TLS (a node started with -Z)")
     boolean tls;
 

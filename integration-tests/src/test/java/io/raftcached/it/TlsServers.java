@@ -106,18 +106,25 @@ final class TlsServers implements AutoCloseable {
 
     /** TLS connections to {@code target}'s port, trusting only the test CA, handshake done. */
     Dialer dialer(Target target) {
-        return () -> {
-            SSLSocket socket = (SSLSocket) sockets.createSocket();
-            try {
-                socket.connect(new InetSocketAddress("127.0.0.1", target.port()), ReplayTranscriptsTest.REPLY_TIMEOUT_MILLIS);
-                socket.setSoTimeout(ReplayTranscriptsTest.REPLY_TIMEOUT_MILLIS);
-                socket.startHandshake();
-                return socket;
-            } catch (IOException e) {
-                socket.close();
-                throw e;
-            }
-        };
+        return () -> connect(sockets, target.port());
+    }
+
+    /** A TLS connection to 127.0.0.1:{@code port} trusting only {@code caCertificate}, handshake done. */
+    static Socket connectTls(Path caCertificate, int port) throws IOException {
+        return connect(trusting(caCertificate), port);
+    }
+
+    private static Socket connect(SSLSocketFactory factory, int port) throws IOException {
+        SSLSocket socket = (SSLSocket) factory.createSocket();
+        try {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), ReplayTranscriptsTest.REPLY_TIMEOUT_MILLIS);
+            socket.setSoTimeout(ReplayTranscriptsTest.REPLY_TIMEOUT_MILLIS);
+            socket.startHandshake();
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
     }
 
     /**

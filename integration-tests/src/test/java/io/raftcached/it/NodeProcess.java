@@ -28,6 +28,8 @@ final class NodeProcess implements AutoCloseable {
     final Path log;
     /** JVM options after the defaults; HotSpot takes the last of a repeated flag, so "-Xmx128m" here replaces the default heap. */
     private List<String> jvmOptions = List.of();
+    /** How this test reaches the client port: plain sockets, or TLS ones for a node started with -Z. */
+    private javax.net.SocketFactory sockets = javax.net.SocketFactory.getDefault();
     private Process process;
 
     NodeProcess(String name, int port, List<String> arguments) throws IOException {
@@ -45,6 +47,12 @@ final class NodeProcess implements AutoCloseable {
                 "--raft", "127.0.0.1:" + Ports.free(), "--data-dir", freshDirectory(name).toString()));
         arguments.addAll(List.of(extraArguments));
         return new NodeProcess(name, port, arguments);
+    }
+
+    /** Reach the client port through {@code sockets} (an SSLSocketFactory for -Z); call before {@link #start}. */
+    NodeProcess sockets(javax.net.SocketFactory sockets) {
+        this.sockets = sockets;
+        return this;
     }
 
     /** Starts this node's JVM with {@code options} after the default ones (call before {@link #start}). */
@@ -129,7 +137,7 @@ final class NodeProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new AssertionError(name + " exited with " + process.exitValue() + " during start; log:\n" + tail());
             }
-            return TextClient.answersVersion(port);
+            return TextClient.answersVersion(sockets, port);
         }, () -> ClusterChecks.logs(List.of(this)));
         return this;
     }
@@ -143,7 +151,9 @@ final class NodeProcess implements AutoCloseable {
 
     /** {@code stats <args>} as a map. */
     Map<String, String> stats(String args) throws IOException {
-        return MemcachedProcess.statsOf(port, args);
+        try (TextClient client = new TextClient(sockets, port)) {
+            return client.stats(args);
+        }
     }
 
     boolean alive() {

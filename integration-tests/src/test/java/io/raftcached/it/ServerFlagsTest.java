@@ -75,7 +75,6 @@ class ServerFlagsTest {
                 List.of("-U", "11211"), "UDP",
                 List.of("-B", "binary"), "binary protocol",
                 List.of("-S"), "SASL",
-                List.of("-Z"), "TLS",
                 List.of("-L"), "large pages",
                 List.of("-k"), "lock memory",
                 List.of("-o", "ext_path=/tmp/raftcached-ext:64m"), "ext_path");

@@ -11,6 +11,9 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import javax.net.SocketFactory;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A raw memcached text-protocol connection for tests that pin exact bytes: write what you like,
@@ -37,11 +40,24 @@ public final class TextClient implements AutoCloseable {
     }
 
     public TextClient(String host, int port, int connectTimeoutMillis, int readTimeoutMillis) throws IOException {
-        socket = new Socket();
+        this(SocketFactory.getDefault(), host, port, connectTimeoutMillis, readTimeoutMillis);
+    }
+
+    /** Over sockets from {@code sockets}: an SSLSocketFactory's make a TLS connection (handshake done here). */
+    TextClient(SocketFactory sockets, int port) throws IOException {
+        this(sockets, "127.0.0.1", port, TIMEOUT_MILLIS, TIMEOUT_MILLIS);
+    }
+
+    private TextClient(SocketFactory sockets, String host, int port, int connectTimeoutMillis, int readTimeoutMillis)
+            throws IOException {
+        socket = sockets.createSocket();
         try {
             socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
             socket.setSoTimeout(readTimeoutMillis);
             socket.setTcpNoDelay(true);
+            if (socket instanceof SSLSocket tls) {
+                tls.startHandshake();
+            }
             in = new BufferedInputStream(socket.getInputStream());
             out = socket.getOutputStream();
         } catch (IOException e) {
@@ -52,9 +68,18 @@ public final class TextClient implements AutoCloseable {
 
     /** Whether the server on 127.0.0.1:{@code port} answers {@code version}; throws while nothing accepts connections there. */
     static boolean answersVersion(int port) throws IOException {
-        try (TextClient client = new TextClient(port)) {
+        return answersVersion(SocketFactory.getDefault(), port);
+    }
+
+    static boolean answersVersion(SocketFactory sockets, int port) throws IOException {
+        try (TextClient client = new TextClient(sockets, port)) {
             return client.call("version\r\n").startsWith("VERSION ");
         }
+    }
+
+    /** The TLS session of a connection made with an SSLSocketFactory. */
+    SSLSession tlsSession() {
+        return ((SSLSocket) socket).getSession();
     }
 
     public TextClient send(String text) throws IOException {

@@ -6,8 +6,8 @@ import io.raftcached.protocol.Request;
 
 /**
  * The commands a node answers itself, without the store's data: stats, version, verbosity,
- * shutdown, and memcached's admin lines raftcached does not have (cache_memlimit, lru, extstore,
- * refresh_certs), refused by name. slabs and lru_crawler are {@link MaintenanceCommands}; watch
+ * shutdown, refresh_certs (-Z), and memcached's admin lines raftcached does not have
+ * (cache_memlimit, lru, extstore), refused by name. slabs and lru_crawler are {@link MaintenanceCommands}; watch
  * turns the connection into a {@link LogWatchers} stream (in {@link ConnectionHandler}).
  */
 final class AdminCommands {
@@ -49,11 +49,24 @@ final class AdminCommands {
             }
             case STATS -> stats(request, out);
             case ADMIN -> {
-                if (!request.noreply()) {   // memcached's "cache_memlimit 64 noreply" answers nothing
+                if (request.arg(0).equals("refresh_certs")) {
+                    refreshCerts(request, out);
+                } else if (!request.noreply()) {   // memcached's "cache_memlimit 64 noreply" answers nothing
                     Replies.writeLine(out, "CLIENT_ERROR " + request.arg(0) + " is not supported by raftcached");
                 }
             }
             default -> Replies.writeLine(out, Replies.ERROR_LINE);
+        }
+    }
+
+    /** memcached's refresh_certs: OK (unless noreply), or its error line, which noreply does not silence. */
+    private void refreshCerts(Request request, ByteBuf out) {
+        ClientTls tls = stats.clientTls;
+        String error = tls == null ? "Error TLS not enabled" : tls.refresh();
+        if (error != null) {
+            Replies.writeLine(out, error);
+        } else if (!request.noreply()) {
+            Replies.writeLine(out, "OK");
         }
     }
 

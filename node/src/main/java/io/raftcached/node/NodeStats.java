@@ -51,6 +51,8 @@ final class NodeStats {
     final PrefixStats prefixes;
     /** watch: this node's log stream and its watchers (log_watcher_* in stats). */
     final LogWatchers watchers;
+    /** -Z: the TLS context and its counters (ssl_* in stats, refresh_certs); null without -Z. */
+    volatile ClientTls clientTls;
 
     /** memcached's defaults: delimiter ':', per-prefix stats off. */
     NodeStats() {

@@ -79,10 +79,13 @@ final class Server {
     private final AtomicBoolean stopping = new AtomicBoolean();
     /** {@code /metrics}, when --metrics-port asks for it. */
     private volatile MetricsEndpoint metrics;
+    /** -Z: the TLS context for the TCP listeners; null without it. */
+    private final ClientTls tls;
 
-    private Server(ServerConfig config, ReplicatedCache cluster) {
+    private Server(ServerConfig config, ReplicatedCache cluster, ClientTls tls) {
         this.config = config;
         this.cluster = cluster;
+        this.tls = tls;
         this.stats = new NodeStats(new PrefixStats(config.flags().prefixDelimiter(), config.flags().prefixDelimiter != null),
                 new LogWatchers(!config.flags().disableWatch, config.extended().watcherBufferBytes));
         boolean epoll = Epoll.isAvailable();
@@ -90,17 +93,20 @@ final class Server {
         this.workers = epoll ? new EpollEventLoopGroup(config.flags().threads) : new NioEventLoopGroup(config.flags().threads);
         this.tcpChannel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.stats.verbosity = config.verbosity();
+        this.stats.clientTls = tls;
         this.stats.crawlerSleepMicros = config.extended().lruCrawlerSleepMicros;
         this.input = ByteBudget.clientInput(config.raft().budgets().clientInputBytes());
         this.output = new ByteBudget("client output", config.raft().budgets().clientOutputBytes());
     }
 
     static Server start(ServerConfig config, FatalStop fatal) throws IOException, InterruptedException {
+        // before the cluster starts: a bad certificate refuses to start, as memcached does
+        ClientTls tls = config.flags().ssl ? ClientTls.start(config.extended().tls) : null;
         ReplicatedCache cluster = ClusterNode.start(config.raft(), config.store(), fatal);
         if (config.extended().trackSizes) {
             cluster.trackSizes();
         }
-        Server server = new Server(config, cluster);
+        Server server = new Server(config, cluster, tls);
         try {
             server.listen();
         } catch (IOException | RuntimeException e) {
@@ -125,10 +131,10 @@ final class Server {
             listenUnix(Path.of(flags.unixSocket), plain);
         } else {
             if (flags.listenAddresses.isEmpty()) {
-                listenTcp(null, flags.port, plain);
+                listenTcp(null, flags.port, flags.listenerTls(), plain);
             }
             for (ServerOptions.ListenAddress address : flags.listenAddresses) {
-                listenTcp(address.host(), address.port(), plain);
+                listenTcp(address.host(), address.port(), address.tls(), plain);
             }
         }
         if (flags.metricsPort > 0) {
@@ -137,8 +143,10 @@ final class Server {
                     metrics.port());
         }
         if (flags.linearizablePort > 0) {
-            listenTcp(flags.listenAddresses.isEmpty() ? null : flags.listenAddresses.get(0).host(), flags.linearizablePort,
-                    new RequestExecutor(cluster, config, stats, admin, walks, true));
+            // the first listener's address and TLS
+            ServerOptions.ListenAddress first = flags.listenAddresses.isEmpty() ? null : flags.listenAddresses.get(0);
+            listenTcp(first == null ? null : first.host(), flags.linearizablePort,
+                    first == null ? flags.listenerTls() : first.tls(), new RequestExecutor(cluster, config, stats, admin, walks, true));
         }
         LOG.info("raftcached {} serving memcached's protocol on {}{} with {} MB, node {} of {}", Versions.RAFTCACHED,
                 flags.unixSocket != null ? flags.unixSocket : (flags.listen == null ? "*:" + flags.port : flags.listen),
@@ -153,7 +161,7 @@ final class Server {
                 DecoderConfig.MEMCACHED_MAX_LINE_BYTES, DecoderConfig.DEFAULT_MAX_MULTIGET_LINE_BYTES);
     }
 
-    private ServerBootstrap bootstrap(RequestExecutor executor) {
+    private ServerBootstrap bootstrap(RequestExecutor executor, ClientTls.Listener listenerTls) {
         DecoderConfig decoderConfig = decoderConfig(config.store());
         Integer idleSeconds = config.extended().idleTimeoutSeconds;
         ChannelHandler limiter = new ConnectionLimiter();
@@ -166,7 +174,13 @@ final class Server {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        channel.pipeline().addLast(limiter, byteCounter);
+                        // The limiter goes before TLS: memcached refuses past -c in plaintext, before SSL_accept.
+                        channel.pipeline().addLast(limiter);
+                        if (listenerTls != ClientTls.Listener.PLAIN) {
+                            channel.pipeline().addLast(tls.newHandler(channel.alloc(), listenerTls), tls.handshakeWatcher());
+                        }
+                        // after TLS: bytes_read counts what the client sent, decrypted, as memcached's does
+                        channel.pipeline().addLast(byteCounter);
                         if (idleSeconds != null && idleSeconds > 0) {
                             channel.pipeline().addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
                         }
@@ -176,8 +190,9 @@ final class Server {
                 });
     }
 
-    private void listenTcp(String host, int port, RequestExecutor executor) throws IOException, InterruptedException {
-        ServerBootstrap bootstrap = bootstrap(executor).channel(tcpChannel).childOption(ChannelOption.TCP_NODELAY, true);
+    private void listenTcp(String host, int port, ClientTls.Listener listenerTls, RequestExecutor executor)
+            throws IOException, InterruptedException {
+        ServerBootstrap bootstrap = bootstrap(executor, listenerTls).channel(tcpChannel).childOption(ChannelOption.TCP_NODELAY, true);
         InetSocketAddress address = host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
         var bind = bootstrap.bind(address).await();
         if (!bind.isSuccess()) {
@@ -191,7 +206,8 @@ final class Server {
             throw new IOException("-s needs Linux epoll, which is not available here");
         }
         Files.deleteIfExists(socket);
-        var bind = bootstrap(executor).channel(EpollServerDomainSocketChannel.class)
+        // plaintext, as memcached's UNIX socket under -Z
+        var bind = bootstrap(executor, ClientTls.Listener.PLAIN).channel(EpollServerDomainSocketChannel.class)
                 .bind(new DomainSocketAddress(socket.toFile())).await();
         if (!bind.isSuccess()) {
             throw new IOException("failed to listen on UNIX socket " + socket + ": " + bind.cause().getMessage(), bind.cause());

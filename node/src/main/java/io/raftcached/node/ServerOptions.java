@@ -40,8 +40,8 @@ final class ServerOptions {
     /** -l as memcached reports it in stats settings ("inter"); null when not given. */
     String listen;
 
-    /** Where to listen: each -l address with its port (-p unless the address names one). */
-    record ListenAddress(String host, int port) {}
+    /** Where to listen: each -l address with its port (-p unless the address names one) and its TLS. */
+    record ListenAddress(String host, int port, ClientTls.Listener tls) {}
 
     List<ListenAddress> listenAddresses = new ArrayList<>();
 
@@ -125,12 +125,16 @@ final class ServerOptions {
     @Option(names = {"-e", "--memory-file"}, paramLabel = "<file>", description = "not supported: refused (the Raft log makes restarts warm)")
     String memoryFile;
 
-    @Option(names = {"-Z", "--enable-ssl"}, description = "not supported: refused")
+    @Option(names = {"-Z", "--enable-ssl"}, description = "enable TLS/SSL on the TCP listeners (-o ssl_chain_cert, ssl_key,"
+            + " ssl_ca_cert, ssl_verify_mode, ssl_min_version, ssl_ciphers, ssl_session_cache; -l notls:, btls:, mtls:"
+            + " prefixes); the UNIX socket stays plaintext")
     boolean ssl;
 
     @Option(names = {"-o", "--extended"}, paramLabel = "<list>", split = ",",
             description = "extended options: idle_timeout and slab_chunk_max are honoured; memcached's LRU, crawler, "
-                    + "slab mover and hash knobs are accepted with a warning; others are refused")
+                    + "slab mover and hash knobs are accepted with a warning; ssl_* as memcached (ssl_keyformat 1 PEM or"
+                    + " 2 DER; ssl_wbuf_size and ssl_kernel_tls are accepted and shown but change nothing: Netty's"
+                    + " TLS engine sizes its own records and encrypts in user space); others are refused")
     List<String> extended = new ArrayList<>();
 
     // --- raftcached's cluster flags -------------------------------------------------------------------
@@ -247,7 +251,7 @@ final class ServerOptions {
         refuse(sasl, "-S (SASL) is not supported by raftcached");
         refuse(authFile != null, "-Y (ASCII authentication) is not supported by raftcached");
         refuse(memoryFile != null, "-e (memory file) is not supported by raftcached: a restart replays the Raft log instead");
-        refuse(ssl, "-Z (TLS) is not supported by raftcached; terminate TLS in front of it");
+        refuse(ssl && port == 0, "ERROR: You cannot enable SSL without a TCP port.");
         refuse(daemon, "-d must be handled by the raftcached launcher script (bin/raftcached), not the JVM");
         // memcached exits 1, not EX_USAGE, after these five messages
         refuseWithStatus1(connLimit <= 0, "Maximum connections must be greater than 0");
@@ -336,7 +340,17 @@ final class ServerOptions {
             return;
         }
         listen = String.join(",", addresses);
-        for (String address : addresses) {
+        for (String prefixed : addresses) {
+            ClientTls.Listener tls = listenerTls();
+            String address = prefixed;
+            for (var prefix : LISTENER_PREFIXES.entrySet()) {
+                if (prefixed.startsWith(prefix.getKey() + ":")) {
+                    // memcached exits EX_OSERR: it finds out while opening the listeners
+                    refuseWith(!ssl, "'" + prefix.getKey() + "' option is valid only when SSL is enabled", EXIT_OS_ERROR);
+                    tls = prefix.getValue();
+                    address = prefixed.substring(prefix.getKey().length() + 1);
+                }
+            }
             String host = address;
             String portText = null;
             if (address.startsWith("[")) {
@@ -351,11 +365,25 @@ final class ServerOptions {
                 host = address.substring(0, address.indexOf(':'));
                 portText = address.substring(address.indexOf(':') + 1);
             }
-            listenAddresses.add(new ListenAddress(host, portText != null ? parsePort(portText, "-l") : port));
+            listenAddresses.add(new ListenAddress(host, portText != null ? parsePort(portText, "-l") : port, tls));
         }
         if (listenAddresses.size() == 1) {
             port = listenAddresses.get(0).port();   // a lone -l host:port is the node's port
         }
+    }
+
+    /**
+     * memcached's -l prefixes: notls: (1.6.18) and btls:, mtls: (1.6.30: a listener that never asks
+     * for, or always requires, a verified client certificate).
+     */
+    private static final java.util.Map<String, ClientTls.Listener> LISTENER_PREFIXES = java.util.Map.of(
+            "notls", ClientTls.Listener.PLAIN, "btls", ClientTls.Listener.NO_PEER, "mtls", ClientTls.Listener.PEER);
+    /** EX_OSERR, memcached's exit status when a listener cannot be opened. */
+    private static final int EXIT_OS_ERROR = 71;
+
+    /** A listener without a prefix: TLS under -Z, else plaintext. */
+    ClientTls.Listener listenerTls() {
+        return ssl ? ClientTls.Listener.DEFAULT : ClientTls.Listener.PLAIN;
     }
 
     private RaftSettings raftSettings(long memoryBytes, MemoryBudgets budgets) {
@@ -467,8 +495,12 @@ final class ServerOptions {
     }
 
     private static void refuseWithStatus1(boolean condition, String message) {
+        refuseWith(condition, message, 1);
+    }
+
+    private static void refuseWith(boolean condition, String message, int exitCode) {
         if (condition) {
-            throw new FlagError(message, 1);
+            throw new FlagError(message, exitCode);
         }
     }
 
@@ -486,8 +518,8 @@ final class ServerOptions {
      * The -o options. Those raftcached honours are applied — the LRU, slab mover and crawler
      * settings as memcached applies them, option by option; tuning knobs of memcached machinery
      * raftcached does not have (its hash functions, log watchers) change nothing a client can see,
-     * so they are accepted with a warning printed at start-up; anything else, such as extstore or
-     * TLS, is refused.
+     * so they are accepted with a warning printed at start-up; the ssl_* options are memcached's
+     * ({@link TlsOptions}); anything else, such as extstore, is refused.
      */
     static final class Extended {
         Integer idleTimeoutSeconds;
@@ -501,6 +533,8 @@ final class ServerOptions {
         /** memcached's watcher_logbuf_size (given in kilobytes): each watch connection's buffer. */
         int watcherBufferBytes = LogWatchers.BUFFER_BYTES_DEFAULT;
         final List<String> warnings = new ArrayList<>();
+        /** memcached's ssl_* options; used under -Z, shown by stats settings either way (as memcached). */
+        final TlsOptions tls = new TlsOptions();
 
         /** Options that already describe raftcached: nothing to do. */
         private static final List<String> ALREADY_TRUE = List.of("maxconns_fast", "modern", "inline_ascii_response",
@@ -542,7 +576,7 @@ final class ServerOptions {
                                 "LRU crawler sleep must be between 0 and 1 second");
                     }
                     default -> {
-                        if (lru.apply(name, value)) {
+                        if (lru.apply(name, value) || parsed.tls.apply(name, value)) {
                             continue;
                         }
                         if (NO_SUCH_MACHINERY.contains(name)) {

@@ -131,6 +131,14 @@ final class StatsReplies {
         Replies.writeStat(out, "log_watcher_skipped", stats.watchers.skipped.sum());
         Replies.writeStat(out, "log_watcher_sent", stats.watchers.sent.sum());
         Replies.writeStat(out, "log_watchers", stats.watchers.count());
+        ClientTls tls = stats.clientTls;
+        if (tls != null) {
+            if (tls.options().sessionCache) {
+                Replies.writeStat(out, "ssl_new_sessions", tls.newSessions.sum());
+            }
+            Replies.writeStat(out, "ssl_handshake_errors", tls.handshakeErrors.sum());
+            Replies.writeStat(out, "time_since_server_cert_refresh", tls.secondsSinceRefresh());
+        }
         for (String idle : NO_SUCH_MACHINERY_STATS_AFTER_WATCHERS) {
             Replies.writeStat(out, idle, 0);
         }
@@ -322,17 +330,19 @@ final class StatsReplies {
         Replies.writeStat(out, "ext_max_frag", "0.80");
         Replies.writeStat(out, "slab_automove_freeratio", "0.010");
         Replies.writeStat(out, "ext_drop_unread", "no");
-        Replies.writeStat(out, "ssl_enabled", "no");
-        Replies.writeStat(out, "ssl_chain_cert", "(null)");
-        Replies.writeStat(out, "ssl_key", "(null)");
-        Replies.writeStat(out, "ssl_verify_mode", 0);
-        Replies.writeStat(out, "ssl_keyformat", 1);
-        Replies.writeStat(out, "ssl_ciphers", "NULL");
-        Replies.writeStat(out, "ssl_ca_cert", "NULL");
-        Replies.writeStat(out, "ssl_wbuf_size", 16384);
-        Replies.writeStat(out, "ssl_session_cache", "no");
-        Replies.writeStat(out, "ssl_kernel_tls", "no");
-        Replies.writeStat(out, "ssl_min_version", "tlsv1.2");
+        // memcached shows the ssl_* options given, with -Z or without; printf's "(null)" and its own "NULL" for unset
+        TlsOptions tls = config.extended().tls;
+        Replies.writeStat(out, "ssl_enabled", flags.ssl ? "yes" : "no");
+        Replies.writeStat(out, "ssl_chain_cert", tls.chainCert == null ? "(null)" : tls.chainCert);
+        Replies.writeStat(out, "ssl_key", tls.key == null ? "(null)" : tls.key);
+        Replies.writeStat(out, "ssl_verify_mode", tls.verifyModeFlags());
+        Replies.writeStat(out, "ssl_keyformat", tls.keyFormat);
+        Replies.writeStat(out, "ssl_ciphers", tls.ciphers == null ? "NULL" : tls.ciphers);
+        Replies.writeStat(out, "ssl_ca_cert", tls.caCert == null ? "NULL" : tls.caCert);
+        Replies.writeStat(out, "ssl_wbuf_size", tls.wbufSizeBytes);
+        Replies.writeStat(out, "ssl_session_cache", tls.sessionCache ? "yes" : "no");
+        Replies.writeStat(out, "ssl_kernel_tls", tls.kernelTls ? "yes" : "no");
+        Replies.writeStat(out, "ssl_min_version", tls.minVersionName());
         Replies.writeStat(out, "num_napi_ids", "(null)");
         Replies.writeStat(out, "memory_file", "(null)");
         Replies.writeStat(out, "raft_address", config.raft().raftHost() + ":" + config.raft().raftPort());

@@ -431,8 +431,8 @@ class DeployManifestsTest {
         String probeJavaOptions = environment(container).get("JAVA_OPTS");
 
         // TLS checks go to a node started with the StatefulSet's TLS flags, their certificates remapped.
-        Path certificates = TlsServers.makeCertificates("deploy-probes");
-        java.util.function.UnaryOperator<String> remap = argument -> argument.replace(TLS_DIRECTORY, certificates + "/");
+        TestCertificates certificates = TestCertificates.make();
+        java.util.function.UnaryOperator<String> remap = argument -> argument.replace(TLS_DIRECTORY, certificates.directory + "/");
         int plainPort = Ports.free();
         int tlsPort = Ports.free();
         List<String> tlsArguments = new ArrayList<>(List.of("-p", Integer.toString(plainPort), "-l", "notls:127.0.0.1:" + plainPort,
@@ -454,6 +454,8 @@ class DeployManifestsTest {
                 assertNotEquals(0, down.exitCode(), check.getKey() + " against a closed port: " + down);
                 assertTrue(down.err().contains("Connection refused"), check.getKey() + " says why: " + down);
             }
+        } finally {
+            certificates.delete();
         }
     }
 

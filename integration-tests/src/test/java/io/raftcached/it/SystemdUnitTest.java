@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.raftcached.testing.Await;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,24 +151,28 @@ class SystemdUnitTest {
      * ready with peer TLS on.
      */
     @Test
-    void execStartWithTheSampleTlsSettingsServesTls() throws IOException, InterruptedException {
-        Path certificates = TlsServers.makeCertificates("systemd-tls");
-        String shipped = DeployFiles.read(ENV);
-        String tlsLines = "";
-        for (String name : List.of("TLS_OPTIONS", "PEER_TLS_OPTIONS")) {
-            tlsLines += commentedSetting(shipped, name).replace("/etc/raftcached/tls/", certificates + "/") + "\n";
+    void execStartWithTheSampleTlsSettingsServesTls() throws Exception {
+        TestCertificates certificates = TestCertificates.make();
+        try {
+            String shipped = DeployFiles.read(ENV);
+            String tlsLines = "";
+            for (String name : List.of("TLS_OPTIONS", "PEER_TLS_OPTIONS")) {
+                tlsLines += commentedSetting(shipped, name).replace("/etc/raftcached/tls/", certificates.directory + "/") + "\n";
+            }
+            int port = Ports.free();
+            int tlsPort = Ports.free();
+            String options = "OPTIONS=\"-l notls:127.0.0.1:" + port + " -l 127.0.0.1:" + tlsPort + " -t 2\"";
+            runExecStart("systemd-tls-node", port, tlsLines + options, (expected, data, raftPort) -> {
+                try (TextClient client = new TextClient(certificates.sockets("ca.crt"), tlsPort)) {
+                    assertTrue(client.call("version\r\n").startsWith("VERSION "), "TLS on the client port");
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new AssertionError(e);
+                }
+                assertEquals("yes", stats(port, "settings").get("ssl_enabled"), "-Z from TLS_OPTIONS");
+            });
+        } finally {
+            certificates.delete();
         }
-        int port = Ports.free();
-        int tlsPort = Ports.free();
-        runExecStart("systemd-tls-node", port, tlsLines + "OPTIONS=\"-l notls:127.0.0.1:" + port + " -l 127.0.0.1:" + tlsPort + " -t 2\"",
-                (expected, data, raftPort) -> {
-                    try (Socket socket = TlsServers.connectTls(certificates.resolve("ca.crt"), tlsPort)) {
-                        socket.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
-                        String reply = new String(socket.getInputStream().readNBytes("VERSION ".length()), StandardCharsets.US_ASCII);
-                        assertEquals("VERSION ", reply, "TLS on the client port");
-                    }
-                    assertEquals("yes", stats(port, "settings").get("ssl_enabled"), "-Z from TLS_OPTIONS");
-                });
     }
 
     /** The value of the commented-out sample line {@code #NAME="..."}, as a KEY=value line; null if there is none. */

@@ -54,6 +54,11 @@ final class TestCertificates {
         return new TestCertificates(directory);
     }
 
+    /** Certificates the script already wrote into {@code directory} (e.g. local-cluster.sh start --tls). */
+    static TestCertificates at(Path directory) {
+        return new TestCertificates(directory);
+    }
+
     void delete() throws IOException {
         NodeProcess.deleteRecursively(directory);
     }

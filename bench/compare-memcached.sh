@@ -14,6 +14,9 @@
 #   DURATION=10 WARMUP=2 REPEATS=3          measured seconds, warm-up seconds, runs per profile and server
 #   PROFILES="get-p1 get-p16 set-p1 set-p16 mix-p1"   also available: mix-p16; any profile may end in
 #                                          -c<N> for N connections instead of CONNECTIONS (e.g. set-p1-c64)
+#                                          and start with tls- to run over TLS (e.g. tls-get-p1);
+#                                          tls-handshake: every get on a new TLS connection (a full
+#                                          handshake each, --reconnect-interval 1), THREADS connections
 #   PLAN="profile:server,server ..."       which servers run which profile; default: every PROFILES
 #                                          entry on memcached,raftcached. Servers: memcached,
 #                                          raftcached (one node: a one-member Raft group), raftcached-3
@@ -25,15 +28,22 @@
 #                                          and etcd peer ports are client port + PEER_PORT_OFFSET (1000).
 #                                          All must be free; checked before anything starts
 #   MEMCACHED_BIN=memcached ETCD_BIN=etcd ETCDCTL_BIN=etcdctl ETCD_EXTRA=   (extra etcd flags)
-#   RAFTCACHED_CMD='bin/raftcached -p {port} -m 1024 -t 2 -U 0 -l 127.0.0.1 --node-id {node-id}
+#   RAFTCACHED_CMD='bin/raftcached -p {port} -m 1024 -t 2 -U 0 {listen} --node-id {node-id}
 #                   --raft 127.0.0.1:{raft-port} --peers {peers} --data-dir {data-dir}'
 #       how to start each raftcached node, relative to the repository root; the placeholders are
 #       replaced ({peers} is the node itself for the one-node server, fsync on unless the command says
-#       --no-fsync); data dirs are under OUT_DIR. It runs with JAVA_OPTS="-Xmx$RAFTCACHED_HEAP
+#       --no-fsync; {listen} is -l 127.0.0.1, or with tls- profiles the same TLS flags memcached gets,
+#       see TLS_PORT_OFFSET); data dirs are under OUT_DIR. It runs with JAVA_OPTS="-Xmx$RAFTCACHED_HEAP
 #       -XX:ActiveProcessorCount=$JVM_CPUS -Xlog:gc:file=OUT_DIR/gc.<node>.log:timemillis
 #       $RAFTCACHED_JAVA_EXTRA", which the launcher is expected to pass to java. Sanity check: point it
-#       at memcached itself, RAFTCACHED_CMD='memcached -t 2 -m 1024 -U 0 -l 127.0.0.1 -p {port}' gives
+#       at memcached itself, RAFTCACHED_CMD='memcached -t 2 -m 1024 -U 0 {listen} -p {port}' gives
 #       ratios near 1.0.
+#   TLS_PORT_OFFSET=100                    with tls- profiles in the plan: certificates from
+#                                          deploy/tls/make-test-certs.sh go to OUT_DIR/tls; memcached and
+#                                          raftcached ({listen}) get -Z -o ssl_chain_cert=server.crt,ssl_key=
+#                                          server.key -l notls:127.0.0.1:<port> -l 127.0.0.1:<port + offset>,
+#                                          so the TLS profiles use port + offset and the rest (readiness
+#                                          checks, prefill, plain profiles) stay plaintext
 #   RAFTCACHED_HEAP=2g BENCH_HEAP=256m JVM_CPUS=2   heap and visible CPUs of every JVM started here
 #   BENCH_JAR=bench/target/raftcached-bench.jar   the generator; built if missing (mvn -q -DskipTests -pl bench package)
 #   SERVER_CPUS= BENCH_CPUS=               optional taskset CPU lists (e.g. 0 and 1) to pin the sides apart
@@ -77,11 +87,12 @@ RAFTCACHED_PORT=${RAFTCACHED_PORT:-22123}
 RAFTCACHED3_PORT=${RAFTCACHED3_PORT:-22124}
 ETCD_PORT=${ETCD_PORT:-22127}
 PEER_PORT_OFFSET=${PEER_PORT_OFFSET:-1000}
+TLS_PORT_OFFSET=${TLS_PORT_OFFSET:-100}
 MEMCACHED_BIN=${MEMCACHED_BIN:-memcached}
 ETCD_BIN=${ETCD_BIN:-etcd}
 ETCDCTL_BIN=${ETCDCTL_BIN:-etcdctl}
 ETCD_EXTRA=${ETCD_EXTRA:-}
-RAFTCACHED_CMD=${RAFTCACHED_CMD:-"bin/raftcached -p {port} -m 1024 -t 2 -U 0 -l 127.0.0.1 --node-id {node-id} --raft 127.0.0.1:{raft-port} --peers {peers} --data-dir {data-dir}"}
+RAFTCACHED_CMD=${RAFTCACHED_CMD:-"bin/raftcached -p {port} -m 1024 -t 2 -U 0 {listen} --node-id {node-id} --raft 127.0.0.1:{raft-port} --peers {peers} --data-dir {data-dir}"}
 RAFTCACHED_HEAP=${RAFTCACHED_HEAP:-2g}
 RAFTCACHED_JAVA_EXTRA=${RAFTCACHED_JAVA_EXTRA:-}
 BENCH_HEAP=${BENCH_HEAP:-256m}
@@ -100,6 +111,7 @@ TARGETS=${TARGETS:-"get-p1:raftcached:ops:>=:0.9:memcached get-p1:raftcached:p99
   mix-p1:raftcached-3:ops:>=:0.5:memcached"}
 FSYNC_COUNT=${FSYNC_COUNT:-1}
 OUT_DIR=${OUT_DIR:-}
+TLS_DIR= # OUT_DIR/tls once OUT_DIR is known
 REPORT_ONLY=
 
 die() { echo "compare-memcached: $*" >&2; exit 2; }
@@ -343,27 +355,31 @@ fi
 [[ -f $BENCH_JAR ]] || die "$BENCH_JAR missing"
 
 profile_args() {
-  local ratio pipeline
-  case ${1%-c[0-9]*} in
+  local ratio pipeline base=${1#tls-} tls= reconnect=
+  [[ $base == "$1" ]] || tls=" --tls --cacert $TLS_DIR/ca.crt"
+  local connections=$CONNECTIONS
+  case ${base%-c[0-9]*} in
     get-p1) ratio=1:0 pipeline=1 ;;
     get-p16) ratio=1:0 pipeline=16 ;;
     set-p1) ratio=0:1 pipeline=1 ;;
     set-p16) ratio=0:1 pipeline=16 ;;
     mix-p1) ratio=9:1 pipeline=1 ;;
     mix-p16) ratio=9:1 pipeline=16 ;;
+    # Each worker thread blocks in its connect and handshake: more connections than threads add nothing.
+    handshake) [[ -n $tls ]] || return 1; ratio=1:0 pipeline=1 connections=$THREADS reconnect=" --reconnect-interval 1" ;;
     *) return 1 ;;
   esac
-  local connections=$CONNECTIONS
   [[ $1 =~ -c([0-9]+)$ ]] && connections=${BASH_REMATCH[1]}
-  echo "--ratio $ratio --pipeline $pipeline --connections $connections"
+  echo "--ratio $ratio --pipeline $pipeline --connections $connections$reconnect$tls"
 }
 
 # The plan: PLAN_PROFILES in order, PLAN_SERVERS[profile] = its servers, SERVERS = all of them.
 declare -A PLAN_SERVERS=()
 PLAN_PROFILES=() SERVERS=()
-etcd_missing=
+etcd_missing= TLS=
 for entry in $PLAN; do
   profile=${entry%%:*}
+  [[ $profile != tls-* ]] || TLS=1
   [[ $entry == *:* && -n ${entry#*:} ]] || die "plan entry $entry: want profile:server[,server...]"
   profile_args "$profile" >/dev/null || die "unknown profile $profile"
   list=${entry#*:}
@@ -376,6 +392,7 @@ for entry in $PLAN; do
           continue
         fi
         [[ $(profile_args "$profile") == *"--pipeline 1 "* ]] || die "etcd-3 is driven one request per connection: $profile"
+        [[ $profile != tls-* ]] || die "etcd-3 is not run with TLS here: $profile"
         ;;
       *) die "unknown server $server in plan entry $entry" ;;
     esac
@@ -390,9 +407,14 @@ if [[ -n $etcd_missing ]]; then
     "(Debian: apt-get install etcd-server etcd-client)" >&2
 fi
 ((${#PLAN_PROFILES[@]} > 0)) || die "nothing to run"
+if [[ -n $TLS ]]; then
+  [[ $RAFTCACHED_CMD == *"{listen}"* ]] || [[ " ${SERVERS[*]} " != *" raftcached"* ]] ||
+    die "tls- profiles need {listen} in RAFTCACHED_CMD (where the TLS flags go)"
+  command -v openssl >/dev/null || die "tls- profiles need openssl (deploy/tls/make-test-certs.sh)"
+fi
 
 # Members: every server process, named <server> or <server>.<n>.
-declare -A MEMBERS=() ENDPOINTS=() PROTO=() PORT=() PEER_PORT=() KIND=()
+declare -A MEMBERS=() ENDPOINTS=() TLS_ENDPOINTS=() PROTO=() PORT=() TLS_PORT=() PEER_PORT=() KIND=()
 for server in "${SERVERS[@]}"; do
   case $server in
     memcached) base=$MEMCACHED_PORT count=1 ;;
@@ -410,6 +432,10 @@ for server in "${SERVERS[@]}"; do
     PORT[$member]=$((base + n - 1))
     [[ $server == memcached ]] || PEER_PORT[$member]=$((base + n - 1 + PEER_PORT_OFFSET))
     ENDPOINTS[$server]+="${ENDPOINTS[$server]:+,}127.0.0.1:${PORT[$member]}"
+    if [[ -n $TLS && $server != etcd-3 ]]; then
+      TLS_PORT[$member]=$((base + n - 1 + TLS_PORT_OFFSET))
+      TLS_ENDPOINTS[$server]+="${TLS_ENDPOINTS[$server]:+,}127.0.0.1:${TLS_PORT[$member]}"
+    fi
   done
 done
 
@@ -420,7 +446,7 @@ port_in_use() {
 }
 declare -A port_owner=()
 for member in "${!PORT[@]}"; do
-  for port in "${PORT[$member]}" "${PEER_PORT[$member]:-}"; do
+  for port in "${PORT[$member]}" "${PEER_PORT[$member]:-}" "${TLS_PORT[$member]:-}"; do
     [[ -n $port ]] || continue
     [[ $port =~ ^[0-9]+$ ]] && ((port >= 1024 && port <= 65535)) || die "bad port $port ($member)"
     [[ -z ${port_owner[$port]:-} ]] || die "$member and ${port_owner[$port]} would both use port $port; set the *_PORT settings apart"
@@ -447,6 +473,11 @@ CLOCK_TICKS=$(getconf CLK_TCK)
 # Run the generator from a private copy: a rebuild or `mvn clean` elsewhere must not swap or remove it mid-run.
 cp "$BENCH_JAR" "$OUT_DIR/bench.jar"
 BENCH_JAR=$OUT_DIR/bench.jar
+TLS_DIR=$OUT_DIR/tls
+if [[ -n $TLS ]]; then
+  "$ROOT/deploy/tls/make-test-certs.sh" "$TLS_DIR" >"$OUT_DIR/make-test-certs.log" 2>&1 ||
+    { cat "$OUT_DIR/make-test-certs.log" >&2; die "deploy/tls/make-test-certs.sh $TLS_DIR failed"; }
+fi
 
 # --- server processes: each in its own process group, stopped by that group id on exit --------
 declare -A GROUP=()    # member -> pid we started (= its process group id)
@@ -572,11 +603,19 @@ raft_leader_known() { # server: every raftcached member names the same leader (e
   [[ -n ${leaders[0]} ]] && (($(printf '%s\n' "${leaders[@]}" | sort -u | wc -l) == 1))
 }
 
+listen_flags() { # member: where it listens; with TLS, memcached's TLS flags (raftcached spells them the same)
+  if [[ -z ${TLS_PORT[$1]:-} ]]; then
+    echo "-l 127.0.0.1"
+  else
+    echo "-Z -o ssl_chain_cert=$TLS_DIR/server.crt,ssl_key=$TLS_DIR/server.key -l notls:127.0.0.1:${PORT[$1]} -l 127.0.0.1:${TLS_PORT[$1]}"
+  fi
+}
+
 member_cmd() { # member: its command line
   local member=$1 server=${1%.*} port=${PORT[$1]} cmd peers=
   case ${KIND[$member]} in
     memcached)
-      cmd="$MEMCACHED_BIN -t 2 -m 1024 -U 0 -l 127.0.0.1 -p $port"
+      cmd="$MEMCACHED_BIN -t 2 -m 1024 -U 0 $(listen_flags "$member") -p $port"
       # memcached refuses to run as root without -u; drop to nobody rather than run the cache as root.
       ((EUID != 0)) || cmd+=" -u nobody" ;;
     raftcached)
@@ -591,6 +630,7 @@ member_cmd() { # member: its command line
       cmd=${cmd//\{node-id\}/$id}
       cmd=${cmd//\{peers\}/$peers}
       cmd=${cmd//\{data-dir\}/$OUT_DIR/data/$member}
+      cmd=${cmd//\{listen\}/$(listen_flags "$member")}
       read -r program _ <<<"$cmd"
       if [[ $(basename "$program") == memcached && $EUID == 0 && $cmd != *" -u "* ]]; then
         cmd+=" -u nobody" # the memcached-vs-itself sanity check, run as root
@@ -609,11 +649,12 @@ member_cmd() { # member: its command line
 
 bench() { # server, then bench options; prints the JSON report to stdout
   local server=$1; shift
-  local bound
+  local bound endpoints=${ENDPOINTS[$server]}
+  [[ " $* " != *" --tls "* ]] || endpoints=${TLS_ENDPOINTS[$server]}
   bound=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN {printf "%d", d + w + 180}')
   pin "$BENCH_CPUS" timeout "$bound" java "-Xms$BENCH_HEAP" "-Xmx$BENCH_HEAP" "-XX:ActiveProcessorCount=$JVM_CPUS" \
     -jar "$BENCH_JAR" --protocol "${PROTO[$server]}" \
-    --servers "${ENDPOINTS[$server]}" --threads "$THREADS" \
+    --servers "$endpoints" --threads "$THREADS" \
     --value-size "$VALUE_SIZE" --key-space "$KEY_SPACE" --seed "$SEED" --json "$@"
 }
 

@@ -2,6 +2,9 @@
 # A local 3-node raftcached cluster on 127.0.0.1, for trying raftcached out and for failover by hand.
 #
 #   deploy/local-cluster.sh start        build if needed, start nodes 1-3, print how to connect
+#   deploy/local-cluster.sh start --tls  the same with TLS: certificates from deploy/tls/make-test-certs.sh
+#                                        in <dir>/tls, clients over TLS (-Z), peers over mutual TLS; the
+#                                        cluster directory keeps TLS on for every later command
 #   deploy/local-cluster.sh stop         stop all three (SIGTERM; the leader hands over first)
 #   deploy/local-cluster.sh status       one line per node: pid, role, term, applied index, leader
 #   deploy/local-cluster.sh watch [S] [N] status every S seconds (default 1), N times (default 3600),
@@ -18,6 +21,7 @@
 # RAFTCACHED_RAFT_PORT_BASE=7000, RAFTCACHED_METRICS_PORT_BASE=9100).
 # Extra flags for every node: RAFTCACHED_FLAGS (e.g. "-m 256 -vv").
 set -euo pipefail
+usage_lines=21   # the header above, which the usage message prints
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 top="$(cd "$here/.." && pwd)"
@@ -27,6 +31,13 @@ client_base="${RAFTCACHED_CLIENT_PORT_BASE:-11210}"
 raft_base="${RAFTCACHED_RAFT_PORT_BASE:-7000}"
 metrics_base="${RAFTCACHED_METRICS_PORT_BASE:-9100}"
 peers="1@127.0.0.1:$((raft_base + 1)),2@127.0.0.1:$((raft_base + 2)),3@127.0.0.1:$((raft_base + 3))"
+tls_dir="$dir/tls"
+tls_on() { [[ -f "$tls_dir/ca.crt" ]]; }
+# The nodes' TLS flags: memcached's for clients, the peer trio for Raft, forwarding and admin RPCs.
+tls_flags() {
+  echo "-Z -o ssl_chain_cert=$tls_dir/server.crt,ssl_key=$tls_dir/server.key,ssl_ca_cert=$tls_dir/ca.crt" \
+    "--peer-cert $tls_dir/peer.crt --peer-key $tls_dir/peer.key --peer-ca $tls_dir/ca.crt"
+}
 
 client_port() { echo $((client_base + $1)); }
 pid_file() { echo "$dir/node-$1.pid"; }
@@ -43,6 +54,12 @@ build_if_needed() {
 }
 
 ask() {   # ask <port> <command>: one memcached text command, reply on stdout
+  if tls_on; then
+    # -quiet keeps the connection until the node closes it after quit.
+    printf '%s\r\nquit\r\n' "$2" | timeout 2 openssl s_client -quiet -verify_return_error -CAfile "$tls_dir/ca.crt" \
+      -connect "127.0.0.1:$1" 2>/dev/null | tr -d '\r'
+    return
+  fi
   exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
   printf '%s\r\nquit\r\n' "$2" >&3
   timeout 2 cat <&3 | tr -d '\r'
@@ -58,7 +75,8 @@ start_node() {
   # shellcheck disable=SC2086
   JAVA_OPTS="${JAVA_OPTS:--Xmx256m}" nohup "$top/bin/raftcached" -p "$(client_port "$id")" -l 127.0.0.1 \
     --node-id "$id" --raft "127.0.0.1:$((raft_base + id))" --peers "$peers" --data-dir "$dir/node-$id" \
-    --metrics-port "$((metrics_base + id))" ${RAFTCACHED_FLAGS:-} >>"$dir/node-$id.log" 2>&1 </dev/null &
+    --metrics-port "$((metrics_base + id))" $(if tls_on; then tls_flags; fi) ${RAFTCACHED_FLAGS:-} \
+    >>"$dir/node-$id.log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$id")"
 }
 
@@ -141,18 +159,27 @@ watch_status() {
 case "${1:-}" in
   start)
     build_if_needed
-    if [[ -n "${2:-}" ]]; then start_node "$2"; wait_serving "$2"; wait_ready "$2"; exit; fi
+    if [[ "${2:-}" == --tls ]] && ! tls_on; then
+      "$here/tls/make-test-certs.sh" "$tls_dir" >/dev/null
+    elif [[ -n "${2:-}" ]]; then
+      start_node "$2"; wait_serving "$2"; wait_ready "$2"; exit
+    fi
     for id in "${nodes[@]}"; do start_node "$id"; done
     for id in "${nodes[@]}"; do wait_serving "$id"; done
     for id in "${nodes[@]}"; do wait_ready "$id"; done
     echo
-    echo "raftcached: 3 nodes on 127.0.0.1, data and logs in $dir"
+    echo "raftcached: 3 nodes on 127.0.0.1$(if tls_on; then echo ", TLS (certificates in $tls_dir)"; fi), data and logs in $dir"
     status
     echo
-    echo "connect:    telnet 127.0.0.1 $(client_port 1)        (any node takes reads and writes)"
+    if tls_on; then
+      echo "connect:    openssl s_client -quiet -CAfile $tls_dir/ca.crt -connect 127.0.0.1:$(client_port 1)"
+    else
+      echo "connect:    telnet 127.0.0.1 $(client_port 1)        (any node takes reads and writes)"
+    fi
     echo "clients:    127.0.0.1:$(client_port 1),127.0.0.1:$(client_port 2),127.0.0.1:$(client_port 3)"
     echo "metrics:    http://127.0.0.1:$((metrics_base + 1))/metrics (nodes 1-3: ports $((metrics_base + 1))-$((metrics_base + 3)))"
-    echo "inspect:    $top/bin/raftcached cluster status --node 127.0.0.1:$((raft_base + 1))"
+    echo "inspect:    $top/bin/raftcached cluster status --node 127.0.0.1:$((raft_base + 1))$(if tls_on; then
+      echo " --peer-cert $tls_dir/peer.crt --peer-key $tls_dir/peer.key --peer-ca $tls_dir/ca.crt"; fi)"
     echo "failover:   $0 kill <N>   then   $0 start <N>"
     echo "stop:       $0 stop"
     ;;
@@ -164,5 +191,5 @@ case "${1:-}" in
     pid="$(running_pid "${2:?kill needs a node number}")"
     [[ -z "$pid" ]] && { echo "node $2 is not running"; exit 1; }
     kill -9 "$pid"; rm -f "$(pid_file "$2")"; echo "node $2 (pid $pid) killed" ;;
-  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
+  *) sed -n "2,${usage_lines}p" "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
 esac

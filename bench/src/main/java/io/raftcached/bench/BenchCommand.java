@@ -133,6 +133,30 @@ public final class BenchCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     int readTimeoutMillis;
 
+    @Option(names = "--tls",
+            description = "Speak TLS to the servers (memcached -Z), trusting only --cacert; the server's name is not"
+                    + " checked, the targets are addresses.")
+    boolean tls;
+
+    @Option(names = "--cacert", paramLabel = "FILE",
+            description = "With --tls: the PEM CA certificate(s) the servers' certificates must chain to.")
+    Path caCert;
+
+    @Option(names = "--cert", paramLabel = "FILE",
+            description = "With --tls: a PEM client certificate to present (servers with ssl_verify_mode 2 or 3).")
+    Path clientCert;
+
+    @Option(names = "--key", paramLabel = "FILE",
+            description = "With --cert: its unencrypted PKCS#8 PEM private key.")
+    Path clientKey;
+
+    @Option(names = "--reconnect-interval", paramLabel = "N", defaultValue = "0",
+            description = "Replace a connection with a new one (and a new full TLS handshake, no session resumption)"
+                    + " after every N replies, as memtier's option; the request after it is timed from before the"
+                    + " connect. With N = 1 and --pipeline 1, ops/s is new connections per second. The worker"
+                    + " thread blocks during each connect and handshake. 0 = never (default: ${DEFAULT-VALUE}).")
+    int reconnectInterval;
+
     @Option(names = "--server-pid", split = ",", paramLabel = "PID",
             description = "Local server process(es) whose CPU time (/proc/<pid>/stat utime+stime) is sampled"
                     + " over the measured window and reported per op.")
@@ -250,6 +274,19 @@ public final class BenchCommand implements Callable<Integer> {
         if (clockTicksPerSecond < 1 || clockTicksPerSecond > 1_000_000_000) {
             throw usage("--clock-ticks must be in 1..1000000000");
         }
+        TlsSettings tlsSettings = null;
+        if (tls) {
+            try {
+                tlsSettings = new TlsSettings(caCert, clientCert, clientKey);
+            } catch (IllegalArgumentException e) {
+                throw usage("--tls: " + e.getMessage());
+            }
+        } else if (caCert != null || clientCert != null || clientKey != null) {
+            throw usage("--cacert, --cert and --key need --tls");
+        }
+        if (reconnectInterval < 0) {
+            throw usage("--reconnect-interval must be >= 0");
+        }
         for (long pid : serverPids) {
             if (!Files.isReadable(Path.of("/proc", Long.toString(pid), "stat"))) {
                 throw usage("--server-pid " + pid + ": cannot read /proc/" + pid + "/stat");
@@ -259,7 +296,7 @@ public final class BenchCommand implements Callable<Integer> {
             return new LoadProfile(addresses, threads, connections, pipeline, getWeight, setWeight, keySpace,
                     pattern, keyPrefix, valueSize, seconds("--warmup", warmupSeconds, 0),
                     seconds("--duration", durationSeconds, 1), requests, seed, connectTimeoutMillis,
-                    readTimeoutMillis, wire, zipfExponent, cacheAside);
+                    readTimeoutMillis, wire, zipfExponent, cacheAside, tlsSettings, reconnectInterval);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

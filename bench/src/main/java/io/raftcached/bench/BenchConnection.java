@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.Selector;
 
 /**
  * One non-blocking connection: keeps up to {@code pipeline} requests in flight, writes them in
@@ -27,7 +27,8 @@ final class BenchConnection implements ReplyParser.Listener {
     final int id;
     final ServerAddress server;
     private final LoadWorker worker;
-    private final SocketChannel channel;
+    private final Connector connector;
+    private Wire wire;
     private SelectionKey key;
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
     /** Always in fill mode: bytes [0, position) are encoded but not yet written. */
@@ -46,14 +47,20 @@ final class BenchConnection implements ReplyParser.Listener {
     /** Last time this connection got bytes, or started waiting for them; drives the read timeout. */
     private long lastProgressNanos;
     private boolean writeInterest;
+    /** Replies after which this connection is replaced by a new one; 0 = never. */
+    private final int reconnectInterval;
+    private int issuedOnThisSocket;
+    private int repliesOnThisSocket;
 
-    BenchConnection(int id, ServerAddress server, SocketChannel channel, LoadWorker worker, int pipeline,
-            int requestBytesMax, ReplyReader parser) {
+    BenchConnection(int id, ServerAddress server, Wire wire, Connector connector, LoadWorker worker, int pipeline,
+            int requestBytesMax, ReplyReader parser, int reconnectInterval) {
         this.id = id;
         this.parser = parser;
         this.server = server;
-        this.channel = channel;
+        this.wire = wire;
+        this.connector = connector;
         this.worker = worker;
+        this.reconnectInterval = reconnectInterval;
         this.requestBytesMax = requestBytesMax;
         this.sentNanos = new long[pipeline];
         this.sentOps = new byte[pipeline];
@@ -63,8 +70,8 @@ final class BenchConnection implements ReplyParser.Listener {
                 (int) Math.max(requestBytesMax, Math.min(wanted, WRITE_BUFFER_BYTES_MAX)));
     }
 
-    void register(java.nio.channels.Selector selector) throws IOException {
-        key = channel.register(selector, SelectionKey.OP_READ, this);
+    void register(Selector selector) throws IOException {
+        key = wire.socket().register(selector, SelectionKey.OP_READ, this);
     }
 
     int inFlight() {
@@ -78,12 +85,36 @@ final class BenchConnection implements ReplyParser.Listener {
         if ((readyOps & SelectionKey.OP_READ) != 0) {
             read();
         }
+        if (reconnectInterval > 0 && repliesOnThisSocket >= reconnectInterval && inFlight == 0) {
+            // The next request is stamped before the new connection's connect and handshake: its
+            // latency is what a client opening a connection for it would see.
+            long startNanos = System.nanoTime();
+            reconnect();
+            fillAndFlush(startNanos);
+            return;
+        }
         fillAndFlush(System.nanoTime());
     }
 
+    /**
+     * Replaces the socket, blocking this worker for the connect and handshake (bounded by the
+     * connect timeout): handshake-rate runs measure exactly that work, one handshake per thread at a time.
+     */
+    private void reconnect() throws IOException {
+        Selector selector = key.selector();
+        wire.close();
+        wire = connector.open(server);
+        key = wire.socket().register(selector, SelectionKey.OP_READ, this);
+        writeInterest = false;
+        issuedOnThisSocket = 0;
+        repliesOnThisSocket = 0;
+        worker.stats.connectionsOpened++;
+    }
+
     private void read() throws IOException {
-        for (int i = 0; i < READS_PER_WAKEUP_MAX; i++) {
-            int n = channel.read(readBuffer);
+        // Past the cap only while TLS holds whole records already read: the selector won't wake for those.
+        for (int i = 0; i < READS_PER_WAKEUP_MAX || wire.inputBuffered(); i++) {
+            int n = wire.read(readBuffer);
             if (n < 0) {
                 throw new EOFException(describe() + ": server closed the connection with "
                         + inFlight + " requests in flight");
@@ -96,7 +127,7 @@ final class BenchConnection implements ReplyParser.Listener {
             readBuffer.flip();
             parser.parse(readBuffer, this);
             readBuffer.clear();
-            if (n < READ_BUFFER_BYTES) {
+            if (n < READ_BUFFER_BYTES && !wire.inputBuffered()) {
                 return; // the socket is very likely drained; don't pay for a read that returns 0
             }
         }
@@ -111,6 +142,7 @@ final class BenchConnection implements ReplyParser.Listener {
         int slot = head;
         head = head + 1 == sentOps.length ? 0 : head + 1;
         inFlight--;
+        repliesOnThisSocket++;
         assert inFlight >= 0 && head >= 0 && head < sentOps.length;
         worker.onReply(this, sentOps[slot], sentKeys[slot], sentNanos[slot], readNanos, kind, valueCount, line, lineLength);
     }
@@ -118,7 +150,8 @@ final class BenchConnection implements ReplyParser.Listener {
     /** Tops the pipeline up to its depth (as far as the worker allows) and writes what is pending. */
     void fillAndFlush(long now) throws IOException {
         int before = inFlight;
-        while (inFlight < sentOps.length && writeBuffer.remaining() >= requestBytesMax) {
+        while (inFlight < sentOps.length && writeBuffer.remaining() >= requestBytesMax
+                && (reconnectInterval == 0 || issuedOnThisSocket < reconnectInterval)) {
             byte op = worker.issue(now, writeBuffer);
             if (op < 0) {
                 break;
@@ -133,21 +166,22 @@ final class BenchConnection implements ReplyParser.Listener {
             // plus any time it waited here behind a full socket buffer (that wait is real).
             sentNanos[tail] = now;
             inFlight++;
+            issuedOnThisSocket++;
         }
         assert inFlight <= sentOps.length : "pipeline depth exceeded";
         if (before == 0 && inFlight > 0) {
             lastProgressNanos = now;
         }
-        if (writeBuffer.position() > 0) {
+        if (writeBuffer.position() > 0 || wire.outputPending()) {
             flush();
         }
     }
 
     private void flush() throws IOException {
         writeBuffer.flip();
-        channel.write(writeBuffer);
+        wire.write(writeBuffer);
         writeBuffer.compact();
-        boolean pending = writeBuffer.position() > 0;
+        boolean pending = writeBuffer.position() > 0 || wire.outputPending();
         if (pending != writeInterest) {
             key.interestOps(pending ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
             writeInterest = pending;
@@ -162,11 +196,7 @@ final class BenchConnection implements ReplyParser.Listener {
     }
 
     void close() {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // Closing at the end of a run; nothing useful to do with a failure here.
-        }
+        wire.close();
     }
 
     String describe() {

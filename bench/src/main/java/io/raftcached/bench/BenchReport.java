@@ -55,8 +55,8 @@ final class BenchReport {
         WorkerStats s = run.stats();
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT,
-                "bench: %d threads, %d connections to %s, pipeline %d, get:set %s%s, %d keys (%s), %d B values, seed %d%s%n",
-                p.threads(), p.connections(), servers(p), p.pipeline(), p.ratioLabel(),
+                "bench: %d threads, %d %sconnections to %s, pipeline %d, get:set %s%s, %d keys (%s), %d B values, seed %d%s%n",
+                p.threads(), p.connections(), p.tls() == null ? "" : "TLS ", servers(p), p.pipeline(), p.ratioLabel(),
                 p.cacheAside() ? " + a set after each get miss (cache-aside)" : "", p.keySpace(),
                 p.keyPatternLabel(), p.valueSizeBytes(), p.seed(),
                 p.protocol() == Protocol.MEMCACHED ? "" : ", protocol " + p.protocol().label()));
@@ -76,6 +76,11 @@ final class BenchReport {
         }
         if (p.cacheAside()) {
             out.append(String.format(Locale.ROOT, "fills       %d of the sets followed a get miss (cache-aside)%n", s.fills));
+        }
+        if (p.reconnectInterval() > 0) {
+            out.append(String.format(Locale.ROOT, "reconnects  a new connection%s after every %d replies: %d opened"
+                    + " (warm-up included)%n", p.tls() == null ? "" : " and TLS handshake", p.reconnectInterval(),
+                    s.connectionsOpened));
         }
         out.append(String.format(Locale.ROOT, "errors      %d (%d more outside the window)%n", s.errors,
                 s.errorsOutsideWindow));
@@ -124,6 +129,8 @@ final class BenchReport {
         j.field("keyPattern").string(p.keyPattern().label());
         j.field("zipfExponent").raw(p.keyPattern() == KeyPattern.ZIPF ? Json.number(p.zipfExponent()) : "null");
         j.field("cacheAside").raw(Boolean.toString(p.cacheAside()));
+        j.field("tls").raw(Boolean.toString(p.tls() != null));
+        j.field("reconnectInterval").value(p.reconnectInterval());
         j.field("valueSizeBytes").value(p.valueSizeBytes());
         j.field("warmupSeconds").value(p.warmupNanos() / 1e9);
         j.field("durationSeconds").value(p.durationNanos() / 1e9);
@@ -150,6 +157,7 @@ final class BenchReport {
         j.field("getsPerSec").value(run.opsPerSecond(s.gets));
         j.field("setsPerSec").value(run.opsPerSecond(s.sets));
         j.field("fills").value(s.fills);
+        j.field("connectionsOpened").value(s.connectionsOpened);
         j.field("hits").value(s.hits);
         j.field("misses").value(s.misses);
         j.field("hitRatio").value(hitRatio(s));

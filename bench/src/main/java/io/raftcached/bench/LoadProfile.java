@@ -10,6 +10,9 @@ import java.util.List;
  * @param zipfExponent the exponent of the {@link KeyPattern#ZIPF} pattern (unused by the others)
  * @param cacheAside whether a get that misses is followed by a set of the same key, as an application
  *     filling its cache from a database does; those fill sets come on top of the get:set ratio
+ * @param tls how connections speak TLS, or null for plaintext
+ * @param reconnectInterval replies after which a connection is closed and a new one opened (a new TLS
+ *     handshake), as memtier's --reconnect-interval; 0 = keep every connection for the whole run
  */
 public record LoadProfile(
         List<ServerAddress> servers,
@@ -30,7 +33,9 @@ public record LoadProfile(
         int readTimeoutMillis,
         Protocol protocol,
         double zipfExponent,
-        boolean cacheAside) {
+        boolean cacheAside,
+        TlsSettings tls,
+        int reconnectInterval) {
 
     public static final int THREADS_MAX = 256;
     public static final int CONNECTIONS_MAX = 10_000;
@@ -65,6 +70,7 @@ public record LoadProfile(
         check(requests >= 0, "requests >= 0");
         check(connectTimeoutMillis >= 1 && readTimeoutMillis >= 1, "timeouts >= 1 ms");
         check(zipfExponent > 0 && zipfExponent <= ZIPF_EXPONENT_MAX, "Zipf exponent in (0, " + ZIPF_EXPONENT_MAX + "]");
+        check(reconnectInterval >= 0, "reconnect interval >= 0");
     }
 
     /** A memcached-protocol profile. */
@@ -74,7 +80,7 @@ public record LoadProfile(
             int readTimeoutMillis) {
         this(servers, threads, connections, pipeline, getWeight, setWeight, keySpace, keyPattern, keyPrefix,
                 valueSizeBytes, warmupNanos, durationNanos, requests, seed, connectTimeoutMillis, readTimeoutMillis,
-                Protocol.MEMCACHED, ZIPF_EXPONENT_DEFAULT, false);
+                Protocol.MEMCACHED, ZIPF_EXPONENT_DEFAULT, false, null, 0);
     }
 
     public boolean isRequestBounded() {
@@ -92,11 +98,11 @@ public record LoadProfile(
                 : keyPattern.label();
     }
 
-    /** The same targets and timeouts, setting every key once in order: the prefill pass. */
+    /** The same targets, TLS and timeouts, setting every key once in order on kept connections: the prefill pass. */
     public LoadProfile prefill(int prefillPipeline, long timeoutNanos) {
         return new LoadProfile(servers, threads, connections, Math.min(prefillPipeline, protocol.pipelineMax()), 0, 1,
                 keySpace, KeyPattern.SEQUENTIAL, keyPrefix, valueSizeBytes, 0, timeoutNanos, keySpace, seed,
-                connectTimeoutMillis, readTimeoutMillis, protocol, zipfExponent, false);
+                connectTimeoutMillis, readTimeoutMillis, protocol, zipfExponent, false, tls, 0);
     }
 
     private static void check(boolean ok, String what) {

@@ -1,10 +1,7 @@
 package io.raftcached.bench;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -12,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Runs one {@link LoadProfile}: connects every connection (blocking, with the connect timeout, so
- * setup is neither measured nor racing the load), starts one {@link LoadWorker} thread per
+ * Runs one {@link LoadProfile}: connects every connection (and does its TLS handshake, with the
+ * connect timeout, so setup is neither measured nor racing the load), starts one {@link LoadWorker} thread per
  * {@code --threads}, samples CPU clocks at the edges of the measured window, and merges results.
  * The coordinating thread only sleeps, so it does not steal CPU from the workers.
  */
@@ -27,13 +24,14 @@ final class LoadRun {
     static RunResult execute(LoadProfile profile, List<Long> serverPids, int clockTicksPerSecond)
             throws IOException, InterruptedException {
         List<ServerAddress> servers = profile.servers();
-        List<SocketChannel> channels = new ArrayList<>(profile.connections());
+        List<Wire> wires = new ArrayList<>(profile.connections());
         List<LoadWorker> workers = new ArrayList<>(profile.threads());
         AtomicBoolean abort = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(profile.threads());
         try {
+            Connector connector = new Connector(profile);
             for (int i = 0; i < profile.connections(); i++) {
-                channels.add(connect(servers.get(i % servers.size()), profile.connectTimeoutMillis()));
+                wires.add(connector.open(servers.get(i % servers.size())));
             }
             long startNanos = System.nanoTime();
             long measureStartNanos = startNanos + profile.warmupNanos();
@@ -46,10 +44,11 @@ final class LoadRun {
                 workers.add(new LoadWorker(t, profile, Selector.open(), measureStartNanos, measureEndNanos,
                         abort, finished));
             }
-            for (int i = 0; i < channels.size(); i++) {
+            for (int i = 0; i < wires.size(); i++) {
                 LoadWorker worker = workers.get(i % workers.size());
-                worker.add(new BenchConnection(i, servers.get(i % servers.size()), channels.get(i), worker,
-                        profile.pipeline(), worker.requestBytesMax(), profile.protocol().reader()));
+                worker.add(new BenchConnection(i, servers.get(i % servers.size()), wires.get(i), connector, worker,
+                        profile.pipeline(), worker.requestBytesMax(), profile.protocol().reader(),
+                        profile.reconnectInterval()));
             }
             List<Thread> threads = new ArrayList<>();
             for (LoadWorker worker : workers) {
@@ -116,42 +115,13 @@ final class LoadRun {
             for (LoadWorker worker : workers) {
                 worker.closeAll();
             }
-            for (SocketChannel channel : channels) {
-                closeQuietly(channel);
+            for (Wire wire : wires) {
+                wire.close();
             }
         }
     }
 
     private static long delta(long start, long end) {
         return start < 0 || end < 0 ? -1 : end - start;
-    }
-
-    /** Blocking connect with an explicit timeout, then non-blocking for the run. */
-    static SocketChannel connect(ServerAddress server, int timeoutMillis) throws IOException {
-        InetSocketAddress address = server.toSocketAddress();
-        if (address.isUnresolved()) {
-            throw new IOException("cannot resolve host of " + server);
-        }
-        SocketChannel channel = SocketChannel.open();
-        try {
-            // The worker batches requests itself; Nagle would only add delay to pipeline-1 runs.
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            channel.setOption(StandardSocketOptions.SO_KEEPALIVE, false);
-            channel.socket().connect(address, timeoutMillis);
-            channel.configureBlocking(false);
-            return channel;
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw new IOException("cannot connect to " + server + " within " + timeoutMillis + " ms: "
-                    + e.getMessage(), e);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // Nothing to do at teardown.
-        }
     }
 }

@@ -22,6 +22,8 @@ final class WorkerStats {
     long errors;
     /** Error or unexpected replies during warm-up or after the window: not hidden, just not mixed in. */
     long errorsOutsideWindow;
+    /** Connections replaced under --reconnect-interval, over the whole run (warm-up included). */
+    long connectionsOpened;
     final List<String> errorSamples = new ArrayList<>();
 
     void recordError(String sample) {
@@ -40,6 +42,7 @@ final class WorkerStats {
         misses += other.misses;
         errors += other.errors;
         errorsOutsideWindow += other.errorsOutsideWindow;
+        connectionsOpened += other.connectionsOpened;
         for (String sample : other.errorSamples) {
             recordError(sample);
         }

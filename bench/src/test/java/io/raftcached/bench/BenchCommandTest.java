@@ -32,6 +32,10 @@ class BenchCommandTest {
         assertUsage("--duration must be in 0..86400", "--duration=100000");
         assertUsage("key prefix", "--key-prefix=a b");
         assertUsage("key prefix", "--key-prefix=" + "k".repeat(201));
+        assertUsage("--tls: TLS needs a CA certificate to trust (--cacert)", "--tls");
+        assertUsage("--cert and --key go together", "--tls", "--cacert=ca.crt", "--cert=client.crt");
+        assertUsage("--cacert, --cert and --key need --tls", "--cacert=ca.crt");
+        assertUsage("--reconnect-interval must be >= 0", "--reconnect-interval=-1");
     }
 
     @Test

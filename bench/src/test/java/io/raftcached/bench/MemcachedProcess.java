@@ -23,11 +23,15 @@ final class MemcachedProcess implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(5);
     private static final int START_ATTEMPTS = 3;
 
+    /** Plaintext, always: readiness checks and {@link #stat} use it. */
     final int port;
+    /** memcached -Z's TLS listener, or 0 when started without TLS. */
+    final int tlsPort;
     private final Process process;
 
-    private MemcachedProcess(int port, Process process) {
+    private MemcachedProcess(int port, int tlsPort, Process process) {
         this.port = port;
+        this.tlsPort = tlsPort;
         this.process = process;
     }
 
@@ -36,18 +40,38 @@ final class MemcachedProcess implements AutoCloseable {
     }
 
     static MemcachedProcess start() throws IOException, InterruptedException {
+        return start(null);
+    }
+
+    /**
+     * With {@code -Z}: TLS on {@link #tlsPort} with certDir's server.crt and server.key (as
+     * deploy/tls/make-test-certs.sh writes them), {@link #port} kept plaintext ({@code notls:}).
+     */
+    static MemcachedProcess startTls(Path certDir) throws IOException, InterruptedException {
+        return start(certDir);
+    }
+
+    private static MemcachedProcess start(Path certDir) throws IOException, InterruptedException {
         IOException last = null;
         // Another process can take the free port between our probe and memcached's bind; retry a few times.
         for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
             int port = freePort();
+            int tlsPort = certDir == null ? 0 : freePort();
             List<String> command = new ArrayList<>(List.of(BINARY.toString(), "-t", "1", "-m", "64", "-U", "0",
-                    "-l", "127.0.0.1", "-p", Integer.toString(port)));
+                    "-p", Integer.toString(port)));
+            if (certDir == null) {
+                command.addAll(List.of("-l", "127.0.0.1"));
+            } else {
+                command.addAll(List.of("-Z", "-o", "ssl_chain_cert=" + certDir.resolve("server.crt")
+                        + ",ssl_key=" + certDir.resolve("server.key"),
+                        "-l", "notls:127.0.0.1:" + port, "-l", "127.0.0.1:" + tlsPort));
+            }
             if ("root".equals(System.getProperty("user.name"))) {
                 command.addAll(List.of("-u", "nobody")); // memcached refuses to run as root without -u
             }
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            MemcachedProcess memcached = new MemcachedProcess(port, process);
+            MemcachedProcess memcached = new MemcachedProcess(port, tlsPort, process);
             try {
                 memcached.awaitReady();
                 return memcached;
@@ -68,6 +92,10 @@ final class MemcachedProcess implements AutoCloseable {
 
     String address() {
         return "127.0.0.1:" + port;
+    }
+
+    String tlsAddress() {
+        return "127.0.0.1:" + tlsPort;
     }
 
     /** Waits until memcached answers; an IOException when it exited instead (most likely it lost the port). */

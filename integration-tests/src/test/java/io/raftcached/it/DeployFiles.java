@@ -40,10 +40,14 @@ final class DeployFiles {
         }
     }
 
-    /** Every regular file under deploy/, as a path relative to the root ("deploy/..."), sorted. */
+    /**
+     * Every regular file under deploy/, as a path relative to the root ("deploy/..."), sorted;
+     * without deploy/docker/certs/, the git-ignored test certificates compose.tls.yaml's steps make.
+     */
     static List<String> all() throws IOException {
         try (var paths = Files.walk(DEPLOY, 5)) {
-            return paths.filter(Files::isRegularFile).map(p -> ROOT.relativize(p).toString().replace('\\', '/')).sorted().toList();
+            return paths.filter(Files::isRegularFile).map(p -> ROOT.relativize(p).toString().replace('\\', '/'))
+                    .filter(p -> !p.startsWith("deploy/docker/certs/")).sorted().toList();
         }
     }
 

@@ -37,6 +37,11 @@ import org.junit.jupiter.api.Timeout;
 class DeployManifestsTest {
     static final String KUBERNETES = "deploy/kubernetes/raftcached.yaml";
     static final String COMPOSE = "deploy/docker/compose.yaml";
+    static final String COMPOSE_TLS = "deploy/docker/compose.tls.yaml";
+    /** Where the Kubernetes Secret and the compose TLS overlay put the certificates in the container. */
+    static final String TLS_DIRECTORY = "/etc/raftcached/tls/";
+    /** What deploy/tls/make-test-certs.sh writes that a node uses. */
+    static final Set<String> NODE_CERTIFICATE_FILES = Set.of("ca.crt", "server.crt", "server.key", "peer.crt", "peer.key");
     static final String DOCKERFILE = "deploy/docker/Dockerfile";
     static final Path HAPROXY = Path.of("/usr/sbin/haproxy");
 
@@ -111,10 +116,11 @@ class DeployManifestsTest {
         assertEquals(1, get(budget, "spec", "maxUnavailable"));
         assertTrue(selects(map(get(budget, "spec", "selector", "matchLabels"), "budget selector"), podLabels));
 
-        // Probes: ready for traffic, live (answers during a snapshot install) with a generous budget.
-        assertEquals(List.of("raftcached", "probe", "ready"), get(container, "readinessProbe", "exec", "command"));
-        assertEquals(List.of("raftcached", "probe", "live"), get(container, "livenessProbe", "exec", "command"));
-        assertEquals(List.of("raftcached", "probe", "live"), get(container, "startupProbe", "exec", "command"));
+        // Probes: ready for traffic, live (answers during a snapshot install) with a generous budget; over TLS.
+        List<String> tls = List.of("--tls", "--cacert", TLS_DIRECTORY + "ca.crt");
+        assertEquals(concat(List.of("raftcached", "probe", "ready"), tls), get(container, "readinessProbe", "exec", "command"));
+        assertEquals(concat(List.of("raftcached", "probe", "live"), tls), get(container, "livenessProbe", "exec", "command"));
+        assertEquals(concat(List.of("raftcached", "probe", "live"), tls), get(container, "startupProbe", "exec", "command"));
         Map<String, Object> liveness = map(container.get("livenessProbe"), "livenessProbe");
         int livenessBudgetSeconds = ((Number) liveness.get("periodSeconds")).intValue() * ((Number) liveness.get("failureThreshold")).intValue();
         assertTrue(livenessBudgetSeconds >= 120, "a liveness probe must not restart a busy node quickly: " + livenessBudgetSeconds + " s");
@@ -144,27 +150,10 @@ class DeployManifestsTest {
      */
     @Test
     void statefulSetScriptDerivesNodeIdAndPeersFromTheOrdinal() throws IOException, InterruptedException {
-        Map<String, Object> container = statefulSetContainer();
-        assertEquals(List.of("/bin/bash", "-c"), container.get("command"));
-        String script = (String) list(container.get("args"), "args").get(0);
-        Map<String, String> env = environment(container);
-
-        Path directory = Files.createTempDirectory(Files.createDirectories(NodeProcess.TEST_DIRECTORY), "k8s-script");
-        Path record = directory.resolve("calls");
-        Path stub = directory.resolve("raftcached");
-        Files.writeString(stub, "#!/bin/bash\nprintf '%s\\n' \"JAVA_OPTS=$JAVA_OPTS $*\" >>\"" + record + "\"\nexit 0\n");
-        Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
-
+        Map<String, String> env = environment(statefulSetContainer());
         String domain = "raftcached-peers.testns.svc.cluster.local";
         for (int ordinal = 0; ordinal <= 3; ordinal++) {
-            Files.deleteIfExists(record);
-            Map<String, String> podEnvironment = new HashMap<>(env);
-            podEnvironment.put("POD_NAMESPACE", "testns");
-            podEnvironment.put("HOSTNAME", "raftcached-" + ordinal);
-            podEnvironment.put("PATH", directory + ":/usr/bin:/bin");
-            ProcessRun.Result run = ProcessRun.run(List.of("/bin/bash", "-c", script), podEnvironment, Duration.ofSeconds(20));
-            assertEquals(0, run.exitCode(), run.toString());
-            List<String> calls = Files.readAllLines(record, StandardCharsets.UTF_8);
+            List<String> calls = statefulSetScriptCalls(ordinal);
             String server = calls.get(calls.size() - 1);
             assertTrue(server.startsWith("JAVA_OPTS=" + env.get("SERVER_JAVA_OPTS") + " -p 11211 -m " + env.get("CACHE_MB")),
                     "the server gets SERVER_JAVA_OPTS and -m: " + server);
@@ -177,16 +166,137 @@ class DeployManifestsTest {
                 expectedPeers.add((i + 1) + "@raftcached-" + i + "." + domain + ":7000");
             }
             assertTrue(server.contains(" --peers " + String.join(",", expectedPeers) + " "), server);
+            // Clients over TLS (-Z, memcached's flags), peers over mutual TLS, all from the mounted Secret.
+            assertTrue(server.contains(" -Z -o ssl_chain_cert=" + TLS_DIRECTORY + "server.crt,ssl_key=" + TLS_DIRECTORY
+                    + "server.key,ssl_ca_cert=" + TLS_DIRECTORY + "ca.crt "), server);
+            assertTrue(server.contains(" --peer-cert " + TLS_DIRECTORY + "peer.crt --peer-key " + TLS_DIRECTORY + "peer.key --peer-ca "
+                    + TLS_DIRECTORY + "ca.crt"), server);
             if (ordinal >= 3) {
-                assertTrue(calls.get(0).contains("probe ready -l raftcached-0." + domain + " -p 11211"),
-                        "a pod beyond the initial members waits for one of them to serve before joining: " + calls);
+                assertTrue(calls.get(0).contains("probe ready -l raftcached-0." + domain + " -p 11211 --tls --cacert "
+                        + TLS_DIRECTORY + "ca.crt"),
+                        "a pod beyond the initial members waits for one of them to serve (over TLS) before joining: " + calls);
             } else {
                 assertEquals(1, calls.size(), "an initial member starts at once: " + calls);
             }
         }
     }
 
+    /**
+     * The StatefulSet's start-up script run by bash as pod raftcached-{@code ordinal} of namespace
+     * testns, with a stand-in {@code raftcached} that records each call ("JAVA_OPTS=... args").
+     */
+    private static List<String> statefulSetScriptCalls(int ordinal) throws IOException, InterruptedException {
+        Map<String, Object> container = statefulSetContainer();
+        assertEquals(List.of("/bin/bash", "-c"), container.get("command"));
+        String script = (String) list(container.get("args"), "args").get(0);
+        Path directory = Files.createTempDirectory(Files.createDirectories(NodeProcess.TEST_DIRECTORY), "k8s-script");
+        Path record = directory.resolve("calls");
+        Path stub = directory.resolve("raftcached");
+        Files.writeString(stub, "#!/bin/bash\nprintf '%s\\n' \"JAVA_OPTS=$JAVA_OPTS $*\" >>\"" + record + "\"\nexit 0\n");
+        Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> podEnvironment = new HashMap<>(environment(container));
+        podEnvironment.put("POD_NAMESPACE", "testns");
+        podEnvironment.put("HOSTNAME", "raftcached-" + ordinal);
+        podEnvironment.put("PATH", directory + ":/usr/bin:/bin");
+        ProcessRun.Result run = ProcessRun.run(List.of("/bin/bash", "-c", script), podEnvironment, Duration.ofSeconds(20));
+        assertEquals(0, run.exitCode(), run.toString());
+        return Files.readAllLines(record, StandardCharsets.UTF_8);
+    }
+
+    /** The TLS flags of a server command line (client -Z -o ..., --peer-*), in order. */
+    private static List<String> tlsFlags(List<String> arguments) {
+        List<String> flags = new ArrayList<>();
+        for (int i = 0; i < arguments.size(); i++) {
+            String argument = arguments.get(i);
+            if (argument.equals("-Z")) {
+                flags.add(argument);
+            } else if (argument.equals("-o") || argument.startsWith("--peer-")) {
+                flags.addAll(arguments.subList(i, i + 2));
+                i++;
+            }
+        }
+        return flags;
+    }
+
+    /** The StatefulSet's server TLS flags, as pod raftcached-0 starts the node. */
+    private static List<String> kubernetesTlsFlags() throws IOException, InterruptedException {
+        List<String> calls = statefulSetScriptCalls(0);
+        return tlsFlags(List.of(calls.get(calls.size() - 1).split(" ")));
+    }
+
+    /**
+     * The certificates the flags and probes name are in the Secret's mount, and are the files
+     * the header's {@code kubectl create secret} puts in it (the names make-test-certs.sh writes).
+     */
+    @Test
+    void kubernetesTlsSecretIsMountedWhereTheFlagsPoint() throws IOException, InterruptedException {
+        Map<String, Object> pod = null;
+        for (Object document : DeployFiles.yamlDocuments(KUBERNETES)) {
+            if ("StatefulSet".equals(map(document, "document").get("kind"))) {
+                pod = map(get(document, "spec", "template", "spec"), "pod spec");
+            }
+        }
+        assertNotNull(pod);
+        String volume = list(pod.get("volumes"), "volumes").stream().map(v -> map(v, "volume"))
+                .filter(v -> "raftcached-tls".equals(get(v, "secret", "secretName"))).map(v -> (String) v.get("name"))
+                .findFirst().orElseThrow(() -> new AssertionError("no volume from the Secret raftcached-tls"));
+        Map<String, Object> container = statefulSetContainer();
+        Map<String, Object> mount = list(container.get("volumeMounts"), "mounts").stream().map(m -> map(m, "mount"))
+                .filter(m -> volume.equals(m.get("name"))).findFirst()
+                .orElseThrow(() -> new AssertionError("the Secret's volume " + volume + " is not mounted"));
+        assertEquals(TLS_DIRECTORY, mount.get("mountPath") + "/");
+        assertEquals(Boolean.TRUE, mount.get("readOnly"));
+
+        Set<String> named = new HashSet<>();
+        List<String> paths = new ArrayList<>();
+        for (String flag : kubernetesTlsFlags()) {
+            Matcher path = Pattern.compile("/[^,=]+").matcher(flag);
+            while (path.find()) {
+                paths.add(path.group());
+            }
+        }
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            List<String> command = stringList(get(container, probe, "exec", "command"));
+            assertTrue(command.containsAll(List.of("--tls", "--cacert")), probe + " speaks TLS: " + command);
+            paths.add(command.get(command.indexOf("--cacert") + 1));
+        }
+        for (String path : paths) {
+            assertTrue(path.startsWith(TLS_DIRECTORY), path + " is outside the Secret's mount " + TLS_DIRECTORY);
+            named.add(path.substring(TLS_DIRECTORY.length()));
+        }
+        assertEquals(NODE_CERTIFICATE_FILES, named, "the files the node and probes read");
+
+        String header = String.join("\n", DeployFiles.read(KUBERNETES).lines().takeWhile(line -> line.startsWith("#")).toList());
+        int create = header.indexOf("kubectl create secret generic raftcached-tls ");
+        assertTrue(create >= 0, KUBERNETES + " says how to create the Secret");
+        Set<String> keys = new HashSet<>();
+        Matcher fromFile = Pattern.compile("--from-file=([^=\\s]+)=certs/\\1").matcher(header.substring(create));
+        while (fromFile.find()) {
+            keys.add(fromFile.group(1));
+        }
+        assertEquals(NODE_CERTIFICATE_FILES, keys, "the Secret's keys, from make-test-certs.sh's files of the same name");
+    }
+
     // --- compose and Dockerfile ------------------------------------------------------------------
+
+    /** The TLS overlay adds the StatefulSet's TLS flags to each compose node, its certificates mounted where they point. */
+    @Test
+    void composeTlsOverlayAddsTheSameTlsFlagsToEveryNode() throws IOException, InterruptedException {
+        Map<String, Object> base = map(map(DeployFiles.yamlDocuments(COMPOSE).get(0), COMPOSE).get("services"), "services");
+        Map<String, Object> overlay = map(map(DeployFiles.yamlDocuments(COMPOSE_TLS).get(0), COMPOSE_TLS).get("services"), "services");
+        assertEquals(base.keySet(), overlay.keySet(), "the overlay configures every node, and only those");
+        List<String> kubernetesFlags = kubernetesTlsFlags();
+        for (String name : base.keySet()) {
+            List<String> plain = stringList(map(base.get(name), name).get("command"));
+            List<String> tls = stringList(map(overlay.get(name), name).get("command"));
+            assertEquals(plain, tls.subList(0, plain.size()), name + ": the overlay keeps the plain command");
+            assertEquals(kubernetesFlags, tls.subList(plain.size(), tls.size()), name + ": the same TLS flags as Kubernetes");
+            assertEquals(List.of("./certs:" + TLS_DIRECTORY.substring(0, TLS_DIRECTORY.length() - 1) + ":ro"),
+                    stringList(map(overlay.get(name), name).get("volumes")), name);
+        }
+        assertTrue(DeployFiles.read(COMPOSE_TLS).contains("deploy/tls/make-test-certs.sh deploy/docker/certs "),
+                COMPOSE_TLS + " says how to make the certificates it mounts");
+    }
 
     @Test
     void composeServicesBuildTheDockerfileAndNameEachOtherAsPeers() {
@@ -295,8 +405,10 @@ class DeployManifestsTest {
 
     /**
      * Every health check command the deployment files define — the StatefulSet's probes, the
-     * compose healthchecks, the Dockerfile's HEALTHCHECK — run through the real launcher with the
-     * JVM options those files give it, against a live node (exit 0) and a closed port (not 0).
+     * compose healthchecks (plain and TLS), the Dockerfile's HEALTHCHECK — run through the real
+     * launcher with the JVM options those files give it, against a live node (exit 0) and a closed
+     * port (not 0). Checks with --tls go to a node started with the StatefulSet's own TLS flags,
+     * so those flags are shown to start a node and the probes to reach it.
      */
     @Test
     void everyHealthCheckCommandWorksAgainstARealNode() throws IOException, InterruptedException {
@@ -305,29 +417,45 @@ class DeployManifestsTest {
         for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
             checks.put(KUBERNETES + " " + probe, stringList(get(container, probe, "exec", "command")));
         }
-        Map<String, Object> services = map(map(DeployFiles.yamlDocuments(COMPOSE).get(0), COMPOSE).get("services"), "services");
-        for (Map.Entry<String, Object> service : services.entrySet()) {
-            List<String> test = stringList(get(map(service.getValue(), "service"), "healthcheck", "test"));
-            assertEquals("CMD", test.get(0), "exec form, no shell needed");
-            checks.put(COMPOSE + " " + service.getKey(), test.subList(1, test.size()));
+        for (String compose : List.of(COMPOSE, COMPOSE_TLS)) {
+            Map<String, Object> services = map(map(DeployFiles.yamlDocuments(compose).get(0), compose).get("services"), "services");
+            for (Map.Entry<String, Object> service : services.entrySet()) {
+                List<String> test = stringList(get(map(service.getValue(), "service"), "healthcheck", "test"));
+                assertEquals("CMD", test.get(0), "exec form, no shell needed");
+                checks.put(compose + " " + service.getKey(), test.subList(1, test.size()));
+            }
         }
         Matcher healthcheck = Pattern.compile("(?m)^HEALTHCHECK .* CMD \\[(.*)]$").matcher(DeployFiles.read(DOCKERFILE));
         assertTrue(healthcheck.find(), "Dockerfile HEALTHCHECK in exec form");
         checks.put(DOCKERFILE + " HEALTHCHECK", List.of(healthcheck.group(1).replace("\"", "").split(",\\s*")));
         String probeJavaOptions = environment(container).get("JAVA_OPTS");
 
-        try (NodeProcess node = NodeProcess.single("deploy-probes").start()) {
+        // TLS checks go to a node started with the StatefulSet's TLS flags, their certificates remapped.
+        TestCertificates certificates = TestCertificates.make();
+        java.util.function.UnaryOperator<String> remap = argument -> argument.replace(TLS_DIRECTORY, certificates.directory + "/");
+        int plainPort = Ports.free();
+        int tlsPort = Ports.free();
+        List<String> tlsArguments = new ArrayList<>(List.of("-p", Integer.toString(plainPort), "-l", "notls:127.0.0.1:" + plainPort,
+                "-l", "127.0.0.1:" + tlsPort, "--raft", "127.0.0.1:" + Ports.free(),
+                "--data-dir", NodeProcess.freshDirectory("deploy-probes-tls").toString()));
+        kubernetesTlsFlags().stream().map(remap).forEach(tlsArguments::add);
+        try (NodeProcess node = NodeProcess.single("deploy-probes").start();
+                NodeProcess tlsNode = new NodeProcess("deploy-probes-tls", plainPort, tlsArguments).start()) {
             node.awaitReady();
+            tlsNode.awaitReady();
             int closed = Ports.free();
             for (Map.Entry<String, List<String>> check : checks.entrySet()) {
-                List<String> command = check.getValue();
+                List<String> command = check.getValue().stream().map(remap).toList();
                 assertEquals("raftcached", command.get(0), check.getKey());
-                ProcessRun.Result up = runProbe(command, node.port, probeJavaOptions);
+                boolean tls = command.contains("--tls");
+                ProcessRun.Result up = runProbe(command, tls ? tlsPort : node.port, probeJavaOptions);
                 assertEquals(0, up.exitCode(), check.getKey() + " against a ready node: " + up);
                 ProcessRun.Result down = runProbe(command, closed, probeJavaOptions);
                 assertNotEquals(0, down.exitCode(), check.getKey() + " against a closed port: " + down);
                 assertTrue(down.err().contains("Connection refused"), check.getKey() + " says why: " + down);
             }
+        } finally {
+            certificates.delete();
         }
     }
 
@@ -387,6 +515,12 @@ class DeployManifestsTest {
     }
 
     // --- helpers -----------------------------------------------------------------------------------
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
+    }
 
     private static Map<String, Object> statefulSetContainer() {
         for (Object document : DeployFiles.yamlDocuments(KUBERNETES)) {

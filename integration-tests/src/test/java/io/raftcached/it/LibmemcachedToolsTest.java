@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Debian's libmemcached tools (libmemcached-tools 1.1: memcping, memcstat, memccp, memccat,
  * memcrm, memcflush, memctouch) as subprocesses against a raftcached node, and the same runs
- * against memcached: exit codes and outputs must be what memcached gets.
+ * against memcached: exit codes and outputs must be what memcached gets. {@link LibmemcachedToolsOverTlsTest}
+ * runs the same tests against both servers over TLS.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LibmemcachedToolsTest {
@@ -45,8 +46,8 @@ class LibmemcachedToolsTest {
             Assumptions.assumeTrue(Subprocess.isInstalled(tool), "/usr/bin/" + tool
                     + " is missing (apt-get install libmemcached-tools): the libmemcached tool tests are skipped");
         }
-        servers = DropInServers.start("libmemcached-tools");
-        files = NodeProcess.TEST_DIRECTORY.resolve("libmemcached-files");
+        startServers();
+        files = NodeProcess.TEST_DIRECTORY.resolve(getClass().getSimpleName() + "-files");
         NodeProcess.deleteRecursively(files);
         Files.createDirectories(files);
     }
@@ -56,6 +57,19 @@ class LibmemcachedToolsTest {
         if (servers != null) {
             servers.close();
         }
+    }
+
+    /** Starts the servers the tools talk to; {@link LibmemcachedToolsOverTlsTest} reaches TLS servers instead. */
+    void startServers() throws Exception {
+        servers = DropInServers.start("libmemcached-tools");
+    }
+
+    Target memcachedTarget() {
+        return servers.memcached();
+    }
+
+    Target raftcachedTarget() {
+        return servers.raftcached();
     }
 
     Stream<Arguments> targets() {
@@ -106,9 +120,8 @@ class LibmemcachedToolsTest {
 
     @Test
     void memcstatShowsEveryStatMemcachedShows() throws Exception {
-        Target memcached = servers.memcached();
-        Map<String, String> expected = memcstatLines(tool(memcached, "memcstat").out());
-        Map<String, String> actual = memcstatLines(tool(servers.raftcached(), "memcstat").out());
+        Map<String, String> expected = memcstatLines(tool(memcachedTarget(), "memcstat").out());
+        Map<String, String> actual = memcstatLines(tool(raftcachedTarget(), "memcstat").out());
         List<String> missing = expected.keySet().stream().filter(name -> !actual.containsKey(name)).toList();
         assertEquals(List.of(), missing, "stats memcached has and raftcached lacks");
     }

@@ -3,6 +3,7 @@ package io.raftcached.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,6 +60,58 @@ class LocalClusterScriptTest {
                         SCRIPT_TIMEOUT);
                 assertEquals(0, stop.exitCode(), round + ": " + stop);
             }
+        } finally {
+            killLeftovers(directory);
+        }
+    }
+
+    /**
+     * {@code start --tls}: the nodes elect a leader and forward writes over peer mutual TLS, serve
+     * clients over TLS only (with the certificates the script wrote into the cluster directory),
+     * and the script's own status reaches them; a later {@code start N} keeps TLS on.
+     */
+    @Test
+    void startTlsPutsClientsAndPeersOnTls() throws Exception {
+        Path directory = NodeProcess.freshDirectory("local-cluster-tls");
+        int clientBase = Ports.freeRangeBase(3);
+        Map<String, String> environment = new HashMap<>();
+        environment.put("RAFTCACHED_CLUSTER_DIR", directory.toString());
+        environment.put("RAFTCACHED_CLIENT_PORT_BASE", Integer.toString(clientBase));
+        environment.put("RAFTCACHED_RAFT_PORT_BASE", Integer.toString(Ports.freeRangeBase(3)));
+        environment.put("RAFTCACHED_METRICS_PORT_BASE", Integer.toString(Ports.freeRangeBase(3)));
+        environment.put("RAFTCACHED_JAR", NodeProcess.privateJar().toString());
+        environment.put("JAVA_OPTS", "-Xmx192m -XX:ActiveProcessorCount=2");
+        try {
+            ProcessRun.Result start = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "start", "--tls"), environment,
+                    SCRIPT_TIMEOUT);
+            assertEquals(0, start.exitCode(), start.toString());
+            assertTrue(start.out().contains("TLS (certificates in " + directory.resolve("tls") + ")"), start.out());
+            javax.net.ssl.SSLSocketFactory tls = TestCertificates.at(directory.resolve("tls")).sockets("ca.crt");
+            for (int id = 1; id <= 3; id++) {
+                try (TextClient client = new TextClient(tls, clientBase + id)) {
+                    assertEquals("STORED", client.call("set tls-" + id + " 0 0 2\r\nok\r\n"), "node " + id + " over TLS");
+                }
+                try (TextClient plain = new TextClient(clientBase + id)) {
+                    plain.readTimeout(1_000);
+                    String reply;
+                    try {
+                        reply = plain.call("version\r\n");
+                    } catch (IOException closedOrSilent) {
+                        reply = null;
+                    }
+                    assertTrue(reply == null || !reply.startsWith("VERSION"), "node " + id + " answers plaintext: " + reply);
+                }
+            }
+            statusAndWatch(environment);
+            ProcessRun.Result kill = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "kill", "2"), environment, SCRIPT_TIMEOUT);
+            assertEquals(0, kill.exitCode(), kill.toString());
+            ProcessRun.Result again = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "start", "2"), environment, SCRIPT_TIMEOUT);
+            assertEquals(0, again.exitCode(), "node 2 rejoins over peer TLS: " + again);
+            try (TextClient client = new TextClient(tls, clientBase + 2)) {
+                assertEquals("VALUE tls-1 0 2", client.call("get tls-1\r\n"), "node 2 came back with TLS and caught up");
+            }
+            ProcessRun.Result stop = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "stop"), environment, SCRIPT_TIMEOUT);
+            assertEquals(0, stop.exitCode(), stop.toString());
         } finally {
             killLeftovers(directory);
         }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -59,12 +60,27 @@ final class MemcachedProcess implements AutoCloseable {
 
     /** A memcached with default settings (-m 64 ...) plus {@code extraArguments}, serving on 127.0.0.1. */
     static MemcachedProcess start(String... extraArguments) throws IOException, InterruptedException {
+        return start(port -> List.of("-l", "127.0.0.1", "-p", Integer.toString(port)), extraArguments);
+    }
+
+    /**
+     * memcached -Z: TLS on {@code tlsPort} with {@code certificates}' server.crt and server.key,
+     * {@link #port} kept plaintext ({@code notls:}) so that readiness checks and stats need no TLS.
+     */
+    static MemcachedProcess startWithTls(Path certificates, int tlsPort, String... extraArguments)
+            throws IOException, InterruptedException {
+        return start(port -> TlsServers.listenArguments(certificates, port, tlsPort), extraArguments);
+    }
+
+    private static MemcachedProcess start(IntFunction<List<String>> listenArguments, String... extraArguments)
+            throws IOException, InterruptedException {
         assumeInstalled();
         IOException last = null;
         // Another process can take the free port between our probe and memcached's bind: retry.
         for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
             int port = Ports.free();
-            List<String> arguments = new ArrayList<>(List.of("-U", "0", "-l", "127.0.0.1", "-p", Integer.toString(port)));
+            List<String> arguments = new ArrayList<>(List.of("-U", "0"));
+            arguments.addAll(listenArguments.apply(port));
             arguments.addAll(List.of(extraArguments));
             Files.createDirectories(NodeProcess.TEST_DIRECTORY);
             Path output = NodeProcess.TEST_DIRECTORY.resolve("memcached-" + port + ".log");

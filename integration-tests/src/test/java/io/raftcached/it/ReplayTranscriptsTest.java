@@ -19,8 +19,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -45,8 +48,8 @@ import org.junit.jupiter.api.TestInstance;
 class ReplayTranscriptsTest {
     static final String SENTINEL = "mg __replies_file_sentinel__ k Oend\r\n";
     static final String SENTINEL_REPLY = "EN k__replies_file_sentinel__ Oend\r\n";
-    private static final int REPLY_TIMEOUT_MILLIS = 5_000;
-    private static final Path PIPELINING = Path.of("src/test/resources/pipelining-replies.txt");
+    static final int REPLY_TIMEOUT_MILLIS = 5_000;
+    static final Path PIPELINING = Path.of("src/test/resources/pipelining-replies.txt");
 
     private DropInServers servers;
 
@@ -69,7 +72,7 @@ class ReplayTranscriptsTest {
         return Files.exists(fromJar) ? fromJar : Path.of("..").resolve(relative);
     }
 
-    private static RepliesFile.Parsed parse(Path file) throws IOException {
+    static RepliesFile.Parsed parse(Path file) throws IOException {
         return RepliesFile.parse(Files.readString(file, StandardCharsets.UTF_8));
     }
 
@@ -93,16 +96,30 @@ class ReplayTranscriptsTest {
     }
 
     private Stream<DynamicNode> containers(RepliesFile.Parsed parsed) {
-        List<DynamicNode> nodes = new ArrayList<>();
         List<Target> targets = new ArrayList<>();
         if (servers.memcached != null) {
             targets.add(servers.memcached());
         }
         targets.add(servers.raftcached());
+        return containers(parsed, targets, target -> Dialer.plain(target.port()), (target, c) -> null);
+    }
+
+    /**
+     * One container of dynamic tests per target: every case of {@code parsed}, replayed through its
+     * dialer, unless {@code skipReason} gives a reason not to (the test is then skipped, saying it).
+     */
+    static Stream<DynamicNode> containers(RepliesFile.Parsed parsed, List<Target> targets, Function<Target, Dialer> dialers,
+            BiFunction<Target, RepliesFile.Case, String> skipReason) {
+        List<DynamicNode> nodes = new ArrayList<>();
         for (Target target : targets) {
+            Dialer dialer = dialers.apply(target);
             List<DynamicTest> cases = new ArrayList<>();
             for (RepliesFile.Case c : parsed.cases()) {
-                cases.add(DynamicTest.dynamicTest(c.name(), () -> replay(target.port(), c)));
+                String skipped = skipReason.apply(target, c);
+                cases.add(DynamicTest.dynamicTest(c.name(), () -> {
+                    Assumptions.assumeTrue(skipped == null, skipped);
+                    replay(dialer, c);
+                }));
             }
             nodes.add(DynamicContainer.dynamicContainer(target.name(), cases));
         }
@@ -111,11 +128,16 @@ class ReplayTranscriptsTest {
 
     /** Runs one case on a fresh connection after a flush_all; fails at the first reply that does not match. */
     static void replay(int port, RepliesFile.Case c) throws IOException {
-        try (Connection flush = new Connection(port)) {
+        replay(Dialer.plain(port), c);
+    }
+
+    /** {@link #replay(int, RepliesFile.Case)} over connections {@code dialer} opens (TLS: TlsServers). */
+    static void replay(Dialer dialer, RepliesFile.Case c) throws IOException {
+        try (Connection flush = new Connection(dialer.dial())) {
             assertEquals("OK\r\n", flush.exchange("flush_all\r\n".getBytes(StandardCharsets.ISO_8859_1)));
         }
         Map<String, String> bound = new HashMap<>();
-        try (Connection connection = new Connection(port)) {
+        try (Connection connection = new Connection(dialer.dial())) {
             int stepNumber = 0;
             for (RepliesFile.Step step : c.steps()) {
                 stepNumber++;
@@ -132,13 +154,36 @@ class ReplayTranscriptsTest {
         return text.length() <= 120 ? text : text.substring(0, 120) + "...";
     }
 
-    /** A plain blocking socket; a write's reply ends at the sentinel's reply or at close. */
+    /** Opens a connected socket to one server: plain TCP, or TLS over it. */
+    @FunctionalInterface
+    interface Dialer {
+        Socket dial() throws IOException;
+
+        static Dialer plain(int port) {
+            return () -> {
+                Socket socket = new Socket();
+                try {
+                    socket.connect(new InetSocketAddress("127.0.0.1", port), REPLY_TIMEOUT_MILLIS);
+                    return socket;
+                } catch (IOException e) {
+                    socket.close();
+                    throw e;
+                }
+            };
+        }
+    }
+
+    /** A blocking socket; a write's reply ends at the sentinel's reply or at close. */
     static final class Connection implements AutoCloseable {
-        private final Socket socket = new Socket();
+        private final Socket socket;
         boolean closed;
 
         Connection(int port) throws IOException {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), REPLY_TIMEOUT_MILLIS);
+            this(Dialer.plain(port).dial());
+        }
+
+        Connection(Socket connected) throws IOException {
+            this.socket = connected;
             socket.setSoTimeout(REPLY_TIMEOUT_MILLIS);
             socket.setTcpNoDelay(true);
         }

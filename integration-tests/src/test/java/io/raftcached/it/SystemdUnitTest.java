@@ -96,6 +96,11 @@ class SystemdUnitTest {
             assertTrue(execStart.contains("${" + name + "}"), "ExecStart does not use ${" + name + "}: " + execStart);
         }
         assertTrue(env.containsKey("OPTIONS") && execStart.endsWith(" $OPTIONS"), "OPTIONS split into words, last");
+        for (String name : List.of("TLS_OPTIONS", "PEER_TLS_OPTIONS")) {
+            assertEquals("", env.get(name), ENV + ": " + name + " is there, empty: TLS is off until it is set");
+            assertTrue(execStart.contains(" $" + name + " "), "ExecStart splits $" + name + " into words: " + execStart);
+            assertTrue(commentedSetting(DeployFiles.read(ENV), name) != null, ENV + " shows how to set " + name);
+        }
         assertTrue(env.containsKey("JAVA_OPTS"), "the launcher reads JAVA_OPTS from the environment file");
         assertEquals("/var/lib/raftcached/" + env.get("NODE_ID"), env.get("DATA_DIR"), "the sample keeps DATA_DIR on the StateDirectory");
         long nofile = Long.parseLong(service.get("LimitNOFILE").get(0));
@@ -123,31 +128,8 @@ class SystemdUnitTest {
      */
     @Test
     void execStartFromTheSampleEnvironmentStartsAWorkingNode() throws IOException, InterruptedException {
-        Map<String, List<String>> service = parseUnit(DeployFiles.read(UNIT)).get("Service");
-        String execStart = service.get("ExecStart").get(0).replace(INSTALLED_LAUNCHER, DeployFiles.LAUNCHER.toString());
         int port = Ports.free();
-        int raftPort = Ports.free();
-        Path data = NodeProcess.freshDirectory("systemd-node");
-        String user = new String(new ProcessBuilder("id", "-un").start().getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        // The shipped file, with only what a test machine must change appended (later lines win).
-        String environment = DeployFiles.read(ENV) + "\nPORT=" + port + "\nUSER=" + user + "\nCACHESIZE=64\nRAFT_ADDRESS=127.0.0.1:"
-                + raftPort + "\nPEERS=1@127.0.0.1:" + raftPort + "\nDATA_DIR=" + data
-                + "\nOPTIONS=\"-l 127.0.0.1 -t 2\"\nJAVA_OPTS=\"-Xms32m -Xmx128m\"\n";
-        Path environmentFile = Files.createDirectories(NodeProcess.TEST_DIRECTORY).resolve("systemd-node.env");
-        Files.writeString(environmentFile, environment, StandardCharsets.UTF_8);
-        Map<String, String> expected = parseEnvironment(environment);
-
-        Path log = NodeProcess.TEST_DIRECTORY.resolve("systemd-node.log");
-        String script = "set -a; . '" + environmentFile + "'; set +a; exec " + execStart;
-        ProcessBuilder builder = new ProcessBuilder("/bin/bash", "-c", script).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        builder.environment().put("RAFTCACHED_JAR", NodeProcess.privateJar().toString());
-        Process process = builder.start();
-        try {
-            awaitVersion(process, port, log);
-            // Reads are refused until the node is ready (raft_ready 1), however briefly after start;
-            // ExecStart is what this test checks, so it waits as a readiness probe would.
-            awaitReady(port, log);
+        runExecStart("systemd-node", port, "OPTIONS=\"-l 127.0.0.1 -t 2\"", (expected, data, raftPort) -> {
             try (TextClient client = new TextClient(port)) {
                 assertEquals("STORED", client.call("set systemd 0 0 2\r\nok\r\n"));
                 assertEquals("VALUE systemd 0 2", client.call("get systemd\r\n"));
@@ -159,6 +141,82 @@ class SystemdUnitTest {
             assertEquals(data.toString(), settings.get("raft_data_dir"), "--data-dir ${DATA_DIR}");
             assertEquals("127.0.0.1:" + raftPort, settings.get("raft_address"), "--raft ${RAFT_ADDRESS}");
             assertEquals(expected.get("NODE_ID"), stats(port, "raft").get("raft_node_id"), "--node-id ${NODE_ID}");
+        });
+    }
+
+    /**
+     * The environment file's commented TLS_OPTIONS and PEER_TLS_OPTIONS, uncommented with the
+     * certificates of deploy/tls/make-test-certs.sh in place of /etc/raftcached/tls: the node
+     * starts, serves TLS on its client port (a notls: port beside it for the checks) and becomes
+     * ready with peer TLS on.
+     */
+    @Test
+    void execStartWithTheSampleTlsSettingsServesTls() throws Exception {
+        TestCertificates certificates = TestCertificates.make();
+        try {
+            String shipped = DeployFiles.read(ENV);
+            String tlsLines = "";
+            for (String name : List.of("TLS_OPTIONS", "PEER_TLS_OPTIONS")) {
+                tlsLines += commentedSetting(shipped, name).replace("/etc/raftcached/tls/", certificates.directory + "/") + "\n";
+            }
+            int port = Ports.free();
+            int tlsPort = Ports.free();
+            String options = "OPTIONS=\"-l notls:127.0.0.1:" + port + " -l 127.0.0.1:" + tlsPort + " -t 2\"";
+            runExecStart("systemd-tls-node", port, tlsLines + options, (expected, data, raftPort) -> {
+                try (TextClient client = new TextClient(certificates.sockets("ca.crt"), tlsPort)) {
+                    assertTrue(client.call("version\r\n").startsWith("VERSION "), "TLS on the client port");
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new AssertionError(e);
+                }
+                assertEquals("yes", stats(port, "settings").get("ssl_enabled"), "-Z from TLS_OPTIONS");
+            });
+        } finally {
+            certificates.delete();
+        }
+    }
+
+    /** The value of the commented-out sample line {@code #NAME="..."}, as a KEY=value line; null if there is none. */
+    static String commentedSetting(String environment, String name) {
+        return environment.lines().filter(line -> line.startsWith("#" + name + "=\"")).map(line -> line.substring(1))
+                .findFirst().orElse(null);
+    }
+
+    /** What a test checks on the node ExecStart started, with the environment it was given. */
+    @FunctionalInterface
+    interface NodeCheck {
+        void check(Map<String, String> environment, Path dataDirectory, int raftPort) throws IOException, InterruptedException;
+    }
+
+    /**
+     * ExecStart run by bash from the shipped environment file plus what a test machine must change
+     * and {@code extraLines} (later lines win), until the node is ready; then {@code check}, then
+     * SIGTERM, whose exit status must be a success for the unit.
+     */
+    private static void runExecStart(String name, int port, String extraLines, NodeCheck check) throws IOException, InterruptedException {
+        Map<String, List<String>> service = parseUnit(DeployFiles.read(UNIT)).get("Service");
+        String execStart = service.get("ExecStart").get(0).replace(INSTALLED_LAUNCHER, DeployFiles.LAUNCHER.toString());
+        int raftPort = Ports.free();
+        Path data = NodeProcess.freshDirectory(name);
+        String user = new String(new ProcessBuilder("id", "-un").start().getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        String environment = DeployFiles.read(ENV) + "\nPORT=" + port + "\nUSER=" + user + "\nCACHESIZE=64\nRAFT_ADDRESS=127.0.0.1:"
+                + raftPort + "\nPEERS=1@127.0.0.1:" + raftPort + "\nDATA_DIR=" + data
+                + "\nJAVA_OPTS=\"-Xms32m -Xmx128m\"\n" + extraLines + "\n";
+        Path environmentFile = Files.createDirectories(NodeProcess.TEST_DIRECTORY).resolve(name + ".env");
+        Files.writeString(environmentFile, environment, StandardCharsets.UTF_8);
+        Map<String, String> expected = parseEnvironment(environment);
+
+        Path log = NodeProcess.TEST_DIRECTORY.resolve(name + ".log");
+        String script = "set -a; . '" + environmentFile + "'; set +a; exec " + execStart;
+        ProcessBuilder builder = new ProcessBuilder("/bin/bash", "-c", script).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().put("RAFTCACHED_JAR", NodeProcess.privateJar().toString());
+        Process process = builder.start();
+        try {
+            awaitVersion(process, port, log);
+            // Reads are refused until the node is ready (raft_ready 1), however briefly after start;
+            // ExecStart is what this test checks, so it waits as a readiness probe would.
+            awaitReady(port, log);
+            check.check(expected, data, raftPort);
         } finally {
             process.destroy();   // SIGTERM, the unit's KillSignal, to the JVM: every script on the way exec'd
             boolean exited = process.waitFor(30, TimeUnit.SECONDS);

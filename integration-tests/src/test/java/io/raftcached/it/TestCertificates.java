@@ -63,6 +63,11 @@ public final class TestCertificates {
         return new TestCertificates(directory);
     }
 
+    /** Certificates the script already wrote into {@code directory} (e.g. local-cluster.sh start --tls). */
+    static TestCertificates at(Path directory) {
+        return new TestCertificates(directory);
+    }
+
     public void delete() throws IOException {
         NodeProcess.deleteRecursively(directory);
     }

@@ -49,11 +49,11 @@ class PeerTlsClusterTest {
             assertEquals(3, status.out().lines().filter(line -> line.contains(" yes ")).count(), status.toString());
             assertTrue(status.out().contains("leader"), status.toString());
 
-            long refusedBefore = Long.parseLong(leader.stats("raft").get("peer_tls_refused"));
+            long refusedBefore = Long.parseLong(leader.stats("raft").get("raft_peer_tls_refused"));
             ProcessRun.Result plaintext = ProcessRun.clusterCli("status", "--node", contact, "--timeout-ms", "2000");
             assertEquals(1, plaintext.exitCode(), plaintext.toString());
             assertTrue(plaintext.err().contains("--peer-cert"), "the error must point at the peer TLS flags: " + plaintext);
-            assertTrue(Long.parseLong(leader.stats("raft").get("peer_tls_refused")) > refusedBefore,
+            assertTrue(Long.parseLong(leader.stats("raft").get("raft_peer_tls_refused")) > refusedBefore,
                     "the plaintext CLI must be counted as refused");
 
             ProcessRun.Result partial = ProcessRun.clusterCli("status", "--node", contact, "--peer-cert",
@@ -106,7 +106,7 @@ class PeerTlsClusterTest {
                 ClusterChecks.storeAll(cluster.node(2), during);
                 for (NodeProcess member : cluster.nodes) {
                     // Each intruder probes every member every round (a few hundred ms) once its JVM is up.
-                    ClusterChecks.awaitStats(member, "raft", raft -> Long.parseLong(raft.get("peer_tls_refused")) >= 6, 60_000,
+                    ClusterChecks.awaitStats(member, "raft", raft -> Long.parseLong(raft.get("raft_peer_tls_refused")) >= 6, 60_000,
                             "several refused connections of both intruders");
                 }
 
@@ -121,7 +121,7 @@ class PeerTlsClusterTest {
                             member.name + " follows the same leader");
                     assertEquals(3, raft.get("raft_members").split(",").length, member.name + ": " + raft.get("raft_members"));
                     assertEquals("-", raft.get("raft_learners"), member.name + " has no learner");
-                    long refused = Long.parseLong(raft.get("peer_tls_refused"));
+                    long refused = Long.parseLong(raft.get("raft_peer_tls_refused"));
                     assertTrue(refused >= 6, member.name + " counted the intruders' connections: " + refused);
                     String log = member.logText();
                     long lines = log.substring(log.lastIndexOf("=== start")).lines().filter(line -> line.contains(REFUSAL_LINE)).count();

@@ -251,7 +251,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_lru_hint_keys", raft.hintKeys);
         Replies.writeStat(out, "raft_lru_hint_bytes", raft.hintBytes);
         Replies.writeStat(out, "raft_forwards_refused_other_group", raft.forwardsRefusedOtherGroup);
-        Replies.writeStat(out, "peer_tls_refused", raft.peerTlsRefused);
+        Replies.writeStat(out, "raft_peer_tls_refused", raft.peerTlsRefused);
         if (raft.failure != null) {
             Replies.writeStat(out, "raft_failure", raft.failure);
         }

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What became of peer TLS handshakes: a connection this node refused (no certificate, one not
- * signed by --peer-ca, plaintext) is counted ({@code peer_tls_refused}) and logged once per remote
+ * signed by --peer-ca, plaintext) is counted ({@code raft_peer_tls_refused}) and logged once per remote
  * host ({@link OncePerHost}); a handshake this node's client could not finish is logged the same
  * way. Bolt would log every failed connection at each retry, so the failure stops here.
  */
@@ -64,7 +64,7 @@ final class PeerHandshakes {
                         OncePerHost.REPEAT_AFTER_MINUTES);
             } else {
                 LOG.warn("refused a peer connection from {}: {}; members must present a certificate signed by --peer-ca"
-                        + " (counted in stats peer_tls_refused; logged once per host, next after {} minutes)",
+                        + " (counted in stats raft_peer_tls_refused; logged once per host, next after {} minutes)",
                         host, reason(cause), OncePerHost.REPEAT_AFTER_MINUTES);
             }
         }

@@ -77,7 +77,7 @@ class PeerTlsNetnsTest {
                 Map<String, String> raft = member.stats("raft");
                 assertEquals(term, raft.get("raft_term"), member.name + ": the term must not move");
                 assertEquals(leader.raftEndpoint(), raft.get("raft_leader"), member.name + " follows the same leader");
-                assertTrue(Long.parseLong(raft.get("peer_tls_refused")) > 0, member.name + " counted the stranger: " + raft);
+                assertTrue(Long.parseLong(raft.get("raft_peer_tls_refused")) > 0, member.name + " counted the stranger: " + raft);
             }
             assertTrue(acknowledged.size() > 20, "the load went on meanwhile: " + acknowledged.size() + " writes acknowledged");
             for (FaultRunNode member : cluster.members()) {

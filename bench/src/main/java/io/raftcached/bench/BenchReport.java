@@ -130,6 +130,7 @@ final class BenchReport {
         j.field("zipfExponent").raw(p.keyPattern() == KeyPattern.ZIPF ? Json.number(p.zipfExponent()) : "null");
         j.field("cacheAside").raw(Boolean.toString(p.cacheAside()));
         j.field("tls").raw(Boolean.toString(p.tls() != null));
+        j.field("tlsEngine").raw(p.tls() == null ? "null" : Json.quote(TlsSettings.engineName()));
         j.field("reconnectInterval").value(p.reconnectInterval());
         j.field("valueSizeBytes").value(p.valueSizeBytes());
         j.field("warmupSeconds").value(p.warmupNanos() / 1e9);

@@ -1,15 +1,15 @@
 package io.raftcached.bench;
 
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
-import javax.net.ssl.SSLContext;
 
 /** Opens the connections of a run: TCP, and TLS over it when the profile asks for TLS. */
 final class Connector {
     /** Null for plaintext runs. */
-    private final SSLContext tls;
+    private final SslContext tls;
     private final int timeoutMillis;
 
     Connector(LoadProfile profile) throws IOException {
@@ -28,7 +28,7 @@ final class Connector {
             wire.handshake(timeoutMillis);
             return wire;
         } catch (IOException e) {
-            closeQuietly(channel);
+            wire.close();
             throw new IOException("TLS handshake with " + server + " failed: " + e.getMessage(), e);
         }
     }

@@ -1,5 +1,6 @@
 package io.raftcached.bench;
 
+import io.netty.util.ReferenceCountUtil;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -13,10 +14,10 @@ import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLEngineResult.Status;
 
 /**
- * TLS over a non-blocking socket with the JDK's SSLEngine: requests are encrypted into
+ * TLS over a non-blocking socket with an SSLEngine (BoringSSL's or the JDK's, {@link TlsSettings}): requests are encrypted into
  * {@code netOut}, replies decrypted from {@code netIn} straight into the connection's read buffer.
- * Both buffers hold one maximum-size TLS record, allocated once, so steady traffic allocates
- * nothing here either. The handshake is done once, up front, before the connection joins a worker.
+ * Both buffers hold one maximum-size TLS record, allocated once and direct (as the connection's
+ * buffers are: BoringSSL would copy heap ones), so steady traffic allocates nothing here either. The handshake is done once, up front, before the connection joins a worker.
  */
 final class TlsWire implements Wire {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
@@ -30,6 +31,7 @@ final class TlsWire implements Wire {
     private final int applicationBufferBytes;
     /** The last read stopped for want of room in its buffer, not of bytes: netIn may hold a whole record. */
     private boolean recordBuffered;
+    private boolean released;
 
     TlsWire(SocketChannel socket, SSLEngine engine) {
         this.socket = socket;
@@ -157,10 +159,17 @@ final class TlsWire implements Wire {
         return recordBuffered;
     }
 
+    /** Idempotent: a run's teardown may close a wire its worker already closed. */
     @Override
     public void close() {
+        if (released) {
+            return;
+        }
+        released = true;
         engine.closeOutbound();
         Connector.closeQuietly(socket);
+        // BoringSSL's engine holds native memory until released; the JDK's is not reference-counted.
+        ReferenceCountUtil.release(engine);
     }
 
     private void afterRecord(SSLEngineResult result) throws IOException {

@@ -25,7 +25,6 @@ import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
@@ -34,7 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Client TLS ({@code -Z}): the server context built from memcached's ssl_* options, replaced whole
  * by {@code refresh_certs} (a connection keeps the context it shook hands with), and memcached's
- * TLS counters. BoringSSL through netty-tcnative when it loads, else the JDK's engine.
+ * TLS counters. BoringSSL through netty-tcnative when it loads, else the JDK's engine. BoringSSL's
+ * objects are reference-counted (no finalizer per engine and context): the SslHandler releases its
+ * engine when the connection ends, each engine holds its context, and a context replaced by
+ * refresh_certs is released here, so it is freed when its last connection is.
  */
 final class ClientTls {
     private static final Logger LOG = LoggerFactory.getLogger(ClientTls.class);
@@ -59,7 +61,8 @@ final class ClientTls {
 
     private final TlsOptions options;
     private final SslProvider provider;
-    private final AtomicReference<SslContext> context = new AtomicReference<>();
+    /** Replaced and handed out under this object's lock, so no handler is made from a context being released. */
+    private SslContext context;
     private volatile long lastRefreshNanos;
     /** memcached's ssl_handshake_errors: handshakes that failed (a bad or missing certificate, no common version). */
     final LongAdder handshakeErrors = new LongAdder();
@@ -76,7 +79,7 @@ final class ClientTls {
     static ClientTls start(TlsOptions options) {
         SslProvider provider;
         if (OpenSsl.isAvailable()) {
-            provider = SslProvider.OPENSSL;
+            provider = SslProvider.OPENSSL_REFCNT;
             LOG.info("client TLS (-Z) uses {} through netty-tcnative", OpenSsl.versionString());
         } else {
             provider = SslProvider.JDK;
@@ -112,7 +115,14 @@ final class ClientTls {
     }
 
     private void load() throws LoadError {
-        context.set(build());
+        SslContext built = build();
+        SslContext replaced;
+        synchronized (this) {
+            replaced = context;
+            context = built;
+        }
+        // connections made from it hold their own references (through their engines)
+        ReferenceCountUtil.release(replaced);
         lastRefreshNanos = System.nanoTime();
     }
 
@@ -122,7 +132,10 @@ final class ClientTls {
 
     /** A handler for a new connection on a listener of this kind, from the current context. */
     SslHandler newHandler(ByteBufAllocator allocator, Listener listener) {
-        SslHandler handler = context.get().newHandler(allocator);
+        SslHandler handler;
+        synchronized (this) {
+            handler = context.newHandler(allocator);
+        }
         handler.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS);
         SSLEngine engine = handler.engine();
         switch (listener) {
@@ -150,12 +163,13 @@ final class ClientTls {
         if (options.ciphers != null) {
             builder.ciphers(Arrays.asList(options.ciphers.split(":")));
         }
-        SslContext built;
+        SslContext built = null;
         try {
             built = builder.build();
             // an unknown cipher name shows only when an engine is made: make one now, not at the first client
             ReferenceCountUtil.release(built.newEngine(ByteBufAllocator.DEFAULT));
         } catch (IOException | RuntimeException e) {
+            ReferenceCountUtil.release(built);
             throw new LoadError(options.ciphers != null ? "Error setting the provided cipher(s): " + options.ciphers
                     : "Error creating the TLS context: " + e.getMessage());
         }

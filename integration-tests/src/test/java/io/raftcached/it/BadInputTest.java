@@ -80,6 +80,11 @@ class BadInputTest {
                 // memcached parses the length into an int32: 4294967296 becomes 0, an empty value
                 text("length 4294967296 is an int32 0", "set h0 0 0 4294967296\r\n\r\nget h0\r\n",
                         "STORED\r\nVALUE h0 0 0\r\n\r\nEND\r\n"),
+                text("a write pipelined after a get of two values of almost 1 MB is answered in its place",
+                        "set nearly-1mb 0 0 1048455\r\n" + "v".repeat(1_048_455) + "\r\nget nearly-1mb nearly-1mb\r\n"
+                                + "incr absent 1\r\nmn\r\n",
+                        "STORED\r\n" + ("VALUE nearly-1mb 0 1048455\r\n" + "v".repeat(1_048_455) + "\r\n").repeat(2)
+                                + "END\r\nNOT_FOUND\r\nMN\r\n"),
                 text("value over -I, sent in full", "set big 0 0 2000000\r\n" + "v".repeat(2_000_000) + "\r\nget big\r\n",
                         "SERVER_ERROR object too large for cache\r\nEND\r\n"),
                 text("non-numeric incr delta", "incr nn abc\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n"),

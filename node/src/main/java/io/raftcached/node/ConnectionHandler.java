@@ -77,6 +77,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
     private ChannelHandlerContext context;
     private ByteBuf out;
     private boolean inRead;
+    /**
+     * {@link #advance} is running. A reply's flush may drain the socket and make the channel
+     * writable again inside it, and Netty then calls back into this handler at once: that nested
+     * call only asks the running one to go round again, which otherwise would find its slot queue
+     * changed under its iterator (a reply written twice, the next one lost).
+     */
+    private boolean advancing;
+    private boolean advanceAgain;
     private boolean closing;
     private boolean waitingForAdmission;
     private boolean waitingForOutput;
@@ -152,6 +160,22 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
      * admission, or for output room).
      */
     private void advance() {
+        if (advancing) {
+            advanceAgain = true;
+            return;
+        }
+        advancing = true;
+        try {
+            do {
+                advanceAgain = false;
+                advanceOnce();
+            } while (advanceAgain && !closing);
+        } finally {
+            advancing = false;
+        }
+    }
+
+    private void advanceOnce() {
         boolean writesUnapplied = false;
         boolean readUnfinished = false;
         for (Iterator<Slot> it = slots.iterator(); it.hasNext() && !closing; ) {

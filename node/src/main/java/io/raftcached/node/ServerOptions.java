@@ -1,6 +1,7 @@
 package io.raftcached.node;
 
 import io.raftcached.raft.InjectedFaults;
+import io.raftcached.raft.LogStore;
 import io.raftcached.raft.MemoryBudgets;
 import io.raftcached.raft.PeerTls;
 import io.raftcached.raft.RaftSettings;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -181,6 +183,11 @@ final class ServerOptions {
     @Option(names = "--no-fsync", description = "RISK: do not fsync the Raft log; a power loss on a majority can lose "
             + "acknowledged writes (a process crash cannot)")
     boolean noFsync;
+
+    @Option(names = "--log-store", paramLabel = "<rocksdb|segment>", converter = LogStoreConverter.class,
+            description = "what holds the Raft log: rocksdb (default) or segment (preallocated files, one fdatasync "
+                    + "per batch); a node keeps the store its log was written in")
+    LogStore logStore = LogStore.ROCKSDB;
 
     @Option(names = "--snapshot-interval-s", paramLabel = "<s>", description = "take a snapshot this often (default: 3600)")
     int snapshotIntervalSeconds = 3600;
@@ -427,7 +434,7 @@ final class ServerOptions {
                 : Math.max(64, memoryBytes / StoreConfig.MEGABYTE / 4)) * StoreConfig.MEGABYTE;
         String clientAddress = (listenAddresses.isEmpty() ? "0.0.0.0" : listenAddresses.get(0).host()) + ":" + port;
         try {
-            return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
+            return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync, logStore,
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
                     clusterToken, budgets, new PeerTls.Files(peerCertificate, peerKey, peerCa),
                     new InjectedFaults(clockOffsetMillis, failApplyAtIndex, noAccessHints));
@@ -736,6 +743,19 @@ final class ServerOptions {
             return (int) Math.min(value, Integer.MAX_VALUE);
         } catch (NumberFormatException e) {
             throw new FlagError(message, 1);
+        }
+    }
+
+    /** --log-store as spelled on the command line (lower case). */
+    static final class LogStoreConverter implements CommandLine.ITypeConverter<LogStore> {
+        @Override
+        public LogStore convert(String value) {
+            for (LogStore store : LogStore.values()) {
+                if (store.flagValue().equals(value)) {
+                    return store;
+                }
+            }
+            throw new CommandLine.TypeConversionException("--log-store is rocksdb or segment, got '" + value + "'");
         }
     }
 }

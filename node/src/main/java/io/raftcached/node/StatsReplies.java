@@ -350,6 +350,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_address", config.raft().raftHost() + ":" + config.raft().raftPort());
         Replies.writeStat(out, "raft_data_dir", config.raft().dataDirectory().toString());
         Replies.writeStat(out, "raft_fsync", config.raft().fsync() ? "yes" : "no");
+        Replies.writeStat(out, "raft_log_store", config.raft().logStore().flagValue());
         Replies.writeStat(out, "raft_election_timeout_ms", config.raft().electionTimeoutMillis());
         Replies.writeStat(out, "raft_write_timeout_ms", config.raft().writeTimeoutMillis());
         Replies.writeStat(out, "raft_max_staleness_ms", config.raft().maxStalenessMillis());

@@ -166,6 +166,7 @@ public final class ClusterNode implements ReplicatedCache {
         identity = outcome.identity();
         self = new PeerId(settings.raftHost(), settings.raftPort(), identity.incarnation());
         Files.createDirectories(raftDirectory);
+        settings.logStore().checkMatches(raftDirectory.resolve("log"));
         LogStorageTuning.register(settings.dataDirectory());
         group = new RaftGroupService(identity.raftGroup(), self,
                 JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics), rpcServer, true);
@@ -174,8 +175,8 @@ public final class ClusterNode implements ReplicatedCache {
             throw new IOException("jraft did not start; see the log above");
         }
         node.addReplicatorStateListener(new PeerWatch(System::nanoTime));
-        LOG.info("raft node {} of group {} started in {} (fsync {})", self, identity.raftGroup(), raftDirectory,
-                settings.fsync() ? "on" : "OFF");
+        LOG.info("raft node {} of group {} started in {} ({} log, fsync {})", self, identity.raftGroup(), raftDirectory,
+                settings.logStore().flagValue(), settings.fsync() ? "on" : "OFF");
         writes.start();
         scheduler.scheduleWithFixedDelay(duties::run, Duties.PERIOD_MILLIS, Duties.PERIOD_MILLIS, TimeUnit.MILLISECONDS);
         if (!settings.faults().noAccessHints()) {

@@ -53,7 +53,7 @@ final class JraftOptions {
     static NodeOptions of(RaftSettings settings, StateMachine machine, Path raftDirectory, Configuration initial,
             RaftMetrics metrics) {
         NodeOptions options = new NodeOptions();
-        options.setServiceFactory(TimedLogStorage.factory(metrics.logAppendSeconds));
+        options.setServiceFactory(TimedLogStorage.factory(settings.logStore(), metrics.logAppendSeconds));
         options.setFsm(machine);
         options.setLogUri(raftDirectory.resolve("log").toString());
         options.setRaftMetaUri(raftDirectory.resolve("meta").toString());

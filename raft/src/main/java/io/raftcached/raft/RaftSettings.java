@@ -8,6 +8,7 @@ import java.util.List;
  * from documented defaults, tests set what they need.
  *
  * @param peers the initial members, this node included; empty for a one-member group
+ * @param logStore which store holds the Raft log
  * @param snapshotLogBytes take a snapshot once this many log bytes were applied since the last
  * @param writeTimeoutMillis a write not applied within this answers SERVER_ERROR
  * @param maxStalenessMillis stop serving reads when no leader was confirmed for this long; 0 = never
@@ -24,6 +25,7 @@ public record RaftSettings(
         Path dataDirectory,
         int electionTimeoutMillis,
         boolean fsync,
+        LogStore logStore,
         int snapshotIntervalSeconds,
         long snapshotLogBytes,
         long writeTimeoutMillis,

@@ -9,9 +9,9 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.List;
 
 /**
- * jraft's RocksDB log storage with each append timed: RocksDB syncs its WAL inside the write when
- * fsync is on, so the append's time is the fsync's plus a memtable insert. jraft has no hook for
- * this short of its own Dropwizard metrics, which time much more on the hot path.
+ * The Raft log storage with each append timed: both stores sync inside the append when fsync is
+ * on, so the append's time is the fsync's plus the write. jraft has no hook for this short of its
+ * own Dropwizard metrics, which time much more on the hot path.
  */
 final class TimedLogStorage implements LogStorage {
     private final LogStorage storage;
@@ -22,12 +22,12 @@ final class TimedLogStorage implements LogStorage {
         this.appendSeconds = appendSeconds;
     }
 
-    /** jraft's default services with the log storage wrapped. */
-    static DefaultJRaftServiceFactory factory(Histogram appendSeconds) {
+    /** jraft's default services with the chosen log storage, wrapped. */
+    static DefaultJRaftServiceFactory factory(LogStore store, Histogram appendSeconds) {
         return new DefaultJRaftServiceFactory() {
             @Override
             public LogStorage createLogStorage(String uri, RaftOptions raftOptions) {
-                return new TimedLogStorage(super.createLogStorage(uri, raftOptions), appendSeconds);
+                return new TimedLogStorage(store.create(uri, raftOptions, super::createLogStorage), appendSeconds);
             }
         };
     }

@@ -69,7 +69,7 @@ class ClusterNodeTest {
         ClusterNode[] started = new ClusterNode[3];
         for (RaftSettings.Peer peer : peers) {
             RaftSettings settings = new RaftSettings(peer.nodeId(), peer.host(), peer.port(), peers,
-                    directory.resolve("n" + peer.nodeId()), 1000, false, 3600, 0, 5_000, 0, "127.0.0.1:0", "raftcached",
+                    directory.resolve("n" + peer.nodeId()), 1000, false, LogStore.ROCKSDB, 3600, 0, 5_000, 0, "127.0.0.1:0", "raftcached",
                     MemoryBudgets.defaultsFor(64L << 20, 64L << 20), PeerTls.Files.NONE, InjectedFaults.NONE);
             Thread starter = new Thread(() -> {
                 try {

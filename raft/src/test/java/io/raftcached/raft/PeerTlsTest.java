@@ -41,7 +41,7 @@ class PeerTlsTest {
         }
         int port = ClusterNodeTest.freePort();
         address = "127.0.0.1:" + port;
-        RaftSettings settings = new RaftSettings(1, "127.0.0.1", port, List.of(), directory.resolve("n1"), 1000, false, 3600, 0,
+        RaftSettings settings = new RaftSettings(1, "127.0.0.1", port, List.of(), directory.resolve("n1"), 1000, false, LogStore.ROCKSDB, 3600, 0,
                 5_000, 0, "127.0.0.1:0", "raftcached", MemoryBudgets.defaultsFor(64L << 20, 64L << 20), peer(), InjectedFaults.NONE);
         node = ClusterNode.start(settings, StoreConfig.defaults(), (message, cause) -> {
             throw new AssertionError("fatal stop: " + message, cause);

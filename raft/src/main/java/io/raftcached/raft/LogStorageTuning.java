@@ -16,7 +16,8 @@ import org.rocksdb.NativeLibraryLoader;
  * sized for a database: memtables of up to 128 MB each, several of them, which the log of a
  * cache does not need (it is truncated behind every snapshot) and which would dwarf the store's
  * own memory. (Recycling WAL files would make each synced append cheaper, but RocksDB turns
- * recycling off under the point-in-time recovery mode a log needs, so it is not asked for.)
+ * recycling off under every recovery mode a Raft log can use, see RocksDbWalRecyclingTest; the
+ * segment store, {@code --log-store segment}, is the way to that saving.)
  *
  * <p>RocksDB's native library is unpacked under the data directory under a fixed name rather than
  * as a fresh temporary file: a node that is killed never deletes its temporary files, and a

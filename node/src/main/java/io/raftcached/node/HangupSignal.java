@@ -7,20 +7,46 @@ import sun.misc.Signal;
 /**
  * SIGHUP, as memcached takes it: a request to reload (the {@code -Y} auth file), never a reason to
  * stop. The JVM's own HUP handler would run the shutdown hooks, so it is replaced for every node,
- * with -Y or without, as memcached ignores HUP when it has nothing to reload.
+ * with -Y or without, as memcached ignores HUP when it has nothing to reload. It is replaced before
+ * the node listens, so a client that reaches the node cannot signal it before that: a HUP that
+ * arrives while the server is still starting is kept and delivered once it has started.
  */
 final class HangupSignal {
     private static final Logger LOG = LoggerFactory.getLogger(HangupSignal.class);
+    /** What a HUP does once the server has started; null before. Guarded by this. */
+    private Runnable reload;
+    /** A HUP arrived before {@link #deliverTo}. Guarded by this. */
+    private boolean pending;
 
     private HangupSignal() {
     }
 
-    static void handle(Runnable reload) {
+    /** Replaces the JVM's HUP handler now; HUPs are kept until {@link #deliverTo} names what they do. */
+    static HangupSignal install() {
+        HangupSignal hangups = new HangupSignal();
         try {
-            Signal.handle(new Signal("HUP"), signal -> reload.run());
+            Signal.handle(new Signal("HUP"), signal -> hangups.hangup());
         } catch (IllegalArgumentException e) {
             // the JVM keeps HUP for itself (-Xrs) or the platform lacks it: SIGHUP then does what the JVM does
             LOG.warn("cannot handle SIGHUP ({}): it will not reload the auth file", e.getMessage());
+        }
+        return hangups;
+    }
+
+    /** From now on a HUP runs {@code reload}; one that arrived before runs now. */
+    synchronized void deliverTo(Runnable reload) {
+        this.reload = reload;
+        if (pending) {
+            pending = false;
+            reload.run();
+        }
+    }
+
+    private synchronized void hangup() {
+        if (reload == null) {
+            pending = true;
+        } else {
+            reload.run();
         }
     }
 }

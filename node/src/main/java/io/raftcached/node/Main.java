@@ -106,8 +106,9 @@ public final class Main implements Callable<Integer> {
             System.err.println("raftcached: " + warning);
         }
         refuseUserSwitch(config);
+        HangupSignal hangups = HangupSignal.install();
         Server server = Server.start(config, HALT);
-        HangupSignal.handle(server::reloadOnHangup);
+        hangups.deliverTo(server::reloadOnHangup);
         if (options.pidFile != null) {
             writePidFile(options.pidFile);
         }

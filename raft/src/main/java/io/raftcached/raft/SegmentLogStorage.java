@@ -382,14 +382,18 @@ final class SegmentLogStorage implements LogStorage {
     /** Frees the segments whose entries all lie before {@code index}. Under the write lock. */
     private void dropBelow(long index) throws IOException {
         while (!segments.isEmpty() && segments.get(0).lastIndex() < index) {
-            Segment dropped = segments.remove(0);
-            if (dropped == active) {
-                active = null;
-            }
-            dropped.close();
-            directory.free(dropped.path);
+            release(segments.remove(0));
         }
         directory.syncDirectory();
+    }
+
+    /** A segment taken out of the log: closed, its file freed (made durable by the caller's directory sync). */
+    private void release(Segment segment) throws IOException {
+        if (segment == active) {
+            active = null;
+        }
+        segment.close();
+        directory.free(segment.path);
     }
 
     @Override
@@ -401,9 +405,7 @@ final class SegmentLogStorage implements LogStorage {
             }
             // Newest first, so what remains at every instant is a prefix of the log.
             while (!segments.isEmpty() && segments.get(segments.size() - 1).firstIndex > lastIndexKept + 1) {
-                Segment dropped = segments.remove(segments.size() - 1);
-                dropped.close();
-                directory.free(dropped.path);
+                release(segments.remove(segments.size() - 1));
             }
             directory.syncDirectory();
             for (int i = segments.size() - 1; i >= 0; i--) {
@@ -434,12 +436,9 @@ final class SegmentLogStorage implements LogStorage {
         lock.writeLock().lock();
         try {
             while (!segments.isEmpty()) {
-                Segment dropped = segments.remove(segments.size() - 1);
-                dropped.close();
-                directory.free(dropped.path);
+                release(segments.remove(segments.size() - 1));
             }
             directory.syncDirectory();
-            active = null;
             directory.writeFirstIndex(nextLogIndex);
             firstIndex = nextLogIndex;
             return true;

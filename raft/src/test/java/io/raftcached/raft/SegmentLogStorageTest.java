@@ -47,11 +47,16 @@ class SegmentLogStorageTest {
 
     private SegmentLogStorage open(Path path, ConfigurationManager configurations) {
         SegmentLogStorage storage = new SegmentLogStorage(path, true, SEGMENT_BYTES);
+        assertTrue(storage.init(options(configurations)), "the log opens");
+        return storage;
+    }
+
+    /** What jraft hands a log storage: its configuration manager and entry codec. */
+    static LogStorageOptions options(ConfigurationManager configurations) {
         LogStorageOptions options = new LogStorageOptions();
         options.setConfigurationManager(configurations);
         options.setLogEntryCodecFactory(LogEntryV2CodecFactory.getInstance());
-        assertTrue(storage.init(options), "the log opens");
-        return storage;
+        return options;
     }
 
     private SegmentLogStorage open() {
@@ -356,10 +361,7 @@ class SegmentLogStorageTest {
             file.write(b ^ 0xff);
         }
         SegmentLogStorage reopened = new SegmentLogStorage(directory, true, SEGMENT_BYTES);
-        LogStorageOptions options = new LogStorageOptions();
-        options.setConfigurationManager(new ConfigurationManager());
-        options.setLogEntryCodecFactory(LogEntryV2CodecFactory.getInstance());
-        assertFalse(reopened.init(options), "synced entries are missing: the node must not start on this log");
+        assertFalse(reopened.init(options(new ConfigurationManager())), "synced entries are missing: the node must not start on this log");
     }
 
     @Test
@@ -420,10 +422,7 @@ class SegmentLogStorageTest {
     public static final class Appender {
         public static void main(String[] args) {
             SegmentLogStorage storage = new SegmentLogStorage(Path.of(args[0]), true, SEGMENT_BYTES);
-            LogStorageOptions options = new LogStorageOptions();
-            options.setConfigurationManager(new ConfigurationManager());
-            options.setLogEntryCodecFactory(LogEntryV2CodecFactory.getInstance());
-            if (!storage.init(options)) {
+            if (!storage.init(options(new ConfigurationManager()))) {
                 System.out.println("cannot open");
                 System.exit(1);
             }

@@ -112,11 +112,7 @@ final class NodeProcess implements AutoCloseable {
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", privateJar().toString()));
         command.addAll(arguments);
-        // -Dit.logStore=segment runs every node of the suite on that log store (a server names --data-dir)
-        String logStore = System.getProperty("it.logStore");
-        if (logStore != null && arguments.contains("--data-dir") && !arguments.contains("--log-store")) {
-            command.addAll(List.of("--log-store", logStore));
-        }
+        command.addAll(LogStoreUnderTest.arguments(arguments));
         return command;
     }
 

@@ -1,5 +1,6 @@
 package io.raftcached.it.jepsen;
 
+import io.raftcached.it.LogStoreUnderTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -110,6 +111,7 @@ final class FaultRunNode {
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
                 "-jar", privateJar().toString()));
         command.addAll(arguments());
+        command.addAll(LogStoreUnderTest.arguments(arguments()));
         return command;
     }
 

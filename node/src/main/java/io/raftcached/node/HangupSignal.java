@@ -1,5 +1,8 @@
 package io.raftcached.node;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -30,7 +33,26 @@ final class HangupSignal {
             // the JVM keeps HUP for itself (-Xrs) or the platform lacks it: SIGHUP then does what the JVM does
             LOG.warn("cannot handle SIGHUP ({}): it will not reload the auth file", e.getMessage());
         }
+        if (ignoredAtStart()) {
+            // HotSpot leaves an inherited "ignore" in place and takes no handler for it
+            LOG.warn("SIGHUP was ignored when this process started (as under nohup) and the JVM keeps it ignored:"
+                    + " SIGHUP will not reload the auth file; start the node without nohup to reload it so");
+        }
         return hangups;
+    }
+
+    /** Whether SIGHUP is ignored in this process (Linux: the SigIgn mask of /proc/self/status). */
+    static boolean ignoredAtStart() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 1L) != 0;   // bit 0: signal 1, HUP
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            LOG.debug("cannot read the ignored signals: {}", e.toString());
+        }
+        return false;
     }
 
     /** From now on a HUP runs {@code reload}; one that arrived before runs now. */

@@ -145,7 +145,13 @@ public final class ClusterNode implements ReplicatedCache {
             cluster.startUp();
             return cluster;
         } catch (IOException | InterruptedException | RuntimeException e) {
-            cluster.close();
+            // A failed start leaves parts half open, and closing them may throw too: the start's
+            // own failure is what the operator must see.
+            try {
+                cluster.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
             throw e;
         }
     }

@@ -54,6 +54,15 @@
 #   TARGETS="profile:server:metric:op:limit:baseline ..."   the ratios checked at the end (metric: ops,
 #                                          p50, p99 or p999; op: >= or <=); default: the issue's targets
 #   FSYNC_COUNT=1                          count fsync/fdatasync/sync_file_range calls (0: don't)
+#   FIRST_SECONDS=10                       the first load a server gets after it starts (before the prefill):
+#                                          this many seconds of its first set or mix profile (else its first
+#                                          profile), reported against that profile's steady median (0: skip)
+#   SETTLE_SLICE=5 SETTLE_JIT_CORES=0.05 SETTLE_ROUNDS_MAX=20   after the prefill, each server runs rounds of
+#                                          its profiles, SETTLE_SLICE s each, unmeasured, until its JIT
+#                                          compiler threads used less than SETTLE_JIT_CORES over a round (at
+#                                          most SETTLE_ROUNDS_MAX rounds): a JVM compiles for a minute or more
+#                                          after it starts, and on 2 cores that cost half the CPU of a fresh
+#                                          3-node cluster; memcached has no compiler and settles in one round
 #   OUT_DIR=$(mktemp -d)                   keeps every run's JSON report, runs.tsv, table.md, logs, data
 #
 # At the end, latency-histograms.png (with gnuplot, Debian's gnuplot-nox) draws each profile's latency
@@ -67,7 +76,9 @@
 # measured window, counted in the kernel by perf's syscall tracepoints (perf stat -p, attached for the
 # bench invocation only, in 100 ms intervals, matched to the window's wall-clock edges the generator
 # reports: +-1 interval, about 1% of a 10 s window; no ptrace stops, so the servers are not slowed),
-# RSS = VmRSS summed over the server's processes, after the run.
+# RSS = VmRSS summed over the server's processes, after the run; wake-ups = voluntary context switches of
+# every thread of the server processes in the window (the generator's --server-pid; JSON wakeupsPerOpByThread
+# splits them by thread pool), the measure of thread hand-offs per op that works for every server.
 # Exit status: 0 all runs succeeded, 1 a run or a server failed, 2 bad setup (checked before starting).
 set -euo pipefail
 
@@ -110,6 +121,10 @@ TARGETS=${TARGETS:-"get-p1:raftcached:ops:>=:0.9:memcached get-p1:raftcached:p99
   set-p1-c64:raftcached-3:ops:>=:10:etcd-3 set-p1-c64:raftcached-3:ops:>=:0.3:memcached
   mix-p1:raftcached-3:ops:>=:0.5:memcached"}
 FSYNC_COUNT=${FSYNC_COUNT:-1}
+FIRST_SECONDS=${FIRST_SECONDS:-10}
+SETTLE_SLICE=${SETTLE_SLICE:-5}
+SETTLE_JIT_CORES=${SETTLE_JIT_CORES:-0.05}
+SETTLE_ROUNDS_MAX=${SETTLE_ROUNDS_MAX:-20}
 OUT_DIR=${OUT_DIR:-}
 TLS_DIR= # OUT_DIR/tls once OUT_DIR is known
 REPORT_ONLY=
@@ -135,10 +150,10 @@ done
 
 # runs.tsv columns (1-based), also read by --report
 C_OPS=4 C_P50=5 C_P99=6 C_P999=7 C_HIT=8 C_ERRORS=9 C_SRV=10 C_GEN=11 C_GEN_CORES=12 C_RSS=13 C_OTHER=14
-C_ELECTIONS=16 C_FSYNCS=17 C_FSYNC_PER_OP=18 C_GC_MAX=20 C_GC_TOTAL=21 C_SNAPSHOTS=22
+C_ELECTIONS=16 C_FSYNCS=17 C_FSYNC_PER_OP=18 C_GC_MAX=20 C_GC_TOTAL=21 C_SNAPSHOTS=22 C_WAKE=23
 TSV_HEADER='profile\tserver\trepeat\topsPerSec\tp50\tp99\tp999\thitRatio\terrors\tserverCpuMicrosPerOp'
 TSV_HEADER+='\tgeneratorCpuMicrosPerOp\tgeneratorCores\trssKB\totherCores\tattempts\telections\tfsyncs\tfsyncsPerOp'
-TSV_HEADER+='\tsyncFileRanges\tgcPauseMaxMs\tgcPauseTotalMs\tsnapshots\n'
+TSV_HEADER+='\tsyncFileRanges\tgcPauseMaxMs\tgcPauseTotalMs\tsnapshots\twakeupsPerOp\n'
 
 short_name() {
   case $1 in memcached) echo mc ;; raftcached) echo rc ;; raftcached-3) echo rc3 ;; etcd-3) echo etcd3 ;; *) echo "$1" ;; esac
@@ -184,6 +199,12 @@ markdown() { # tab-separated rows, the first a header -> a Markdown table
   awk -F'\t' '{line = "|"; for (i = 1; i <= NF; i++) {c = $i; gsub(/\|/, "\\|", c); line = line " " c " |"}; print line
     if (NR == 1) {line = "|"; for (i = 1; i <= NF; i++) line = line " --- |"; print line}}'
 }
+product() { # a b: a * b rounded (fsyncs per second from ops/s and fsyncs per op), "-" if either is missing
+  if [[ $1 == "-" || $2 == "-" ]]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", a * b}'; fi
+}
+inverse() { # value: 1 / value to one decimal (ops per fsync from fsyncs per op), "-" for none or zero
+  if [[ $1 == "-" ]]; then echo "-"; else awk -v v="$1" 'BEGIN {if (v == 0) print "-"; else printf "%.1f", 1 / v}'; fi
+}
 ratio() {
   if [[ $1 == "-" || $2 == "-" ]]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "-"; else printf "%.2f", a / b}'; fi
 }
@@ -196,8 +217,8 @@ servers_of() { # profile: its servers in runs.tsv, memcached first
 }
 
 results_rows() { # the main table as tab-separated rows, header first
-  printf 'profile\tserver\tclean\tops/s\tspread\tp50\tp99\tp99.9\thit%%\terrors\tsrvCPU/op\tgenCPU/op\tgenCores'
-  printf '\tRSS MB\tGC max ms\tGC total ms\tfsyncs\tfsync/op\telections\tother\n'
+  printf 'profile\tserver\tclean\tops/s\tspread\tp50\tp99\tp99.9\thit%%\terrors\tsrvCPU/op\twake/op\tgenCPU/op\tgenCores'
+  printf '\tRSS MB\tGC max ms\tGC total ms\tfsyncs/s\tfsync/op\tops/fsync\telections\tother\n'
   local profile name
   for profile in $(pairs | cut -f1 | awk '!seen[$0]++'); do
     declare -A m=()
@@ -205,32 +226,46 @@ results_rows() { # the main table as tab-separated rows, header first
       local runs clean
       runs=$(awk -F'\t' -v p="$profile" -v s="$name" 'NR > 1 && $1 == p && $2 == s {n++} END {print n + 0}' "$TSV")
       clean=$(clean_count "$profile" "$name")
-      for metric in ops:$C_OPS p50:$C_P50 p99:$C_P99 p999:$C_P999 srv:$C_SRV rss:$C_RSS; do
+      for metric in ops:$C_OPS p50:$C_P50 p99:$C_P99 p999:$C_P999 srv:$C_SRV rss:$C_RSS wake:$C_WAKE fsync:$C_FSYNC_PER_OP; do
         m[$name.${metric%%:*}]=$(median "${metric#*:}" "$profile" "$name")
       done
       # "!" marks medians taken over disturbed runs only: no undisturbed run was available.
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$profile" "$name" \
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$profile" "$name" \
         "$clean/$runs$( ((clean > 0 || runs == 0)) || echo '!')" "$(fmt %.0f "${m[$name.ops]}")" \
         "$(spread "$profile" "$name")" "$(fmt %.0f "${m[$name.p50]}")" "$(fmt %.0f "${m[$name.p99]}")" \
         "$(fmt %.0f "${m[$name.p999]}")" "$(fmt %.2f "$(median "$C_HIT" "$profile" "$name")" 100)" \
-        "$(column_sum "$C_ERRORS" "$profile" "$name")" "$(fmt %.2f "${m[$name.srv]}")" \
+        "$(column_sum "$C_ERRORS" "$profile" "$name")" "$(fmt %.2f "${m[$name.srv]}")" "$(fmt %.2f "${m[$name.wake]}")" \
         "$(fmt %.2f "$(median "$C_GEN" "$profile" "$name")")" "$(fmt %.2f "$(median "$C_GEN_CORES" "$profile" "$name")")" \
         "$(fmt %.0f "${m[$name.rss]}" 0.0009765625)" "$(fmt %.1f "$(max_of "$C_GC_MAX" "$profile" "$name")")" \
-        "$(fmt %.1f "$(median "$C_GC_TOTAL" "$profile" "$name")")" "$(fmt %.0f "$(median "$C_FSYNCS" "$profile" "$name")")" \
-        "$(fmt %.3f "$(median "$C_FSYNC_PER_OP" "$profile" "$name")")" "$(column_sum "$C_ELECTIONS" "$profile" "$name")" \
+        "$(fmt %.1f "$(median "$C_GC_TOTAL" "$profile" "$name")")" "$(product "${m[$name.ops]}" "${m[$name.fsync]}")" \
+        "$(fmt %.3f "${m[$name.fsync]}")" "$(inverse "${m[$name.fsync]}")" "$(column_sum "$C_ELECTIONS" "$profile" "$name")" \
         "$(fmt %.2f "$(max_of "$C_OTHER" "$profile" "$name")")"
     done
     if [[ -n ${m[memcached.ops]:-} ]]; then
       for name in $(servers_of "$profile"); do
         [[ $name != memcached ]] || continue
-        printf '%s\t%s\t\t%s\t\t%s\t%s\t%s\t\t\t%s\t\t\t%s\t\t\t\t\t\t\n' "$profile" "$(short_name "$name")/mc" \
+        printf '%s\t%s\t\t%s\t\t%s\t%s\t%s\t\t\t%s\t%s\t\t\t%s\t\t\t\t\t\t\t\n' "$profile" "$(short_name "$name")/mc" \
           "$(ratio "${m[$name.ops]}" "${m[memcached.ops]}")" "$(ratio "${m[$name.p50]}" "${m[memcached.p50]}")" \
           "$(ratio "${m[$name.p99]}" "${m[memcached.p99]}")" "$(ratio "${m[$name.p999]}" "${m[memcached.p999]}")" \
-          "$(ratio "${m[$name.srv]}" "${m[memcached.srv]}")" "$(ratio "${m[$name.rss]}" "${m[memcached.rss]}")"
+          "$(ratio "${m[$name.srv]}" "${m[memcached.srv]}")" "$(ratio "${m[$name.wake]}" "${m[memcached.wake]}")" \
+          "$(ratio "${m[$name.rss]}" "${m[memcached.rss]}")"
       done
     fi
     unset m
   done
+}
+
+first_rows() { # the first-load runs of first.tsv beside their profile's steady median, header first; nothing if none
+  local first_tsv
+  first_tsv=$(dirname "$TSV")/first.tsv
+  [[ -s $first_tsv ]] || return 0
+  printf 'server\tprofile\tfirst s\tfirst ops/s\tsteady ops/s\tfirst / steady\n'
+  local server profile seconds ops steady
+  while IFS=$'\t' read -r server profile seconds ops; do
+    steady=$(median "$C_OPS" "$profile" "$server")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$profile" "$seconds" "$(fmt %.0f "$ops")" "$(fmt %.0f "$steady")" \
+      "$(ratio "$ops" "$steady")"
+  done <"$first_tsv"
 }
 
 target_rows() { # the TARGETS that have both rows in runs.tsv, as tab-separated rows, header first
@@ -305,7 +340,8 @@ print_table() {
     echo "medians over the repeats during which other processes used <= $OTHER_CORES_MAX cores (clean = how many; '!' = none, all used)"
     echo "spread = (max-min)/mid of ops/s over those repeats; other = most CPUs other processes used during one of them"
     echo "cluster rows (raftcached-3, etcd-3): RSS and CPU summed over the 3 processes; GC = longest pause / median total"
-    echo "pause time in the window (raftcached JVMs); fsyncs = fsync+fdatasync calls in the window (median), per op;"
+    echo "pause time in the window (raftcached JVMs); fsyncs/s, fsync/op, ops/fsync: fsync+fdatasync calls in the window;"
+    echo "wake/op = the server threads' voluntary context switches (each a sleep and a wake-up: hand-offs, I/O waits) per op;"
     echo "elections = Raft term increases during the runs (sum over all runs; 0 expected); errors summed over all runs"
   )
   local results targets
@@ -318,12 +354,20 @@ print_table() {
   echo
   echo "targets (ratio of medians):"
   align <<<"$targets"
+  local first
+  first=$(first_rows)
+  if [[ -n $first ]]; then
+    echo
+    echo "first load after start (before the prefill and the JIT warm-up) against the steady median:"
+    align <<<"$first"
+  fi
   {
     sed 's/$/  /' <<<"$header"
     echo
     markdown <<<"$results"
     echo
     markdown <<<"$targets"
+    if [[ -n $first ]]; then echo; markdown <<<"$first"; fi
   } >"$(dirname "$TSV")/table.md"
 }
 
@@ -338,6 +382,9 @@ fi
 [[ $REPEATS =~ ^[1-9][0-9]?$ ]] || die "REPEATS must be 1..99"
 [[ $DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || die "DURATION must be seconds"
 [[ $WARMUP =~ ^[0-9]+([.][0-9]+)?$ ]] || die "WARMUP must be seconds"
+[[ $FIRST_SECONDS =~ ^[0-9]+$ ]] || die "FIRST_SECONDS must be whole seconds (0: skip)"
+[[ $SETTLE_SLICE =~ ^[1-9][0-9]*$ && $SETTLE_ROUNDS_MAX =~ ^[1-9][0-9]*$ ]] || die "SETTLE_SLICE and SETTLE_ROUNDS_MAX must be positive"
+[[ $SETTLE_JIT_CORES =~ ^[0-9]+([.][0-9]+)?$ ]] || die "SETTLE_JIT_CORES must be a number of cores"
 [[ $READY_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "READY_TIMEOUT must be whole seconds"
 [[ $OTHER_CORES_MAX =~ ^[0-9]+([.][0-9]+)?$ ]] || die "OTHER_CORES_MAX must be a number of cores"
 [[ $DISTURBED_RETRIES =~ ^[0-9]$ ]] || die "DISTURBED_RETRIES must be 0..9"
@@ -705,6 +752,39 @@ for server in "${SERVERS[@]}"; do
   done
 done
 
+profiles_of() { # server: the plan's profiles that run on it, in plan order
+  local profile
+  for profile in "${PLAN_PROFILES[@]}"; do
+    [[ " ${PLAN_SERVERS[$profile]} " != *" $1 "* ]] || echo "$profile"
+  done
+}
+jit_ticks() { # server: CPU ticks its JIT compiler threads used so far (0 for a server that is not a JVM)
+  local pid task total=0 comm
+  for pid in ${1//,/ }; do
+    for task in /proc/"$pid"/task/*; do
+      comm=$(cat "$task/comm" 2>/dev/null) || continue
+      [[ $comm == C[12]\ CompilerThre* ]] || continue
+      total=$((total + $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+
+# The first load after start, while the JVMs still compile: the server's first set or mix profile.
+FIRST_TSV=$OUT_DIR/first.tsv
+: >"$FIRST_TSV"
+if [[ $FIRST_SECONDS != 0 ]]; then
+  for server in "${SERVERS[@]}"; do
+    profile=$(profiles_of "$server" | grep -m 1 -E '(^|-)(set|mix)-' || profiles_of "$server" | head -n 1)
+    log "first $FIRST_SECONDS s of load on $server ($profile), before the prefill"
+    # shellcheck disable=SC2046 # profile_args is a fixed word list
+    bench "$server" $(profile_args "$profile") --duration "$FIRST_SECONDS" --warmup 0 \
+      --server-pid "$(server_pids "$server")" --clock-ticks "$CLOCK_TICKS" >"$OUT_DIR/first.$server.json" \
+      2>"$OUT_DIR/first.$server.err" || { cat "$OUT_DIR/first.$server.err" >&2; fail "first load on $server failed"; }
+    printf '%s\t%s\t%s\t%s\n' "$server" "$profile" "$FIRST_SECONDS" "$(jq -r .opsPerSec "$OUT_DIR/first.$server.json")" >>"$FIRST_TSV"
+  done
+fi
+
 # Every key once, so get profiles measure hits; set profiles only overwrite the same keys.
 declare -A RSS_AFTER_PREFILL=()
 for server in "${SERVERS[@]}"; do
@@ -729,6 +809,24 @@ if [[ -n ${MEMBERS[etcd-3]:-} ]]; then
   [[ $etcd_keys == "$KEY_SPACE" ]] || fail "etcd holds $etcd_keys keys after the prefill, not $KEY_SPACE"
   log "etcd read back with $ETCDCTL_BIN: $etcd_keys keys, values as memcached stores them"
 fi
+
+# Warm each server until its JIT has settled, so the repeats measure steady state.
+for server in "${SERVERS[@]}"; do
+  mapfile -t server_profiles < <(profiles_of "$server")
+  for ((round = 1; round <= SETTLE_ROUNDS_MAX; round++)); do
+    ticks_before=$(jit_ticks "$(server_pids "$server")")
+    for profile in "${server_profiles[@]}"; do
+      # shellcheck disable=SC2046 # profile_args is a fixed word list
+      bench "$server" $(profile_args "$profile") --duration "$SETTLE_SLICE" --warmup 0 >/dev/null \
+        2>"$OUT_DIR/settle.$server.err" || { cat "$OUT_DIR/settle.$server.err" >&2; fail "warm-up of $server failed"; }
+    done
+    jit_cores=$(awk -v t="$(($(jit_ticks "$(server_pids "$server")") - ticks_before))" -v hz="$CLOCK_TICKS" \
+      -v s="$(awk -v n="${#server_profiles[@]}" -v d="$SETTLE_SLICE" 'BEGIN {print n * d}')" 'BEGIN {printf "%.3f", t / hz / s}')
+    log "warm-up $server round $round: its JIT compilers used $jit_cores cores"
+    if awk -v c="$jit_cores" -v m="$SETTLE_JIT_CORES" 'BEGIN {exit !(c < m)}'; then break; fi
+    ((round < SETTLE_ROUNDS_MAX)) || log "  $server still compiling after $SETTLE_ROUNDS_MAX rounds; measuring anyway"
+  done
+done
 
 TSV=$OUT_DIR/runs.tsv
 printf "$TSV_HEADER" >"$TSV"
@@ -772,7 +870,8 @@ for ((repeat = 1; repeat <= REPEATS; repeat++)); do
           '[$p, $s, $r, .opsPerSec, .latencyMicros.all.p50, .latencyMicros.all.p99, .latencyMicros.all.p999,
             (.hitRatio // "-"), (.errors + .errorsOutsideWindow), (.server.cpuMicrosPerOp // "-"),
             (.generator.cpuMicrosPerOp // "-"), (.generator.cpuCores // "-"), $rss,
-            (.machine.otherProcessesCores // "-"), $a, $el, $fs, $fo, $sfr, $gm, $gt, $sn] | @tsv' "$json" >>"$TSV"
+            (.machine.otherProcessesCores // "-"), $a, $el, $fs, $fo, $sfr, $gm, $gt, $sn,
+            (.server.wakeupsPerOp // "-")] | @tsv' "$json" >>"$TSV"
         jq -r '.warnings[] | "  warning: " + .' "$json" >&2
         if [[ -s $json.err ]]; then sed 's/^/  /' "$json.err" >&2; fi
         if [[ $elections != "-" ]] && ((elections > 0)); then log "  $name: Raft term went up by $elections during that run"; fi

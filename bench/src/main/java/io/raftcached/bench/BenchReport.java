@@ -100,6 +100,13 @@ final class BenchReport {
             out.append(String.format(Locale.ROOT, "server      %.2f CPU-µs/op, %.2f cores (pids %s)%n",
                     RunResult.cpuMicrosPerOp(run.serverCpuNanos(), s.ops()), run.cores(run.serverCpuNanos()),
                     serverPids.stream().map(String::valueOf).collect(Collectors.joining(","))));
+            if (run.serverWakeups() != null) {
+                out.append(String.format(Locale.ROOT, "            %.2f thread wake-ups/op: %s%n",
+                        RunResult.perOp(ThreadWakeups.total(run.serverWakeups()), s.ops()),
+                        run.serverWakeups().entrySet().stream().limit(ThreadWakeups.GROUPS_LISTED_MAX)
+                                .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), RunResult.perOp(e.getValue(), s.ops())))
+                                .collect(Collectors.joining(", "))));
+            }
         }
         if (run.machineBusyNanos() >= 0) {
             out.append(String.format(Locale.ROOT, "machine     %.2f cores busy, %.2f of them in softirq; %s%n",
@@ -183,6 +190,15 @@ final class BenchReport {
             j.field("pids").array(serverPids.stream().map(String::valueOf).toList());
             j.field("cpuMicrosPerOp").value(RunResult.cpuMicrosPerOp(run.serverCpuNanos(), s.ops()));
             j.field("cpuCores").value(run.cores(run.serverCpuNanos()));
+            if (run.serverWakeups() == null) {
+                j.field("wakeupsPerOp").raw("null");
+            } else {
+                j.field("wakeupsPerOp").value(RunResult.perOp(ThreadWakeups.total(run.serverWakeups()), s.ops()));
+                j.field("wakeupsPerOpByThread").open();
+                run.serverWakeups().entrySet().stream().limit(ThreadWakeups.GROUPS_LISTED_MAX)
+                        .forEach(e -> j.field(e.getKey()).value(RunResult.perOp(e.getValue(), s.ops())));
+                j.close();
+            }
             j.close();
         }
         j.field("machine").open();

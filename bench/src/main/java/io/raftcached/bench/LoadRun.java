@@ -65,10 +65,12 @@ final class LoadRun {
             long[] machineAtStart = CpuClock.machineCpuNanos(clockTicksPerSecond);
             long processCpuAtStart = CpuClock.processCpuNanos();
             long serverCpuAtStart = serverPids.isEmpty() ? -1 : CpuClock.processesCpuNanos(serverPids, clockTicksPerSecond);
+            ThreadWakeups.Sample wakeupsAtStart = serverPids.isEmpty() ? null : ThreadWakeups.sample(serverPids);
             finished.await(Math.max(0, measureEndNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
             long[] machineAtEnd = CpuClock.machineCpuNanos(clockTicksPerSecond);
             long processCpuAtEnd = CpuClock.processCpuNanos();
             long serverCpuAtEnd = serverPids.isEmpty() ? -1 : CpuClock.processesCpuNanos(serverPids, clockTicksPerSecond);
+            ThreadWakeups.Sample wakeupsAtEnd = serverPids.isEmpty() ? null : ThreadWakeups.sample(serverPids);
 
             if (!finished.await(profile.readTimeoutMillis() + STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
                 abort.set(true);
@@ -109,7 +111,8 @@ final class LoadRun {
                     delta(processCpuAtStart, processCpuAtEnd), delta(serverCpuAtStart, serverCpuAtEnd),
                     machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[0] - machineAtStart[0],
                     machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[1] - machineAtStart[1],
-                    busy, complete, issuedMeasured, windowStartEpochMicros);
+                    busy, complete, issuedMeasured, windowStartEpochMicros,
+                    wakeupsAtStart == null || wakeupsAtEnd == null ? null : ThreadWakeups.between(wakeupsAtStart, wakeupsAtEnd));
         } finally {
             abort.set(true);
             for (LoadWorker worker : workers) {

@@ -12,6 +12,8 @@ package io.raftcached.bench;
  * @param complete false if a request-bounded run hit its duration cap before every request was answered
  * @param issuedMeasured requests issued after warm-up
  * @param windowStartEpochMicros when the measured window began, in µs since the epoch (wall clock)
+ * @param serverWakeups the {@code --server-pid} processes' thread wake-ups over the window per thread
+ *                      group, busiest first ({@link ThreadWakeups}); null if none or unknown
  */
 record RunResult(
         LoadProfile profile,
@@ -24,7 +26,8 @@ record RunResult(
         double[] workerBusy,
         boolean complete,
         long issuedMeasured,
-        long windowStartEpochMicros) {
+        long windowStartEpochMicros,
+        java.util.Map<String, Long> serverWakeups) {
 
     /**
      * CPU time of everything that is neither this generator nor the {@code --server-pid} processes:
@@ -51,6 +54,11 @@ record RunResult(
     /** CPU µs per completed op, or NaN. */
     static double cpuMicrosPerOp(long cpuNanos, long ops) {
         return cpuNanos < 0 || ops == 0 ? Double.NaN : cpuNanos / 1000.0 / ops;
+    }
+
+    /** Wake-ups per completed op, or NaN. */
+    static double perOp(long count, long ops) {
+        return count < 0 || ops == 0 ? Double.NaN : (double) count / ops;
     }
 
     /** Cores' worth of CPU used over the window, or NaN. */

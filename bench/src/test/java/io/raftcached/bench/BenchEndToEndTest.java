@@ -48,10 +48,13 @@ class BenchEndToEndTest {
             assertEquals(s.gets, s.getLatencyMicros.getTotalCount(), "one latency per counted get");
             assertTrue(outcome.run().processCpuNanos() > 0);
             assertTrue(outcome.run().serverCpuNanos() >= 0);
+            // Each get wakes a memcached worker thread blocked in epoll: its wake-ups are counted.
+            assertTrue(outcome.run().serverWakeups().getOrDefault("mc-worker", 0L) > 0, () -> "" + outcome.run().serverWakeups());
 
             String json = outcome.report().json();
             assertTrue(json.contains("\"hitRatio\":1,"), json);
             assertTrue(json.contains("\"errors\":0,"), json);
+            assertTrue(json.matches("(?s).*\"wakeupsPerOp\":[0-9.]+,\"wakeupsPerOpByThread\":\\{[^}]*\"mc-worker\":.*"), json);
             java.util.regex.Matcher histogram = java.util.regex.Pattern.compile("\"get\":\\{[^}]*\"histogram\":\\[(\\[[0-9,\\[\\]]*)\\]")
                     .matcher(json);
             assertTrue(histogram.find(), json);

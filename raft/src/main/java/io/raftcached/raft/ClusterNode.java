@@ -280,7 +280,16 @@ public final class ClusterNode implements ReplicatedCache {
      * while this node leads. Returns false, without running {@code done}, if it did not append.
      */
     boolean propose(Node raft, byte[] entry, Closure done) {
-        if (!waitForRoom(logBudget, entry.length, () -> leader)) {
+        return propose(raft, entry, done, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis()));
+    }
+
+    /** {@link #propose} without waiting: false at once, without running {@code done}, if the log has no room now. */
+    boolean proposeIfRoom(Node raft, byte[] entry, Closure done) {
+        return propose(raft, entry, done, 0);
+    }
+
+    private boolean propose(Node raft, byte[] entry, Closure done, long waitNanos) {
+        if (!waitForRoom(logBudget, entry.length, waitNanos, () -> leader)) {
             return false;
         }
         raft.apply(new Task(ByteBuffer.wrap(entry), status -> {
@@ -290,11 +299,10 @@ public final class ClusterNode implements ReplicatedCache {
         return true;
     }
 
-    /** Takes room in {@code budget}, waiting at most the write timeout, while {@code stillWanted} and not closing. */
-    private boolean waitForRoom(InFlightBudget budget, long sizeBytes, BooleanSupplier stillWanted) {
+    /** Takes room in {@code budget}, waiting at most {@code waitNanos}, while {@code stillWanted} and not closing. */
+    private boolean waitForRoom(InFlightBudget budget, long sizeBytes, long waitNanos, BooleanSupplier stillWanted) {
         try {
-            return budget.acquire(sizeBytes, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis()),
-                    () -> !closed.get() && stillWanted.getAsBoolean());
+            return budget.acquire(sizeBytes, waitNanos, () -> !closed.get() && stillWanted.getAsBoolean());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

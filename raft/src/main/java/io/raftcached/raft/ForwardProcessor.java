@@ -1,5 +1,6 @@
 package io.raftcached.raft;
 
+import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
@@ -9,20 +10,22 @@ import io.raftcached.proto.ForwardResponse;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leader's side of write forwarding: appends a follower's batch to the log, on a lane of its
- * own. A batch is admitted (or refused with OVERLOADED, and the follower retries later) as soon as
- * it arrives, on bolt's I/O thread, against a byte budget for batches admitted and not yet
- * committed; only admitted batches wait for the lane's one thread, which appends them in the
- * order they arrived and never takes jraft's threads. So the leader holds at most the budget of
- * forwarded bytes, however many followers send and however fast. When the log is full
- * ({@link ClusterNode#propose}) the lane waits, admitted batches queue up behind it until the
- * budget is reached, and the rest are refused: the followers slow down to the pace of the log.
+ * The leader's side of write forwarding: appends a follower's batch to the log. A batch is admitted
+ * (or refused with OVERLOADED, and the follower retries later) as soon as it arrives, on bolt's I/O
+ * thread, against a byte budget for batches admitted and not yet committed. An admitted batch is
+ * appended right there when the log has room and no earlier batch waits; otherwise it waits for the
+ * lane's one thread, which appends batches in the order they arrived and never takes jraft's
+ * threads. So the leader holds at most the budget of forwarded bytes, however many followers send
+ * and however fast. When the log is full ({@link ClusterNode#propose}) the lane waits, admitted
+ * batches queue up behind it until the budget is reached, and the rest are refused: the followers
+ * slow down to the pace of the log.
  *
  * <p>A batch from a node of another Raft group (another cluster whose node sits at an address this
  * cluster reused) is refused with WRONG_GROUP, counted and logged once per sender host. A batch
@@ -36,6 +39,8 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
     private final Counter received;
     private final AtomicLong admittedBytes = new AtomicLong();
     private final ExecutorService lane = Executors.newSingleThreadExecutor(ClusterNode.daemon("raftcached-forward-in"));
+    /** Batches handed to the lane and not yet appended: while any are, later ones queue behind them. */
+    private final AtomicInteger laneBacklog = new AtomicInteger();
     private final LongAdder refusedOtherGroup = new LongAdder();
     private final OncePerHost refusalsLogged = new OncePerHost(System::nanoTime);
 
@@ -73,7 +78,30 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
             context.sendResponse(ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.OVERLOADED).build());
             return;
         }
-        lane.execute(() -> append(context, request, sizeBytes));
+        // Appended here, on the I/O thread, when nothing waits on the lane (arrival order holds) and
+        // the log has room now: one thread hand-off fewer per batch. Otherwise the lane waits for room.
+        byte[] entry = null;
+        if (laneBacklog.get() == 0) {
+            Node raft = cluster.raftNode();
+            if (!cluster.isLeader() || raft == null) {
+                admittedBytes.addAndGet(-sizeBytes);
+                context.sendResponse(notLeader());
+                return;
+            }
+            entry = cluster.logEntryForBatch(request.getBatch());
+            if (cluster.proposeIfRoom(raft, entry, committed(context, sizeBytes))) {
+                return;
+            }
+        }
+        byte[] built = entry;
+        laneBacklog.incrementAndGet();
+        lane.execute(() -> {
+            try {
+                append(context, request, sizeBytes, built);
+            } finally {
+                laneBacklog.decrementAndGet();
+            }
+        });
     }
 
     ForwardResponse refuseOtherGroup(String remoteAddress, String theirGroup, String ourGroup) {
@@ -106,15 +134,27 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
         }
     }
 
-    private void append(RpcContext context, ForwardRequest request, long sizeBytes) {
+    /** On the lane: appends the batch ({@code entry} if the I/O thread already built it), waiting for room in the log. */
+    private void append(RpcContext context, ForwardRequest request, long sizeBytes, byte[] entry) {
         Node raft = cluster.raftNode();
         if (!cluster.isLeader() || raft == null) {
             admittedBytes.addAndGet(-sizeBytes);
             context.sendResponse(notLeader());
             return;
         }
-        byte[] entry = cluster.logEntryForBatch(request.getBatch());
-        boolean proposed = cluster.propose(raft, entry, status -> {
+        boolean proposed = cluster.propose(raft, entry != null ? entry : cluster.logEntryForBatch(request.getBatch()),
+                committed(context, sizeBytes));
+        if (!proposed) {
+            // The log had no room within the write timeout (no quorum?), or this node stopped leading meanwhile.
+            admittedBytes.addAndGet(-sizeBytes);
+            context.sendResponse(cluster.isLeader()
+                    ? ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.OVERLOADED).build() : notLeader());
+        }
+    }
+
+    /** Answers the follower once its batch is committed (or failed), and gives its bytes back to the budget. */
+    private Closure committed(RpcContext context, long sizeBytes) {
+        return status -> {
             admittedBytes.addAndGet(-sizeBytes);
             ForwardResponse.Builder response = ForwardResponse.newBuilder();
             if (status.isOk()) {
@@ -125,13 +165,7 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
                         .setLeaderHint(cluster.leaderHint()).setMessage(status.getErrorMsg() == null ? "" : status.getErrorMsg());
             }
             context.sendResponse(response.build());
-        });
-        if (!proposed) {
-            // The log had no room within the write timeout (no quorum?), or this node stopped leading meanwhile.
-            admittedBytes.addAndGet(-sizeBytes);
-            context.sendResponse(cluster.isLeader()
-                    ? ForwardResponse.newBuilder().setStatus(ForwardResponse.Status.OVERLOADED).build() : notLeader());
-        }
+        };
     }
 
     private ForwardResponse notLeader() {

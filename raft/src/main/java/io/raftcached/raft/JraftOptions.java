@@ -104,10 +104,12 @@ final class JraftOptions {
      * <li>jraft pools the buffers it copies each AppendEntries request into: up to 256 per thread,
      * each kept if under 4 MB. Under 1 MB values that pool held 70 MB of a 256 MB heap, for
      * nothing: a fresh buffer costs an allocation, a pooled one a share of the heap for good.
+     * <li>RPC responses are processed on the I/O thread that read them ({@link BoltResponseDispatch}).
      * </ul>
      */
     static void setProcessWide() {
         System.setProperty("bolt.rpc.dispatch-msg-list-in-default-executor", "false");
+        BoltResponseDispatch.install();
         if (System.getProperty("jraft.max_collector_size_per_thread") == null) {
             System.setProperty("jraft.max_collector_size_per_thread", "0");
         }

@@ -150,10 +150,10 @@ done
 
 # runs.tsv columns (1-based), also read by --report
 C_OPS=4 C_P50=5 C_P99=6 C_P999=7 C_HIT=8 C_ERRORS=9 C_SRV=10 C_GEN=11 C_GEN_CORES=12 C_RSS=13 C_OTHER=14
-C_ELECTIONS=16 C_FSYNCS=17 C_FSYNC_PER_OP=18 C_GC_MAX=20 C_GC_TOTAL=21 C_SNAPSHOTS=22 C_WAKE=23
+C_ELECTIONS=16 C_FSYNCS=17 C_FSYNC_PER_OP=18 C_GC_MAX=20 C_GC_TOTAL=21 C_SNAPSHOTS=22 C_WAKE=23 C_WAKE_LEADER=24 C_WAKE_FOLLOWER=25
 TSV_HEADER='profile\tserver\trepeat\topsPerSec\tp50\tp99\tp999\thitRatio\terrors\tserverCpuMicrosPerOp'
 TSV_HEADER+='\tgeneratorCpuMicrosPerOp\tgeneratorCores\trssKB\totherCores\tattempts\telections\tfsyncs\tfsyncsPerOp'
-TSV_HEADER+='\tsyncFileRanges\tgcPauseMaxMs\tgcPauseTotalMs\tsnapshots\twakeupsPerOp\n'
+TSV_HEADER+='\tsyncFileRanges\tgcPauseMaxMs\tgcPauseTotalMs\tsnapshots\twakeupsPerOp\twakeupsPerOpLeader\twakeupsPerOpFollower\n'
 
 short_name() {
   case $1 in memcached) echo mc ;; raftcached) echo rc ;; raftcached-3) echo rc3 ;; etcd-3) echo etcd3 ;; *) echo "$1" ;; esac
@@ -255,6 +255,18 @@ results_rows() { # the main table as tab-separated rows, header first
   done
 }
 
+role_rows() { # cluster rows: median wake-ups per op on the leader and on a follower, header first; nothing if none
+  local profile server leader follower rows=""
+  while IFS=$'\t' read -r profile server; do
+    leader=$(median "$C_WAKE_LEADER" "$profile" "$server")
+    [[ $leader != "-" ]] || continue
+    follower=$(median "$C_WAKE_FOLLOWER" "$profile" "$server")
+    rows+=$(printf '%s\t%s\t%s\t%s\t%s' "$profile" "$server" "$(fmt %.2f "$(median "$C_WAKE" "$profile" "$server")")" \
+      "$(fmt %.2f "$leader")" "$(fmt %.2f "$follower")")$'\n'
+  done < <(pairs)
+  [[ -z $rows ]] || printf 'profile\tserver\twake/op, all nodes\ton the leader\ton a follower\n%s' "$rows"
+}
+
 first_rows() { # the first-load runs of first.tsv beside their profile's steady median, header first; nothing if none
   local first_tsv
   first_tsv=$(dirname "$TSV")/first.tsv
@@ -354,7 +366,13 @@ print_table() {
   echo
   echo "targets (ratio of medians):"
   align <<<"$targets"
-  local first
+  local first roles
+  roles=$(role_rows)
+  if [[ -n $roles ]]; then
+    echo
+    echo "thread wake-ups (hand-offs and I/O waits) per op, by the node's role during the run (median):"
+    align <<<"$roles"
+  fi
   first=$(first_rows)
   if [[ -n $first ]]; then
     echo
@@ -367,6 +385,7 @@ print_table() {
     markdown <<<"$results"
     echo
     markdown <<<"$targets"
+    if [[ -n $roles ]]; then echo; markdown <<<"$roles"; fi
     if [[ -n $first ]]; then echo; markdown <<<"$first"; fi
   } >"$(dirname "$TSV")/table.md"
 }
@@ -726,6 +745,16 @@ fsync_count_stop() { # file json: "<fsync+fdatasync> <per op> <sync_file_range>"
       if (mid >= ws && mid < we) {if ($4 ~ /sync_file_range/) sfr += $2; else fs += $2}}
     END {printf "%d %s %d\n", fs, (ops > 0 ? sprintf("%.4f", fs / ops) : "-"), sfr}' "$1"
 }
+wakeups_by_role() { # json server: "<leader's wake-ups/op> <a follower's, mean>", "- -" for a server without followers
+  local member role leader=- followers=() per_op
+  [[ $2 == raftcached-3 ]] || { echo "- -"; return 0; }
+  for member in ${MEMBERS[$2]}; do
+    role=$(ask "${PORT[$member]}" "stats raft" | awk '$2 == "raft_role" {print $3}')
+    per_op=$(jq -r --arg pid "${PID[$member]}" '.server.wakeupsPerOpByProcess[$pid] // "-"' "$1")
+    if [[ $role == leader ]]; then leader=$per_op; else followers+=("$per_op"); fi
+  done
+  echo "$leader $(printf '%s\n' "${followers[@]}" | awk '$1 != "-" {t += $1; n++} END {if (n) printf "%.3f", t / n; else print "-"}')"
+}
 gc_pauses() { # json server: "<longest> <total>" GC pause ms stamped inside the window, "- -" if not a JVM we log
   local logs=() member
   for member in ${MEMBERS[$2]}; do
@@ -864,14 +893,16 @@ for ((repeat = 1; repeat <= REPEATS; repeat++)); do
         snapshots=-
         [[ $snapshots_before == "-" || $snapshots_after == "-" ]] || snapshots=$((snapshots_after - snapshots_before))
         read -r gc_max gc_total <<<"$(gc_pauses "$json" "$name")"
+        wake_roles=$(wakeups_by_role "$json" "$name")
         jq -r --arg p "$profile" --arg s "$name" --arg r "$repeat" --arg rss "$(rss_kb "$name")" --arg a "$attempt" \
           --arg el "$elections" --arg fs "$fsyncs" --arg fo "$fsyncs_per_op" --arg sfr "$sync_file_ranges" \
           --arg gm "$gc_max" --arg gt "$gc_total" --arg sn "$snapshots" \
+          --arg wl "${wake_roles% *}" --arg wf "${wake_roles#* }" \
           '[$p, $s, $r, .opsPerSec, .latencyMicros.all.p50, .latencyMicros.all.p99, .latencyMicros.all.p999,
             (.hitRatio // "-"), (.errors + .errorsOutsideWindow), (.server.cpuMicrosPerOp // "-"),
             (.generator.cpuMicrosPerOp // "-"), (.generator.cpuCores // "-"), $rss,
             (.machine.otherProcessesCores // "-"), $a, $el, $fs, $fo, $sfr, $gm, $gt, $sn,
-            (.server.wakeupsPerOp // "-")] | @tsv' "$json" >>"$TSV"
+            (.server.wakeupsPerOp // "-"), $wl, $wf] | @tsv' "$json" >>"$TSV"
         jq -r '.warnings[] | "  warning: " + .' "$json" >&2
         if [[ -s $json.err ]]; then sed 's/^/  /' "$json.err" >&2; fi
         if [[ $elections != "-" ]] && ((elections > 0)); then log "  $name: Raft term went up by $elections during that run"; fi

@@ -198,6 +198,9 @@ final class BenchReport {
                 run.serverWakeups().entrySet().stream().limit(ThreadWakeups.GROUPS_LISTED_MAX)
                         .forEach(e -> j.field(e.getKey()).value(RunResult.perOp(e.getValue(), s.ops())));
                 j.close();
+                j.field("wakeupsPerOpByProcess").open();
+                run.serverWakeupsByProcess().forEach((pid, count) -> j.field(pid).value(RunResult.perOp(count, s.ops())));
+                j.close();
             }
             j.close();
         }

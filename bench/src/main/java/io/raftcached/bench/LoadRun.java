@@ -112,7 +112,8 @@ final class LoadRun {
                     machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[0] - machineAtStart[0],
                     machineAtStart == null || machineAtEnd == null ? -1 : machineAtEnd[1] - machineAtStart[1],
                     busy, complete, issuedMeasured, windowStartEpochMicros,
-                    wakeupsAtStart == null || wakeupsAtEnd == null ? null : ThreadWakeups.between(wakeupsAtStart, wakeupsAtEnd));
+                    wakeupsAtStart == null || wakeupsAtEnd == null ? null : ThreadWakeups.between(wakeupsAtStart, wakeupsAtEnd),
+                    wakeupsAtStart == null || wakeupsAtEnd == null ? null : ThreadWakeups.byProcess(wakeupsAtStart, wakeupsAtEnd));
         } finally {
             abort.set(true);
             for (LoadWorker worker : workers) {

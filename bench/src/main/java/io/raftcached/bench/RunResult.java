@@ -14,6 +14,7 @@ package io.raftcached.bench;
  * @param windowStartEpochMicros when the measured window began, in µs since the epoch (wall clock)
  * @param serverWakeups the {@code --server-pid} processes' thread wake-ups over the window per thread
  *                      group, busiest first ({@link ThreadWakeups}); null if none or unknown
+ * @param serverWakeupsByProcess the same per process (pid), busiest first; null if none or unknown
  */
 record RunResult(
         LoadProfile profile,
@@ -27,7 +28,8 @@ record RunResult(
         boolean complete,
         long issuedMeasured,
         long windowStartEpochMicros,
-        java.util.Map<String, Long> serverWakeups) {
+        java.util.Map<String, Long> serverWakeups,
+        java.util.Map<String, Long> serverWakeupsByProcess) {
 
     /**
      * CPU time of everything that is neither this generator nor the {@code --server-pid} processes:

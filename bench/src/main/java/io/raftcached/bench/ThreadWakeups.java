@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * How often the server's threads went to sleep and were woken, from each thread's
@@ -57,13 +58,22 @@ final class ThreadWakeups {
      * pools are long-lived, so this is a small undercount at most).
      */
     static Map<String, Long> between(Sample start, Sample end) {
-        Map<String, Long> byGroup = new HashMap<>();
+        return sum(start, end, thread -> end.groupByThread().get(thread));
+    }
+
+    /** Wake-ups between two samples per process (its pid as text), in descending order. */
+    static Map<String, Long> byProcess(Sample start, Sample end) {
+        return sum(start, end, thread -> thread.substring(0, thread.indexOf('/')));
+    }
+
+    private static Map<String, Long> sum(Sample start, Sample end, UnaryOperator<String> keyOfThread) {
+        Map<String, Long> byKey = new HashMap<>();
         end.switchesByThread().forEach((thread, switches) -> {
             long delta = switches - start.switchesByThread().getOrDefault(thread, 0L);
-            byGroup.merge(end.groupByThread().get(thread), Math.max(0, delta), Long::sum);
+            byKey.merge(keyOfThread.apply(thread), Math.max(0, delta), Long::sum);
         });
         Map<String, Long> sorted = new LinkedHashMap<>();
-        byGroup.entrySet().stream()
+        byKey.entrySet().stream()
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
                 .forEach(e -> sorted.put(e.getKey(), e.getValue()));
         return sorted;

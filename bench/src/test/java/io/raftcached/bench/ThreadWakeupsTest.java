@@ -50,12 +50,15 @@ class ThreadWakeupsTest {
         }
         receiver.join(10_000);
         // The ended receiver is gone from /proc: count this thread's own sleeps instead, one per sleep.
-        Map<String, Long> byGroup = ThreadWakeups.between(start, ThreadWakeups.sample(self));
+        ThreadWakeups.Sample end = ThreadWakeups.sample(self);
+        Map<String, Long> byGroup = ThreadWakeups.between(start, end);
         assertNotNull(byGroup);
         assertTrue(ThreadWakeups.total(byGroup) >= handOffs, () -> "at least one wake-up per sleep: " + byGroup);
         String busiest = byGroup.keySet().iterator().next();
         assertEquals(ThreadWakeups.total(byGroup), byGroup.values().stream().mapToLong(Long::longValue).sum());
         assertTrue(byGroup.get(busiest) >= byGroup.values().stream().mapToLong(Long::longValue).max().orElseThrow(), busiest);
+        Map<String, Long> byProcess = ThreadWakeups.byProcess(start, end);
+        assertEquals(Map.of(Long.toString(self.get(0)), ThreadWakeups.total(byGroup)), byProcess, "one process, keyed by its pid");
     }
 
     @Test

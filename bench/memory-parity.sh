@@ -61,17 +61,10 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 HINT_COST=${HINT_COST:-1}
 OUT_DIR=${OUT_DIR:-}
 
-die() { echo "memory-parity: $*" >&2; exit 2; }
-fail() { echo "memory-parity: $*" >&2; exit 1; }
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --out) OUT_DIR=$2; shift 2 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1 (see --help)" ;;
-  esac
-done
+SCRIPT_NAME=memory-parity
+# shellcheck source=bench/script-lib.sh
+source "$ROOT/bench/script-lib.sh"
+parse_out_flag "$@"
 
 for setting in MEMORY_MB KEY_SPACE VALUE_SIZE WARMUP_REQUESTS MEASURED_REQUESTS THREADS CONNECTIONS PIPELINE \
   MEMCACHED_PORT RAFTCACHED_PORT RAFT_PORT READY_TIMEOUT RUN_TIMEOUT; do

@@ -137,19 +137,49 @@ final class DedupeTable {
         return writer == null ? null : writer.resultOf(seq);
     }
 
-    List<WriterState> toProto() {
-        List<WriterState> states = new ArrayList<>(writers.size());
+    /**
+     * The table as it is now, for a snapshot: copies the writers' result rings (a few arrays, no
+     * per-result objects), so apply pauses only for the copy; {@link Frozen#toProto} runs later,
+     * on any thread.
+     */
+    Frozen freeze() {
+        List<Map.Entry<Key, Writer>> copies = new ArrayList<>(writers.size());
         for (Map.Entry<Key, Writer> entry : writers.entrySet()) {
             Writer writer = entry.getValue();
-            WriterState.Builder state = WriterState.newBuilder().setWriter(entry.getKey().toProto()).setLastSeq(writer.lastSeq);
-            for (long seq = writer.lastSeq - writer.size + 1; seq <= writer.lastSeq; seq++) {
-                StoreResult result = writer.resultOf(seq);
-                state.addResults(CompactResult.newBuilder().setStatus(result.status.ordinal())
-                        .setCas(result.cas).setNumber(result.number));
-            }
-            states.add(state.build());
+            Writer copy = new Writer();
+            copy.lastSeq = writer.lastSeq;
+            copy.size = writer.size;
+            copy.status = writer.status.clone();
+            copy.cas = writer.cas.clone();
+            copy.number = writer.number.clone();
+            copies.add(Map.entry(entry.getKey(), copy));
         }
-        return states;
+        return new Frozen(copies);
+    }
+
+    /** A copy of the table taken by {@link #freeze}; not changed by later writes. */
+    static final class Frozen {
+        private final List<Map.Entry<Key, Writer>> writers;
+
+        private Frozen(List<Map.Entry<Key, Writer>> writers) {
+            this.writers = writers;
+        }
+
+        List<WriterState> toProto() {
+            List<WriterState> states = new ArrayList<>(writers.size());
+            for (Map.Entry<Key, Writer> entry : writers) {
+                Writer writer = entry.getValue();
+                WriterState.Builder state = WriterState.newBuilder().setWriter(entry.getKey().toProto())
+                        .setLastSeq(writer.lastSeq);
+                for (long seq = writer.lastSeq - writer.size + 1; seq <= writer.lastSeq; seq++) {
+                    StoreResult result = writer.resultOf(seq);
+                    state.addResults(CompactResult.newBuilder().setStatus(result.status.ordinal())
+                            .setCas(result.cas).setNumber(result.number));
+                }
+                states.add(state.build());
+            }
+            return states;
+        }
     }
 
     void restore(List<WriterState> states) {

@@ -265,23 +265,55 @@ public final class Replica implements AutoCloseable {
 
     // --- snapshots and digests (apply thread) --------------------------------------------------
 
-    /** A point-in-time image of all replicated state, begun at one applied index. */
-    public record Snapshot(long index, StoreSnapshot store, MachineState machine) {}
+    /**
+     * A point-in-time image of all replicated state, begun at one applied index. The replica's own
+     * state (dedupe table, cluster config) is copied when it begins and encoded on first use, off
+     * the apply thread: encoding up to {@link DedupeTable#WRITERS_MAX} writers' results is what
+     * made beginning a snapshot pause apply for milliseconds.
+     */
+    public static final class Snapshot {
+        private final long index;
+        private final StoreSnapshot store;
+        private final DedupeTable.Frozen writers;
+        private final ClusterConfig config;
+        private MachineState machine;
+
+        private Snapshot(long index, StoreSnapshot store, DedupeTable.Frozen writers, ClusterConfig config) {
+            this.index = index;
+            this.store = store;
+            this.writers = writers;
+            this.config = config;
+        }
+
+        public long index() {
+            return index;
+        }
+
+        public StoreSnapshot store() {
+            return store;
+        }
+
+        public synchronized MachineState machine() {
+            if (machine == null) {
+                machine = machineState(writers, config);
+            }
+            return machine;
+        }
+    }
 
     /**
      * Begins a snapshot of the state applied so far: the store's pages follow through
      * {@code sink} as {@link StoreSnapshot#writePages} runs, on any thread, while apply goes on.
      */
     public Snapshot beginSnapshot(StoreSnapshot.PageSink sink) {
-        return new Snapshot(appliedIndex, store.beginSnapshot(sink), machineState());
+        return new Snapshot(appliedIndex, store.beginSnapshot(sink), dedupe.freeze(), config);
     }
 
-    private MachineState machineState() {
+    private static MachineState machineState(DedupeTable.Frozen writers, ClusterConfig config) {
         MachineState.Builder machine = MachineState.newBuilder().setFormatVersion(MACHINE_STATE_FORMAT_VERSION)
-                .addAllWriters(dedupe.toProto());
-        ClusterConfig current = config;
-        if (current != null) {
-            machine.setConfig(current);
+                .addAllWriters(writers.toProto());
+        if (config != null) {
+            machine.setConfig(config);
         }
         return machine.build();
     }
@@ -332,7 +364,7 @@ public final class Replica implements AutoCloseable {
      * Walks every item: the caller keeps apply from running meanwhile.
      */
     public String digest() {
-        return digest(appliedIndex, store.digest(), machineState());
+        return digest(appliedIndex, store.digest(), machineState(dedupe.freeze(), config));
     }
 
     /**

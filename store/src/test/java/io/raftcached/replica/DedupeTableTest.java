@@ -67,10 +67,31 @@ class DedupeTableTest {
         }
         table.record(b, 1, number(5));
         DedupeTable restored = new DedupeTable();
-        restored.restore(table.toProto());
-        assertEquals(table.toProto(), restored.toProto());
+        restored.restore(table.freeze().toProto());
+        assertEquals(table.freeze().toProto(), restored.freeze().toProto());
         assertEquals(40, restored.lastSeq(a));
         assertEquals(33, restored.firstResult(a, 33).number);
         assertEquals(DedupeTable.Verdict.APPLY, restored.check(b, 2));
+    }
+
+    @Test
+    void aFrozenCopyKeepsTheStateOfWhenItWasTaken() {
+        DedupeTable table = new DedupeTable();
+        DedupeTable.Key a = new DedupeTable.Key(1, 7, 1);
+        int window = DedupeTable.RESULTS_PER_WRITER;
+        for (int seq = 1; seq <= window; seq++) {
+            table.record(a, seq, number(seq));   // the ring at its largest: later results overwrite its slots
+        }
+        DedupeTable.Frozen frozen = table.freeze();
+        var before = frozen.toProto();
+        for (int seq = window + 1; seq <= window + 40; seq++) {
+            table.record(a, seq, number(-seq));
+        }
+        table.record(new DedupeTable.Key(2, 9, 3), 1, number(5));
+        assertEquals(before, frozen.toProto());
+        assertEquals(1, before.size());
+        assertEquals(window, before.get(0).getLastSeq());
+        assertEquals(window, before.get(0).getResultsCount());
+        assertEquals(1, before.get(0).getResults(0).getNumber());
     }
 }

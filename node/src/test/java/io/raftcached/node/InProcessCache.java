@@ -14,13 +14,12 @@ import io.raftcached.store.ImageWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
+import io.raftcached.testing.MemoryImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 
@@ -138,17 +137,15 @@ final class InProcessCache implements ReplicatedCache {
     /** The image is kept in direct buffers here (a node writes it to its data directory). */
     @Override
     public synchronized ImageWalk metadump(long classBits) throws IOException {
-        Map<Integer, ByteBuffer> pages = new HashMap<>();
-        Replica.Snapshot snapshot = replica.beginSnapshot((page, bytes) -> {
-            ByteBuffer copy = ByteBuffer.allocateDirect(bytes.length).put(bytes);
-            synchronized (pages) {
-                pages.put(page, copy);
-            }
-        });
+        MemoryImage pages = new MemoryImage();
+        Replica.Snapshot snapshot = replica.beginSnapshot(pages::write);
         snapshot.store().writePages();
         snapshot.store().close();
-        return ImageWalk.over(snapshot.store().header(), page -> PlatformDependent.directBufferAddress(pages.get(page)),
-                classBits, () -> { });
+        ByteBuffer image = pages.toDirect();
+        long address = PlatformDependent.directBufferAddress(image);
+        int pageBytes = snapshot.store().header().getShape().getSlabPageSize();
+        return ImageWalk.over(snapshot.store().header(), page -> address + (long) (page - 1) * pageBytes, classBits,
+                () -> PlatformDependent.freeDirectBuffer(image));
     }
 
     @Override

@@ -109,7 +109,7 @@ final class StoreImage implements AutoCloseable {
             try {
                 return machine.withApplyPaused(replica -> {
                     try {
-                        return SnapshotFiles.beginSave(directory.toString(), replica);
+                        return SnapshotFiles.beginSave(directory.toString(), replica, false);
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

@@ -13,6 +13,7 @@ import io.raftcached.replica.Replica;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
+import io.raftcached.testing.MemoryImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -188,12 +189,12 @@ final class WriteStreamHarness implements AutoCloseable {
         for (byte[] batch : takeLog()) {
             apply(remote, nextIndex++, LogEntries.batch(START_MILLIS, ByteString.copyFrom(batch)));
         }
-        Map<Integer, byte[]> pages = new HashMap<>();
-        Replica.Snapshot snapshot = remote.beginSnapshot((page, bytes) -> pages.put(page, bytes.clone()));
+        MemoryImage pages = new MemoryImage();
+        Replica.Snapshot snapshot = remote.beginSnapshot(pages::write);
         snapshot.store().writePages();
         snapshot.store().close();
         local.restore(snapshot.index(), snapshot.store().header(),
-                (page, bytes) -> System.arraycopy(pages.get(page), 0, bytes, 0, bytes.length), snapshot.machine())
+                pages::readPage, snapshot.machine())
                 .close();
         events.add("installed the leader's snapshot at index " + snapshot.index());
         stream.catchUp(local::lastSeq, local::firstResult);

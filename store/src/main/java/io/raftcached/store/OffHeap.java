@@ -1,6 +1,8 @@
 package io.raftcached.store;
 
 import java.lang.reflect.Field;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
 import sun.misc.Unsafe;
 
 /**
@@ -12,6 +14,7 @@ import sun.misc.Unsafe;
 final class OffHeap {
     static final Unsafe UNSAFE = loadUnsafe();
     static final long BYTE_ARRAY_OFFSET = UNSAFE.arrayBaseOffset(byte[].class);
+    private static final long BUFFER_ADDRESS_OFFSET = bufferAddressOffset();
 
     private OffHeap() {}
 
@@ -23,6 +26,20 @@ final class OffHeap {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    private static long bufferAddressOffset() {
+        try {
+            return UNSAFE.objectFieldOffset(Buffer.class.getDeclaredField("address"));
+        } catch (NoSuchFieldException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The native address of a direct buffer's first byte (index 0, not its position). */
+    static long addressOf(ByteBuffer direct) {
+        assert direct.isDirect() : "not a direct buffer";
+        return UNSAFE.getLong(direct, BUFFER_ADDRESS_OFFSET);
     }
 
     static long allocate(long sizeBytes) {

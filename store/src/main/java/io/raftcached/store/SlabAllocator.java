@@ -99,12 +99,13 @@ final class SlabAllocator {
 
     /**
      * The address to write a chunk at, for the apply thread. Every write to page memory by apply
-     * goes through here, so a snapshot in progress can copy a page before its first change.
+     * goes through here, so a snapshot in progress can save the chunk's bytes before their first change.
      */
     long writable(long handle) {
         SnapshotPages snapshot = this.snapshot;
         if (snapshot != null) {
-            snapshot.beforeWrite((int) (handle >>> PAGE_SHIFT));
+            int page = (int) (handle >>> PAGE_SHIFT);
+            snapshot.beforeWrite(page, (int) (handle & OFFSET_MASK), classes.chunkSizeBytes(pageClass(page)));
         }
         return address(handle);
     }

@@ -1,131 +1,225 @@
 package io.raftcached.store;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Copy-on-write for one snapshot's pages. The snapshot is a point-in-time image of every page that
- * existed when it began, dumped by another thread while apply keeps running. Before apply first
- * changes such a page it copies it aside (or, past the copy budget, writes it out itself), so the
- * dump sees every page as it was; pages the dump is writing make apply wait for that one page.
- * Apply therefore stalls for at most one page copy or write per page, never for the whole dump.
+ * existed when it began, dumped in page order by another thread while apply keeps running. Pages
+ * are tracked in units of {@link #UNIT_BYTES}: before apply first changes a unit the dump has not
+ * reached, it copies that unit aside, so a write to a small item costs it one 64 KB copy. Past
+ * the copy budget it writes the unit's whole page out itself instead (one aligned 1 MB write,
+ * which also frees that page's copies), so memory stays bounded and apply never waits for the
+ * dump, whose pace depends on the disk and on the CPU left to it.
  */
 final class SnapshotPages {
-    /** A page's bytes go to the snapshot through this; must accept calls from two threads. */
+    /**
+     * Where page bytes go: {@code offsetBytes} counts from page 1's first byte; {@code bytes}, from
+     * its position to its limit, is direct memory aligned to {@link #ALIGNMENT_BYTES} (so the sink
+     * may write it with O_DIRECT), valid during the call only. Called from two threads.
+     */
     interface PageSink {
-        void writePage(int pageNumber, byte[] pageBytes) throws IOException;
+        void write(long offsetBytes, ByteBuffer bytes) throws IOException;
     }
+
+    /** The copy-on-write unit: small enough that a copy is a few microseconds, large enough to keep the tables small. */
+    static final int UNIT_BYTES = 64 * 1024;
+    /** Alignment of what reaches the sink, in memory and in the file: a disk block for direct I/O. */
+    static final int ALIGNMENT_BYTES = 4096;
 
     private static final int PENDING = 0;
     private static final int COPYING = 1;   // apply is copying it aside
-    private static final int COPIED = 2;    // the original is in copies[page]
-    private static final int DUMPING = 3;   // being written as it is; apply must wait
-    private static final int DONE = 4;
+    private static final int COPIED = 2;    // the original is in copies[unit]
+    private static final int CLAIMED = 3;   // being gathered for a write by the dump or apply; others wait
+    private static final int DONE = 4;      // gathered by the dump, or written by apply
 
     private final SlabAllocator slabs;
     private final int pageCount;
     private final int pageBytes;
-    private final AtomicIntegerArray state;
+    private final int unitsPerPage;
+    private final AtomicIntegerArray state;   // per unit, unit 0 = page 1's first
     private final long[] copies;
     private final int copiesMax;
     private final PageSink sink;
-    private int copiesMade;
-    private final ThreadLocal<byte[]> pageBuffers;
-    private volatile IOException writeThroughFailure;
+    private final AtomicLong copiesHeld = new AtomicLong();
+    private long copiesMade;
+    private long copiesHeldMax;
+    private long unitsWrittenByApply;
+    private ByteBuffer applyBuffer;
+    private volatile IOException applyWriteFailure;
 
     SnapshotPages(SlabAllocator slabs, int pageCount, int pageBytes, int copiesMax, PageSink sink) {
+        assert pageBytes % UNIT_BYTES == 0 : "pages are whole units: " + pageBytes;
         this.slabs = slabs;
         this.pageCount = pageCount;
         this.pageBytes = pageBytes;
-        this.state = new AtomicIntegerArray(pageCount + 1);
-        this.copies = new long[pageCount + 1];
+        this.unitsPerPage = pageBytes / UNIT_BYTES;
+        this.state = new AtomicIntegerArray(pageCount * unitsPerPage);
+        this.copies = new long[pageCount * unitsPerPage];
         this.copiesMax = copiesMax;
         this.sink = sink;
-        this.pageBuffers = ThreadLocal.withInitial(() -> new byte[pageBytes]);
     }
 
-    private void write(int page, long address) throws IOException {
-        byte[] buffer = pageBuffers.get();
-        OffHeap.copyToArray(address, buffer, 0, pageBytes);
-        sink.writePage(page, buffer);
+    private long liveAddress(int unit) {
+        return slabs.pageAddress(unit / unitsPerPage + 1) + (long) (unit % unitsPerPage) * UNIT_BYTES;
     }
 
-    /** Apply thread, before its first write to {@code page} since the snapshot began. */
-    void beforeWrite(int page) {
-        if (page > pageCount || state.get(page) == DONE || state.get(page) == COPIED) {
+    /**
+     * Apply thread, before it writes to the chunk at {@code offsetBytes} of {@code page}, which
+     * spans {@code chunkBytes}: every unit the chunk overlaps is saved first.
+     */
+    void beforeWrite(int page, int offsetBytes, int chunkBytes) {
+        if (page > pageCount) {
+            return;   // a page added since the snapshot began
+        }
+        int first = (page - 1) * unitsPerPage + offsetBytes / UNIT_BYTES;
+        int last = (page - 1) * unitsPerPage + (Math.min(offsetBytes + chunkBytes, pageBytes) - 1) / UNIT_BYTES;
+        for (int unit = first; unit <= last; unit++) {
+            beforeWriteUnit(unit);
+        }
+    }
+
+    private void beforeWriteUnit(int unit) {
+        int current = state.get(unit);
+        if (current == DONE || current == COPIED) {
             return;
         }
-        if (copiesMade < copiesMax && state.compareAndSet(page, PENDING, COPYING)) {
-            long copy = OffHeap.allocate(pageBytes);
-            OffHeap.copy(slabs.pageAddress(page), copy, pageBytes);
-            copies[page] = copy;
+        if (current == PENDING && copiesHeld.get() < copiesMax && state.compareAndSet(unit, PENDING, COPYING)) {
+            long copy = OffHeap.allocate(UNIT_BYTES);
+            OffHeap.copy(liveAddress(unit), copy, UNIT_BYTES);
+            copies[unit] = copy;
             copiesMade++;
-            state.set(page, COPIED);
+            copiesHeldMax = Math.max(copiesHeldMax, copiesHeld.incrementAndGet());
+            state.set(unit, COPIED);
             return;
         }
-        if (state.compareAndSet(page, PENDING, DUMPING)) {
-            // Over the copy budget: write the page out now instead of holding a copy.
-            try {
-                write(page, slabs.pageAddress(page));
-            } catch (IOException e) {
-                writeThroughFailure = e;
+        if (state.get(unit) == PENDING) {
+            if (applyBuffer == null) {
+                applyBuffer = alignedBuffer(pageBytes);
             }
-            state.set(page, DONE);
-            return;
+            try {
+                unitsWrittenByApply += writePage(unit / unitsPerPage, applyBuffer, false);
+            } catch (IOException e) {
+                applyWriteFailure = e;   // the dump reports it: the snapshot fails, apply goes on
+            }
         }
-        awaitDone(page);
+        awaitDone(unit);
     }
 
     /** The dumping thread: writes every page as it was when the snapshot began. */
     void dump() throws IOException {
-        for (int page = 1; page <= pageCount; page++) {
-            if (state.compareAndSet(page, PENDING, DUMPING)) {
-                write(page, slabs.pageAddress(page));
-                state.set(page, DONE);
-                continue;
-            }
-            while (state.get(page) == COPYING) {
-                Thread.onSpinWait();
-            }
-            if (state.get(page) == COPIED) {
-                write(page, copies[page]);
-                OffHeap.free(copies[page]);
-                copies[page] = 0;
-                state.set(page, DONE);
-            } else {
-                awaitDone(page);
-            }
+        ByteBuffer buffer = alignedBuffer(pageBytes);
+        for (int page = 0; page < pageCount; page++) {
+            writePage(page, buffer, true);
         }
-        IOException failure = writeThroughFailure;
+        IOException failure = applyWriteFailure;
         if (failure != null) {
             throw failure;
         }
     }
 
+    /**
+     * Gathers the units of page {@code page} (from 0) that nobody else has claimed, from the live
+     * page or from apply's copy (freed then), and writes them in contiguous runs. The dump marks
+     * its units DONE once gathered (it syncs the file only after its last write); apply only once
+     * written, so the dump cannot finish before apply's write. Returns the units it wrote.
+     */
+    private int writePage(int page, ByteBuffer buffer, boolean byDump) throws IOException {
+        long bufferAddress = OffHeap.addressOf(buffer);
+        int firstUnit = page * unitsPerPage;
+        int runStart = -1;
+        int unitsWritten = 0;
+        for (int u = 0; u <= unitsPerPage; u++) {
+            boolean claimed = u < unitsPerPage && claim(firstUnit + u, bufferAddress + (long) u * UNIT_BYTES);
+            if (claimed && byDump) {
+                state.set(firstUnit + u, DONE);
+            }
+            if (claimed) {
+                unitsWritten++;
+            }
+            if (claimed && runStart < 0) {
+                runStart = u;
+            } else if (!claimed && runStart >= 0) {
+                try {
+                    sink.write((long) (firstUnit + runStart) * UNIT_BYTES,
+                            buffer.slice(runStart * UNIT_BYTES, (u - runStart) * UNIT_BYTES));
+                } finally {
+                    if (!byDump) {
+                        for (int written = runStart; written < u; written++) {
+                            state.set(firstUnit + written, DONE);
+                        }
+                    }
+                }
+                runStart = -1;
+            }
+        }
+        return unitsWritten;
+    }
+
+    /** Takes a unit for writing and copies its snapshot bytes to {@code toAddress}; false if another has it. */
+    private boolean claim(int unit, long toAddress) {
+        while (true) {
+            int current = state.get(unit);
+            if (current == PENDING && state.compareAndSet(unit, PENDING, CLAIMED)) {
+                OffHeap.copy(liveAddress(unit), toAddress, UNIT_BYTES);
+                return true;
+            }
+            if (current == COPIED && state.compareAndSet(unit, COPIED, CLAIMED)) {
+                OffHeap.copy(copies[unit], toAddress, UNIT_BYTES);
+                OffHeap.free(copies[unit]);
+                copies[unit] = 0;
+                copiesHeld.decrementAndGet();
+                return true;
+            }
+            if (current == CLAIMED || current == DONE) {
+                return false;
+            }
+            Thread.onSpinWait();   // apply is copying it aside: a few microseconds
+        }
+    }
+
+    private static ByteBuffer alignedBuffer(int bytes) {
+        return ByteBuffer.allocateDirect(bytes + ALIGNMENT_BYTES).alignedSlice(ALIGNMENT_BYTES);
+    }
+
     /** Frees what a failed or abandoned dump left behind. Call once the dump thread is done. */
     void release() {
-        for (int page = 1; page <= pageCount; page++) {
+        for (int unit = 0; unit < state.length(); unit++) {
             while (true) {
-                int current = state.get(page);
-                if (current == DONE || current == PENDING && state.compareAndSet(page, PENDING, DONE)) {
+                int current = state.get(unit);
+                if (current == DONE || current == PENDING && state.compareAndSet(unit, PENDING, DONE)) {
                     break;
                 }
-                if (current == COPIED && state.compareAndSet(page, COPIED, DONE)) {
-                    OffHeap.free(copies[page]);
-                    copies[page] = 0;
+                if (current == COPIED && state.compareAndSet(unit, COPIED, DONE)) {
+                    OffHeap.free(copies[unit]);
+                    copies[unit] = 0;
+                    copiesHeld.decrementAndGet();
                     break;
                 }
-                Thread.onSpinWait();   // apply is copying or writing this page right now
+                Thread.onSpinWait();   // apply is copying or writing this unit right now
             }
         }
     }
 
-    int copiesMade() {
+    /** Units apply copied aside. */
+    long copiesMade() {
         return copiesMade;
     }
 
-    private void awaitDone(int page) {
-        for (int spins = 0; state.get(page) != DONE; spins++) {
+    /** The most copies apply held at once (at most the budget). */
+    long copiesHeldMax() {
+        return copiesHeldMax;
+    }
+
+    /** Units apply wrote out itself, past its copy budget. */
+    long unitsWrittenByApply() {
+        return unitsWrittenByApply;
+    }
+
+    private void awaitDone(int unit) {
+        for (int spins = 0; state.get(unit) != DONE; spins++) {
             if (spins % 64 == 63) {
                 Thread.yield();
             } else {

@@ -863,11 +863,11 @@ public final class Store implements AutoCloseable {
      * returned snapshot's pages are written out. Apply thread only.
      */
     public StoreSnapshot beginSnapshot(StoreSnapshot.PageSink sink) {
-        return beginSnapshot(sink, StoreSnapshot.COPY_BUDGET_BYTES / items.config.slabPageSizeBytes());
+        return beginSnapshot(sink, StoreSnapshot.COPY_BUDGET_BYTES);
     }
 
-    StoreSnapshot beginSnapshot(StoreSnapshot.PageSink sink, long copyBudgetPages) {
-        return StoreSnapshot.begin(items, maintainer, nowMillis, sink, (int) copyBudgetPages);
+    StoreSnapshot beginSnapshot(StoreSnapshot.PageSink sink, long copyBudgetBytes) {
+        return StoreSnapshot.begin(items, maintainer, nowMillis, sink, (int) (copyBudgetBytes / SnapshotPages.UNIT_BYTES));
     }
 
     /** Used by a snapshot restore: the replicated clock as the snapshot recorded it. */

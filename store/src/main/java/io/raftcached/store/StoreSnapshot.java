@@ -15,7 +15,10 @@ import java.io.IOException;
  * and rebuilds what is derived: the index, the free lists, the per-node access facts.
  */
 public final class StoreSnapshot {
-    /** Where pages go: page {@code n} belongs at offset {@code (n-1) * page size}. Thread-safe. */
+    /**
+     * Where pages go: page {@code n} belongs at offset {@code (n-1) * page size}; a page may
+     * arrive in parts, in any order, each part once. Called from the dumping thread and from apply.
+     */
     public interface PageSink extends SnapshotPages.PageSink {}
 
     /** Fills page bytes when restoring. */
@@ -27,7 +30,7 @@ public final class StoreSnapshot {
     static final int FORMAT_FLAT = 1;
     /** Format 2: adds the maintainer's state. Flat stores still write format 1, which older nodes read. */
     static final int FORMAT_MAINTAINED = 2;
-    /** Pages apply may copy aside per snapshot before it writes further pages out itself. */
+    /** Bytes of copies apply may hold at once; past it, apply writes pages out itself. */
     static final long COPY_BUDGET_BYTES = 256L * StoreConfig.MEGABYTE;
 
     private final StoreSnapshotHeader header;
@@ -136,9 +139,19 @@ public final class StoreSnapshot {
         pages.dump();
     }
 
-    /** Pages apply copied aside during this snapshot (for stall measurements). */
-    public int pagesCopiedByApply() {
-        return pages.copiesMade();
+    /** Bytes apply copied aside during this snapshot (for stall measurements). */
+    public long bytesCopiedByApply() {
+        return pages.copiesMade() * SnapshotPages.UNIT_BYTES;
+    }
+
+    /** The most bytes of copies held at once during this snapshot (at most the copy budget). */
+    public long copyBytesHeldMax() {
+        return pages.copiesHeldMax() * SnapshotPages.UNIT_BYTES;
+    }
+
+    /** Bytes apply wrote out itself, past its copy budget. */
+    public long bytesWrittenByApply() {
+        return pages.unitsWrittenByApply() * SnapshotPages.UNIT_BYTES;
     }
 
     public void close() {

@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
+import io.raftcached.testing.MemoryImage;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
@@ -54,11 +53,11 @@ class ReplicaRetirementTest {
     }
 
     private static Store restoreFrom(Replica donor, Replica replica) throws Exception {
-        Map<Integer, byte[]> pages = new HashMap<>();
-        Replica.Snapshot snapshot = donor.beginSnapshot((page, bytes) -> pages.put(page, bytes.clone()));
+        MemoryImage pages = new MemoryImage();
+        Replica.Snapshot snapshot = donor.beginSnapshot(pages::write);
         snapshot.store().writePages();
         snapshot.store().close();
         return replica.restore(1, snapshot.store().header(),
-                (page, bytes) -> System.arraycopy(pages.get(page), 0, bytes, 0, bytes.length), snapshot.machine());
+                pages::readPage, snapshot.machine());
     }
 }

@@ -18,6 +18,7 @@ import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
 import io.raftcached.store.StoreSnapshot;
 import io.raftcached.testing.DataDriven;
+import io.raftcached.testing.MemoryImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -323,12 +324,12 @@ class ReplicaScenarioTest {
 
     private String snapshot() {
         try {
-            Map<Integer, byte[]> pages = new HashMap<>();
-            Replica.Snapshot snapshot = a.beginSnapshot((page, bytes) -> pages.put(page, bytes.clone()));
+            MemoryImage pages = new MemoryImage();
+            Replica.Snapshot snapshot = a.beginSnapshot(pages::write);
             snapshot.store().writePages();
             snapshot.store().close();
             b.restore(snapshot.index(), snapshot.store().header(),
-                    (page, bytes) -> System.arraycopy(pages.get(page), 0, bytes, 0, bytes.length), snapshot.machine()).close();
+                    pages::readPage, snapshot.machine()).close();
         } catch (IOException e) {
             throw new AssertionError(e);
         }

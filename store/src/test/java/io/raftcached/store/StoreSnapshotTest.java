@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftcached.proto.Command;
 import io.raftcached.proto.StoreSnapshotHeader;
+import io.raftcached.testing.MemoryImage;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -21,26 +22,23 @@ import org.junit.jupiter.api.Test;
 class StoreSnapshotTest {
     private static final long NOW = 1_790_000_000_000L;
 
-    /** Pages held in memory, written and read the way a file would be. */
+    /** Pages held in memory, written and read the way a file would be; writes are slow. */
     private static final class MemoryPages implements StoreSnapshot.PageSink, StoreSnapshot.PageSource {
-        final ConcurrentHashMap<Integer, byte[]> pages = new ConcurrentHashMap<>();
+        final MemoryImage image = new MemoryImage();
         final CountDownLatch firstPageWritten = new CountDownLatch(1);
         /** A slow disk, so that apply runs while pages are still being written. */
-        final long delayPerPageMillis;
+        final long delayPerWriteMillis;
 
-        MemoryPages(long delayPerPageMillis) {
-            this.delayPerPageMillis = delayPerPageMillis;
+        MemoryPages(long delayPerWriteMillis) {
+            this.delayPerWriteMillis = delayPerWriteMillis;
         }
 
         @Override
-        public void writePage(int pageNumber, byte[] pageBytes) {
-            byte[] copy = pageBytes.clone();
-            if (pages.putIfAbsent(pageNumber, copy) != null) {
-                throw new IllegalStateException("page " + pageNumber + " written twice");
-            }
+        public void write(long offsetBytes, ByteBuffer bytes) {
+            image.write(offsetBytes, bytes);
             firstPageWritten.countDown();
             try {
-                Thread.sleep(delayPerPageMillis);
+                Thread.sleep(delayPerWriteMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -48,7 +46,7 @@ class StoreSnapshotTest {
 
         @Override
         public void readPage(int pageNumber, byte[] pageBytes) {
-            System.arraycopy(pages.get(pageNumber), 0, pageBytes, 0, pageBytes.length);
+            image.readPage(pageNumber, pageBytes);
         }
     }
 
@@ -70,7 +68,7 @@ class StoreSnapshotTest {
             }
             String digestAtSnapshot = store.digest();
             List<Command> later = workload(2, 20_000);
-            MemoryPages pages = new MemoryPages(20);
+            MemoryPages pages = new MemoryPages(5);
             StoreSnapshot snapshot = store.beginSnapshot(pages);
             StoreSnapshotHeader header = snapshot.header();
             AtomicReference<Throwable> dumpFailure = new AtomicReference<>();
@@ -89,7 +87,8 @@ class StoreSnapshotTest {
             for (Command command : later) {
                 store.apply(command, false);
             }
-            assertTrue(snapshot.pagesCopiedByApply() > 0, "apply must have copied pages aside: pages " + snapshot.pageCount() + " dumped " + pages.pages.size() + " items " + store.currentItems());
+            assertTrue(snapshot.bytesCopiedByApply() > 0, "apply must have copied units aside: pages " + snapshot.pageCount()
+                    + " dumped " + pages.image.bytesWritten() + " B, items " + store.currentItems());
             dumper.join();
             assertEquals(null, dumpFailure.get());
             assertNotEquals(digestAtSnapshot, store.digest());
@@ -112,14 +111,31 @@ class StoreSnapshotTest {
         }
     }
 
+    /** Writes the snapshot's pages on a thread of its own, then closes it. */
+    private static Thread startDump(StoreSnapshot snapshot) {
+        Thread dumper = new Thread(() -> {
+            try {
+                snapshot.writePages();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            } finally {
+                snapshot.close();
+            }
+        });
+        dumper.start();
+        return dumper;
+    }
+
     /** The digest of an image whose pages sit in native memory, as a mapped file's do. */
     private static String digestInPlace(StoreSnapshotHeader header, MemoryPages pages) {
         int pageBytes = header.getShape().getSlabPageSize();
         long[] addresses = new long[header.getPhysicalPages() + 1];
+        byte[] buffer = new byte[pageBytes];
         try {
             for (int page = 1; page <= header.getPhysicalPages(); page++) {
                 addresses[page] = OffHeap.allocate(pageBytes);
-                OffHeap.copyFromArray(pages.pages.get(page), 0, addresses[page], pageBytes);
+                pages.readPage(page, buffer);
+                OffHeap.copyFromArray(buffer, 0, addresses[page], pageBytes);
             }
             return StoreSnapshot.digestOf(header, page -> addresses[page]);
         } finally {
@@ -132,8 +148,8 @@ class StoreSnapshotTest {
     }
 
     @Test
-    void snapshotPastTheCopyBudgetWritesPagesThroughFromApply() throws Exception {
-        // A budget of 8 pages for a 30-page store: apply must write the rest out itself.
+    void pastTheCopyBudgetApplyWritesPagesOutItself() throws Exception {
+        // A budget of 8 units for a 30-page store that apply rewrites whole: apply must write pages out.
         try (Store store = new Store(StoreConfig.withMemory(30L * StoreConfig.MEGABYTE), 1)) {
             store.advanceClock(NOW);
             String value = "v".repeat(4_000);
@@ -144,24 +160,39 @@ class StoreSnapshotTest {
             String digestAtSnapshot = store.digest();
             List<Command> later = workload(2, 20_000);
             MemoryPages pages = new MemoryPages(20);
-            StoreSnapshot snapshot = store.beginSnapshot(pages, 8);
-            Thread dumper = new Thread(() -> {
-                try {
-                    snapshot.writePages();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                } finally {
-                    snapshot.close();
-                }
-            });
-            dumper.start();
+            StoreSnapshot snapshot = store.beginSnapshot(pages, 8L * SnapshotPages.UNIT_BYTES);
+            Thread dumper = startDump(snapshot);
             pages.firstPageWritten.await();
             for (int i = 0; i < keys; i++) {
                 store.apply(Cmd.set("key" + i, "w"), false);   // touches every page
             }
-            assertEquals(8, snapshot.pagesCopiedByApply(), "the copy budget must have run out");
             dumper.join();
-            assertEquals(snapshot.pageCount(), pages.pages.size());
+            assertEquals(8L * SnapshotPages.UNIT_BYTES, snapshot.copyBytesHeldMax(), "the copy budget is the most held at once");
+            assertTrue(snapshot.bytesWrittenByApply() > 0, "apply wrote pages out itself");
+            assertEquals((long) snapshot.pageCount() * StoreConfig.SLAB_PAGE_SIZE_BYTES, pages.image.bytesWritten());
+            try (Store restored = StoreSnapshot.restore(snapshot.header(), pages, 9, new ReadEpochs(), new LocalReads())) {
+                assertEquals(digestAtSnapshot, restored.digest());
+            }
+        }
+    }
+
+    @Test
+    void aSmallWriteDuringASnapshotCopiesUnitsNotPages() throws Exception {
+        try (Store store = new Store(StoreConfig.withMemory(30L * StoreConfig.MEGABYTE), 1)) {
+            store.advanceClock(NOW);
+            for (int i = 0; i < 6_000; i++) {
+                store.apply(Cmd.set("key" + i, "v".repeat(4_000)), false);
+            }
+            String digestAtSnapshot = store.digest();
+            MemoryPages pages = new MemoryPages(50);
+            StoreSnapshot snapshot = store.beginSnapshot(pages);
+            Thread dumper = startDump(snapshot);
+            pages.firstPageWritten.await();
+            store.apply(Cmd.set("key5999", "w"), false);   // replaces an item on the last page: not dumped yet
+            long copied = snapshot.bytesCopiedByApply();
+            assertTrue(copied > 0 && copied <= 8L * SnapshotPages.UNIT_BYTES && copied < StoreConfig.SLAB_PAGE_SIZE_BYTES,
+                    "one small set copies the few units it touches, not whole pages: " + copied + " B");
+            dumper.join();
             try (Store restored = StoreSnapshot.restore(snapshot.header(), pages, 9, new ReadEpochs(), new LocalReads())) {
                 assertEquals(digestAtSnapshot, restored.digest());
             }

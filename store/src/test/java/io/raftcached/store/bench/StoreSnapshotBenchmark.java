@@ -53,8 +53,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *       the whole store, on the apply thread, with and without a snapshot being written by another
  *       thread (to a file, no fsync). A new snapshot begins as soon as the last one is written, so
  *       the whole measurement runs under copy-on-write; the cost of the page copies apply makes
- *       and of each begin is included. {@code snapshots} and {@code pagesCopied} count the
- *       snapshots completed and the pages apply copied aside for them, summed over the
+ *       and of each begin is included. {@code snapshots} and {@code bytesCopied} count the
+ *       snapshots completed and the bytes apply copied aside for them, summed over the
  *       measurement iterations.
  *       Nanoseconds per set.</li>
  * </ul>
@@ -152,11 +152,10 @@ public class StoreSnapshotBenchmark {
         }
 
         @Override
-        public void writePage(int pageNumber, byte[] pageBytes) throws IOException {
-            ByteBuffer buffer = ByteBuffer.wrap(pageBytes);
-            long position = (long) (pageNumber - 1) * PAGE_BYTES;
-            while (buffer.hasRemaining()) {
-                position += channel.write(buffer, position);
+        public void write(long offsetBytes, ByteBuffer bytes) throws IOException {
+            long position = offsetBytes;
+            while (bytes.hasRemaining()) {
+                position += channel.write(bytes, position);
             }
         }
 
@@ -182,8 +181,8 @@ public class StoreSnapshotBenchmark {
 
     // --- begin ------------------------------------------------------------------------------------
 
-    private static final StoreSnapshot.PageSink NO_WRITES = (pageNumber, pageBytes) -> {
-        throw new IllegalStateException("nothing was applied, yet page " + pageNumber + " was written");
+    private static final StoreSnapshot.PageSink NO_WRITES = (offsetBytes, bytes) -> {
+        throw new IllegalStateException("nothing was applied, yet bytes at " + offsetBytes + " were written");
     };
 
     @Benchmark
@@ -279,7 +278,7 @@ public class StoreSnapshotBenchmark {
     @AuxCounters(AuxCounters.Type.EVENTS)
     public static class Dumper {
         public long snapshots;
-        public long pagesCopied;
+        public long bytesCopied;
 
         private Path directory;
         private PagesFile file;
@@ -301,7 +300,7 @@ public class StoreSnapshotBenchmark {
         @Setup(Level.Iteration)
         public void beginFirst(Full full) {
             snapshots = 0;
-            pagesCopied = 0;
+            bytesCopied = 0;
             begin(full.store);
         }
 
@@ -319,7 +318,7 @@ public class StoreSnapshotBenchmark {
             if (written.isDone()) {
                 written.get();   // rethrows a failed write
                 snapshots++;
-                pagesCopied += snapshot.pagesCopiedByApply();
+                bytesCopied += snapshot.bytesCopiedByApply();
                 snapshot.close();
                 begin(store);
             }

@@ -2,6 +2,8 @@ package io.raftcached.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,6 +30,9 @@ final class SnapshotPages {
     static final int UNIT_BYTES = 64 * 1024;
     /** Alignment of what reaches the sink, in memory and in the file: a disk block for direct I/O. */
     static final int ALIGNMENT_BYTES = 4096;
+    /** Units of copy memory the dump keeps touched and ready for apply, and the most kept for reuse. */
+    static final int SPARES_READY = 64;
+    static final int SPARES_MAX = 256;
 
     private static final int PENDING = 0;
     private static final int COPYING = 1;   // apply is copying it aside
@@ -44,6 +49,13 @@ final class SnapshotPages {
     private final int copiesMax;
     private final PageSink sink;
     private final AtomicLong copiesHeld = new AtomicLong();
+    /**
+     * Copy memory already touched: freed copies, and units the dump allocates ahead. A first touch
+     * of fresh memory costs more than the copy itself (on a VM, many times more), and apply makes
+     * most of its copies in the first moments of a snapshot, so that cost lands on apply otherwise.
+     */
+    private final ConcurrentLinkedQueue<Long> spares = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger spareCount = new AtomicInteger();
     private long copiesMade;
     private long copiesHeldMax;
     private long unitsWrittenByApply;
@@ -87,7 +99,7 @@ final class SnapshotPages {
             return;
         }
         if (current == PENDING && copiesHeld.get() < copiesMax && state.compareAndSet(unit, PENDING, COPYING)) {
-            long copy = OffHeap.allocate(UNIT_BYTES);
+            long copy = takeCopyMemory();
             OffHeap.copy(liveAddress(unit), copy, UNIT_BYTES);
             copies[unit] = copy;
             copiesMade++;
@@ -112,6 +124,7 @@ final class SnapshotPages {
     void dump() throws IOException {
         ByteBuffer buffer = alignedBuffer(pageBytes);
         for (int page = 0; page < pageCount; page++) {
+            readySpares();
             writePage(page, buffer, true);
         }
         IOException failure = applyWriteFailure;
@@ -168,7 +181,7 @@ final class SnapshotPages {
             }
             if (current == COPIED && state.compareAndSet(unit, COPIED, CLAIMED)) {
                 OffHeap.copy(copies[unit], toAddress, UNIT_BYTES);
-                OffHeap.free(copies[unit]);
+                giveCopyMemory(copies[unit]);
                 copies[unit] = 0;
                 copiesHeld.decrementAndGet();
                 return true;
@@ -177,6 +190,31 @@ final class SnapshotPages {
                 return false;
             }
             Thread.onSpinWait();   // apply is copying it aside: a few microseconds
+        }
+    }
+
+    private long takeCopyMemory() {
+        Long spare = spares.poll();
+        if (spare == null) {
+            return OffHeap.allocate(UNIT_BYTES);
+        }
+        spareCount.decrementAndGet();
+        return spare;
+    }
+
+    private void giveCopyMemory(long address) {
+        if (spareCount.incrementAndGet() <= SPARES_MAX) {
+            spares.offer(address);
+        } else {
+            spareCount.decrementAndGet();
+            OffHeap.free(address);
+        }
+    }
+
+    /** The dumping thread: tops the touched spares up while apply may still need copies. */
+    private void readySpares() {
+        while (spareCount.get() < SPARES_READY && copiesHeld.get() + spareCount.get() < copiesMax) {
+            giveCopyMemory(OffHeap.allocateZeroed(UNIT_BYTES));
         }
     }
 
@@ -200,6 +238,9 @@ final class SnapshotPages {
                 }
                 Thread.onSpinWait();   // apply is copying or writing this unit right now
             }
+        }
+        for (Long spare = spares.poll(); spare != null; spare = spares.poll()) {
+            OffHeap.free(spare);
         }
     }
 

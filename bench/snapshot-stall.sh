@@ -31,7 +31,7 @@ BENCH_JAR="$WORK/raftcached-bench.jar"
 java -Xmx"$HEAP" -XX:ActiveProcessorCount=2 -jar "$JAR" -p "$PORT" -l 127.0.0.1 -m "$MEMORY_MB" -t 2 \
   --raft "127.0.0.1:$RAFT_PORT" --data-dir "$WORK/data" --snapshot-log-mb 1000000 --metrics-port "$METRICS_PORT" >"$WORK/node.log" 2>&1 &
 NODE=$!
-trap 'kill "$NODE" 2>/dev/null; wait "$NODE" 2>/dev/null || true' EXIT
+trap 'kill "$NODE" 2>/dev/null; wait "$NODE" 2>/dev/null || true; rm -rf "$WORK/data" "$WORK"/*.jar' EXIT   # keep the reports, not 1 GB of data
 for _ in $(seq 1 300); do
   java -jar "$JAR" probe ready -p "$PORT" 2>/dev/null && break
   sleep 0.2

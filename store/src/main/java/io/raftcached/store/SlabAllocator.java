@@ -431,11 +431,11 @@ final class SlabAllocator {
     }
 
     /** Arms copy-on-write for the pages that exist now. Apply thread. */
-    SnapshotPages beginSnapshot(int copiesMax, SnapshotPages.PageSink sink) {
+    SnapshotPages beginSnapshot(long copyBudgetBytes, SnapshotPages.PageSink sink) {
         if (snapshot != null) {
             throw new IllegalStateException("a snapshot is already being taken");
         }
-        SnapshotPages pages = new SnapshotPages(this, physicalPageCount, config.slabPageSizeBytes(), copiesMax, sink);
+        SnapshotPages pages = new SnapshotPages(this, physicalPageCount, config.slabPageSizeBytes(), copyBudgetBytes, sink);
         snapshot = pages;
         return pages;
     }

@@ -867,7 +867,7 @@ public final class Store implements AutoCloseable {
     }
 
     StoreSnapshot beginSnapshot(StoreSnapshot.PageSink sink, long copyBudgetBytes) {
-        return StoreSnapshot.begin(items, maintainer, nowMillis, sink, (int) (copyBudgetBytes / SnapshotPages.UNIT_BYTES));
+        return StoreSnapshot.begin(items, maintainer, nowMillis, sink, copyBudgetBytes);
     }
 
     /** Used by a snapshot restore: the replicated clock as the snapshot recorded it. */

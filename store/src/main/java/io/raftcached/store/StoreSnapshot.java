@@ -43,7 +43,7 @@ public final class StoreSnapshot {
         this.pages = pages;
     }
 
-    static StoreSnapshot begin(Items items, Maintainer maintainer, long nowMillis, PageSink sink, int copiesMax) {
+    static StoreSnapshot begin(Items items, Maintainer maintainer, long nowMillis, PageSink sink, long copyBudgetBytes) {
         SlabAllocator slabs = items.slabs;
         StoreConfig config = items.config;
         boolean flat = config.lru().equals(LruSettings.FLAT);
@@ -89,7 +89,7 @@ public final class StoreSnapshot {
             pageClasses[page - 1] = (byte) slabs.pageClass(page);
         }
         header.setPageClasses(ByteString.copyFrom(pageClasses));
-        return new StoreSnapshot(header.build(), slabs, slabs.beginSnapshot(copiesMax, sink));
+        return new StoreSnapshot(header.build(), slabs, slabs.beginSnapshot(copyBudgetBytes, sink));
     }
 
     public static StoreShape shapeOf(StoreConfig config) {
@@ -141,17 +141,17 @@ public final class StoreSnapshot {
 
     /** Bytes apply copied aside during this snapshot (for stall measurements). */
     public long bytesCopiedByApply() {
-        return pages.copiesMade() * SnapshotPages.UNIT_BYTES;
+        return pages.copiesMade() * pages.unitBytes();
     }
 
     /** The most bytes of copies held at once during this snapshot (at most the copy budget). */
     public long copyBytesHeldMax() {
-        return pages.copiesHeldMax() * SnapshotPages.UNIT_BYTES;
+        return pages.copiesHeldMax() * pages.unitBytes();
     }
 
     /** Bytes apply wrote out itself, past its copy budget. */
     public long bytesWrittenByApply() {
-        return pages.unitsWrittenByApply() * SnapshotPages.UNIT_BYTES;
+        return pages.unitsWrittenByApply() * pages.unitBytes();
     }
 
     public void close() {

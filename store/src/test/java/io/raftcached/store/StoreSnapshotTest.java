@@ -198,4 +198,15 @@ class StoreSnapshotTest {
             }
         }
     }
+
+    @Test
+    void unitsGrowWithTheStoreSoTheirTableStaysBounded() {
+        StoreSnapshot.PageSink unused = (offsetBytes, bytes) -> { };
+        int pageBytes = StoreConfig.SLAB_PAGE_SIZE_BYTES;
+        assertEquals(SnapshotPages.UNIT_BYTES, new SnapshotPages(null, 16_384, pageBytes, 0, unused).unitBytes(),
+                "16 GB of pages in 4 KB units");
+        SnapshotPages large = new SnapshotPages(null, 40_000, pageBytes, 0, unused);
+        assertEquals(4 * SnapshotPages.UNIT_BYTES, large.unitBytes(), "40 GB: the smallest unit within the table's bound");
+        assertTrue(40_000L * (pageBytes / large.unitBytes()) <= SnapshotPages.UNITS_MAX);
+    }
 }

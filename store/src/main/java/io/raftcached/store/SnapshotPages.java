@@ -159,6 +159,11 @@ final class SnapshotPages {
             readySpares();
             writePage(page, buffer, true);
         }
+        // Units apply claimed to write itself were skipped above: the file is complete (and may
+        // be synced) only once apply's writes of them are done.
+        for (int unit = 0; unit < units.length; unit++) {
+            awaitDone(unit);
+        }
         IOException failure = applyWriteFailure;
         if (failure != null) {
             throw failure;

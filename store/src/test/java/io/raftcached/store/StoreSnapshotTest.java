@@ -1,6 +1,7 @@
 package io.raftcached.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -22,12 +24,20 @@ import org.junit.jupiter.api.Test;
 class StoreSnapshotTest {
     private static final long NOW = 1_790_000_000_000L;
 
-    /** Pages held in memory, written and read the way a file would be; writes are slow. */
+    /**
+     * Pages held in memory, written and read the way a file would be; writes are slow. The first
+     * write from apply (the thread that made the sink) is held until the dump has returned, or 2 s:
+     * if the dump returned meanwhile, it did not wait for apply's write.
+     */
     private static final class MemoryPages implements StoreSnapshot.PageSink, StoreSnapshot.PageSource {
         final MemoryImage image = new MemoryImage();
         final CountDownLatch firstPageWritten = new CountDownLatch(1);
+        final CountDownLatch dumpReturned = new CountDownLatch(1);
         /** A slow disk, so that apply runs while pages are still being written. */
         final long delayPerWriteMillis;
+        final Thread applyThread = Thread.currentThread();
+        boolean applyHasWritten;
+        volatile boolean applyWroteAfterTheDumpReturned;
 
         MemoryPages(long delayPerWriteMillis) {
             this.delayPerWriteMillis = delayPerWriteMillis;
@@ -35,6 +45,15 @@ class StoreSnapshotTest {
 
         @Override
         public void write(long offsetBytes, ByteBuffer bytes) {
+            if (Thread.currentThread() == applyThread && !applyHasWritten) {
+                applyHasWritten = true;
+                try {
+                    dumpReturned.await(2, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                applyWroteAfterTheDumpReturned = dumpReturned.getCount() == 0;
+            }
             image.write(offsetBytes, bytes);
             firstPageWritten.countDown();
             try {
@@ -112,10 +131,11 @@ class StoreSnapshotTest {
     }
 
     /** Writes the snapshot's pages on a thread of its own, then closes it. */
-    private static Thread startDump(StoreSnapshot snapshot) {
+    private static Thread startDump(StoreSnapshot snapshot, MemoryPages pages) {
         Thread dumper = new Thread(() -> {
             try {
                 snapshot.writePages();
+                pages.dumpReturned.countDown();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             } finally {
@@ -161,7 +181,7 @@ class StoreSnapshotTest {
             List<Command> later = workload(2, 20_000);
             MemoryPages pages = new MemoryPages(20);
             StoreSnapshot snapshot = store.beginSnapshot(pages, 8L * SnapshotPages.UNIT_BYTES);
-            Thread dumper = startDump(snapshot);
+            Thread dumper = startDump(snapshot, pages);
             pages.firstPageWritten.await();
             for (int i = 0; i < keys; i++) {
                 store.apply(Cmd.set("key" + i, "w"), false);   // touches every page
@@ -169,6 +189,7 @@ class StoreSnapshotTest {
             dumper.join();
             assertEquals(8L * SnapshotPages.UNIT_BYTES, snapshot.copyBytesHeldMax(), "the copy budget is the most held at once");
             assertTrue(snapshot.bytesWrittenByApply() > 0, "apply wrote pages out itself");
+            assertFalse(pages.applyWroteAfterTheDumpReturned, "the dump returned before apply's write of a unit it skipped");
             assertEquals((long) snapshot.pageCount() * StoreConfig.SLAB_PAGE_SIZE_BYTES, pages.image.bytesWritten());
             try (Store restored = StoreSnapshot.restore(snapshot.header(), pages, 9, new ReadEpochs(), new LocalReads())) {
                 assertEquals(digestAtSnapshot, restored.digest());
@@ -186,7 +207,7 @@ class StoreSnapshotTest {
             String digestAtSnapshot = store.digest();
             MemoryPages pages = new MemoryPages(50);
             StoreSnapshot snapshot = store.beginSnapshot(pages);
-            Thread dumper = startDump(snapshot);
+            Thread dumper = startDump(snapshot, pages);
             pages.firstPageWritten.await();
             store.apply(Cmd.set("key5999", "w"), false);   // replaces an item on the last page: not dumped yet
             long copied = snapshot.bytesCopiedByApply();

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -74,6 +75,8 @@ final class CacheStateMachine extends StateMachineAdapter {
     private volatile long lastSnapshotDumpMillis;
     private volatile long bytesSinceSnapshot;
     private final long failApplyAtIndex;
+    private static final long IMAGE_WAIT_MAX_NANOS = 60_000_000_000L;
+    private static final long IMAGE_WAIT_STEP_NANOS = 5_000_000L;
 
     /** @param failApplyAtIndex a test's injected fault: applying this entry throws (0: never) */
     CacheStateMachine(Replica replica, ReadClock readClock, Executor snapshotExecutor, StoreRetirement retirement,
@@ -147,7 +150,7 @@ final class CacheStateMachine extends StateMachineAdapter {
         long beginNanos = System.nanoTime();
         SnapshotFiles.Save save;
         try {
-            save = SnapshotFiles.beginSave(writer.getPath(), replica, true);
+            save = beginSaveAfterAnyImage(writer.getPath());
         } catch (IOException | RuntimeException e) {
             LOG.error("could not begin a snapshot in {}", writer.getPath(), e);
             done.run(new Status(RaftError.EIO, "snapshot begin failed: %s", e.getMessage()));
@@ -157,6 +160,25 @@ final class CacheStateMachine extends StateMachineAdapter {
         long index = replica.appliedIndex();   // onSnapshotSave runs on the apply thread: the snapshot's index
         lastSnapshotBeginMicros = (System.nanoTime() - beginNanos) / 1_000;
         snapshotExecutor.execute(() -> finishSave(writer, done, save, index, beginNanos));
+    }
+
+    /**
+     * Begins a Raft snapshot; if a store image (stats digest, metadump) holds the store's one
+     * snapshot slot, waits for its dump to end: it needs nothing from apply, so it ends, and a
+     * Raft snapshot that failed instead would stop this node.
+     */
+    private SnapshotFiles.Save beginSaveAfterAnyImage(String directory) throws IOException {
+        long deadlineNanos = System.nanoTime() + IMAGE_WAIT_MAX_NANOS;
+        while (true) {
+            try {
+                return SnapshotFiles.beginSave(directory, replica, true);
+            } catch (IllegalStateException imageUnderWay) {
+                if (System.nanoTime() > deadlineNanos) {
+                    throw imageUnderWay;
+                }
+                LockSupport.parkNanos(IMAGE_WAIT_STEP_NANOS);
+            }
+        }
     }
 
     private void finishSave(SnapshotWriter writer, Closure done, SnapshotFiles.Save save, long index, long beginNanos) {

@@ -247,9 +247,13 @@ final class SnapshotPages {
         }
     }
 
-    /** The dumping thread: tops the touched spares up while apply may still need copies. */
+    /**
+     * The dumping thread: tops the touched spares up while apply is copying (no more than it has
+     * copied so far, so a snapshot of a store nobody writes allocates nothing).
+     */
     private void readySpares() {
-        while (spareCount.get() < SPARES_READY_BYTES / unitBytes && copiesHeld.get() + spareCount.get() < copiesMax) {
+        long ready = Math.min(SPARES_READY_BYTES / unitBytes, copiesMade);
+        while (spareCount.get() < ready && copiesHeld.get() + spareCount.get() < copiesMax) {
             giveCopyMemory(OffHeap.allocateZeroed(unitBytes));
         }
     }

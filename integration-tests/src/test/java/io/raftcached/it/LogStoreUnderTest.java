@@ -3,8 +3,9 @@ package io.raftcached.it;
 import java.util.List;
 
 /**
- * {@code -Dit.logStore=segment} runs every node the suite starts on that Raft log store, so the
- * whole fault suite can be pointed at a store by hand: {@code mvn verify -Dit.logStore=segment}.
+ * {@code -Dit.logStore=rocksdb} runs every node the suite starts on that Raft log store, so the
+ * whole fault suite can be pointed at a store other than the default by hand:
+ * {@code mvn verify -Dit.logStore=rocksdb}.
  */
 public final class LogStoreUnderTest {
     private LogStoreUnderTest() {

@@ -3,7 +3,9 @@ package io.raftcached.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.raftcached.raft.LogStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * while the others compacted the log it would need (a snapshot install resets its log). Every
  * write acknowledged is then read back from every node and the replicas' digests agree. A node
  * keeps the store its log was written in: restarted with the other one it refuses to start and
- * says what to do.
+ * says what to do; restarted without {@code --log-store} it opens its own log (so a node RocksDB
+ * wrote keeps working after the default changed).
  */
 class SegmentLogStoreTest {
     @Test
@@ -65,32 +68,43 @@ class SegmentLogStoreTest {
     }
 
     @Test
-    void aNodeRestartedWithTheOtherStoreRefusesToStart() throws Exception {
-        NodeProcess node = NodeProcess.single("segment-log-switch", "--log-store", "segment");
-        NodeProcess otherStore = null;
+    void aNodeKeepsTheStoreItsLogWasWrittenIn() throws Exception {
+        assumeTrue(System.getProperty("it.logStore") == null, "-Dit.logStore gives every node a store: no node starts without one");
+        NodeProcess fresh = NodeProcess.single("log-store-default");
+        try {
+            fresh.start().awaitReady();
+            assertEquals(LogStore.DEFAULT.flagValue(), fresh.stats("settings").get("raft_log_store"), "a new node's default store");
+        } finally {
+            fresh.stop();
+        }
+
+        NodeProcess node = NodeProcess.single("log-store-kept", "--log-store", "rocksdb");
+        List<String> withoutStore = new ArrayList<>(node.arguments);
+        withoutStore.removeAll(List.of("--log-store", "rocksdb"));
+        List<String> otherStore = new ArrayList<>(withoutStore);
+        otherStore.addAll(List.of("--log-store", "segment"));
+        NodeProcess refused = new NodeProcess("log-store-kept-segment", node.port, otherStore);
+        NodeProcess kept = new NodeProcess("log-store-kept-default", node.port, withoutStore);
         try {
             node.start().awaitReady();
             try (TextClient client = new TextClient(node.port)) {
                 assertEquals("STORED", client.call("set kept 0 0 4\r\nsafe\r\n"));
             }
             node.stop();
-            List<String> arguments = new ArrayList<>(node.arguments);
-            arguments.removeAll(List.of("--log-store", "segment"));
-            otherStore = new NodeProcess("segment-log-switch-rocksdb", node.port, arguments);
-            otherStore.startWithoutWaiting();
-            int exit = otherStore.awaitExit(60_000);
-            assertTrue(exit > 0, "a node whose log the segment store wrote must not start on RocksDB, exit " + exit);
-            assertTrue(otherStore.logText().contains("start this node with --log-store segment"), otherStore.logText());
 
-            node.start().awaitReady();
-            try (TextClient client = new TextClient(node.port)) {
+            refused.startWithoutWaiting();
+            int exit = refused.awaitExit(60_000);
+            assertTrue(exit > 0, "a node whose log RocksDB wrote must not start on the segment store, exit " + exit);
+            assertTrue(refused.logText().contains("start this node with --log-store rocksdb"), refused.logText());
+
+            kept.start().awaitReady();
+            assertEquals("rocksdb", kept.stats("settings").get("raft_log_store"), "started without --log-store, a node opens its own log");
+            try (TextClient client = new TextClient(kept.port)) {
                 assertEquals("VALUE kept 0 4", client.call("get kept\r\n"), "the log is intact after the refusal");
             }
         } finally {
-            node.stop();
-            if (otherStore != null) {
-                otherStore.kill();
-            }
+            refused.kill();
+            kept.stop();
         }
     }
 }

@@ -7,6 +7,7 @@ import io.raftcached.raft.PeerTls;
 import io.raftcached.raft.RaftSettings;
 import io.raftcached.store.LruSettings;
 import io.raftcached.store.StoreConfig;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -185,9 +186,9 @@ final class ServerOptions {
     boolean noFsync;
 
     @Option(names = "--log-store", paramLabel = "<rocksdb|segment>", converter = LogStoreConverter.class,
-            description = "what holds the Raft log: rocksdb (default) or segment (preallocated files, one fdatasync "
-                    + "per batch); a node keeps the store its log was written in")
-    LogStore logStore = LogStore.ROCKSDB;
+            description = "what holds the Raft log: segment (preallocated files, one fdatasync per batch) or rocksdb; "
+                    + "default: the store the node's log was written in, segment for a new node")
+    LogStore logStore;
 
     @Option(names = "--snapshot-interval-s", paramLabel = "<s>", description = "take a snapshot this often (default: 3600)")
     int snapshotIntervalSeconds = 3600;
@@ -434,12 +435,15 @@ final class ServerOptions {
                 : Math.max(64, memoryBytes / StoreConfig.MEGABYTE / 4)) * StoreConfig.MEGABYTE;
         String clientAddress = (listenAddresses.isEmpty() ? "0.0.0.0" : listenAddresses.get(0).host()) + ":" + port;
         try {
-            return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync, logStore,
+            return new RaftSettings(nodeId, host, raftPort, members, data, electionTimeoutMillis, !noFsync,
+                    logStore != null ? logStore : LogStore.forDataDirectory(data),
                     snapshotIntervalSeconds, snapshotBytes, writeTimeoutMillis, maxStalenessMillis, clientAddress,
                     clusterToken, budgets, new PeerTls.Files(peerCertificate, peerKey, peerCa),
                     new InjectedFaults(clockOffsetMillis, failApplyAtIndex, noAccessHints));
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
+        } catch (IOException e) {
+            throw new ServerConfig.InvalidFlagException("cannot read the data directory " + data + ": " + e.getMessage());
         }
     }
 

@@ -172,8 +172,10 @@ public final class ClusterNode implements ReplicatedCache {
         identity = outcome.identity();
         self = new PeerId(settings.raftHost(), settings.raftPort(), identity.incarnation());
         Files.createDirectories(raftDirectory);
-        settings.logStore().checkMatches(raftDirectory.resolve("log"));
-        LogStorageTuning.register(settings.dataDirectory());
+        settings.logStore().checkMatches(LogStore.logDirectory(settings.dataDirectory()));
+        if (settings.logStore() == LogStore.ROCKSDB) {
+            LogStorageTuning.register(settings.dataDirectory());
+        }
         group = new RaftGroupService(identity.raftGroup(), self,
                 JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics), rpcServer, true);
         node = group.start(false);

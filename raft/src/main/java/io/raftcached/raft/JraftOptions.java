@@ -53,9 +53,9 @@ final class JraftOptions {
     static NodeOptions of(RaftSettings settings, StateMachine machine, Path raftDirectory, Configuration initial,
             RaftMetrics metrics) {
         NodeOptions options = new NodeOptions();
-        options.setServiceFactory(TimedLogStorage.factory(settings.logStore(), metrics.logAppendSeconds));
+        options.setServiceFactory(TimedLogStorage.factory(settings, metrics.logAppendSeconds));
         options.setFsm(machine);
-        options.setLogUri(raftDirectory.resolve("log").toString());
+        options.setLogUri(LogStore.logDirectory(settings.dataDirectory()).toString());
         options.setRaftMetaUri(raftDirectory.resolve("meta").toString());
         options.setSnapshotUri(raftDirectory.resolve("snapshot").toString());
         options.setInitialConf(initial);

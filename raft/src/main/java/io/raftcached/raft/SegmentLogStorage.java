@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SegmentLogStorage implements LogStorage {
     private static final Logger LOG = LoggerFactory.getLogger(SegmentLogStorage.class);
-    static final long SEGMENT_BYTES_DEFAULT = 64L * 1024 * 1024;
+    private static final long SEGMENT_BYTES_MIN = 4L * 1024 * 1024;
+    private static final long SEGMENT_BYTES_MAX = 64L * 1024 * 1024;
     /** A batch larger than this is written (and synced) in parts; entries are at most a write batch (2 MB) each. */
     private static final int WRITE_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
 
@@ -65,6 +66,15 @@ final class SegmentLogStorage implements LogStorage {
     private long[] pendingTerms = new long[256];
     private int[] pendingKinds = new int[256];
     private long[] pendingEnds = new long[256];
+
+    /**
+     * A segment holds a quarter of the log between snapshots, 4 to 64 MB: a node keeps about that
+     * log plus two or three preallocated segments on disk, so a small cache does not take 200 MB
+     * of disk for an idle log, and a large one rolls over to a new file at most every 64 MB.
+     */
+    static long segmentBytesFor(long snapshotLogBytes) {
+        return snapshotLogBytes <= 0 ? SEGMENT_BYTES_MAX : Math.max(SEGMENT_BYTES_MIN, Math.min(SEGMENT_BYTES_MAX, snapshotLogBytes / 4));
+    }
 
     SegmentLogStorage(Path path, boolean sync, long segmentBytes) {
         this.path = path;

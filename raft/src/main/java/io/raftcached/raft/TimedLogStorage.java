@@ -23,11 +23,12 @@ final class TimedLogStorage implements LogStorage {
     }
 
     /** jraft's default services with the chosen log storage, wrapped. */
-    static DefaultJRaftServiceFactory factory(LogStore store, Histogram appendSeconds) {
+    static DefaultJRaftServiceFactory factory(RaftSettings settings, Histogram appendSeconds) {
         return new DefaultJRaftServiceFactory() {
             @Override
             public LogStorage createLogStorage(String uri, RaftOptions raftOptions) {
-                return new TimedLogStorage(store.create(uri, raftOptions, super::createLogStorage), appendSeconds);
+                return new TimedLogStorage(settings.logStore().create(uri, raftOptions, settings.snapshotLogBytes(), super::createLogStorage),
+                        appendSeconds);
             }
         };
     }

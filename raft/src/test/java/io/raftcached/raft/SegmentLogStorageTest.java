@@ -377,6 +377,31 @@ class SegmentLogStorageTest {
         assertThrows(IllegalStateException.class, () -> LogStore.SEGMENT.checkMatches(rocksdb));
     }
 
+    @Test
+    void segmentsHoldAQuarterOfTheLogBetweenSnapshotsWithinBounds() {
+        long megabyte = 1024 * 1024;
+        assertEquals(16 * megabyte, SegmentLogStorage.segmentBytesFor(64 * megabyte), "-m 64's default: a snapshot every 64 MB of log");
+        assertEquals(4 * megabyte, SegmentLogStorage.segmentBytesFor(megabyte));
+        assertEquals(64 * megabyte, SegmentLogStorage.segmentBytesFor(1024 * megabyte));
+        assertEquals(64 * megabyte, SegmentLogStorage.segmentBytesFor(0), "no snapshots by log size");
+    }
+
+    @Test
+    void withoutTheFlagANodeTakesTheStoreItsLogWasWrittenIn() throws IOException {
+        Path segmentNode = directory.resolve("segment-node");
+        assertEquals(LogStore.DEFAULT, LogStore.forDataDirectory(segmentNode), "a new node");
+        SegmentLogStorage storage = open(Files.createDirectories(LogStore.logDirectory(segmentNode)), new ConfigurationManager());
+        append(storage, 1, 3, 1);
+        storage.shutdown();
+        assertEquals(LogStore.SEGMENT, LogStore.forDataDirectory(segmentNode));
+
+        Path rocksdbNode = directory.resolve("rocksdb-node");
+        Files.createDirectories(LogStore.logDirectory(rocksdbNode));
+        assertEquals(LogStore.DEFAULT, LogStore.forDataDirectory(rocksdbNode), "an empty log directory holds no log yet");
+        Files.writeString(LogStore.logDirectory(rocksdbNode).resolve("CURRENT"), "MANIFEST-000001\n");
+        assertEquals(LogStore.ROCKSDB, LogStore.forDataDirectory(rocksdbNode), "a node RocksDB wrote keeps RocksDB");
+    }
+
     /**
      * A real process appends with fsync on and prints the last index of each batch once appended;
      * it is killed -9 at a random moment, three times over the same directory. Every entry it

@@ -4,8 +4,9 @@
 # 1. RSS with N items of VALUE_SIZE bytes, raftcached against Debian's memcached, each started the
 #    way an operator starts it (memcached -m MEMORY_MB -t 2; bin/raftcached -m MEMORY_MB with the
 #    launcher's own JVM defaults), alone on the machine, one after the other. For each: VmRSS once it
-#    answers (the floor), after every key was set once (the generator's --prefill), and the bytes per
-#    item above the floor. memcached is the reference: ratio = raftcached RSS / memcached RSS.
+#    answers (the floor), 3 s after every key was set once (the generator's --prefill), SETTLE_SECONDS
+#    later again (at rest: the JVM returns heap it grew for the burst), and the bytes per item above
+#    the floor. memcached is the reference: ratio = raftcached RSS / memcached RSS, for each.
 # 2. The longest GC pause of a full store under load: a one-node raftcached at -m GC_MEMORY_MB is
 #    filled past its limit with GC_VALUE_SIZE-byte values (so it evicts), then runs GC_SECONDS of
 #    90 % gets / 10 % sets from 50 connections; the longest "Pause" line of its -Xlog:gc inside
@@ -14,7 +15,7 @@
 # Usage: bench/memory-floor.sh [--out DIR]
 # Settings (environment):
 #   ITEMS="1000000"        item counts to measure, e.g. "1000000 10000000" (10 M of 100 B need -m 4096)
-#   VALUE_SIZE=100 MEMORY_MB=4096
+#   VALUE_SIZE=100 MEMORY_MB=4096 SETTLE_SECONDS=20
 #   GC_MEMORY_MB=4096 GC_VALUE_SIZE=1000 GC_SECONDS=30   GC_MEMORY_MB=0 skips part 2
 #   RAFTCACHED_ARGS=       extra raftcached flags, e.g. --log-store segment
 #   RAFTCACHED_JAVA_OPTS=  extra JVM options for raftcached (the launcher's JAVA_OPTS; -XX:ActiveProcessorCount
@@ -28,6 +29,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ITEMS=${ITEMS:-1000000}
 VALUE_SIZE=${VALUE_SIZE:-100}
 MEMORY_MB=${MEMORY_MB:-4096}
+SETTLE_SECONDS=${SETTLE_SECONDS:-20}
 GC_MEMORY_MB=${GC_MEMORY_MB:-4096}
 GC_VALUE_SIZE=${GC_VALUE_SIZE:-1000}
 GC_SECONDS=${GC_SECONDS:-30}
@@ -47,7 +49,7 @@ SCRIPT_NAME=memory-floor
 source "$ROOT/bench/script-lib.sh"
 parse_out_flag "$@"
 for n in $ITEMS; do [[ $n =~ ^[1-9][0-9]{0,9}$ ]] || die "ITEMS must be whole numbers, got '$n'"; done
-for setting in VALUE_SIZE MEMORY_MB GC_VALUE_SIZE GC_SECONDS MEMCACHED_PORT RAFTCACHED_PORT RAFT_PORT JVM_CPUS \
+for setting in VALUE_SIZE MEMORY_MB SETTLE_SECONDS GC_VALUE_SIZE GC_SECONDS MEMCACHED_PORT RAFTCACHED_PORT RAFT_PORT JVM_CPUS \
   READY_TIMEOUT FILL_TIMEOUT; do
   [[ ${!setting} =~ ^[1-9][0-9]{0,9}$ ]] || die "$setting must be a positive whole number, got '${!setting}'"
 done
@@ -103,7 +105,7 @@ generator() { java -Xmx256m "-XX:ActiveProcessorCount=$JVM_CPUS" -jar "$BENCH_JA
 
 # --- 1. RSS per item count ---------------------------------------------------------------------
 RESULTS=$OUT_DIR/results.tsv
-printf 'items\tserver\tidleRssKB\tfullRssKB\tcurrItems\tbytesStat\n' >"$RESULTS"
+printf 'items\tserver\tidleRssKB\tfullRssKB\tcurrItems\tbytesStat\trestRssKB\n' >"$RESULTS"
 for items in $ITEMS; do
   for kind in memcached raftcached; do
     port=$MEMCACHED_PORT
@@ -120,21 +122,26 @@ for items in $ITEMS; do
     full=$(rss_kb)
     current=$(stat_of "$port" curr_items)
     [[ $current == "$items" ]] || fail "$kind holds $current items, not $items: raise MEMORY_MB"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$items" "$kind" "$idle" "$full" "$current" "$(stat_of "$port" bytes)" >>"$RESULTS"
-    log "$kind: $((full / 1024)) MB with $items items"
+    bytes=$(stat_of "$port" bytes)
+    sleep "$SETTLE_SECONDS"
+    rest=$(rss_kb)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$items" "$kind" "$idle" "$full" "$current" "$bytes" "$rest" >>"$RESULTS"
+    log "$kind: $((full / 1024)) MB with $items items, $((rest / 1024)) MB $SETTLE_SECONDS s later"
     stop_server
   done
 done
 
 echo
-echo "RSS with N items of $VALUE_SIZE B, -m $MEMORY_MB, each server alone (memcached $(memcached -V | awk '{print $2}'); raftcached through bin/raftcached${RAFTCACHED_ARGS:+ $RAFTCACHED_ARGS})"
-awk -F'\t' 'NR > 1 {idle[$1, $2] = $3; full[$1, $2] = $4; if (!seen[$1]++) order[++n] = $1}
-  END {printf "%-10s %-11s %9s %9s %10s %14s\n", "items", "server", "idle MB", "RSS MB", "RSS / mc", "B/item > idle"
+echo "RSS with N items of $VALUE_SIZE B (3 s after the fill, and $SETTLE_SECONDS s later at rest), -m $MEMORY_MB, each server alone (memcached $(memcached -V | awk '{print $2}'); raftcached through bin/raftcached${RAFTCACHED_ARGS:+ $RAFTCACHED_ARGS})"
+awk -F'\t' 'NR > 1 {idle[$1, $2] = $3; full[$1, $2] = $4; rest[$1, $2] = $7; if (!seen[$1]++) order[++n] = $1}
+  END {printf "%-10s %-11s %9s %9s %10s %11s %10s %14s\n", "items", "server", "idle MB", "RSS MB", "RSS / mc",
+      "at rest MB", "rest / mc", "B/item > idle"
     for (i = 1; i <= n; i++) {k = order[i]
       split("memcached raftcached", kinds, " ")
       for (j = 1; j <= 2; j++) {s = kinds[j]
-        printf "%-10s %-11s %9.0f %9.0f %10.2f %14.0f\n", k, s, idle[k, s] / 1024, full[k, s] / 1024,
-          full[k, s] / full[k, "memcached"], (full[k, s] - idle[k, s]) * 1024 / k}}}' "$RESULTS"
+        printf "%-10s %-11s %9.0f %9.0f %10.2f %11.0f %10.2f %14.0f\n", k, s, idle[k, s] / 1024, full[k, s] / 1024,
+          full[k, s] / full[k, "memcached"], rest[k, s] / 1024, rest[k, s] / rest[k, "memcached"],
+          (full[k, s] - idle[k, s]) * 1024 / k}}}' "$RESULTS"
 
 # --- 2. GC pauses of a full store under load -------------------------------------------------
 if ((GC_MEMORY_MB > 0)); then

@@ -22,7 +22,15 @@ import java.util.concurrent.TimeUnit;
  * still handed to that executor.
  *
  * <p>Process-wide, like bolt's protocol table: installed once before the first RPC client or
- * server exists. No response callback in raftcached or jraft waits on another RPC's response.
+ * server exists.
+ *
+ * <p>The rule this puts on every callback without an executor (raftcached's forwarded-write
+ * answers): take no lock that any thread holds while it calls into jraft. jraft connects to a
+ * peer under its node lock, and bolt waits for that connect without a bound: its completion and
+ * its timeout both run on these I/O threads. A forward answer that waited for the write stream's
+ * lock, held by a sender asking jraft who leads, held a node that had just started an election
+ * (and was connecting to a new member) for good: no Raft RPC answered again. So the write stream
+ * and the forward window ask jraft outside their locks ({@link InFlightBudget#acquire}).
  */
 final class BoltResponseDispatch {
     private static volatile boolean installed;

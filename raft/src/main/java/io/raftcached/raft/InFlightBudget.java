@@ -39,32 +39,60 @@ final class InFlightBudget {
      * Takes room for {@code sizeBytes}, waiting behind earlier senders for at most
      * {@code timeoutNanos} and only while {@code stillWanted} holds (checked every few ms).
      * Returns false, holding nothing, if it gave up; then the thing must not be sent.
+     *
+     * <p>{@code stillWanted} runs without this budget's lock: it asks jraft who leads, under
+     * jraft's node lock, and {@link #release} runs on bolt's I/O thread, which must never wait on
+     * a thread that waits on jraft. (A node that held its lock while connecting to a peer waited
+     * on that I/O thread for good: the connect's timeout runs on it.)
      */
     boolean acquire(long sizeBytes, long timeoutNanos, BooleanSupplier stillWanted) throws InterruptedException {
         Object me = new Object();
         long deadline = System.nanoTime() + timeoutNanos;
         lock.lock();
         try {
-            waiting.addLast(me);
-            try {
-                while (waiting.peekFirst() != me || !fits(sizeBytes)) {
-                    long leftNanos = deadline - System.nanoTime();
-                    if (leftNanos <= 0 || !stillWanted.getAsBoolean()) {
-                        return false;
-                    }
-                    changed.awaitNanos(Math.min(leftNanos, RECHECK_NANOS));
-                }
-                heldBytes += sizeBytes;
-                heldCount++;
+            if (waiting.isEmpty() && fits(sizeBytes)) {
+                take(sizeBytes);
                 return true;
-            } finally {
-                waiting.remove(me);
-                // The next in line may fit now, or be first now that this one left.
-                changed.signalAll();
             }
+            waiting.addLast(me);
         } finally {
             lock.unlock();
         }
+        try {
+            while (true) {
+                lock.lock();
+                try {
+                    if (waiting.peekFirst() == me && fits(sizeBytes)) {
+                        take(sizeBytes);
+                        return true;
+                    }
+                    long leftNanos = deadline - System.nanoTime();
+                    if (leftNanos <= 0) {
+                        return false;
+                    }
+                    changed.awaitNanos(Math.min(leftNanos, RECHECK_NANOS));
+                } finally {
+                    lock.unlock();
+                }
+                if (!stillWanted.getAsBoolean()) {
+                    return false;
+                }
+            }
+        } finally {
+            lock.lock();
+            try {
+                waiting.remove(me);
+                // The next in line may fit now, or be first now that this one left.
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void take(long sizeBytes) {
+        heldBytes += sizeBytes;
+        heldCount++;
     }
 
     private boolean fits(long sizeBytes) {

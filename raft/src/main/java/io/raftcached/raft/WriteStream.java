@@ -47,6 +47,10 @@ final class WriteStream implements AutoCloseable {
 
     /** How batches reach the leader. */
     interface Transport {
+        /**
+         * Called without this stream's lock: it may wait on jraft's node lock, and the lock is
+         * taken by answers on bolt's I/O thread, which must never wait on jraft (see {@link InFlightBudget#acquire}).
+         */
         boolean leaderKnown();
 
         /** Sends a serialized {@link Batch}; calls {@code onFailure} if it surely or possibly was not appended. */
@@ -381,12 +385,13 @@ final class WriteStream implements AutoCloseable {
     private void sendLoop() {
         List<Flight> toSend = new ArrayList<>();
         while (true) {
+            boolean leaderKnown = transport.leaderKnown();
             lock.lock();
             try {
                 if (!running) {
                     return;
                 }
-                long waitNanos = takeSendable(toSend);
+                long waitNanos = takeSendable(toSend, leaderKnown);
                 if (toSend.isEmpty()) {
                     wake.awaitNanos(waitNanos);
                     continue;
@@ -403,9 +408,10 @@ final class WriteStream implements AutoCloseable {
     /** One round of the sender, for tests that drive the stream with their own clock. */
     void pump() {
         List<Flight> toSend = new ArrayList<>();
+        boolean leaderKnown = transport.leaderKnown();
         lock.lock();
         try {
-            takeSendable(toSend);
+            takeSendable(toSend, leaderKnown);
         } finally {
             lock.unlock();
         }
@@ -417,11 +423,10 @@ final class WriteStream implements AutoCloseable {
      * unapplied batch when a resend is due, else new batches). Returns how long the sender may
      * sleep when there is nothing to send.
      */
-    private long takeSendable(List<Flight> toSend) {
+    private long takeSendable(List<Flight> toSend, boolean leader) {
         expireTimedOut();
         toSend.clear();
         long now = nanoTime.getAsLong();
-        boolean leader = transport.leaderKnown();
         if (leader && resendNeeded && now >= resendNotBeforeNanos) {
             resendNeeded = false;
             toSend.addAll(inFlight);

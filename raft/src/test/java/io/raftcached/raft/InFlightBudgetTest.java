@@ -71,6 +71,26 @@ class InFlightBudgetTest {
     }
 
     /**
+     * {@code stillWanted} asks jraft who leads; a forwarded batch's answer releases room on bolt's
+     * I/O thread, which must not wait on a sender that waits on jraft.
+     */
+    @Test
+    void asksWhetherStillWantedWithoutItsLock() throws Exception {
+        InFlightBudget budget = new InFlightBudget(10, 10);
+        assertTrue(budget.acquire(10, SHORT_NANOS, () -> true));
+        AtomicBoolean asked = new AtomicBoolean();
+        AtomicBoolean releasedMeanwhile = new AtomicBoolean();
+        assertTrue(budget.acquire(10, WAIT_NANOS, () -> {
+            if (asked.compareAndSet(false, true)) {
+                releasedMeanwhile.set(WriteStreamLockTest.finishesWithin(() -> budget.release(10)));
+            }
+            return true;
+        }), "room came back");
+        assertTrue(asked.get(), "the waiting sender asked whether it still wants to send");
+        assertTrue(releasedMeanwhile.get(), "a release while the sender asked waited for the answer");
+    }
+
+    /**
      * A small entry asked for after a large one that waits does not pass it: otherwise a stream of
      * small forwarded batches could keep a large local one waiting for ever.
      */

@@ -187,6 +187,9 @@ final class FaultRun {
                 workload.stopQuietly();
             }
             if (cluster != null) {
+                if (!failures.isEmpty()) {
+                    cluster.dumpThreads();
+                }
                 cluster.close();
                 Thread.interrupted();
             }

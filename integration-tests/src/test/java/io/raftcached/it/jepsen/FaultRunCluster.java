@@ -270,6 +270,26 @@ final class FaultRunCluster implements AutoCloseable {
         }
     }
 
+    /** Every running node's threads into its log, to explain a run that failed or timed out. */
+    void dumpThreads() {
+        boolean interrupted = Thread.interrupted();
+        for (FaultRunNode node : nodes.values()) {
+            try {
+                node.dumpThreads();
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                System.err.println("no thread dump of " + node.name + ": " + e);
+            }
+        }
+        try {
+            Thread.sleep(1_000);   // the JVM writes the dump from its own thread
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Kills every node by pid and removes the namespaces; runs to the end even when the thread was interrupted (a test timeout). */
     @Override
     public void close() throws InterruptedException {

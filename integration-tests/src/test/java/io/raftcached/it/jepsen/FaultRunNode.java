@@ -232,6 +232,17 @@ final class FaultRunNode {
         paused = false;
     }
 
+    /**
+     * Asks the JVM for a thread dump, which it writes to its output (this node's log); a paused
+     * node answers once resumed, so it is skipped. A JVM that inherited SIGQUIT as ignored (started
+     * from a shell's background job) writes nothing: the dump is a diagnostic, not a check.
+     */
+    void dumpThreads() throws IOException, InterruptedException {
+        if (alive() && !paused) {
+            signal("QUIT");
+        }
+    }
+
     /** Sends a signal to this JVM alone, by its pid (the JDK cannot send STOP/CONT). */
     private void signal(String signal) throws IOException, InterruptedException {
         Process p = process;

@@ -72,11 +72,14 @@ start_node() {
     echo "node $id is already running (pid $(running_pid "$id"))"; return
   fi
   mkdir -p "$dir"
+  # In a session of its own, with INT and QUIT restored, as bin/raftcached -d starts a node (it says why);
+  # the pid stays the JVM's through the execs.
   # shellcheck disable=SC2086
-  JAVA_OPTS="${JAVA_OPTS:--Xmx256m}" nohup "$top/bin/raftcached" -p "$(client_port "$id")" -l 127.0.0.1 \
+  ( trap - INT QUIT; export JAVA_OPTS="${JAVA_OPTS:--Xmx256m}"
+    exec setsid "$top/bin/raftcached" -p "$(client_port "$id")" -l 127.0.0.1 \
     --node-id "$id" --raft "127.0.0.1:$((raft_base + id))" --peers "$peers" --data-dir "$dir/node-$id" \
     --metrics-port "$((metrics_base + id))" $(if tls_on; then tls_flags; fi) ${RAFTCACHED_FLAGS:-} \
-    >>"$dir/node-$id.log" 2>&1 </dev/null &
+    ) >>"$dir/node-$id.log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$id")"
 }
 

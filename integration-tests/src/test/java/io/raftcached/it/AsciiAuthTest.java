@@ -249,12 +249,7 @@ class AsciiAuthTest {
 
     /** Whether this JVM, and so every process it starts, has SIGHUP ignored (Linux: SigIgn bit 0). */
     private static boolean hangupIgnoredHere() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("SigIgn:")) {
-                return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 1L) != 0;
-            }
-        }
-        return false;
+        return (NodeProcess.ignoredSignals("self") & 1L) != 0;
     }
 
     /** A reload is asynchronous (memcached's runs on its next clock tick): waits until the login works. */

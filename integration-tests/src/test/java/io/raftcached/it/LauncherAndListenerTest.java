@@ -88,6 +88,13 @@ class LauncherAndListenerTest {
         ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
         try {
             assertTrue(daemon.isAlive());
+            // Not nohup's HUP nor a background job's INT and QUIT: the JVM keeps an inherited "ignore"
+            // (HUP would not reload, QUIT would not dump threads). A session of its own, as memcached's.
+            long added = NodeProcess.ignoredSignals(Long.toString(pid)) & ~NodeProcess.ignoredSignals("self");
+            assertEquals(0, added, "the daemon ignores signals its starter does not: mask 0x" + Long.toHexString(added));
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            assertEquals(Long.toString(pid), fields[3], "the daemon leads a session of its own");
             awaitVersion(port);
             assertEquals(Long.toString(pid), MemcachedProcess.statsOf(port, "").get("pid"), "the pid file holds the server's pid");
             try (TextClient client = new TextClient(port)) {

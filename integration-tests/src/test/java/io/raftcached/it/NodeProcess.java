@@ -67,6 +67,16 @@ final class NodeProcess implements AutoCloseable {
         return directory;
     }
 
+    /** The signals a process ignores, as a mask (bit n-1 for signal n), from its SigIgn line (Linux). */
+    static long ignoredSignals(String pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+            if (line.startsWith("SigIgn:")) {
+                return Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+            }
+        }
+        throw new IOException("no SigIgn line in /proc/" + pid + "/status");
+    }
+
     static void deleteRecursively(Path directory) throws IOException {
         if (!Files.exists(directory)) {
             return;

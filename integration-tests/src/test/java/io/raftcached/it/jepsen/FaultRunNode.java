@@ -108,6 +108,8 @@ final class FaultRunNode {
         }
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xms32m", "-Xmx256m", "-XX:ActiveProcessorCount=1", "-XX:+UseSerialGC",
+                // A thread dump then names who holds each ReentrantLock, not only who waits.
+                "-XX:+PrintConcurrentLocks",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
                 "-jar", privateJar().toString()));
         command.addAll(arguments());

@@ -44,7 +44,12 @@ final class CacheStateMachine extends StateMachineAdapter {
         /** A snapshot replaced the replica's state (the writes it covers were never seen one by one). */
         void onSnapshotLoaded();
 
-        void onLeaderChange(boolean leader, long term);
+        /**
+         * {@code leaderEndpoint} is the leader followed ("" when leading or stepping down): taken
+         * from jraft's event, since asking jraft here would wait on its node lock, whose holder may
+         * be waiting for room in this very thread's queue.
+         */
+        void onLeaderChange(boolean leader, long term, String leaderEndpoint);
 
         /** jraft stopped this node's Raft instance: it must stop serving. */
         void onRaftError(String reason);
@@ -249,17 +254,17 @@ final class CacheStateMachine extends StateMachineAdapter {
 
     @Override
     public void onLeaderStart(long term) {
-        listener.onLeaderChange(true, term);
+        listener.onLeaderChange(true, term, "");
     }
 
     @Override
     public void onLeaderStop(Status status) {
-        listener.onLeaderChange(false, -1);
+        listener.onLeaderChange(false, -1, "");
     }
 
     @Override
     public void onStartFollowing(LeaderChangeContext context) {
-        listener.onLeaderChange(false, context.getTerm());
+        listener.onLeaderChange(false, context.getTerm(), context.getLeaderId() == null ? "" : context.getLeaderId().getEndpoint().toString());
     }
 
     @Override

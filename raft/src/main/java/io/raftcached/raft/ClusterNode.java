@@ -630,7 +630,7 @@ public final class ClusterNode implements ReplicatedCache {
         }
 
         @Override
-        public void onLeaderChange(boolean isLeader, long newTerm) {
+        public void onLeaderChange(boolean isLeader, long newTerm, String leaderEndpoint) {
             leader = isLeader;
             if (newTerm > 0) {
                 term = newTerm;
@@ -639,7 +639,7 @@ public final class ClusterNode implements ReplicatedCache {
                 if (isLeader) {
                     LOG.info("became leader at term {}", newTerm);
                 } else {
-                    LOG.info("following leader {} at term {}", leaderHint().isEmpty() ? "(unknown)" : leaderHint(), newTerm);
+                    LOG.info("following leader {} at term {}", leaderEndpoint.isEmpty() ? "(unknown)" : leaderEndpoint, newTerm);
                 }
             } else {
                 LOG.info("stepped down as leader at term {}", term);

@@ -53,7 +53,7 @@ class FailStopTest {
                     public void onSnapshotLoaded() { }
 
                     @Override
-                    public void onLeaderChange(boolean leader, long term) { }
+                    public void onLeaderChange(boolean leader, long term, String leaderEndpoint) { }
 
                     @Override
                     public void onRaftError(String reason) {

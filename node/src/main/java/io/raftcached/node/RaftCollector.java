@@ -56,6 +56,8 @@ final class RaftCollector implements MultiCollector {
         out.counter("raft_dedupe_hits", "Retried writes answered from the replicated dedupe table instead of applied again.",
                 raft.duplicatesAnswered);
         out.counter("raft_snapshots_saved", "Snapshots this node saved.", raft.snapshotsSaved);
+        out.counter("raft_snapshots_deferred", "Snapshot attempts deferred because a store image (stats digest, metadump) was being written.",
+                raft.snapshotsDeferred);
         out.counter("raft_snapshots_installed", "Snapshots this node installed (from the leader or at start).",
                 raft.snapshotsInstalled);
         out.gauge("raft_snapshot_last_begin_pause_seconds", "How long apply paused to begin the last snapshot.",

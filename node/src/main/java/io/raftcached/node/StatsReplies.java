@@ -235,6 +235,7 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_learners", raft.learners.isEmpty() ? "-" : String.join(",", raft.learners));
         Replies.writeStat(out, "raft_ready", raft.ready ? 1 : 0);
         Replies.writeStat(out, "raft_snapshots_saved", raft.snapshotsSaved);
+        Replies.writeStat(out, "raft_snapshots_deferred", raft.snapshotsDeferred);
         Replies.writeStat(out, "raft_snapshots_installed", raft.snapshotsInstalled);
         Replies.writeStat(out, "raft_last_snapshot_begin_us", raft.lastSnapshotBeginMicros);
         Replies.writeStat(out, "raft_last_snapshot_dump_ms", raft.lastSnapshotDumpMillis);

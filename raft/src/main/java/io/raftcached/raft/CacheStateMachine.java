@@ -12,12 +12,12 @@ import com.alipay.sofa.jraft.storage.snapshot.SnapshotWriter;
 import io.raftcached.replica.Applied;
 import io.raftcached.replica.Replica;
 import io.raftcached.replica.ReplicaStopException;
+import io.raftcached.store.SnapshotUnderWayException;
 import io.raftcached.store.Store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -75,13 +75,14 @@ final class CacheStateMachine extends StateMachineAdapter {
     private final ReentrantLock applyLock = new ReentrantLock();
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private final AtomicLong snapshotsSaved = new AtomicLong();
+    private final AtomicLong snapshotsDeferred = new AtomicLong();
+    /** Apply thread: the last snapshot attempt was deferred (its log line is written once per image). */
+    private boolean deferring;
     private volatile long appliedAtNanos = System.nanoTime();
     private volatile long lastSnapshotBeginMicros;
     private volatile long lastSnapshotDumpMillis;
     private volatile long bytesSinceSnapshot;
     private final long failApplyAtIndex;
-    private static final long IMAGE_WAIT_MAX_NANOS = 60_000_000_000L;
-    private static final long IMAGE_WAIT_STEP_NANOS = 5_000_000L;
 
     /** @param failApplyAtIndex a test's injected fault: applying this entry throws (0: never) */
     CacheStateMachine(Replica replica, ReadClock readClock, Executor snapshotExecutor, StoreRetirement retirement,
@@ -155,12 +156,16 @@ final class CacheStateMachine extends StateMachineAdapter {
         long beginNanos = System.nanoTime();
         SnapshotFiles.Save save;
         try {
-            save = beginSaveAfterAnyImage(writer.getPath());
+            save = SnapshotFiles.beginSave(writer.getPath(), replica, true);
+        } catch (SnapshotUnderWayException imageUnderWay) {
+            deferSnapshot(done);
+            return;
         } catch (IOException | RuntimeException e) {
             LOG.error("could not begin a snapshot in {}", writer.getPath(), e);
             done.run(new Status(RaftError.EIO, "snapshot begin failed: %s", e.getMessage()));
             return;
         }
+        deferring = false;
         bytesSinceSnapshot = 0;
         long index = replica.appliedIndex();   // onSnapshotSave runs on the apply thread: the snapshot's index
         lastSnapshotBeginMicros = (System.nanoTime() - beginNanos) / 1_000;
@@ -168,22 +173,19 @@ final class CacheStateMachine extends StateMachineAdapter {
     }
 
     /**
-     * Begins a Raft snapshot; if a store image (stats digest, metadump) holds the store's one
-     * snapshot slot, waits for its dump to end: it needs nothing from apply, so it ends, and a
-     * Raft snapshot that failed instead would stop this node.
+     * A store image (stats digest, metadump) holds the store's one snapshot slot while it writes
+     * its pages. Waiting for it here would pause apply for that whole write, and jraft, which
+     * hands commits to this thread without a bound under its node lock, would stall with it.
+     * EBUSY fails only this attempt (EIO would stop the node); the log-size trigger and jraft's
+     * snapshot timer try again.
      */
-    private SnapshotFiles.Save beginSaveAfterAnyImage(String directory) throws IOException {
-        long deadlineNanos = System.nanoTime() + IMAGE_WAIT_MAX_NANOS;
-        while (true) {
-            try {
-                return SnapshotFiles.beginSave(directory, replica, true);
-            } catch (IllegalStateException imageUnderWay) {
-                if (System.nanoTime() > deadlineNanos) {
-                    throw imageUnderWay;
-                }
-                LockSupport.parkNanos(IMAGE_WAIT_STEP_NANOS);
-            }
+    private void deferSnapshot(Closure done) {
+        snapshotsDeferred.incrementAndGet();
+        if (!deferring) {
+            deferring = true;
+            LOG.info("snapshot deferred: a store image (stats digest or metadump) is being written; retrying later");
         }
+        done.run(new Status(RaftError.EBUSY, "a store image (stats digest or metadump) is being written: snapshot deferred"));
     }
 
     private void finishSave(SnapshotWriter writer, Closure done, SnapshotFiles.Save save, long index, long beginNanos) {
@@ -300,6 +302,10 @@ final class CacheStateMachine extends StateMachineAdapter {
 
     long snapshotsSaved() {
         return snapshotsSaved.get();
+    }
+
+    long snapshotsDeferred() {
+        return snapshotsDeferred.get();
     }
 
     long lastSnapshotBeginMicros() {

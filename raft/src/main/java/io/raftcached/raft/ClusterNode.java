@@ -484,6 +484,7 @@ public final class ClusterNode implements ReplicatedCache {
         status.ready = readiness.ready();
         status.snapshotsInstalled = machine.snapshotsInstalled();
         status.snapshotsSaved = machine.snapshotsSaved();
+        status.snapshotsDeferred = machine.snapshotsDeferred();
         status.lastSnapshotBeginMicros = machine.lastSnapshotBeginMicros();
         status.lastSnapshotDumpMillis = machine.lastSnapshotDumpMillis();
         status.abandonedWriteStreams = writes.abandonedStreams();

@@ -21,6 +21,8 @@ public final class RaftStatus {
     public List<String> learners = List.of();
     public long snapshotsInstalled;
     public long snapshotsSaved;
+    /** Snapshot attempts given up because a store image (stats digest, metadump) held the store's snapshot slot. */
+    public long snapshotsDeferred;
     public long lastSnapshotBeginMicros;
     public long lastSnapshotDumpMillis;
     public long abandonedWriteStreams;

@@ -3,6 +3,7 @@ package io.raftcached.raft;
 import io.netty.util.internal.PlatformDependent;
 import io.raftcached.replica.Replica;
 import io.raftcached.store.ImageWalk;
+import io.raftcached.store.SnapshotUnderWayException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.MappedByteBuffer;
@@ -116,7 +117,7 @@ final class StoreImage implements AutoCloseable {
                 });
             } catch (UncheckedIOException e) {
                 throw e.getCause();
-            } catch (IllegalStateException snapshotUnderWay) {
+            } catch (SnapshotUnderWayException snapshotUnderWay) {
                 if (attempt == BEGIN_ATTEMPTS_MAX) {
                     throw new IOException("a snapshot was being taken for " + attempt * BEGIN_RETRY_MILLIS + " ms", snapshotUnderWay);
                 }

@@ -433,7 +433,7 @@ final class SlabAllocator {
     /** Arms copy-on-write for the pages that exist now. Apply thread. */
     SnapshotPages beginSnapshot(long copyBudgetBytes, SnapshotPages.PageSink sink) {
         if (snapshot != null) {
-            throw new IllegalStateException("a snapshot is already being taken");
+            throw new SnapshotUnderWayException();
         }
         SnapshotPages pages = new SnapshotPages(this, physicalPageCount, config.slabPageSizeBytes(), copyBudgetBytes, sink);
         snapshot = pages;

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,11 +31,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The process-level flags of memcached on real node processes: the launcher (bin/raftcached)
- * handles {@code -d -P} and {@code -u}, {@code -s}/{@code -a} serve a UNIX socket with memcached's
+ * handles {@code -d -P} and {@code -u} and maps the jar's class-data-sharing archive,
+ * {@code -s}/{@code -a} serve a UNIX socket with memcached's
  * permissions, and {@code -o idle_timeout} closes idle connections as memcached does.
  */
 class LauncherAndListenerTest {
     private static final long EXIT_TIMEOUT_MILLIS = 30_000;
+    /** bin/raftcached-cds: a node's start, a few MB of commands and the archive's dump. */
+    private static final long CDS_TIMEOUT_MILLIS = 180_000;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String LAUNCHER_JAVA_OPTS = "-Xms32m -Xmx256m -XX:ActiveProcessorCount=1";
 
@@ -74,37 +78,82 @@ class LauncherAndListenerTest {
         }
     }
 
+    /** A node started by the launcher with -d -P, as an init script starts memcached. */
+    private record Daemon(ProcessHandle process, int port, Path pidFile) implements AutoCloseable {
+        static Daemon start(Path directory, Path jar) throws IOException, InterruptedException {
+            Path pidFile = directory.resolve("raftcached.pid");
+            int port = Ports.free();
+            Subprocess.Result launched = Subprocess.run(List.of(launcher().toString(), "-d", "-P", pidFile.toString(),
+                    "-p", Integer.toString(port), "-l", "127.0.0.1", "--raft", "127.0.0.1:" + Ports.free(),
+                    "--data-dir", directory.resolve("data").toString()), launcherEnvironment(directory.resolve("node.log"), jar),
+                    EXIT_TIMEOUT_MILLIS);
+            assertEquals(0, launched.exitCode(), "the launcher returns once the daemon runs: " + launched);
+            long pid = awaitPidFile(pidFile);
+            ProcessHandle process = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
+            awaitVersion(port);
+            return new Daemon(process, port, pidFile);
+        }
+
+        String pid() {
+            return Long.toString(process.pid());
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy();   // SIGTERM to the pid we started, as memcached's init scripts do
+            process.onExit().get(30, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void daemonWithPidFileThroughTheLauncher() throws Exception {
         Path directory = openDirectory("daemon");
-        Path pidFile = directory.resolve("raftcached.pid");
-        int port = Ports.free();
-        Subprocess.Result launched = Subprocess.run(List.of(launcher().toString(), "-d", "-P", pidFile.toString(),
-                "-p", Integer.toString(port), "-l", "127.0.0.1", "--raft", "127.0.0.1:" + Ports.free(),
-                "--data-dir", directory.resolve("data").toString()), launcherEnvironment(directory.resolve("node.log")),
-                EXIT_TIMEOUT_MILLIS);
-        assertEquals(0, launched.exitCode(), "the launcher returns once the daemon runs: " + launched);
-        long pid = awaitPidFile(pidFile);
-        ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
-        try {
-            assertTrue(daemon.isAlive());
+        Path pidFile;
+        try (Daemon daemon = Daemon.start(directory, NodeProcess.privateJar())) {
+            pidFile = daemon.pidFile();
+            assertTrue(daemon.process().isAlive());
             // Not nohup's HUP nor a background job's INT and QUIT: the JVM keeps an inherited "ignore"
             // (HUP would not reload, QUIT would not dump threads). A session of its own, as memcached's.
-            long added = NodeProcess.ignoredSignals(Long.toString(pid)) & ~NodeProcess.ignoredSignals("self");
+            long added = NodeProcess.ignoredSignals(daemon.pid()) & ~NodeProcess.ignoredSignals("self");
             assertEquals(0, added, "the daemon ignores signals its starter does not: mask 0x" + Long.toHexString(added));
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String stat = Files.readString(Path.of("/proc", daemon.pid(), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            assertEquals(Long.toString(pid), fields[3], "the daemon leads a session of its own");
-            awaitVersion(port);
-            assertEquals(Long.toString(pid), MemcachedProcess.statsOf(port, "").get("pid"), "the pid file holds the server's pid");
-            try (TextClient client = new TextClient(port)) {
+            assertEquals(daemon.pid(), fields[3], "the daemon leads a session of its own");
+            assertEquals(daemon.pid(), MemcachedProcess.statsOf(daemon.port(), "").get("pid"), "the pid file holds the server's pid");
+            try (TextClient client = new TextClient(daemon.port())) {
                 assertEquals("STORED", client.call("set daemon 0 0 2\r\nok\r\n"));
             }
-        } finally {
-            daemon.destroy();   // SIGTERM to the pid we started, as memcached's init scripts do
-            daemon.onExit().get(30, TimeUnit.SECONDS);
         }
         assertFalse(Files.exists(pidFile), "the pid file is removed on a clean exit");
+    }
+
+    /**
+     * The launcher maps the class-data-sharing archive that bin/raftcached-cds wrote next to the
+     * jar; a damaged one (truncated: it would crash the JVM) is left out and the node starts without.
+     */
+    @Test
+    void classDataSharingArchiveNextToTheJar() throws Exception {
+        Path directory = openDirectory("cds");
+        Path jar = Files.copy(NodeProcess.privateJar(), directory.resolve("raftcached.jar"));
+        Subprocess.Result written = Subprocess.run(List.of(launcher().resolveSibling("raftcached-cds").toString(),
+                jar.toString()), CDS_TIMEOUT_MILLIS);
+        assertEquals(0, written.exitCode(), written.toString());
+        Path archive = directory.resolve("raftcached.jsa");
+        try (Daemon daemon = Daemon.start(Files.createDirectory(directory.resolve("intact")), jar)) {
+            assertTrue(maps(daemon, archive), "the node maps " + archive);
+        }
+        byte[] bytes = Files.readAllBytes(archive);
+        assertTrue(archive.toFile().setWritable(true));
+        Files.write(archive, Arrays.copyOf(bytes, bytes.length / 2));
+        try (Daemon daemon = Daemon.start(Files.createDirectory(directory.resolve("damaged")), jar);
+                TextClient client = new TextClient(daemon.port())) {
+            assertFalse(maps(daemon, archive), "the node maps the damaged " + archive);
+            assertEquals("STORED", client.call("set cds 0 0 2\r\nok\r\n"));
+        }
+    }
+
+    private static boolean maps(Daemon daemon, Path file) throws IOException {
+        return Files.readString(Path.of("/proc", daemon.pid(), "maps")).contains(file.toString());
     }
 
     @Test

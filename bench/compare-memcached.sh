@@ -56,7 +56,8 @@
 #   FSYNC_COUNT=1                          count fsync/fdatasync/sync_file_range calls (0: don't)
 #   FIRST_SECONDS=10                       the first load a server gets after it starts (before the prefill):
 #                                          this many seconds of its first set or mix profile (else its first
-#                                          profile), reported against that profile's steady median (0: skip)
+#                                          profile), reported against that profile's steady median, with the
+#                                          cores the server's JIT compilers used meanwhile (0: skip)
 #   SETTLE_SLICE=5 SETTLE_JIT_CORES=0.05 SETTLE_ROUNDS_MAX=20   after the prefill, each server runs rounds of
 #                                          its profiles, SETTLE_SLICE s each, unmeasured, until its JIT
 #                                          compiler threads used less than SETTLE_JIT_CORES over a round (at
@@ -271,12 +272,12 @@ first_rows() { # the first-load runs of first.tsv beside their profile's steady 
   local first_tsv
   first_tsv=$(dirname "$TSV")/first.tsv
   [[ -s $first_tsv ]] || return 0
-  printf 'server\tprofile\tfirst s\tfirst ops/s\tsteady ops/s\tfirst / steady\n'
-  local server profile seconds ops steady
-  while IFS=$'\t' read -r server profile seconds ops; do
+  printf 'server\tprofile\tfirst s\tfirst ops/s\tJIT cores\tsteady ops/s\tfirst / steady\n'
+  local server profile seconds ops jit_cores steady
+  while IFS=$'\t' read -r server profile seconds ops jit_cores; do
     steady=$(median "$C_OPS" "$profile" "$server")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$profile" "$seconds" "$(fmt %.0f "$ops")" "$(fmt %.0f "$steady")" \
-      "$(ratio "$ops" "$steady")"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$profile" "$seconds" "$(fmt %.0f "$ops")" "$jit_cores" \
+      "$(fmt %.0f "$steady")" "$(ratio "$ops" "$steady")"
   done <"$first_tsv"
 }
 
@@ -798,6 +799,9 @@ jit_ticks() { # server: CPU ticks its JIT compiler threads used so far (0 for a 
   done
   echo "$total"
 }
+jit_cores_since() { # server, jit_ticks before, seconds: the cores its JIT compilers used since then
+  awk -v t="$(($(jit_ticks "$(server_pids "$1")") - $2))" -v hz="$CLOCK_TICKS" -v s="$3" 'BEGIN {printf "%.2f", t / hz / s}'
+}
 
 # The first load after start, while the JVMs still compile: the server's first set or mix profile.
 FIRST_TSV=$OUT_DIR/first.tsv
@@ -806,11 +810,15 @@ if [[ $FIRST_SECONDS != 0 ]]; then
   for server in "${SERVERS[@]}"; do
     profile=$(profiles_of "$server" | grep -m 1 -E '(^|-)(set|mix)-' || profiles_of "$server" | head -n 1)
     log "first $FIRST_SECONDS s of load on $server ($profile), before the prefill"
+    ticks_before=$(jit_ticks "$(server_pids "$server")")
     # shellcheck disable=SC2046 # profile_args is a fixed word list
     bench "$server" $(profile_args "$profile") --duration "$FIRST_SECONDS" --warmup 0 \
       --server-pid "$(server_pids "$server")" --clock-ticks "$CLOCK_TICKS" >"$OUT_DIR/first.$server.json" \
       2>"$OUT_DIR/first.$server.err" || { cat "$OUT_DIR/first.$server.err" >&2; fail "first load on $server failed"; }
-    printf '%s\t%s\t%s\t%s\n' "$server" "$profile" "$FIRST_SECONDS" "$(jq -r .opsPerSec "$OUT_DIR/first.$server.json")" >>"$FIRST_TSV"
+    # The server's JIT compiler threads, in cores over the load: what a fresh JVM spends compiling.
+    jit_cores=$(jit_cores_since "$server" "$ticks_before" "$FIRST_SECONDS")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$profile" "$FIRST_SECONDS" "$(jq -r .opsPerSec "$OUT_DIR/first.$server.json")" \
+      "$jit_cores" >>"$FIRST_TSV"
   done
 fi
 
@@ -849,8 +857,7 @@ for server in "${SERVERS[@]}"; do
       bench "$server" $(profile_args "$profile") --duration "$SETTLE_SLICE" --warmup 0 >/dev/null \
         2>"$OUT_DIR/settle.$server.err" || { cat "$OUT_DIR/settle.$server.err" >&2; fail "warm-up of $server failed"; }
     done
-    jit_cores=$(awk -v t="$(($(jit_ticks "$(server_pids "$server")") - ticks_before))" -v hz="$CLOCK_TICKS" \
-      -v s="$(awk -v n="${#server_profiles[@]}" -v d="$SETTLE_SLICE" 'BEGIN {print n * d}')" 'BEGIN {printf "%.3f", t / hz / s}')
+    jit_cores=$(jit_cores_since "$server" "$ticks_before" "$(awk -v n="${#server_profiles[@]}" -v d="$SETTLE_SLICE" 'BEGIN {print n * d}')")
     log "warm-up $server round $round: its JIT compilers used $jit_cores cores"
     if awk -v c="$jit_cores" -v m="$SETTLE_JIT_CORES" 'BEGIN {exit !(c < m)}'; then break; fi
     ((round < SETTLE_ROUNDS_MAX)) || log "  $server still compiling after $SETTLE_ROUNDS_MAX rounds; measuring anyway"

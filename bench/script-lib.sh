@@ -1,4 +1,4 @@
-# Shared by the bench scripts that take only --out and --help (memory-parity.sh, memory-floor.sh):
+# Shared by the bench scripts that take only --out and --help (memory-parity.sh, memory-floor.sh, first-load.sh):
 # their messages and that argument parsing. Source it after setting SCRIPT_NAME.
 die() { echo "$SCRIPT_NAME: $*" >&2; exit 2; }
 fail() { echo "$SCRIPT_NAME: $*" >&2; exit 1; }

@@ -63,9 +63,10 @@ public enum LogStore {
         if (Files.exists(logDirectory.resolve("CURRENT"))) {
             return Optional.of(ROCKSDB);
         }
+        // A segment log that never held an entry has only its spares: still the segment store's directory.
         try (Stream<Path> files = Files.list(logDirectory)) {
-            boolean segment = files.anyMatch(file -> file.getFileName().toString().startsWith(SegmentDirectory.SEGMENT_PREFIX)
-                    || file.getFileName().toString().equals("first-index"));
+            boolean segment = files.map(file -> file.getFileName().toString()).anyMatch(name -> name.equals("first-index")
+                    || name.startsWith(SegmentDirectory.SEGMENT_PREFIX) || name.startsWith(SegmentDirectory.SPARE_PREFIX));
             return segment ? Optional.of(SEGMENT) : Optional.empty();
         }
     }

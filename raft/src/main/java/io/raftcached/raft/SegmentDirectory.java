@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 final class SegmentDirectory {
     private static final Logger LOG = LoggerFactory.getLogger(SegmentDirectory.class);
     static final String SEGMENT_PREFIX = "segment-";
-    private static final String SPARE_PREFIX = "spare-";
+    static final String SPARE_PREFIX = "spare-";
     private static final String FIRST_INDEX_FILE = "first-index";
     /** Spare files kept: one for the next roll-over, one more for a suffix truncation meanwhile. */
     static final int SPARES_MAX = 2;

@@ -395,6 +395,13 @@ class SegmentLogStorageTest {
         storage.shutdown();
         assertEquals(LogStore.SEGMENT, LogStore.forDataDirectory(segmentNode));
 
+        Path sparesOnly = Files.createDirectories(LogStore.logDirectory(directory.resolve("spares-only-node")));
+        Files.write(sparesOnly.resolve(SegmentDirectory.SPARE_PREFIX + "0"), new byte[4096]);
+        assertEquals(LogStore.SEGMENT, LogStore.forDataDirectory(directory.resolve("spares-only-node")),
+                "a segment log that never held an entry");
+        assertThrows(IllegalStateException.class, () -> LogStore.ROCKSDB.checkMatches(sparesOnly),
+                "RocksDB is not opened among a segment log's spares");
+
         Path rocksdbNode = directory.resolve("rocksdb-node");
         Files.createDirectories(LogStore.logDirectory(rocksdbNode));
         assertEquals(LogStore.DEFAULT, LogStore.forDataDirectory(rocksdbNode), "an empty log directory holds no log yet");

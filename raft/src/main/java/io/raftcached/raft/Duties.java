@@ -27,6 +27,12 @@ final class Duties {
     static final long PERIOD_MILLIS = 100;
     /** An idle leader proposes a tick this long after the last applied entry. */
     static final long TICK_IDLE_MILLIS = 1_000;
+    /**
+     * After a snapshot the log-size trigger asked for failed (deferred while a store image is
+     * written, say), it waits this long before asking again rather than at every round: each
+     * attempt makes and removes a snapshot directory and jraft logs it.
+     */
+    static final long SNAPSHOT_RETRY_MILLIS = 1_000;
 
     /** The parts of the node the duties look at; {@link ClusterNode} provides them. */
     interface Host {
@@ -51,6 +57,8 @@ final class Duties {
     private final AtomicBoolean configInFlight = new AtomicBoolean();
     private final AtomicBoolean tickInFlight = new AtomicBoolean();
     private final AtomicBoolean snapshotRunning = new AtomicBoolean();
+    /** When the log-size trigger may ask again after a failed snapshot; 0: it may now. */
+    private volatile long snapshotRetryAtNanos;
 
     Duties(Host host, Replica replica, CacheStateMachine machine, Readiness readiness, long snapshotLogBytes,
             LongSupplier nanoTime) {
@@ -75,14 +83,23 @@ final class Duties {
             if (host.leader() && nanoTime.getAsLong() - machine.appliedAtNanos() > TimeUnit.MILLISECONDS.toNanos(TICK_IDLE_MILLIS)) {
                 proposeTick();
             }
-            if (snapshotLogBytes > 0 && machine.bytesSinceSnapshot() > snapshotLogBytes && snapshotRunning.compareAndSet(false, true)) {
-                raft.snapshot(status -> snapshotRunning.set(false));
+            if (snapshotLogBytes > 0 && machine.bytesSinceSnapshot() > snapshotLogBytes && snapshotRetryDue()
+                    && snapshotRunning.compareAndSet(false, true)) {
+                raft.snapshot(status -> {
+                    snapshotRetryAtNanos = status.isOk() ? 0 : nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_RETRY_MILLIS);
+                    snapshotRunning.set(false);
+                });
             }
             confirmLeader(raft);
             host.promote(raft);
         } catch (RuntimeException e) {
             LOG.warn("periodic duty failed", e);
         }
+    }
+
+    private boolean snapshotRetryDue() {
+        long retryAtNanos = snapshotRetryAtNanos;
+        return retryAtNanos == 0 || nanoTime.getAsLong() - retryAtNanos >= 0;
     }
 
     private void proposeClusterConfig(Node raft) {

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.alipay.sofa.jraft.Closure;
-import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.entity.EnumOutter;
 import com.alipay.sofa.jraft.entity.RaftOutter;
@@ -17,7 +15,6 @@ import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
 import io.raftcached.store.StoreConfig;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -153,33 +150,5 @@ class FailStopTest {
         @Override public String getPath() { return directory.toString(); }
         @Override public Set<String> listFiles() { return files; }
         @Override public Message getFileMeta(String fileName) { return null; }
-    }
-
-    /** jraft's iterator over a few entries, from index 1. */
-    private static final class Entries implements Iterator {
-        private final List<byte[]> data;
-        private int position;
-        Status rolledBack;
-        long rolledBackEntries;
-
-        Entries(List<byte[]> data) {
-            this.data = data;
-        }
-
-        @Override public boolean hasNext() { return rolledBack == null && position < data.size(); }
-        @Override public ByteBuffer next() { return ByteBuffer.wrap(data.get(position++)); }
-        @Override public ByteBuffer getData() { return ByteBuffer.wrap(data.get(position)); }
-        @Override public long getIndex() { return position + 1; }
-        @Override public long getTerm() { return 1; }
-        @Override public Closure done() { return null; }
-        @Override public void setAutoCommitPerLog(boolean status) { }
-        @Override public boolean commit() { return false; }
-        @Override public void commitAndSnapshotSync(Closure done) { }
-
-        @Override
-        public void setErrorAndRollback(long ntail, Status st) {
-            rolledBack = st;
-            rolledBackEntries = ntail;
-        }
     }
 }

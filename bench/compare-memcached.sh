@@ -800,7 +800,7 @@ jit_ticks() { # server: CPU ticks its JIT compiler threads used so far (0 for a 
   echo "$total"
 }
 jit_cores_since() { # server, jit_ticks before, seconds: the cores its JIT compilers used since then
-  awk -v t="$(($(jit_ticks "$(server_pids "$1")") - $2))" -v hz="$CLOCK_TICKS" -v s="$3" 'BEGIN {printf "%.2f", t / hz / s}'
+  awk -v t="$(($(jit_ticks "$(server_pids "$1")") - $2))" -v hz="$CLOCK_TICKS" -v s="$3" 'BEGIN {printf "%.3f", t / hz / s}'
 }
 
 # The first load after start, while the JVMs still compile: the server's first set or mix profile.

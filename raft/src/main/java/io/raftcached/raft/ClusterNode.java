@@ -318,9 +318,11 @@ public final class ClusterNode implements ReplicatedCache {
 
     private final class Transport implements WriteStream.Transport {
         @Override
-        public boolean leaderKnown() {
-            Node raft = node;
-            return raft != null && (leader || !leaderHint().isEmpty());
+        public WriteStream.Route route() {
+            if (node == null) {
+                return WriteStream.Route.NONE;
+            }
+            return leader ? WriteStream.Route.LOCAL : leaderHint().isEmpty() ? WriteStream.Route.NONE : WriteStream.Route.FORWARDED;
         }
 
         @Override

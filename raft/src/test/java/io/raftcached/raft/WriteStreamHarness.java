@@ -44,12 +44,12 @@ final class WriteStreamHarness implements AutoCloseable {
         final List<byte[]> log = new ArrayList<>();
         private final List<byte[]> held = new ArrayList<>();
         int dropNext;
-        volatile boolean leaderKnown = true;
+        volatile WriteStream.Route route = WriteStream.Route.FORWARDED;
         private byte[] last;
 
         @Override
-        public boolean leaderKnown() {
-            return leaderKnown;
+        public WriteStream.Route route() {
+            return route;
         }
 
         @Override

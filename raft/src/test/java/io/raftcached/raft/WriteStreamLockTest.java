@@ -21,12 +21,12 @@ class WriteStreamLockTest {
         AtomicBoolean failureTookTheLock = new AtomicBoolean();
         WriteStream.Transport transport = new WriteStream.Transport() {
             @Override
-            public boolean leaderKnown() {
+            public WriteStream.Route route() {
                 if (asked.compareAndSet(false, true)) {
                     // As a forwarded batch's failure does on bolt's I/O thread while jraft answers slowly.
                     failureTookTheLock.set(finishesWithin(() -> stream.get().requestResend(0)));
                 }
-                return true;
+                return WriteStream.Route.FORWARDED;
             }
 
             @Override

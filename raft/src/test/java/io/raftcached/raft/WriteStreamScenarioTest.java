@@ -26,7 +26,8 @@ import org.junit.jupiter.api.TestFactory;
  * drop [n=N]                      the leader loses the next N batches sent to it
  * forget [n=N]                    the leader forgets the oldest N batches it appended (a deposed
  *                                 leader's uncommitted entries), without telling the sender
- * leader known=true|false         whether a leader is known
+ * leader route=none|local|forwarded   no leader known, this node leads, another node leads
+ *                                 (forwarded when the scenario starts)
  * commit                          the leader applies what it was sent, here and on itself
  * resend-last                     the last batch reaches the leader a second time
  * hold [n=N]                      the oldest N batches appended are delayed on their way
@@ -71,7 +72,7 @@ class WriteStreamScenarioTest {
             case "pump" -> harness.stream().pump();
             case "drop" -> harness.leader().dropNext = test.intArg("n", 1);
             case "forget" -> harness.leader().forget(test.intArg("n", 1));
-            case "leader" -> harness.leader().leaderKnown = Boolean.parseBoolean(test.stringArg("known"));
+            case "leader" -> harness.leader().route = WriteStream.Route.valueOf(test.stringArg("route").toUpperCase(java.util.Locale.ROOT));
             case "commit" -> harness.commitAll();
             case "resend-last" -> harness.leader().resendLast();
             case "hold" -> harness.leader().hold(test.intArg("n", 1));

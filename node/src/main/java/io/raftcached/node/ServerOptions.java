@@ -415,7 +415,11 @@ final class ServerOptions {
     private RaftSettings raftSettings(long memoryBytes, MemoryBudgets budgets) {
         List<RaftSettings.Peer> members = new ArrayList<>();
         for (String peer : peers) {
-            members.add(RaftSettings.Peer.parse(peer.trim()));
+            try {
+                members.add(RaftSettings.Peer.parse(peer.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfig.InvalidFlagException("--peers: " + e.getMessage());
+            }
         }
         String host;
         int raftPort;

@@ -17,7 +17,8 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * Help everywhere: {@code -h} and {@code --help} on the server and on every subcommand print that
  * command's usage naming all its options and exit 0; {@code raftcached help [command]} does the
- * same; a command that needs a subcommand names them when given none. Run in process through the
+ * same; a command that needs a subcommand names them when given none; a malformed flag is one line
+ * and the usage exit status, not a stack trace. Run in process through the
  * command line {@link Main#main} runs.
  */
 class HelpTest {
@@ -91,6 +92,13 @@ class HelpTest {
         Run status = run("help", "probe");
         assertEquals(0, status.exitCode());
         assertTrue(status.out().startsWith("Usage: raftcached probe") && status.out().contains("--timeout-ms"), status.out());
+    }
+
+    @Test
+    void aPeerWithoutItsNodeIdIsAUsageErrorInOneLine() {
+        Run run = run("-p", "0", "--peers", "127.0.0.1:24001");
+        assertEquals(Main.EXIT_USAGE, run.exitCode(), run.err());
+        assertEquals("--peers: a peer is <node id>@<host>:<raft port>, got '127.0.0.1:24001'", run.err().strip());
     }
 
     @Test

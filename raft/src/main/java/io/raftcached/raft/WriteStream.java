@@ -320,8 +320,8 @@ final class WriteStream implements AutoCloseable {
         List<StoreResult> recoveredResults = new ArrayList<>();
         lock.lock();
         try {
-            if (writer.getStream() != stream) {
-                return;   // an abandoned stream's late batch
+            if (!running || writer.getStream() != stream) {
+                return;   // closed (its writes already failed), or an abandoned stream's late batch
             }
             if (results == null) {
                 LOG.debug("batch from seq {} refused: an earlier batch is missing", firstSeq);
@@ -559,6 +559,8 @@ final class WriteStream implements AutoCloseable {
             inFlight.clear();
             queued.clear();
             queuedBytes = 0;
+            pendingCount = 0;
+            pendingBytes = 0;
             wake.signal();
         } finally {
             lock.unlock();

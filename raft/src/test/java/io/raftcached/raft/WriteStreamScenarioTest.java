@@ -35,6 +35,7 @@ import org.junit.jupiter.api.TestFactory;
  * snapshot-catchup                the leader applies; this node installs its snapshot
  * advance ms=N                    the clock moves
  * state                           pending writes and bytes, abandoned streams, the counter
+ * close                           the node stops: unapplied writes fail, batches in the log still apply
  * </pre>
  * After every directive the events it caused are printed: batches sent, lost, applied, refused,
  * then the writes completed, in write order.
@@ -85,6 +86,7 @@ class WriteStreamScenarioTest {
                 }
             }
             case "advance" -> harness.advanceMillis(test.longArg("ms"));
+            case "close" -> harness.stream().close();
             case "state" -> output.add("pending=" + harness.stream().pendingWrites() + " abandoned_streams="
                     + harness.stream().abandonedStreams() + " counter=" + harness.counter());
             default -> throw new IllegalArgumentException(test.position() + ": unknown directive " + test.command());

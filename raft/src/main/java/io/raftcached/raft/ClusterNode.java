@@ -768,7 +768,9 @@ public final class ClusterNode implements ReplicatedCache {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        } else if (rpcServer != null) {
+        }
+        // jraft was given the server as shared, so its group leaves it running: this node made it.
+        if (rpcServer != null) {
             rpcServer.shutdown();
         }
         forwardProcessor.close();

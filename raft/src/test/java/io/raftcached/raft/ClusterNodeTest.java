@@ -104,6 +104,29 @@ class ClusterNodeTest {
     }
 
     /**
+     * A node closed and started again in the same process, on the same Raft address and data
+     * directory, comes back with what it held: closing released its Raft port (jraft leaves a
+     * server it was given running, so the node must close it itself). A process that hosts many
+     * groups stops and starts groups this way.
+     */
+    @Test
+    void aNodeRestartedInTheSameProcessServesWhatItHeld() throws Exception {
+        List<RaftSettings.Peer> peers = List.of(new RaftSettings.Peer(1, "127.0.0.1", freePort()));
+        RaftSettings settings = new RaftSettings(1, "127.0.0.1", peers.get(0).port(), peers, directory.resolve("n1"), 1000,
+                false, LogStore.SEGMENT, 3600, 0, 5_000, 0, "127.0.0.1:0", "raftcached",
+                MemoryBudgets.defaultsFor(64L << 20, 64L << 20), PeerTls.Files.NONE, InjectedFaults.NONE);
+        ClusterNode first = ClusterNode.start(settings, StoreConfig.defaults(), FAIL_ON_FATAL);
+        nodes.add(first);
+        Await.until("the one-member node leads", Duration.ofSeconds(10), first::isLeader);
+        assertEquals(StoreResult.Status.STORED, first.submit(set("kept", "across restarts")).get(10, TimeUnit.SECONDS).status);
+        first.close();
+        ClusterNode second = ClusterNode.start(settings, StoreConfig.defaults(), FAIL_ON_FATAL);
+        nodes.add(second);
+        assertEquals("across restarts", Await.value("the value after the restart", Duration.ofSeconds(10),
+                () -> read(second, "kept"), value -> value != null));
+    }
+
+    /**
      * Compares digests once every node reports the same applied index (a tick entry may land
      * between two digests, so digests at different indexes are asked for again).
      */

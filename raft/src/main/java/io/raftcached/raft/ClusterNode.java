@@ -9,21 +9,13 @@ import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.core.NodeImpl;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
-import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
-import com.alipay.sofa.jraft.rpc.RpcServer;
-import com.alipay.sofa.jraft.util.Endpoint;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.raftcached.proto.ClusterConfig;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
-import io.raftcached.proto.JoinRequest;
-import io.raftcached.proto.JoinResponse;
-import io.raftcached.proto.NodeInfoRequest;
 import io.raftcached.proto.NodeInfoResponse;
-import io.raftcached.proto.PromoteRequest;
-import io.raftcached.proto.PromoteResponse;
 import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
@@ -60,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * calls. It wires the pieces — {@link Startup} (bootstrap, restart, join), the {@link Replica}
  * under a thin {@link CacheStateMachine}, this node's {@link WriteStream}, the leader's side of
  * forwarding ({@link ForwardProcessor}) and membership ({@link ControlProcessors}), the periodic
- * {@link Duties}, {@link Readiness} — and answers for its status and its lifecycle.
+ * {@link Duties}, {@link Readiness} — and answers for its status and its lifecycle. Its RPCs
+ * arrive through the process's {@link RaftHost}, which a process hosting many groups shares.
  */
 public final class ClusterNode implements ReplicatedCache {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
@@ -71,8 +64,8 @@ public final class ClusterNode implements ReplicatedCache {
     private final StoreConfig shape;
     private final FatalStop fatal;
     private final long writerIncarnation = new SecureRandom().nextLong() & Long.MAX_VALUE;
-    private final RaftRpc rpc = new RaftRpc();
-    private final ExecutorService controlExecutor = Executors.newFixedThreadPool(2, daemon("raftcached-control"));
+    /** The Raft endpoint this node's group is served on; this node made it, and closes it. */
+    private final RaftHost host;
     private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(daemon("raftcached-snapshot"));
     /** Duties, hint flushes and the forward window's last-resort releases (cancelled ones removed at once). */
     private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon("raftcached-duties"));
@@ -101,7 +94,6 @@ public final class ClusterNode implements ReplicatedCache {
     private volatile EvictionLog.Sink evictionSink;
     private volatile LongConsumer evictionsDropped;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private RpcServer rpcServer;
     private RaftGroupService group;
     private volatile Node node;
     private volatile PeerId self;
@@ -109,8 +101,9 @@ public final class ClusterNode implements ReplicatedCache {
     private volatile long term;
     private volatile boolean leader;
 
-    private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal) {
+    private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host) {
         this.settings = settings;
+        this.host = host;
         this.shape = shape;
         scheduler.setRemoveOnCancelPolicy(true);
         this.fatal = fatal;
@@ -118,7 +111,7 @@ public final class ClusterNode implements ReplicatedCache {
         this.machine = new CacheStateMachine(replica, readClock, snapshotExecutor, new StoreRetirement(scheduler),
                 new MachineListener(), fatal, settings.faults().failApplyAtIndex(), metrics);
         this.readiness = new Readiness(machine.appliedWaiters(), settings.maxStalenessMillis(), System::nanoTime);
-        this.promotion = new Promotion(rpc, controlExecutor, System::nanoTime, events);
+        this.promotion = new Promotion(host.rpc(), host.controlExecutor(), System::nanoTime, events);
         this.duties = new Duties(new DutyHost(), replica, machine, readiness, settings.snapshotLogBytes(), System::nanoTime);
         this.logBudget = new InFlightBudget(settings.budgets().logBytes(), JraftOptions.PROPOSED_ENTRIES_MAX);
         this.forwardSender = new ForwardSender(new InFlightBudget(settings.budgets().forwardBytes() / FORWARD_WINDOW_SHARES,
@@ -140,7 +133,14 @@ public final class ClusterNode implements ReplicatedCache {
             throws IOException, InterruptedException {
         JraftOptions.setProcessWide();
         PeerTls.use(settings.peerTls());
-        ClusterNode cluster = new ClusterNode(settings, shape, fatal);
+        RaftHost host = RaftHost.start(settings.raftHost(), settings.raftPort());
+        ClusterNode cluster;
+        try {
+            cluster = new ClusterNode(settings, shape, fatal, host);
+        } catch (RuntimeException e) {
+            host.close();
+            throw e;
+        }
         try {
             cluster.startUp();
             return cluster;
@@ -159,16 +159,9 @@ public final class ClusterNode implements ReplicatedCache {
     private void startUp() throws IOException, InterruptedException {
         Files.createDirectories(settings.dataDirectory());
         removeLeftoverImages();
-        registerMessages();
-        rpcServer = RaftRpcServerFactory.createRaftRpcServer(new Endpoint(settings.raftHost(), settings.raftPort()));
-        rpcServer.registerProcessor(forwardProcessor);
-        ControlProcessors.all(this, controlExecutor).forEach(rpcServer::registerProcessor);
-        if (!rpcServer.init(null)) {
-            throw new IOException("cannot listen for Raft on " + settings.raftHost() + ":" + settings.raftPort());
-        }
-        rpc.start();
+        host.add(this);
         Path raftDirectory = settings.dataDirectory().resolve("raft");
-        Startup.Outcome outcome = new Startup(settings, shape, rpc, closed::get).run(raftDirectory);
+        Startup.Outcome outcome = new Startup(settings, shape, host.rpc(), closed::get).run(raftDirectory);
         identity = outcome.identity();
         self = new PeerId(settings.raftHost(), settings.raftPort(), identity.incarnation());
         Files.createDirectories(raftDirectory);
@@ -177,7 +170,7 @@ public final class ClusterNode implements ReplicatedCache {
             LogStorageTuning.register(settings.dataDirectory());
         }
         group = new RaftGroupService(identity.raftGroup(), self,
-                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics), rpcServer, true);
+                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics), host.server(), true);
         node = group.start(false);
         if (node == null) {
             throw new IOException("jraft did not start; see the log above");
@@ -231,17 +224,6 @@ public final class ClusterNode implements ReplicatedCache {
                 }
             }
         }
-    }
-
-    private static void registerMessages() {
-        ProtoSerializer.register(ForwardRequest.getDefaultInstance());
-        ProtoSerializer.register(ForwardResponse.getDefaultInstance());
-        ProtoSerializer.register(NodeInfoRequest.getDefaultInstance());
-        ProtoSerializer.register(NodeInfoResponse.getDefaultInstance());
-        ProtoSerializer.register(JoinRequest.getDefaultInstance());
-        ProtoSerializer.register(JoinResponse.getDefaultInstance());
-        ProtoSerializer.register(PromoteRequest.getDefaultInstance());
-        ProtoSerializer.register(PromoteResponse.getDefaultInstance());
     }
 
     // --- writes ------------------------------------------------------------------------------
@@ -368,7 +350,7 @@ public final class ClusterNode implements ReplicatedCache {
         metrics.forwardedBatches.inc();
         long sentNanos = System.nanoTime();
         // Stamped with this node's group, so a leader of another cluster at the address refuses it (the batch is shared, not copied).
-        rpc.forward(target, request.toBuilder().setRaftGroup(raftGroup()).build(), timeoutMillis, response -> {
+        host.rpc().forward(target, request.toBuilder().setRaftGroup(raftGroup()).build(), timeoutMillis, response -> {
             metrics.forwardSeconds.observe(RaftMetrics.secondsSince(sentNanos));
             done.accept(response);
         });
@@ -516,6 +498,11 @@ public final class ClusterNode implements ReplicatedCache {
             }
         }
         return status;
+    }
+
+    /** The leader's side of forwarding, which the host hands this group's forwarded batches to. */
+    ForwardProcessor forwardProcessor() {
+        return forwardProcessor;
     }
 
     NodeInfoResponse nodeInfo() {
@@ -769,13 +756,10 @@ public final class ClusterNode implements ReplicatedCache {
                 Thread.currentThread().interrupt();
             }
         }
+        host.remove(this);
         // jraft was given the server as shared, so its group leaves it running: this node made it.
-        if (rpcServer != null) {
-            rpcServer.shutdown();
-        }
+        host.close();
         forwardProcessor.close();
-        rpc.close();
-        controlExecutor.shutdownNow();
         snapshotExecutor.shutdown();
         try {
             snapshotExecutor.awaitTermination(30, TimeUnit.SECONDS);

@@ -1,0 +1,153 @@
+package io.raftcached.raft;
+
+import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
+import com.alipay.sofa.jraft.rpc.RpcContext;
+import com.alipay.sofa.jraft.rpc.RpcProcessor;
+import com.alipay.sofa.jraft.rpc.RpcServer;
+import com.alipay.sofa.jraft.util.Endpoint;
+import io.raftcached.proto.ForwardRequest;
+import io.raftcached.proto.ForwardResponse;
+import io.raftcached.proto.JoinRequest;
+import io.raftcached.proto.JoinResponse;
+import io.raftcached.proto.NodeInfoRequest;
+import io.raftcached.proto.NodeInfoResponse;
+import io.raftcached.proto.PromoteRequest;
+import io.raftcached.proto.PromoteResponse;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The process's Raft endpoint, shared by the Raft groups it hosts, as RheaKV's store engine shares
+ * one RPC server among its regions: one bolt server carrying jraft's processors (which jraft's
+ * {@code NodeManager} routes by group id) and raftcached's, the clients raftcached calls other nodes
+ * with, and the threads control calls run on. raftcached's processors are registered once and hand
+ * each request to the group it names; a request that names none, or a group not hosted here, goes
+ * to the only group when there is one (which refuses a stranger's writes and joins itself, as it
+ * always did). See docs/scale-out.md.
+ */
+final class RaftHost implements AutoCloseable {
+    private final String address;
+    private final RpcServer server;
+    private final RaftRpc rpc = new RaftRpc();
+    private final ExecutorService controlExecutor = Executors.newFixedThreadPool(2, ClusterNode.daemon("raftcached-control"));
+    private final List<ClusterNode> groups = new CopyOnWriteArrayList<>();
+
+    private RaftHost(String host, int port) {
+        this.address = host + ":" + port;
+        this.server = RaftRpcServerFactory.createRaftRpcServer(new Endpoint(host, port));
+    }
+
+    /** Listens on {@code host:port} for jraft's and raftcached's RPCs. */
+    static RaftHost start(String host, int port) throws IOException {
+        registerMessages();
+        RaftHost raftHost = new RaftHost(host, port);
+        // Forwarded batches are admitted where they were decoded (ForwardProcessor says why).
+        raftHost.server.registerProcessor(raftHost.new Dispatch<>(ForwardRequest.class, Runnable::run,
+                ForwardRequest::getRaftGroup, (group, context, request) -> group.forwardProcessor().handleRequest(context, request)));
+        ControlProcessors.all(raftHost, raftHost.controlExecutor).forEach(raftHost.server::registerProcessor);
+        if (!raftHost.server.init(null)) {
+            raftHost.close();
+            throw new IOException("cannot listen for Raft on " + raftHost.address);
+        }
+        raftHost.rpc.start();
+        return raftHost;
+    }
+
+    private static void registerMessages() {
+        ProtoSerializer.register(ForwardRequest.getDefaultInstance());
+        ProtoSerializer.register(ForwardResponse.getDefaultInstance());
+        ProtoSerializer.register(NodeInfoRequest.getDefaultInstance());
+        ProtoSerializer.register(NodeInfoResponse.getDefaultInstance());
+        ProtoSerializer.register(JoinRequest.getDefaultInstance());
+        ProtoSerializer.register(JoinResponse.getDefaultInstance());
+        ProtoSerializer.register(PromoteRequest.getDefaultInstance());
+        ProtoSerializer.register(PromoteResponse.getDefaultInstance());
+    }
+
+    RpcServer server() {
+        return server;
+    }
+
+    RaftRpc rpc() {
+        return rpc;
+    }
+
+    Executor controlExecutor() {
+        return controlExecutor;
+    }
+
+    /** From now on requests for {@code group} reach it; before its Raft group is known, as the only group. */
+    void add(ClusterNode group) {
+        groups.add(group);
+    }
+
+    void remove(ClusterNode group) {
+        groups.remove(group);
+    }
+
+    /**
+     * The hosted group named {@code raftGroup}; the only group if none has that name (a probe
+     * names none, an older sender or a stranger names another).
+     *
+     * @throws IllegalStateException when no group can answer: bolt then answers the caller with an
+     *     error, which every caller treats as no answer
+     */
+    ClusterNode groupFor(String raftGroup) {
+        List<ClusterNode> hosted = List.copyOf(groups);
+        for (ClusterNode group : hosted) {
+            if (group.raftGroup().equals(raftGroup)) {
+                return group;
+            }
+        }
+        if (hosted.size() == 1) {
+            return hosted.get(0);
+        }
+        throw new IllegalStateException("no Raft group " + raftGroup + " at " + address + " (hosting " + hosted.size() + ")");
+    }
+
+    /** Shuts the server and the clients down; the groups are closed first, by their owner. */
+    @Override
+    public void close() {
+        server.shutdown();
+        rpc.close();
+        controlExecutor.shutdownNow();
+    }
+
+    interface Handler<T> {
+        void handle(ClusterNode group, RpcContext context, T request);
+    }
+
+    /** One of raftcached's processors, registered once, handing each request to its group. */
+    final class Dispatch<T> implements RpcProcessor<T> {
+        private final Class<T> type;
+        private final Executor executor;
+        private final java.util.function.Function<T, String> groupOf;
+        private final Handler<T> handler;
+
+        Dispatch(Class<T> type, Executor executor, java.util.function.Function<T, String> groupOf, Handler<T> handler) {
+            this.type = type;
+            this.executor = executor;
+            this.groupOf = groupOf;
+            this.handler = handler;
+        }
+
+        @Override
+        public void handleRequest(RpcContext context, T request) {
+            handler.handle(groupFor(groupOf.apply(request)), context, request);
+        }
+
+        @Override
+        public String interest() {
+            return type.getName();
+        }
+
+        @Override
+        public Executor executor() {
+            return executor;
+        }
+    }
+}

@@ -82,10 +82,22 @@ public final class ClusterMap {
         checkInvariants();
     }
 
-    public static ClusterMap empty(int replicationFactor) {
-        if (replicationFactor < 1 || replicationFactor > REPLICATION_FACTOR_MAX) {
-            throw new PlacementException("replicas must be 1 to " + REPLICATION_FACTOR_MAX + ", got " + replicationFactor);
+    /** A map from its parts, as an image holds them; throws IllegalStateException if they break an invariant. */
+    static ClusterMap restore(int replicationFactor, List<Node> nodeList, List<Group> groupList,
+            SortedMap<Integer, Integer> slotRanges) {
+        checkReplicationFactor(replicationFactor);
+        SortedMap<Integer, Node> nodes = new TreeMap<>();
+        nodeList.forEach(node -> nodes.put(node.id(), node));
+        SortedMap<Integer, Group> groups = new TreeMap<>();
+        groupList.forEach(group -> groups.put(group.id(), group));
+        if (nodes.size() != nodeList.size() || groups.size() != groupList.size()) {
+            throw new IllegalStateException("an image with a node or group id twice");
         }
+        return new ClusterMap(replicationFactor, nodes, groups, new TreeMap<>(slotRanges));
+    }
+
+    public static ClusterMap empty(int replicationFactor) {
+        checkReplicationFactor(replicationFactor);
         return new ClusterMap(replicationFactor, new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
     }
 
@@ -375,6 +387,12 @@ public final class ClusterMap {
         return (settledMb(a) + addA) * node(b).capacityMb() < (settledMb(b) + addB) * node(a).capacityMb();
     }
 
+    private static void checkReplicationFactor(int replicationFactor) {
+        if (replicationFactor < 1 || replicationFactor > REPLICATION_FACTOR_MAX) {
+            throw new PlacementException("replicas must be 1 to " + REPLICATION_FACTOR_MAX + ", got " + replicationFactor);
+        }
+    }
+
     private static void checkMemory(String what, long memoryMb) {
         if (memoryMb < 1 || memoryMb > MEMORY_MB_MAX) {
             throw new PlacementException(what + " must be 1 to " + MEMORY_MB_MAX + " MB, got " + memoryMb);
@@ -382,6 +400,9 @@ public final class ClusterMap {
     }
 
     private void checkInvariants() {
+        if (!nodes.isEmpty() && nodes.firstKey() < 1 || !groups.isEmpty() && groups.firstKey() < 1) {
+            throw new IllegalStateException("node and group ids start at 1: " + nodes.keySet() + ", " + groups.keySet());
+        }
         for (Group group : groups.values()) {
             List<Integer> replicas = group.replicas();
             if (replicas.stream().distinct().count() != replicas.size() || !nodes.keySet().containsAll(replicas)) {

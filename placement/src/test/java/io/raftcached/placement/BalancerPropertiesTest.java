@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.raftcached.proto.ClusterMapImage;
+import io.raftcached.proto.MapChange;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -17,7 +19,8 @@ import net.jqwik.api.Property;
  * random while the balancer's moves finish or are given up at random: every map on the way keeps
  * its invariants (the map checks them on every change), no plan exceeds its move limit, and once
  * moves stop failing the balancer ends, within a bound, on a map where a brute-force search finds
- * no move it should still have made.
+ * no move it should still have made. Every change goes through its log entry ({@link MapChanges})
+ * and every map through its snapshot image ({@link MapImages}) and back.
  */
 class BalancerPropertiesTest {
     private static final long[] CAPACITIES_MB = {64, 128, 256, 512, 1024};
@@ -61,16 +64,33 @@ class BalancerPropertiesTest {
     private static ClusterMap disturb(ClusterMap map, Random random, int nextNodeId) {
         List<Integer> ids = new ArrayList<>(map.nodes().keySet());
         int victim = ids.get(random.nextInt(ids.size()));
-        try {
-            return switch (random.nextInt(8)) {
-                case 0 -> map.withNode(nextNodeId, CAPACITIES_MB[random.nextInt(CAPACITIES_MB.length)]);
-                case 1 -> map.draining(victim);
-                case 2 -> map.withoutNode(victim, map.replicaCount(victim) > 0);
-                default -> map;
-            };
-        } catch (PlacementException refused) {
+        MapChange change = switch (random.nextInt(8)) {
+            case 0 -> MapChange.newBuilder().setAddNode(MapChange.AddNode.newBuilder().setId(nextNodeId)
+                    .setCapacityMb(CAPACITIES_MB[random.nextInt(CAPACITIES_MB.length)])).build();
+            case 1 -> MapChange.newBuilder().setDrainNode(victim).build();
+            case 2 -> MapChange.newBuilder().setRemoveNode(MapChange.RemoveNode.newBuilder().setId(victim)
+                    .setForce(map.replicaCount(victim) > 0)).build();
+            default -> null;
+        };
+        if (change == null) {
             return map;
         }
+        try {
+            return logged(map, change);
+        } catch (PlacementException refused) {
+            assertEquals(MapImages.image(map), MapImages.image(MapImages.restore(MapImages.image(map))), "a refusal changed nothing");
+            return map;
+        }
+    }
+
+    /** Applies {@code change} as the metadata group would, then takes the new map through its image and back. */
+    private static ClusterMap logged(ClusterMap map, MapChange change) {
+        ClusterMap next = MapChanges.apply(map, change);
+        ClusterMapImage image = MapImages.image(next);
+        ClusterMap restored = MapImages.restore(image);
+        assertEquals(image, MapImages.image(restored));
+        assertEquals(next.toString(), restored.toString());
+        return restored;
     }
 
     /**
@@ -80,12 +100,12 @@ class BalancerPropertiesTest {
     private static ClusterMap playRound(ClusterMap map, int movesMax, Random random, boolean failures) {
         List<Move> moves = Balancer.plan(map, movesMax);
         for (Move move : moves) {
-            map = map.apply(move);
+            map = logged(map, MapChanges.of(move));
         }
         assertTrue(map.movesInProgress() <= movesMax, "moves under way " + map.movesInProgress() + ":\n" + map);
         for (ClusterMap.Group group : map.groups().values()) {
             if (group.moving() && (!failures || random.nextInt(3) != 0)) {
-                map = map.apply(failures && random.nextInt(4) == 0 ? new Move.Abort(group.id()) : new Move.Finish(group.id()));
+                map = logged(map, MapChanges.of(failures && random.nextInt(4) == 0 ? new Move.Abort(group.id()) : new Move.Finish(group.id())));
             }
         }
         return map;

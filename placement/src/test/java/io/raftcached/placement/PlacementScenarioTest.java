@@ -3,7 +3,6 @@ package io.raftcached.placement;
 import io.raftcached.testing.DataDriven;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -41,14 +40,7 @@ class PlacementScenarioTest {
 
     @TestFactory
     Stream<DynamicTest> scenarios() throws IOException {
-        List<Path> files;
-        try (Stream<Path> listing = Files.list(TESTDATA)) {
-            files = listing.filter(p -> p.toString().endsWith(".txt")).sorted().toList();
-        }
-        if (files.isEmpty()) {
-            throw new IllegalStateException("no scenarios in " + TESTDATA.toAbsolutePath());
-        }
-        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
+        return DataDriven.scenarioFiles(TESTDATA).stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
             map = ClusterMap.empty(3);
             DataDriven.run(file, this::handle);
         }));

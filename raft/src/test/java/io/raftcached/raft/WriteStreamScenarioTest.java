@@ -3,7 +3,6 @@ package io.raftcached.raft;
 import io.raftcached.testing.DataDriven;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,14 +44,7 @@ class WriteStreamScenarioTest {
 
     @TestFactory
     Stream<DynamicTest> scenarios() throws IOException {
-        List<Path> files;
-        try (Stream<Path> listing = Files.list(TESTDATA)) {
-            files = listing.filter(p -> p.toString().endsWith(".txt")).sorted().toList();
-        }
-        if (files.isEmpty()) {
-            throw new IllegalStateException("no scenarios in " + TESTDATA.toAbsolutePath());
-        }
-        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
+        return DataDriven.scenarioFiles(TESTDATA).stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
             try (WriteStreamHarness harness = new WriteStreamHarness()) {
                 DataDriven.run(file, test -> handle(harness, test));
             }

@@ -22,7 +22,6 @@ import io.raftcached.testing.MemoryImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -77,14 +76,7 @@ class ReplicaScenarioTest {
 
     @TestFactory
     Stream<DynamicTest> scenarios() throws IOException {
-        List<Path> files;
-        try (Stream<Path> listing = Files.list(TESTDATA)) {
-            files = listing.filter(p -> p.toString().endsWith(".txt")).sorted().toList();
-        }
-        if (files.isEmpty()) {
-            throw new IllegalStateException("no scenarios in " + TESTDATA.toAbsolutePath());
-        }
-        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
+        return DataDriven.scenarioFiles(TESTDATA).stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
             reset(StoreConfig.withMemory(2L * StoreConfig.MEGABYTE));
             try {
                 DataDriven.run(file, this::handle);

@@ -203,6 +203,21 @@ public final class DataDriven {
     }
 
     /**
+     * The scenario files ({@code *.txt}) of {@code directory}, in name order, for a test factory to
+     * run one by one. None at all is an error, so a moved directory cannot pass silently.
+     */
+    public static List<Path> scenarioFiles(Path directory) throws IOException {
+        List<Path> files;
+        try (java.util.stream.Stream<Path> listing = Files.list(directory)) {
+            files = listing.filter(p -> p.toString().endsWith(".txt")).sorted().toList();
+        }
+        if (files.isEmpty()) {
+            throw new IllegalStateException("no scenarios in " + directory.toAbsolutePath());
+        }
+        return files;
+    }
+
+    /**
      * Runs every case of {@code file} through {@code handler} and compares its output with the
      * expected one; with {@code -Drewrite=true} or {@code REWRITE=1}, rewrites the file instead.
      */

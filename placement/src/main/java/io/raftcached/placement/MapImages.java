@@ -50,6 +50,9 @@ public final class MapImages {
                 throw new IllegalStateException("an image with slot range " + range.getFirstSlot());
             }
         }
+        if (groups.isEmpty() != slotRanges.isEmpty()) {
+            throw new IllegalStateException("an image with " + groups.size() + " groups and " + slotRanges.size() + " slot ranges");
+        }
         try {
             return ClusterMap.restore(image.getReplicationFactor(), nodes, groups, slotRanges);
         } catch (PlacementException e) {

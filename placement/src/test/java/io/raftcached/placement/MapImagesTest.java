@@ -38,6 +38,8 @@ class MapImagesTest {
         assertThrows(IllegalStateException.class, () -> MapImages.restore(overfull));
         ClusterMapImage lostSlots = image.toBuilder().removeSlotRanges(0).build();
         assertThrows(IllegalStateException.class, () -> MapImages.restore(lostSlots));
+        ClusterMapImage noSlots = image.toBuilder().clearSlotRanges().build();
+        assertThrows(IllegalStateException.class, () -> MapImages.restore(noSlots));
         ClusterMapImage noReplication = image.toBuilder().setReplicationFactor(0).build();
         assertThrows(IllegalStateException.class, () -> MapImages.restore(noReplication));
     }

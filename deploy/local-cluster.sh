@@ -5,6 +5,8 @@
 #   deploy/local-cluster.sh start --tls  the same with TLS: certificates from deploy/tls/make-test-certs.sh
 #                                        in <dir>/tls, clients over TLS (-Z), peers over mutual TLS; the
 #                                        cluster directory keeps TLS on for every later command
+#   deploy/local-cluster.sh start --groups G  keys split into G Raft groups, each node a replica of every
+#                                        group and leader of some (-m split between them); kept like --tls
 #   deploy/local-cluster.sh stop         stop all three (SIGTERM; the leader hands over first)
 #   deploy/local-cluster.sh status       one line per node: pid, role, term, applied index, leader
 #   deploy/local-cluster.sh watch [S] [N] status every S seconds (default 1), N times (default 3600),
@@ -21,7 +23,7 @@
 # RAFTCACHED_RAFT_PORT_BASE=7000, RAFTCACHED_METRICS_PORT_BASE=9100).
 # Extra flags for every node: RAFTCACHED_FLAGS (e.g. "-m 256 -vv").
 set -euo pipefail
-usage_lines=21   # the header above, which the usage message prints
+usage_lines=23   # the header above, which the usage message prints
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 top="$(cd "$here/.." && pwd)"
@@ -32,6 +34,8 @@ raft_base="${RAFTCACHED_RAFT_PORT_BASE:-7000}"
 metrics_base="${RAFTCACHED_METRICS_PORT_BASE:-9100}"
 peers="1@127.0.0.1:$((raft_base + 1)),2@127.0.0.1:$((raft_base + 2)),3@127.0.0.1:$((raft_base + 3))"
 tls_dir="$dir/tls"
+groups_file="$dir/groups"
+groups_flags() { if [[ -f "$groups_file" ]]; then echo "--groups $(cat "$groups_file")"; fi; }
 tls_on() { [[ -f "$tls_dir/ca.crt" ]]; }
 # The nodes' TLS flags: memcached's for clients, the peer trio for Raft, forwarding and admin RPCs.
 tls_flags() {
@@ -78,7 +82,7 @@ start_node() {
   ( trap - INT QUIT; export JAVA_OPTS="${JAVA_OPTS:--Xmx256m}"
     exec setsid "$top/bin/raftcached" -p "$(client_port "$id")" -l 127.0.0.1 \
     --node-id "$id" --raft "127.0.0.1:$((raft_base + id))" --peers "$peers" --data-dir "$dir/node-$id" \
-    --metrics-port "$((metrics_base + id))" $(if tls_on; then tls_flags; fi) ${RAFTCACHED_FLAGS:-} \
+    --metrics-port "$((metrics_base + id))" $(if tls_on; then tls_flags; fi) $(groups_flags) ${RAFTCACHED_FLAGS:-} \
     ) >>"$dir/node-$id.log" 2>&1 </dev/null &
   echo $! >"$(pid_file "$id")"
 }
@@ -131,15 +135,19 @@ status() {
     if [[ -z "$pid" ]]; then echo "node $id: down"; continue; fi
     local stats; stats="$(ask "$(client_port "$id")" "stats raft" 2>/dev/null || true)"
     if [[ -z "$stats" ]]; then echo "node $id: pid $pid, port $(client_port "$id"), not answering"; continue; fi
-    local role term applied leader
+    local role term applied leader led
     read -r role term applied leader < <(echo "$stats" | awk '
       $1 == "STAT" { v[$2] = $3 }
       END { print v["raft_role"], v["raft_term"], v["raft_applied_index"], v["raft_leader"] }')
+    # With several groups the line is the first group's view, then which groups this node leads.
+    led="$(echo "$stats" | awk '$1 == "STAT" && $2 ~ /^raft_group_g/ && $3 == "role=leader" {
+      sub("raft_group_", "", $2); printf " %s", $2 }')"
     if [[ "$term" == 0 || -z "$term" ]]; then
       echo "node $id: pid $pid, port $(client_port "$id"), electing (no term yet), applied $applied, leader none yet"
     else
       echo "node $id: pid $pid, port $(client_port "$id"), $role, term $term, applied $applied," \
-        "leader $([[ "$leader" == - ]] && echo "none yet" || echo "$leader")"
+        "leader $([[ "$leader" == - ]] && echo "none yet" || echo "$leader")$(if [[ -f "$groups_file" ]]; then
+          echo ", leads groups:${led:- none}"; fi)"
     fi
   done
 }
@@ -162,16 +170,26 @@ watch_status() {
 case "${1:-}" in
   start)
     build_if_needed
-    if [[ "${2:-}" == --tls ]] && ! tls_on; then
-      "$here/tls/make-test-certs.sh" "$tls_dir" >/dev/null
-    elif [[ -n "${2:-}" ]]; then
+    if [[ "${2:-}" =~ ^[0-9]+$ ]]; then
       start_node "$2"; wait_serving "$2"; wait_ready "$2"; exit
     fi
+    shift
+    while (($#)); do
+      case "$1" in
+        --tls) if ! tls_on; then "$here/tls/make-test-certs.sh" "$tls_dir" >/dev/null; fi ;;
+        --groups)
+          [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "start --groups takes a number of groups, e.g. --groups 4" >&2; exit 64; }
+          mkdir -p "$dir"; echo "$2" >"$groups_file"; shift ;;
+        *) echo "start: unknown option $1" >&2; exit 64 ;;
+      esac
+      shift
+    done
     for id in "${nodes[@]}"; do start_node "$id"; done
     for id in "${nodes[@]}"; do wait_serving "$id"; done
     for id in "${nodes[@]}"; do wait_ready "$id"; done
     echo
-    echo "raftcached: 3 nodes on 127.0.0.1$(if tls_on; then echo ", TLS (certificates in $tls_dir)"; fi), data and logs in $dir"
+    echo "raftcached: 3 nodes on 127.0.0.1$(if tls_on; then echo ", TLS (certificates in $tls_dir)"; fi)$(
+      if [[ -f "$groups_file" ]]; then echo ", $(cat "$groups_file") Raft groups"; fi), data and logs in $dir"
     status
     echo
     if tls_on; then

@@ -41,6 +41,10 @@ final class ClusterCommand implements Callable<Integer> {
             scope = picocli.CommandLine.ScopeType.INHERIT)
     int timeoutMillis;
 
+    @Option(names = "--group", paramLabel = "<N>", defaultValue = "0", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "with nodes of several Raft groups (--groups), act on group N only (default: every group, in turn)")
+    int group;
+
     @Option(names = "--peer-cert", paramLabel = "<file>", scope = picocli.CommandLine.ScopeType.INHERIT,
             description = "with --peer-key and --peer-ca: the certificate (PEM) to present when the members use peer TLS")
     Path peerCertificate;
@@ -81,12 +85,28 @@ final class ClusterCommand implements Callable<Integer> {
                 return Main.EXIT_USAGE;
             }
             try (AdminClient client = quietly(() -> new AdminClient(cluster.timeoutMillis, peerTls))) {
-                run(client);
+                int groups = client.groupCount(cluster.node);
+                if (cluster.group > groups) {
+                    throw new AdminException(cluster.node + " runs " + groups + " Raft group" + (groups == 1 ? "" : "s")
+                            + ", not " + cluster.group);
+                }
+                for (int group = Math.max(1, cluster.group); group <= (cluster.group > 0 ? cluster.group : groups); group++) {
+                    client.useGroup(group);
+                    if (groups > 1) {
+                        groupStarts(group);
+                    }
+                    run(client);
+                }
                 return 0;
-            } catch (AdminException | IOException e) {
+            } catch (AdminException | IOException | IllegalArgumentException e) {
                 System.err.println("raftcached cluster: " + e.getMessage());
                 return 1;
             }
+        }
+
+        /** Before the output for one group of several: a line saying which. */
+        void groupStarts(int group) {
+            System.out.println("group g" + group + ":");
         }
 
         /** bolt's logging shim prints a banner to stdout when it loads; keep stdout for our output. */
@@ -107,8 +127,20 @@ final class ClusterCommand implements Callable<Integer> {
 
     @Command(name = "status", description = "Members, roles, leader, term, commit/applied index and lag per node.")
     static final class Status extends Operation {
-        @Option(names = "--json", description = "print JSON instead of a table")
+        @Option(names = "--json", description = "print JSON instead of a table (one document per line, per group, with several)")
         boolean json;
+
+        /** JSON lines for several groups: the group is a field of each document, not a line of its own. */
+        private int group;
+
+        @Override
+        void groupStarts(int ordinal) {
+            if (json) {
+                group = ordinal;
+            } else {
+                super.groupStarts(ordinal);
+            }
+        }
 
         @Override
         void run(AdminClient client) throws AdminException {
@@ -117,7 +149,7 @@ final class ClusterCommand implements Callable<Integer> {
                     .mapToLong(m -> m.info().getCommittedIndex()).findFirst()
                     .orElse(members.stream().filter(MemberView::reachable).mapToLong(m -> m.info().getCommittedIndex()).max().orElse(0));
             if (json) {
-                System.out.println(json(members, leaderCommit));
+                System.out.println(json(members, leaderCommit, group));
                 return;
             }
             String format = "%-24s %-5s %-9s %-6s %-8s %-22s %10s %10s %6s %-22s %-5s%n";
@@ -145,8 +177,8 @@ final class ClusterCommand implements Callable<Integer> {
             }
         }
 
-        private static String json(List<MemberView> members, long leaderCommit) {
-            StringBuilder out = new StringBuilder("{\"members\":[");
+        private static String json(List<MemberView> members, long leaderCommit, int group) {
+            StringBuilder out = new StringBuilder(group > 0 ? "{\"group\":" + group + ",\"members\":[" : "{\"members\":[");
             for (int i = 0; i < members.size(); i++) {
                 MemberView member = members.get(i);
                 NodeInfoResponse info = member.info();

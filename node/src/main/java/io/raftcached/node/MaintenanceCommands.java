@@ -7,7 +7,7 @@ import io.raftcached.proto.Op;
 import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
 import io.raftcached.raft.ReplicatedCache;
-import io.raftcached.store.ImageWalk;
+import io.raftcached.store.ItemWalk;
 import io.raftcached.store.MaintenanceReply;
 import io.raftcached.store.StoreResult;
 import io.raftcached.util.Limits;
@@ -212,16 +212,16 @@ final class MaintenanceCommands {
 
     /** Writes the walk's lines as the connection has room; closes the image when done or abandoned. */
     private static final class MetadumpReply implements RequestExecutor.Reply {
-        private final ImageWalk walk;
+        private final ItemWalk walk;
         private boolean closed;
 
-        MetadumpReply(ImageWalk walk) {
+        MetadumpReply(ItemWalk walk) {
             this.walk = walk;
         }
 
         @Override
         public boolean writeTo(RequestExecutor.Output out) {
-            ImageWalk.ItemLine line = (key, exptime, updated, cas, fetched, classId, size) -> {
+            ItemWalk.ItemLine line = (key, exptime, updated, cas, fetched, classId, size) -> {
                 ByteBuf buffer = out.buffer();
                 buffer.writeCharSequence("key=", StandardCharsets.US_ASCII);
                 uriEncode(key, buffer);

@@ -6,7 +6,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.raftcached.raft.RaftStatus;
 import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.SlabStats;
-import io.raftcached.store.Store;
+import io.raftcached.store.StoreCounters;
 
 /**
  * The Raft group as this node sees it, in the manner of etcd's {@code etcd_server_*} families, and
@@ -85,7 +85,7 @@ final class RaftCollector implements MultiCollector {
 
     /** Item memory lives off heap, outside the JVM's pools; Netty's direct buffers are counted apart. */
     private void memory(MetricFamilies out) {
-        Store store = cluster.store();
+        StoreCounters store = cluster.store();
         long pages = 0;
         for (int classId = 1; classId <= store.slabClasses().largestClass(); classId++) {
             SlabStats slab = store.slabStats(classId);

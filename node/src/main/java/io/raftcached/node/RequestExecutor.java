@@ -299,8 +299,14 @@ final class RequestExecutor {
 
     /** {@code stats digest} walks the whole replica: off the event loop. */
     private CompletableFuture<Reply> digest() {
-        return CompletableFuture.supplyAsync(cluster::digest, walks).thenApply(digest -> whole(out -> {
-            Replies.writeStat(out, "digest", digest);
+        return CompletableFuture.supplyAsync(cluster::digests, walks).thenApply(digests -> whole(out -> {
+            if (digests.size() == 1) {
+                Replies.writeStat(out, "digest", digests.get(0));
+            } else {
+                for (int group = 1; group <= digests.size(); group++) {
+                    Replies.writeStat(out, "digest_g" + group, digests.get(group - 1));
+                }
+            }
             Replies.writeLine(out, "END");
         }));
     }

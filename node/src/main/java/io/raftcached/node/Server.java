@@ -24,6 +24,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.raftcached.protocol.DecoderConfig;
 import io.raftcached.protocol.TextProtocolDecoder;
 import io.raftcached.raft.ClusterNode;
+import io.raftcached.raft.GroupedCache;
 import io.raftcached.raft.FatalStop;
 import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.SlabClasses;
@@ -106,7 +107,8 @@ final class Server {
         AuthFile authFile = loadAuthFile(config.flags().authFile);
         // before the cluster starts: a bad certificate refuses to start, as memcached does
         ClientTls tls = config.flags().ssl ? ClientTls.start(config.extended().tls) : null;
-        ReplicatedCache cluster = ClusterNode.start(config.raft(), config.store(), fatal);
+        ReplicatedCache cluster = config.flags().groups == 1 ? ClusterNode.start(config.raft(), config.store(), fatal)
+                : GroupedCache.start(config.raft(), config.store(), fatal, config.flags().groups);
         if (config.extended().trackSizes) {
             cluster.trackSizes();
         }

@@ -1,5 +1,6 @@
 package io.raftcached.node;
 
+import io.raftcached.raft.GroupedCache;
 import io.raftcached.raft.InjectedFaults;
 import io.raftcached.raft.LogStore;
 import io.raftcached.raft.MemoryBudgets;
@@ -157,6 +158,12 @@ final class ServerOptions {
             description = "initial members, this node included; without it the node is a one-member group")
     List<String> peers = new ArrayList<>();
 
+    @Option(names = "--groups", paramLabel = "<count>",
+            description = "Raft groups the keys are split into, each with its own log and leader and an equal share"
+                    + " of -m; every member holds every group (default: 1, a single group). Fixed when the cluster"
+                    + " is created; see docs/scale-out.md")
+    int groups = 1;
+
     @Option(names = "--cluster-token", paramLabel = "<text>",
             description = "with --peers, names a new cluster's Raft group, so a cluster created again at the same"
                     + " addresses is never answered by a node of the old one; use a new token each time (default: raftcached)")
@@ -308,7 +315,22 @@ final class ServerOptions {
                 + ") must divide evenly into " + StoreConfig.SLAB_PAGE_SIZE_BYTES + " (slab_page_size)");
         StoreConfig store = new StoreConfig(memoryBytes, disableEvictions, slabMinSize, growthFactor, itemSizeMax,
                 disableCas, StoreConfig.SLAB_PAGE_SIZE_BYTES, chunkMax, options.lru);
-        return new ServerConfig(this, store, raftSettings(memoryBytes, budgets(options)), options, verbosity());
+        RaftSettings raft = raftSettings(memoryBytes, budgets(options));
+        if (groups != 1) {
+            checkGroups(raft, store);
+        }
+        return new ServerConfig(this, store, raft, options, verbosity());
+    }
+
+    /** Whether {@code --groups} fits: members and memory enough, and each group's share takes an item of -I. */
+    private void checkGroups(RaftSettings raft, StoreConfig store) {
+        try {
+            long groupBytes = GroupedCache.groupShape(store, GroupedCache.placement(raft, store, groups)).memoryLimitBytes();
+            refuse(store.itemSizeMaxBytes() > groupBytes / 2, "Cannot set item size limit higher than 1/2 of each group's memory"
+                    + " (-m " + store.memoryLimitBytes() / StoreConfig.MEGABYTE + " split into " + groups + " groups)");
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfig.InvalidFlagException(e.getMessage());
+        }
     }
 
     /** memcached's -v count: 0 to 3 and more. */

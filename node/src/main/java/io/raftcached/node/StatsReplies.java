@@ -10,7 +10,7 @@ import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.LruSettings;
 import io.raftcached.store.MaintenanceStats;
 import io.raftcached.store.SlabStats;
-import io.raftcached.store.Store;
+import io.raftcached.store.StoreCounters;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.util.Limits;
 import java.io.IOException;
@@ -20,6 +20,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -51,7 +52,7 @@ final class StatsReplies {
     private static final String[] NO_SUCH_MACHINERY_STATS_AFTER_WATCHERS = {"unexpected_napi_ids", "round_robin_fallback"};
 
     void general(ByteBuf out) {
-        Store store = cluster.store();
+        StoreCounters store = cluster.store();
         StoreConfig shape = store.config();
         long[] cpu = processCpuMicros();
         Replies.writeStat(out, "pid", ProcessHandle.current().pid());
@@ -259,6 +260,25 @@ final class StatsReplies {
         if (!raft.promotion.isEmpty()) {
             Replies.writeStat(out, "raft_promotion", raft.promotion);
         }
+        if (raft.groups > 1) {
+            groups(out, raft);
+        }
+    }
+
+    /**
+     * A node of several groups: the lines above are its first group's (and the node's), then how
+     * many it runs and leads and one line per group.
+     */
+    private void groups(ByteBuf out, RaftStatus node) {
+        Replies.writeStat(out, "raft_groups", node.groups);
+        Replies.writeStat(out, "raft_groups_led", node.groupsLed);
+        List<RaftStatus> groups = cluster.groupStatuses();
+        for (int group = 1; group <= groups.size(); group++) {
+            RaftStatus each = groups.get(group - 1);
+            Replies.writeStat(out, "raft_group_g" + group, "role=" + each.role + " leader=" + (each.leader.isEmpty() ? "-" : each.leader)
+                    + " term=" + each.term + " commit=" + each.committedIndex + " applied=" + each.appliedIndex
+                    + " ready=" + (each.ready ? 1 : 0) + " members=" + String.join(",", each.peers));
+        }
     }
 
     void settings(ByteBuf out) {
@@ -370,7 +390,7 @@ final class StatsReplies {
 
     /** memcached's item_stats(), with the segmented LRU's fields when its maintainer runs. */
     void items(ByteBuf out) {
-        Store store = cluster.store();
+        StoreCounters store = cluster.store();
         LruSettings lru = store.config().lru();
         boolean segmented = lru.segmented();
         for (int classId = 1; classId <= store.slabClasses().largestClass(); classId++) {
@@ -422,7 +442,7 @@ final class StatsReplies {
     }
 
     void slabs(ByteBuf out) {
-        Store store = cluster.store();
+        StoreCounters store = cluster.store();
         int active = 0;
         for (int classId = 1; classId <= store.slabClasses().largestClass(); classId++) {
             SlabStats slab = store.slabStats(classId);

@@ -11,6 +11,7 @@ import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
 import io.raftcached.store.ImageWalk;
+import io.raftcached.store.ItemWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
@@ -130,13 +131,13 @@ final class InProcessCache implements ReplicatedCache {
     }
 
     @Override
-    public synchronized String digest() {
-        return replica.digest();
+    public synchronized List<String> digests() {
+        return List.of(replica.digest());
     }
 
     /** The image is kept in direct buffers here (a node writes it to its data directory). */
     @Override
-    public synchronized ImageWalk metadump(long classBits) throws IOException {
+    public synchronized ItemWalk metadump(long classBits) throws IOException {
         MemoryImage pages = new MemoryImage();
         Replica.Snapshot snapshot = replica.beginSnapshot(pages::write);
         snapshot.store().writePages();

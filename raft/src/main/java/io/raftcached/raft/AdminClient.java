@@ -36,6 +36,8 @@ public final class AdminClient implements AutoCloseable {
     private final RaftRpc rpc = new RaftRpc();
     private final CliService cli;
     private final int timeoutMillis;
+    /** Which of each node's Raft groups the operations act on (docs/scale-out.md); 1 for a node of one group. */
+    private int group = 1;
 
     /** {@code peerTls}: the files this process presents and trusts when members talk over TLS ({@link PeerTls.Files#NONE}: plaintext). */
     public AdminClient(int timeoutMillis, PeerTls.Files peerTls) throws java.io.IOException {
@@ -54,9 +56,22 @@ public final class AdminClient implements AutoCloseable {
         ProtoSerializer.register(NodeInfoResponse.getDefaultInstance());
     }
 
-    /** The node's own view; fails if it cannot be reached. */
+    /** From now on, act on each node's group at position {@code ordinal} (1..{@link #groupCount}). */
+    public void useGroup(int ordinal) {
+        if (ordinal < 1) {
+            throw new IllegalArgumentException("groups are numbered from 1, got " + ordinal);
+        }
+        group = ordinal;
+    }
+
+    /** How many Raft groups the node at {@code raftAddress} runs (one for nodes older than groups). */
+    public int groupCount(String raftAddress) throws AdminException {
+        return Math.max(1, nodeInfo(raftAddress).getGroups());
+    }
+
+    /** The node's own view (of the group in use); fails if it cannot be reached. */
     public NodeInfoResponse nodeInfo(String raftAddress) throws AdminException {
-        NodeInfoResponse info = rpc.nodeInfo(raftAddress, timeoutMillis);
+        NodeInfoResponse info = rpc.nodeInfo(raftAddress, group, timeoutMillis);
         if (info == null) {
             throw new AdminException("cannot reach a raftcached node at " + raftAddress
                     + " (is it running, and is that its Raft address, not its client port?"
@@ -71,10 +86,10 @@ public final class AdminClient implements AutoCloseable {
         NodeInfoResponse contact = nodeInfo(raftAddress);
         List<MemberView> members = new ArrayList<>();
         for (String peer : contact.getPeersList()) {
-            members.add(new MemberView(peer, true, rpc.nodeInfo(endpointOf(peer), timeoutMillis)));
+            members.add(new MemberView(peer, true, rpc.nodeInfo(endpointOf(peer), group, timeoutMillis)));
         }
         for (String learner : contact.getLearnersList()) {
-            members.add(new MemberView(learner, false, rpc.nodeInfo(endpointOf(learner), timeoutMillis)));
+            members.add(new MemberView(learner, false, rpc.nodeInfo(endpointOf(learner), group, timeoutMillis)));
         }
         if (members.isEmpty()) {
             members.add(new MemberView(contact.getPeerId(), true, contact));

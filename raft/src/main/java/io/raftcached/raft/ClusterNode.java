@@ -20,7 +20,7 @@ import io.raftcached.replica.Applied;
 import io.raftcached.replica.LogEntries;
 import io.raftcached.replica.Replica;
 import io.raftcached.store.EvictionLog;
-import io.raftcached.store.ImageWalk;
+import io.raftcached.store.ItemWalk;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreConfig;
 import io.raftcached.store.StoreResult;
@@ -64,8 +64,11 @@ public final class ClusterNode implements ReplicatedCache {
     private final StoreConfig shape;
     private final FatalStop fatal;
     private final long writerIncarnation = new SecureRandom().nextLong() & Long.MAX_VALUE;
-    /** The Raft endpoint this node's group is served on; this node made it, and closes it. */
+    /** The Raft endpoint this node's group is served on; closed with the node if {@link #ownsHost}. */
     private final RaftHost host;
+    /** Whether this node made {@link #host} for itself (one group per process) and so closes it. */
+    private final boolean ownsHost;
+    private final HostedGroup hosted;
     private final ExecutorService snapshotExecutor = Executors.newSingleThreadExecutor(daemon("raftcached-snapshot"));
     /** Duties, hint flushes and the forward window's last-resort releases (cancelled ones removed at once). */
     private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon("raftcached-duties"));
@@ -91,6 +94,7 @@ public final class ClusterNode implements ReplicatedCache {
      */
     private final ForwardSender forwardSender;
     private final RaftEvents events = new RaftEvents();
+    private final LeaderPreference leaderPreference = new LeaderPreference();
     private volatile EvictionLog.Sink evictionSink;
     private volatile LongConsumer evictionsDropped;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -101,9 +105,12 @@ public final class ClusterNode implements ReplicatedCache {
     private volatile long term;
     private volatile boolean leader;
 
-    private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host) {
+    private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host, HostedGroup hosted,
+            boolean ownsHost) {
         this.settings = settings;
         this.host = host;
+        this.hosted = hosted;
+        this.ownsHost = ownsHost;
         this.shape = shape;
         scheduler.setRemoveOnCancelPolicy(true);
         this.fatal = fatal;
@@ -131,16 +138,34 @@ public final class ClusterNode implements ReplicatedCache {
      */
     public static ClusterNode start(RaftSettings settings, StoreConfig shape, FatalStop fatal)
             throws IOException, InterruptedException {
-        JraftOptions.setProcessWide();
-        PeerTls.use(settings.peerTls());
-        RaftHost host = RaftHost.start(settings.raftHost(), settings.raftPort());
-        ClusterNode cluster;
+        RaftHost host = startHost(settings);
         try {
-            cluster = new ClusterNode(settings, shape, fatal, host);
-        } catch (RuntimeException e) {
+            return start(settings, shape, fatal, host, HostedGroup.ONLY, true);
+        } catch (IOException | InterruptedException | RuntimeException e) {
             host.close();
             throw e;
         }
+    }
+
+    /** The process's Raft endpoint, for the groups {@link #startHosted} starts on it. */
+    static RaftHost startHost(RaftSettings settings) throws IOException {
+        JraftOptions.setProcessWide();
+        PeerTls.use(settings.peerTls());
+        return RaftHost.start(settings.raftHost(), settings.raftPort());
+    }
+
+    /**
+     * Starts group {@code hosted} of a node running several, on the shared {@code host}, which
+     * the caller closes after the last group ({@link RaftSettings#forGroup}: its own directory and budgets).
+     */
+    static ClusterNode startHosted(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host,
+            HostedGroup hosted) throws IOException, InterruptedException {
+        return start(settings.forGroup(hosted), shape, fatal, host, hosted, false);
+    }
+
+    private static ClusterNode start(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host,
+            HostedGroup hosted, boolean ownsHost) throws IOException, InterruptedException {
+        ClusterNode cluster = new ClusterNode(settings, shape, fatal, host, hosted, ownsHost);
         try {
             cluster.startUp();
             return cluster;
@@ -161,7 +186,7 @@ public final class ClusterNode implements ReplicatedCache {
         removeLeftoverImages();
         host.add(this);
         Path raftDirectory = settings.dataDirectory().resolve("raft");
-        Startup.Outcome outcome = new Startup(settings, shape, host.rpc(), closed::get).run(raftDirectory);
+        Startup.Outcome outcome = new Startup(settings, shape, host.rpc(), hosted, closed::get).run(raftDirectory);
         identity = outcome.identity();
         self = new PeerId(settings.raftHost(), settings.raftPort(), identity.incarnation());
         Files.createDirectories(raftDirectory);
@@ -170,7 +195,8 @@ public final class ClusterNode implements ReplicatedCache {
             LogStorageTuning.register(settings.dataDirectory());
         }
         group = new RaftGroupService(identity.raftGroup(), self,
-                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics), host.server(), true);
+                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics, hosted.shared()),
+                host.server(), true);
         node = group.start(false);
         if (node == null) {
             throw new IOException("jraft did not start; see the log above");
@@ -185,6 +211,30 @@ public final class ClusterNode implements ReplicatedCache {
         }
         scheduler.scheduleWithFixedDelay(this::flushHints, AccessHints.FLUSH_PERIOD_MILLIS, AccessHints.FLUSH_PERIOD_MILLIS,
                 TimeUnit.MILLISECONDS);
+        if (hosted.preferredLeader() != 0) {
+            scheduler.scheduleWithFixedDelay(this::preferLeader, LeaderPreference.PERIOD_MILLIS, LeaderPreference.PERIOD_MILLIS,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Spreads the leaders of a node's groups: see {@link LeaderPreference}. */
+    private void preferLeader() {
+        Node raft = node;
+        if (raft == null || closed.get()) {
+            return;
+        }
+        PeerId target = leaderPreference.transferTarget(leader, self, currentConfiguration(), preferredEndpoint(),
+                System.nanoTime());
+        if (target != null) {
+            Status status = raft.transferLeadershipTo(target);
+            LOG.info("handing leadership of group {} to its preferred leader {}: {}", raftGroup(), target, status);
+        }
+    }
+
+    /** The Raft address of this group's preferred leader, from {@code --peers}; empty when it is none of them. */
+    private String preferredEndpoint() {
+        return settings.peers().stream().filter(peer -> peer.nodeId() == hosted.preferredLeader()).map(RaftSettings.Peer::endpoint)
+                .findFirst().orElse("");
     }
 
     /** Hints ride the write path like a client's write, but only when it has room: reads never hold writes back. */
@@ -438,6 +488,11 @@ public final class ClusterNode implements ReplicatedCache {
         return replica.config();
     }
 
+    /** This group's position on its node, by which probes find it before they know its name. */
+    int ordinal() {
+        return hosted.ordinal();
+    }
+
     /** The jraft group this node runs in; empty while it starts. */
     String raftGroup() {
         NodeIdentity current = identity;
@@ -466,6 +521,7 @@ public final class ClusterNode implements ReplicatedCache {
         status.term = term;
         status.appliedIndex = replica.appliedIndex();
         status.ready = readiness.ready();
+        status.groupsLed = leader ? 1 : 0;
         status.snapshotsInstalled = machine.snapshotsInstalled();
         status.snapshotsSaved = machine.snapshotsSaved();
         status.snapshotsDeferred = machine.snapshotsDeferred();
@@ -516,7 +572,7 @@ public final class ClusterNode implements ReplicatedCache {
                 .addAllPeers(status.peers).addAllLearners(status.learners).setReady(status.ready)
                 .setSnapshotsInstalled(status.snapshotsInstalled).setPromotion(status.promotion)
                 .setFailure(status.failure == null ? "" : status.failure)
-                .setRaftGroup(current == null ? "" : current.raftGroup());
+                .setRaftGroup(current == null ? "" : current.raftGroup()).setGroup(hosted.ordinal()).setGroups(hosted.count());
         ClusterConfig config = replica.config();
         if (config != null) {
             info.setClusterShape(config.getShape());
@@ -526,7 +582,11 @@ public final class ClusterNode implements ReplicatedCache {
 
     /** Walks an image of the state (see {@link StoreImage}), so apply pauses only to begin it. */
     @Override
-    public String digest() {
+    public List<String> digests() {
+        return List.of(digest());
+    }
+
+    String digest() {
         try (StoreImage image = StoreImage.take(machine, imageScratch())) {
             return image.digest();
         } catch (IOException e) {
@@ -535,7 +595,7 @@ public final class ClusterNode implements ReplicatedCache {
     }
 
     @Override
-    public ImageWalk metadump(long classBits) throws IOException {
+    public ItemWalk metadump(long classBits) throws IOException {
         awaitReadsHinted();
         StoreImage image = StoreImage.take(machine, imageScratch());
         try {
@@ -627,6 +687,7 @@ public final class ClusterNode implements ReplicatedCache {
                 // Becoming leader or following a new one; stepping down (term -1) is not a new leader yet.
                 metrics.leaderChanges.inc();
                 if (isLeader) {
+                    leaderPreference.becameLeader(System.nanoTime());
                     LOG.info("became leader at term {}", newTerm);
                 } else {
                     LOG.info("following leader {} at term {}", leaderEndpoint.isEmpty() ? "(unknown)" : leaderEndpoint, newTerm);
@@ -707,7 +768,8 @@ public final class ClusterNode implements ReplicatedCache {
         @Override
         public void promote(Node raft) {
             if (!leader) {
-                promotion.maybeRequest(self, identity.incarnation(), currentConfiguration(), readiness.ready(), leaderHint());
+                promotion.maybeRequest(self, identity.incarnation(), raftGroup(), currentConfiguration(), readiness.ready(),
+                        leaderHint());
             }
         }
     }
@@ -757,8 +819,10 @@ public final class ClusterNode implements ReplicatedCache {
             }
         }
         host.remove(this);
-        // jraft was given the server as shared, so its group leaves it running: this node made it.
-        host.close();
+        // jraft was given the server as shared, so its group leaves it running: the host's maker closes it.
+        if (ownsHost) {
+            host.close();
+        }
         forwardProcessor.close();
         snapshotExecutor.shutdown();
         try {

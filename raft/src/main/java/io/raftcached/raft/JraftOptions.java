@@ -50,8 +50,9 @@ final class JraftOptions {
 
     private JraftOptions() {}
 
+    /** @param sharedTimers whether the process runs several groups, whose timers then share jraft's pools */
     static NodeOptions of(RaftSettings settings, StateMachine machine, Path raftDirectory, Configuration initial,
-            RaftMetrics metrics) {
+            RaftMetrics metrics, boolean sharedTimers) {
         NodeOptions options = new NodeOptions();
         options.setServiceFactory(TimedLogStorage.factory(settings, metrics.logAppendSeconds));
         options.setFsm(machine);
@@ -66,6 +67,11 @@ final class JraftOptions {
         // The admin CLI (add/remove members, transfer leadership) talks to jraft's CLI service.
         options.setDisableCli(false);
         options.setSharedElectionTimer(false);
+        // One group per process keeps its own timer threads; a node of many groups shares jraft's
+        // pools (as RheaKV's regions do) rather than run four timer threads per group.
+        options.setSharedVoteTimer(sharedTimers);
+        options.setSharedStepDownTimer(sharedTimers);
+        options.setSharedSnapshotTimer(sharedTimers);
         RaftOptions raftOptions = new RaftOptions();
         raftOptions.setSync(settings.fsync());
         raftOptions.setSyncMeta(settings.fsync());

@@ -40,6 +40,17 @@ public record MemoryBudgets(long clientInputBytes, long clientOutputBytes, long 
     }
 
     /**
+     * One of {@code groups} groups' share of the budgets the Raft path holds (writes, forwarded
+     * batches, the leader's entries, waiting reads), so a node of many groups holds no more than
+     * a node of one; the client buffers stay the node's.
+     */
+    public MemoryBudgets perGroup(int groups) {
+        return new MemoryBudgets(clientInputBytes, clientOutputBytes, Math.max(BYTES_MIN, writeBytes / groups),
+                Math.max(BYTES_MIN, forwardBytes / groups), Math.max(BYTES_MIN, logBytes / groups),
+                Math.max(1, readsWaitingMax / groups));
+    }
+
+    /**
      * Defaults for a heap of {@code heapBytes} and {@code directBytes} of direct memory: an eighth of
      * the heap for client input and for this node's writes, a sixteenth for forwarded batches, a
      * thirty-second for the leader's entries in jraft, a quarter of direct memory for replies.

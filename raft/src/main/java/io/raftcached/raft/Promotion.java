@@ -44,7 +44,7 @@ final class Promotion {
      * One duty round: asks for promotion if this node is a learner (or a replacement not yet in
      * the voters) that is ready, knows a leader, and is not waiting out a backoff.
      */
-    void maybeRequest(PeerId self, int incarnation, Configuration conf, boolean ready, String leader) {
+    void maybeRequest(PeerId self, int incarnation, String raftGroup, Configuration conf, boolean ready, String leader) {
         if (!ready || inFlight || leader.isEmpty() || nanoTime.getAsLong() < nextAttemptNanos) {
             return;
         }
@@ -54,7 +54,7 @@ final class Promotion {
         }
         inFlight = true;
         executor.execute(() -> {
-            PromoteResponse response = rpc.call(leader, PromoteRequest.newBuilder().setPeerId(self.toString()).build(),
+            PromoteResponse response = rpc.call(leader, PromoteRequest.newBuilder().setPeerId(self.toString()).setRaftGroup(raftGroup).build(),
                     PromoteResponse.class, PROMOTE_TIMEOUT_MILLIS);
             if (response == null || !response.getOk()) {
                 failedAttempts++;

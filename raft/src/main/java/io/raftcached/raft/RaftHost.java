@@ -19,6 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * The process's Raft endpoint, shared by the Raft groups it hosts, as RheaKV's store engine shares
@@ -35,6 +37,7 @@ final class RaftHost implements AutoCloseable {
     private final RaftRpc rpc = new RaftRpc();
     private final ExecutorService controlExecutor = Executors.newFixedThreadPool(2, ClusterNode.daemon("raftcached-control"));
     private final List<ClusterNode> groups = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private RaftHost(String host, int port) {
         this.address = host + ":" + port;
@@ -47,7 +50,8 @@ final class RaftHost implements AutoCloseable {
         RaftHost raftHost = new RaftHost(host, port);
         // Forwarded batches are admitted where they were decoded (ForwardProcessor says why).
         raftHost.server.registerProcessor(raftHost.new Dispatch<>(ForwardRequest.class, Runnable::run,
-                ForwardRequest::getRaftGroup, (group, context, request) -> group.forwardProcessor().handleRequest(context, request)));
+                request -> raftHost.groupFor(request.getRaftGroup(), 0),
+                (group, context, request) -> group.forwardProcessor().handleRequest(context, request)));
         ControlProcessors.all(raftHost, raftHost.controlExecutor).forEach(raftHost.server::registerProcessor);
         if (!raftHost.server.init(null)) {
             raftHost.close();
@@ -90,28 +94,39 @@ final class RaftHost implements AutoCloseable {
     }
 
     /**
-     * The hosted group named {@code raftGroup}; the only group if none has that name (a probe
-     * names none, an older sender or a stranger names another).
+     * The hosted group named {@code raftGroup}, else the one at position {@code ordinal} (a probe
+     * knows a position before it knows a name; 0, from an older sender, means the first), else the
+     * only group (an older sender or a stranger names another, which that group refuses).
      *
      * @throws IllegalStateException when no group can answer: bolt then answers the caller with an
      *     error, which every caller treats as no answer
      */
-    ClusterNode groupFor(String raftGroup) {
+    ClusterNode groupFor(String raftGroup, int ordinal) {
         List<ClusterNode> hosted = List.copyOf(groups);
         for (ClusterNode group : hosted) {
             if (group.raftGroup().equals(raftGroup)) {
                 return group;
             }
         }
+        int position = Math.max(1, ordinal);
+        for (ClusterNode group : hosted) {
+            if (raftGroup.isEmpty() && group.ordinal() == position) {
+                return group;
+            }
+        }
         if (hosted.size() == 1) {
             return hosted.get(0);
         }
-        throw new IllegalStateException("no Raft group " + raftGroup + " at " + address + " (hosting " + hosted.size() + ")");
+        throw new IllegalStateException("no Raft group " + (raftGroup.isEmpty() ? "at position " + position : raftGroup)
+                + " at " + address + " (hosting " + hosted.size() + ")");
     }
 
-    /** Shuts the server and the clients down; the groups are closed first, by their owner. */
+    /** Shuts the server and the clients down, once; the groups are closed first, by their owner. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         server.shutdown();
         rpc.close();
         controlExecutor.shutdownNow();
@@ -125,10 +140,11 @@ final class RaftHost implements AutoCloseable {
     final class Dispatch<T> implements RpcProcessor<T> {
         private final Class<T> type;
         private final Executor executor;
-        private final java.util.function.Function<T, String> groupOf;
+        private final Function<T, ClusterNode> groupOf;
         private final Handler<T> handler;
 
-        Dispatch(Class<T> type, Executor executor, java.util.function.Function<T, String> groupOf, Handler<T> handler) {
+        /** @param groupOf the group a request is for ({@link #groupFor}) */
+        Dispatch(Class<T> type, Executor executor, Function<T, ClusterNode> groupOf, Handler<T> handler) {
             this.type = type;
             this.executor = executor;
             this.groupOf = groupOf;
@@ -137,7 +153,7 @@ final class RaftHost implements AutoCloseable {
 
         @Override
         public void handleRequest(RpcContext context, T request) {
-            handler.handle(groupFor(groupOf.apply(request)), context, request);
+            handler.handle(groupOf.apply(request), context, request);
         }
 
         @Override

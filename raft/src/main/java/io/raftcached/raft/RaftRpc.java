@@ -46,7 +46,12 @@ final class RaftRpc implements AutoCloseable {
     }
 
     NodeInfoResponse nodeInfo(String hostPort, int timeoutMillis) {
-        return call(hostPort, NodeInfoRequest.getDefaultInstance(), NodeInfoResponse.class, timeoutMillis);
+        return nodeInfo(hostPort, 1, timeoutMillis);
+    }
+
+    /** What the node at {@code hostPort} says of its Raft group at position {@code group}. */
+    NodeInfoResponse nodeInfo(String hostPort, int group, int timeoutMillis) {
+        return call(hostPort, NodeInfoRequest.newBuilder().setGroup(group).build(), NodeInfoResponse.class, timeoutMillis);
     }
 
     /** A blocking call; null if the peer is unreachable, slow or answers something else. */

@@ -87,6 +87,13 @@ public record RaftSettings(
         }
     }
 
+    /** The settings of one of a node's groups: its own data directory and its share of the budgets. */
+    RaftSettings forGroup(HostedGroup group) {
+        return new RaftSettings(nodeId, raftHost, raftPort, peers, group.dataDirectory(dataDirectory), electionTimeoutMillis,
+                fsync, logStore, snapshotIntervalSeconds, snapshotLogBytes, writeTimeoutMillis, maxStalenessMillis,
+                clientAddress, clusterToken, budgets.perGroup(group.count()), peerTls, faults);
+    }
+
     public boolean singleMember() {
         return peers.size() <= 1;
     }

@@ -17,6 +17,9 @@ public final class RaftStatus {
     public long appliedIndex;
     public long lastLogIndex;
     public boolean ready;
+    /** Raft groups this node runs and leads (one, and it or not, before groups). */
+    public int groups = 1;
+    public int groupsLed;
     public List<String> peers = List.of();
     public List<String> learners = List.of();
     public long snapshotsInstalled;

@@ -2,10 +2,12 @@ package io.raftcached.raft;
 
 import io.raftcached.proto.Command;
 import io.raftcached.store.EvictionLog;
-import io.raftcached.store.ImageWalk;
+import io.raftcached.store.ItemWalk;
 import io.raftcached.store.Store;
+import io.raftcached.store.StoreCounters;
 import io.raftcached.store.StoreResult;
 import java.io.IOException;
+import java.util.List;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongConsumer;
@@ -39,8 +41,8 @@ public interface ReplicatedCache extends AutoCloseable {
     /** Reads a key from this node's replica ({@link Store#read}): the live item, or an applied version. */
     Store.ReadOutcome read(byte[] key, long readNowMillis, Store.Lookup lookup, Store.ItemVisitor visitor);
 
-    /** The current store, for its counters (stats); read items through {@link #read} only. */
-    Store store();
+    /** The current store's counters (stats), summed over a node's groups; read items through {@link #read} only. */
+    StoreCounters store();
 
     /**
      * Whether another linearizable read may wait for its barrier now; if not, {@code onRoom} runs
@@ -59,17 +61,22 @@ public interface ReplicatedCache extends AutoCloseable {
 
     RaftStatus status();
 
+    /** Each of the node's Raft groups' status, in group order (the one status of a node of one group). */
+    default List<RaftStatus> groupStatuses() {
+        return List.of(status());
+    }
+
     /** The Raft path's timings and events, for the node's {@code /metrics}. */
     RaftMetrics metrics();
 
-    /** Digest of all replicated state at the applied index ("index:sha256"). */
-    String digest();
+    /** Digest of each group's replicated state at its applied index ("index:sha256"), in group order. */
+    List<String> digests();
 
     /**
      * memcached's {@code lru_crawler metadump}: a walk over the live items of the classes in
      * {@code classBits} as of now, off an image of the store. Close it when done.
      */
-    ImageWalk metadump(long classBits) throws IOException;
+    ItemWalk metadump(long classBits) throws IOException;
 
     /** Keeps memcached's item size histogram from now on ({@code -o track_sizes}). */
     void trackSizes();

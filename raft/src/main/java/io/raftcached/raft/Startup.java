@@ -43,10 +43,13 @@ final class Startup {
     private final RaftSettings settings;
     private final StoreConfig shape;
     private final RaftRpc rpc;
+    /** Which of the node's groups starts: its peers are probed for the same group. */
+    private final HostedGroup hosted;
     private final BooleanSupplier closed;
 
-    Startup(RaftSettings settings, StoreConfig shape, RaftRpc rpc, BooleanSupplier closed) {
+    Startup(RaftSettings settings, StoreConfig shape, RaftRpc rpc, HostedGroup hosted, BooleanSupplier closed) {
         this.settings = settings;
+        this.hosted = hosted;
         this.shape = shape;
         this.rpc = rpc;
         this.closed = closed;
@@ -103,7 +106,7 @@ final class Startup {
     private List<StartupDecision.Probe> probePeers() {
         List<StartupDecision.Probe> probes = new ArrayList<>();
         for (RaftSettings.Peer peer : otherPeers()) {
-            NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), PROBE_TIMEOUT_MILLIS);
+            NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), hosted.ordinal(), PROBE_TIMEOUT_MILLIS);
             if (info != null) {
                 String clusterShape = info.hasClusterShape() ? StoreSnapshot.configOf(info.getClusterShape()).flagsText() : "";
                 probes.add(new StartupDecision.Probe(peer.toString(), info.getClusterId(), clusterShape, info.getLeader(),
@@ -117,9 +120,14 @@ final class Startup {
      * The Raft group of a new cluster, which every initial member computes alike without talking:
      * from {@code --cluster-token} and the initial members (as etcd derives its cluster id from
      * {@code --initial-cluster-token} and the initial cluster). A one-member group draws its own.
-     * Clusters with other members or tokens then never answer each other's Raft RPCs.
+     * Clusters with other members or tokens then never answer each other's Raft RPCs. A node's
+     * further groups carry their position ({@link HostedGroup#nameSuffix}).
      */
     private String bootstrapGroup() {
+        return firstGroupName() + hosted.nameSuffix();
+    }
+
+    private String firstGroupName() {
         if (settings.singleMember()) {
             byte[] random = new byte[6];
             new SecureRandom().nextBytes(random);
@@ -162,7 +170,7 @@ final class Startup {
 
     private String findLeader() {
         for (RaftSettings.Peer peer : otherPeers()) {
-            NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), PROBE_TIMEOUT_MILLIS);
+            NodeInfoResponse info = rpc.nodeInfo(peer.endpoint(), hosted.ordinal(), PROBE_TIMEOUT_MILLIS);
             if (info != null && !info.getLeader().isEmpty()) {
                 return info.getLeader();
             }

@@ -8,13 +8,7 @@ import io.raftcached.proto.StoreSnapshotHeader;
  * stop and go on later from any thread without holding apply back; expired and flushed items
  * are skipped as of the moment the image was taken. Not thread-safe: one walker at a time.
  */
-public final class ImageWalk implements AutoCloseable {
-    /** What metadump shows of an item. */
-    public interface ItemLine {
-        void item(byte[] key, long exptimeUnixSeconds, long updatedUnixSeconds, long cas, boolean fetched, int classId,
-                long totalSizeBytes);
-    }
-
+public final class ImageWalk implements ItemWalk {
     private final Store view;
     private final Items items;
     private final long classBits;
@@ -40,7 +34,7 @@ public final class ImageWalk implements AutoCloseable {
         return new ImageWalk(StoreSnapshot.viewOf(header, pages), classBits, onClose);
     }
 
-    /** Shows the next live item; false when the walk is over. */
+    @Override
     public boolean next(ItemLine line) {
         int now = items.nowSeconds;
         while (advance()) {

@@ -1,5 +1,8 @@
 package io.raftcached.store;
 
+import java.util.List;
+import java.util.function.ToLongFunction;
+
 /**
  * One slab class's figures for {@code stats slabs} and {@code stats items}, read without
  * stopping apply (memcached's stats are not atomic snapshots either).
@@ -85,6 +88,60 @@ public final class SlabStats {
         this.evictedActive = stats.evictedActive[classId];
         this.crawlerReclaimed = stats.crawlerReclaimed[classId];
         this.crawlerItemsChecked = stats.crawlerItemsChecked[classId];
+    }
+
+    /** One class over several stores (a node's groups): counts summed, ages the oldest. */
+    static SlabStats sum(List<SlabStats> parts) {
+        return new SlabStats(parts);
+    }
+
+    private SlabStats(List<SlabStats> parts) {
+        SlabStats first = parts.get(0);
+        this.classId = first.classId;
+        this.chunkSizeBytes = first.chunkSizeBytes;
+        this.chunksPerPage = first.chunksPerPage;
+        this.totalPages = total(parts, part -> part.totalPages);
+        this.totalChunks = total(parts, part -> part.totalChunks);
+        this.freeChunks = total(parts, part -> part.freeChunks);
+        this.items = total(parts, part -> part.items);
+        this.requestedBytes = total(parts, part -> part.requestedBytes);
+        this.oldestItemAgeSeconds = oldest(parts, part -> part.oldestItemAgeSeconds);
+        this.evicted = total(parts, part -> part.evicted);
+        this.evictedNonzero = total(parts, part -> part.evictedNonzero);
+        this.evictedTimeSeconds = total(parts, part -> part.evictedTimeSeconds);
+        this.outOfMemory = total(parts, part -> part.outOfMemory);
+        this.reclaimed = total(parts, part -> part.reclaimed);
+        this.expiredUnfetched = total(parts, part -> part.expiredUnfetched);
+        this.evictedUnfetched = total(parts, part -> part.evictedUnfetched);
+        this.directReclaims = total(parts, part -> part.directReclaims);
+        this.tailProtected = total(parts, part -> part.tailProtected);
+        this.setCommands = total(parts, part -> part.setCommands);
+        this.deleteHits = total(parts, part -> part.deleteHits);
+        this.incrHits = total(parts, part -> part.incrHits);
+        this.decrHits = total(parts, part -> part.decrHits);
+        this.casHits = total(parts, part -> part.casHits);
+        this.casBadValue = total(parts, part -> part.casBadValue);
+        this.touchHits = total(parts, part -> part.touchHits);
+        this.hotItems = total(parts, part -> part.hotItems);
+        this.warmItems = total(parts, part -> part.warmItems);
+        this.coldItems = total(parts, part -> part.coldItems);
+        this.tempItems = total(parts, part -> part.tempItems);
+        this.hotAgeSeconds = oldest(parts, part -> part.hotAgeSeconds);
+        this.warmAgeSeconds = oldest(parts, part -> part.warmAgeSeconds);
+        this.movesToCold = total(parts, part -> part.movesToCold);
+        this.movesToWarm = total(parts, part -> part.movesToWarm);
+        this.movesWithinLru = total(parts, part -> part.movesWithinLru);
+        this.evictedActive = total(parts, part -> part.evictedActive);
+        this.crawlerReclaimed = total(parts, part -> part.crawlerReclaimed);
+        this.crawlerItemsChecked = total(parts, part -> part.crawlerItemsChecked);
+    }
+
+    private static long total(List<SlabStats> parts, ToLongFunction<SlabStats> counter) {
+        return parts.stream().mapToLong(counter).sum();
+    }
+
+    private static long oldest(List<SlabStats> parts, ToLongFunction<SlabStats> age) {
+        return parts.stream().mapToLong(age).max().orElse(0);
     }
 
     private static long age(Items items, int lruId) {

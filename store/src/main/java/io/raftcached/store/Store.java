@@ -21,7 +21,7 @@ import java.io.UncheckedIOException;
  * it so). Reads ({@link #read}) run concurrently on any thread, change nothing replicated, and
  * use a read clock the caller derives from the applied time.
  */
-public final class Store implements AutoCloseable {
+public final class Store implements StoreCounters, AutoCloseable {
     /** Store seconds count from this Unix time so 32-bit times last until 2088. */
     static final long EPOCH_UNIX_SECONDS = 1_600_000_000L;
     /** memcached's REALTIME_MAXDELTA: exptimes above 30 days are absolute Unix times. */
@@ -63,10 +63,12 @@ public final class Store implements AutoCloseable {
         this.readerViews = ThreadLocal.withInitial(() -> new ItemView(items, localReads.countersForCurrentThread()));
     }
 
+    @Override
     public StoreConfig config() {
         return items.config;
     }
 
+    @Override
     public SlabClasses slabClasses() {
         return items.classes;
     }
@@ -733,14 +735,17 @@ public final class Store implements AutoCloseable {
         return items;
     }
 
+    @Override
     public long currentItems() {
         return items.currentItems;
     }
 
+    @Override
     public long totalItems() {
         return items.totalItems;
     }
 
+    @Override
     public long currentBytes() {
         return items.currentBytes;
     }
@@ -749,6 +754,7 @@ public final class Store implements AutoCloseable {
         return items.casCounter;
     }
 
+    @Override
     public long mallocedBytes() {
         return items.slabs.mallocedBytes();
     }
@@ -758,23 +764,28 @@ public final class Store implements AutoCloseable {
         return items.slabs.physicalBytes();
     }
 
+    @Override
     public long hashBuckets() {
         return items.index.bucketCount();
     }
 
+    @Override
     public boolean hashExpanding() {
         return items.index.migrating();
     }
 
+    @Override
     public MaintenanceStats maintenanceStats() {
         return MaintenanceStats.of(items, maintainer);
     }
 
     /** Hits this node served from one segment of a class (memcached's hits_to_hot etc.); segment 0..3: hot, warm, cold, temp. */
+    @Override
     public long hits(int classId, int segmentIndex) {
         return localReads.hits(classId | LruLists.SEGMENTS[segmentIndex]);
     }
 
+    @Override
     public SlabStats slabStats(int classId) {
         return new SlabStats(items, classId);
     }
@@ -792,6 +803,7 @@ public final class Store implements AutoCloseable {
      * as a map from bucket size to count. Read from the tracked histogram on any thread, as
      * memcached reads its own; empty unless {@link #trackSizes} was called.
      */
+    @Override
     public java.util.SortedMap<Long, Long> sizeHistogram() {
         java.util.SortedMap<Long, Long> histogram = new java.util.TreeMap<>();
         long[] buckets = items.sizeBuckets();

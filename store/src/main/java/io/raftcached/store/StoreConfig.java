@@ -86,6 +86,12 @@ public record StoreConfig(
                 SLAB_PAGE_SIZE_BYTES, SLAB_PAGE_SIZE_BYTES / 2, LruSettings.MEMCACHED_DEFAULTS);
     }
 
+    /** This shape with another memory limit (a node's {@code -m} split between its groups). */
+    public StoreConfig withMemoryLimit(long bytes) {
+        return new StoreConfig(bytes, evictionsDisabled, chunkSizeMinBytes, growthFactor, itemSizeMaxBytes,
+                casDisabled, slabPageSizeBytes, slabChunkMaxBytes, lru);
+    }
+
     public StoreConfig withEvictionsDisabled(boolean disabled) {
         return new StoreConfig(memoryLimitBytes, disabled, chunkSizeMinBytes, growthFactor, itemSizeMaxBytes,
                 casDisabled, slabPageSizeBytes, slabChunkMaxBytes, lru);

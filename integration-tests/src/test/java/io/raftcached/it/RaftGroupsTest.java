@@ -1,0 +1,141 @@
+package io.raftcached.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftcached.testing.Await;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A cluster of three nodes running four Raft groups (docs/scale-out.md, step 2): keys spread over
+ * every group, each group's leader on its preferred node, a multi-key get across groups answered
+ * in request order, a node killed -9 under a write load through every node losing no
+ * acknowledged write, every group's replicas identical afterwards, and flush_all emptying every
+ * group.
+ */
+class RaftGroupsTest {
+    private static final int GROUPS = 4;
+
+    @Test
+    void fourGroupsOnThreeNodesSpreadKeysAndLeadersAndLoseNothingWhenANodeIsKilled() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start("groups", 3, "--groups", Integer.toString(GROUPS), "-m", "64")) {
+            Await.until("every node to lead one of the " + GROUPS + " groups", Duration.ofSeconds(40), () -> cluster.nodes.stream()
+                    .allMatch(node -> Integer.parseInt(ClusterChecks.raftStat(node, "raft_groups_led")) >= 1), () -> ClusterChecks.logs(cluster));
+
+            Map<String, Long> appliedBefore = appliedPerGroup(cluster.node(1));
+            Map<String, String> values = ClusterChecks.values("spread", 400, 120);
+            ClusterChecks.storeAll(cluster.node(2), values);
+            Map<String, Long> appliedAfter = appliedPerGroup(cluster.node(2));
+            for (int group = 1; group <= GROUPS; group++) {
+                String name = "g" + group;
+                assertTrue(appliedAfter.get(name) > appliedBefore.get(name), "group " + name + " took none of 400 keys: before "
+                        + appliedBefore + ", after " + appliedAfter);
+            }
+            ClusterChecks.awaitStats(cluster.node(3), "", stats -> stats.get("curr_items").equals(Integer.toString(values.size())),
+                    20_000, "stats to sum the items of every group");
+            assertMultiGetInRequestOrder(cluster.node(3), values);
+
+            WriteLoad load = new WriteLoad("gl", cluster.nodes, 2, 100, 5).start();
+            NodeProcess victim;
+            try {
+                load.awaitMoreAcks("the load to get going", 300, 20_000);
+                victim = leaderOf(cluster, 2);
+                victim.kill();
+                load.awaitMoreAcks("writes to go on, in every group, after " + victim.name + " was killed", 400, 30_000);
+                victim.start().awaitReady();
+                load.awaitMoreAcks("writes to go on after the restart", 200, 20_000);
+            } finally {
+                load.stop();
+            }
+            Map<String, String> acked = new HashMap<>(load.ackedValues());
+            acked.putAll(values);
+            for (NodeProcess node : cluster.nodes) {
+                ClusterChecks.assertAllReadable(node, acked, 30_000, "after " + victim.name + " was killed and restarted");
+            }
+            awaitGroupsConverged(cluster);
+
+            try (TextClient client = new TextClient(cluster.node(1).port)) {
+                assertEquals("OK", client.call("flush_all\r\n"));
+            }
+            for (NodeProcess node : cluster.nodes) {
+                ClusterChecks.awaitStats(node, "", stats -> stats.get("curr_items").equals("0"), 20_000, "flush_all to empty every group");
+            }
+        }
+    }
+
+    /** Each group's applied index on {@code node}, from {@code stats raft}'s per-group lines. */
+    private static Map<String, Long> appliedPerGroup(NodeProcess node) throws IOException {
+        Map<String, Long> applied = new LinkedHashMap<>();
+        for (int group = 1; group <= GROUPS; group++) {
+            applied.put("g" + group, Long.parseLong(groupField(node.stats("raft"), group, "applied")));
+        }
+        return applied;
+    }
+
+    private static String groupField(Map<String, String> raft, int group, String field) {
+        String line = raft.get("raft_group_g" + group);
+        for (String pair : line.split(" ")) {
+            if (pair.startsWith(field + "=")) {
+                return pair.substring(field.length() + 1);
+            }
+        }
+        throw new AssertionError("no " + field + " in raft_group_g" + group + ": " + line);
+    }
+
+    private static NodeProcess leaderOf(LocalCluster cluster, int group) throws InterruptedException {
+        return Await.value("a leader of group g" + group, Duration.ofSeconds(20), () -> {
+            for (NodeProcess node : cluster.alive()) {
+                if ("leader".equals(groupField(node.stats("raft"), group, "role"))) {
+                    return node;
+                }
+            }
+            return null;
+        }, leader -> leader != null, () -> ClusterChecks.logs(cluster));
+    }
+
+    /** One {@code get} of 100 keys, which belong to every group, answered in the order asked. */
+    private static void assertMultiGetInRequestOrder(NodeProcess node, Map<String, String> values) throws IOException {
+        List<String> keys = new ArrayList<>(values.keySet()).subList(0, 100);
+        try (TextClient client = new TextClient(node.port)) {
+            client.send("get " + String.join(" ", keys) + "\r\n");
+            for (String key : keys) {
+                String header = client.line();
+                assertTrue(header.startsWith("VALUE " + key + " "), "expected " + key + " next, got " + header);
+                byte[] data = client.bytes(Integer.parseInt(header.split(" ")[3]) + 2);
+                assertEquals(values.get(key), new String(data, 0, data.length - 2, StandardCharsets.ISO_8859_1));
+            }
+            assertEquals("END", client.line());
+        }
+    }
+
+    /** Every group applied and committed one index on every node, with one digest there. */
+    private static void awaitGroupsConverged(LocalCluster cluster) throws InterruptedException {
+        for (int group = 1; group <= GROUPS; group++) {
+            int g = group;
+            Await.until("group g" + g + "'s replicas to apply one index with one digest", Duration.ofSeconds(60), () -> {
+                List<String> digests = new ArrayList<>();
+                for (NodeProcess node : cluster.nodes) {
+                    Map<String, String> raft = node.stats("raft");
+                    String applied = groupField(raft, g, "applied");
+                    if (!applied.equals(groupField(raft, g, "commit"))) {
+                        return false;
+                    }
+                    String digest = node.stats("digest").get("digest_g" + g);
+                    if (!digest.startsWith(applied + ":")) {
+                        return false;
+                    }
+                    digests.add(digest);
+                }
+                return digests.stream().distinct().count() == 1;
+            }, () -> ClusterChecks.logs(cluster));
+        }
+    }
+}

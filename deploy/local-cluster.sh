@@ -23,7 +23,7 @@
 # RAFTCACHED_RAFT_PORT_BASE=7000, RAFTCACHED_METRICS_PORT_BASE=9100).
 # Extra flags for every node: RAFTCACHED_FLAGS (e.g. "-m 256 -vv").
 set -euo pipefail
-usage_lines=23   # the header above, which the usage message prints
+usage_lines=24   # the header above, which the usage message prints
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 top="$(cd "$here/.." && pwd)"

@@ -71,29 +71,62 @@ class RaftGroupsTest {
         }
     }
 
+    /**
+     * A node whose disk is lost rejoins every group as a learner under a new identity, catches up
+     * by snapshot and is promoted in each (joins and promotions name their group); a full stop
+     * and start of the cluster then keeps every item of every group.
+     */
+    @Test
+    void aWipedNodeRejoinsEveryGroupAndAFullRestartKeepsEveryGroupsItems() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start("groups-wipe", 3, "--groups", Integer.toString(GROUPS), "-m", "64",
+                "--snapshot-log-mb", "1")) {
+            Map<String, String> values = ClusterChecks.values("before-wipe", 3_000, 400);
+            ClusterChecks.storeAll(cluster.node(1), values);
+            NodeProcess wiped = cluster.node(3);
+            wiped.stop();
+            NodeProcess.deleteRecursively(cluster.dataDirectories.get(2));
+            Map<String, String> whileDown = ClusterChecks.values("while-wiped", 500, 400);
+            ClusterChecks.storeAll(cluster.node(2), whileDown);
+            wiped.start().awaitReady();
+            Map<String, String> all = new HashMap<>(values);
+            all.putAll(whileDown);
+            ClusterChecks.assertAllReadable(wiped, all, 60_000, "after the wiped node rejoined");
+            for (int group = 1; group <= GROUPS; group++) {
+                int g = group;
+                Await.until("the wiped node to be promoted from learner to voter in group g" + g, Duration.ofSeconds(60),
+                        () -> List.of("follower", "leader").contains(GroupStats.role(wiped.stats("raft"), g)),
+                        () -> ClusterChecks.logs(cluster));
+            }
+            awaitGroupsConverged(cluster);
+
+            for (NodeProcess node : cluster.nodes) {
+                node.stop();
+            }
+            for (NodeProcess node : cluster.nodes) {
+                node.startWithoutWaiting();
+            }
+            for (NodeProcess node : cluster.nodes) {
+                node.awaitListening().awaitReady();
+            }
+            for (NodeProcess node : cluster.nodes) {
+                ClusterChecks.assertAllReadable(node, all, 60_000, "after a full stop and start");
+            }
+        }
+    }
+
     /** Each group's applied index on {@code node}, from {@code stats raft}'s per-group lines. */
     private static Map<String, Long> appliedPerGroup(NodeProcess node) throws IOException {
         Map<String, Long> applied = new LinkedHashMap<>();
         for (int group = 1; group <= GROUPS; group++) {
-            applied.put("g" + group, Long.parseLong(groupField(node.stats("raft"), group, "applied")));
+            applied.put("g" + group, GroupStats.applied(node.stats("raft"), group));
         }
         return applied;
-    }
-
-    private static String groupField(Map<String, String> raft, int group, String field) {
-        String line = raft.get("raft_group_g" + group);
-        for (String pair : line.split(" ")) {
-            if (pair.startsWith(field + "=")) {
-                return pair.substring(field.length() + 1);
-            }
-        }
-        throw new AssertionError("no " + field + " in raft_group_g" + group + ": " + line);
     }
 
     private static NodeProcess leaderOf(LocalCluster cluster, int group) throws InterruptedException {
         return Await.value("a leader of group g" + group, Duration.ofSeconds(20), () -> {
             for (NodeProcess node : cluster.alive()) {
-                if ("leader".equals(groupField(node.stats("raft"), group, "role"))) {
+                if ("leader".equals(GroupStats.role(node.stats("raft"), group))) {
                     return node;
                 }
             }
@@ -124,11 +157,11 @@ class RaftGroupsTest {
                 List<String> digests = new ArrayList<>();
                 for (NodeProcess node : cluster.nodes) {
                     Map<String, String> raft = node.stats("raft");
-                    String applied = groupField(raft, g, "applied");
-                    if (!applied.equals(groupField(raft, g, "commit"))) {
+                    long applied = GroupStats.applied(raft, g);
+                    if (applied != GroupStats.committed(raft, g)) {
                         return false;
                     }
-                    String digest = node.stats("digest").get("digest_g" + g);
+                    String digest = GroupStats.digest(node.stats("digest"), g);
                     if (!digest.startsWith(applied + ":")) {
                         return false;
                     }

@@ -7,6 +7,7 @@ import io.raftcached.raft.RaftStatus;
 import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.SlabStats;
 import io.raftcached.store.StoreCounters;
+import java.util.List;
 
 /**
  * The Raft group as this node sees it, in the manner of etcd's {@code etcd_server_*} families, and
@@ -29,24 +30,10 @@ final class RaftCollector implements MultiCollector {
         MetricFamilies out = new MetricFamilies();
         out.gauge("raft_node_info", "This node's id and cluster, always 1.", 1, "node_id", Integer.toString(raft.nodeId),
                 "cluster_id", raft.clusterId.isEmpty() ? "-" : raft.clusterId);
-        boolean leader = raft.role.equals("leader");
-        out.gauge("raft_has_leader", "Whether this node knows of a leader (1) or not (0).",
-                leader || !raft.leader.isEmpty() ? 1 : 0);
-        out.gauge("raft_is_leader", "Whether this node is the leader.", leader ? 1 : 0);
-        out.gauge("raft_is_learner", "Whether this node is a learner (catching up, not voting yet).",
-                raft.role.equals("learner") ? 1 : 0);
-        out.gauge("raft_term", "The current Raft term.", raft.term);
-        out.gauge("raft_commit_index", "The last log index this node knows committed (etcd: proposals_committed_total).",
-                raft.committedIndex);
-        out.gauge("raft_applied_index", "The last log index applied to this node's store (etcd: proposals_applied_total).",
-                raft.appliedIndex);
-        out.gauge("raft_last_log_index", "The last index in this node's log.", raft.lastLogIndex);
-        out.gauge("raft_members", "Voting members in the current configuration.", raft.peers.size());
-        out.gauge("raft_learners", "Learners in the current configuration.", raft.learners.size());
-        out.gauge("raft_ready", "Whether this node serves reads (caught up, not failed, not cut off).", raft.ready ? 1 : 0);
-        out.gauge("raft_failed", "Whether this node's Raft instance failed and it stopped serving.", raft.failure == null ? 0 : 1);
-        out.gauge("raft_proposals_pending", "This node's writes submitted and not yet applied (etcd: proposals_pending).",
-                raft.pendingWrites);
+        List<RaftStatus> groups = cluster.groupStatuses();
+        for (int group = 1; group <= groups.size(); group++) {
+            groupFamilies(out, groups.get(group - 1), groups.size() == 1 ? new String[0] : new String[] {"group", "g" + group});
+        }
         out.counter("raft_proposals_failed", "Writes answered SERVER_ERROR as not written (etcd: proposals_failed_total).",
                 stats.writesFailed.sum());
         out.counter("raft_writes_outcome_unknown", "Writes answered SERVER_ERROR because their outcome stayed unknown.",
@@ -81,6 +68,29 @@ final class RaftCollector implements MultiCollector {
                 "Bytes of AppendEntries (entries and heartbeats) this node sent to each peer while it led.", bytes, "peer", peer));
         memory(out);
         return out.build();
+    }
+
+    /** One group's view (a node of several labels each series with its group). */
+    private static void groupFamilies(MetricFamilies out, RaftStatus raft, String... group) {
+        boolean leader = raft.role.equals("leader");
+        out.gauge("raft_has_leader", "Whether this node knows of a leader (1) or not (0).",
+                leader || !raft.leader.isEmpty() ? 1 : 0, group);
+        out.gauge("raft_is_leader", "Whether this node is the leader.", leader ? 1 : 0, group);
+        out.gauge("raft_is_learner", "Whether this node is a learner (catching up, not voting yet).",
+                raft.role.equals("learner") ? 1 : 0, group);
+        out.gauge("raft_term", "The current Raft term.", raft.term, group);
+        out.gauge("raft_commit_index", "The last log index this node knows committed (etcd: proposals_committed_total).",
+                raft.committedIndex, group);
+        out.gauge("raft_applied_index", "The last log index applied to this node's store (etcd: proposals_applied_total).",
+                raft.appliedIndex, group);
+        out.gauge("raft_last_log_index", "The last index in this node's log.", raft.lastLogIndex, group);
+        out.gauge("raft_members", "Voting members in the current configuration.", raft.peers.size(), group);
+        out.gauge("raft_learners", "Learners in the current configuration.", raft.learners.size(), group);
+        out.gauge("raft_ready", "Whether this node serves reads (caught up, not failed, not cut off).", raft.ready ? 1 : 0, group);
+        out.gauge("raft_failed", "Whether this node's Raft instance failed and it stopped serving.", raft.failure == null ? 0 : 1,
+                group);
+        out.gauge("raft_proposals_pending", "This node's writes submitted and not yet applied (etcd: proposals_pending).",
+                raft.pendingWrites, group);
     }
 
     /** Item memory lives off heap, outside the JVM's pools; Netty's direct buffers are counted apart. */

@@ -266,8 +266,8 @@ final class StatsReplies {
     }
 
     /**
-     * A node of several groups: the lines above are its first group's (and the node's), then how
-     * many it runs and leads and one line per group.
+     * A node of several groups: the lines above are its first group's Raft view with the node's
+     * counters, then how many groups it runs and leads and one line per group.
      */
     private void groups(ByteBuf out, RaftStatus node) {
         Replies.writeStat(out, "raft_groups", node.groups);

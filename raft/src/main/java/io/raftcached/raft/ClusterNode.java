@@ -74,7 +74,7 @@ public final class ClusterNode implements ReplicatedCache {
     private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemon("raftcached-duties"));
     private final Replica replica;
     private final ReadClock readClock = ReadClock.system();
-    private final RaftMetrics metrics = new RaftMetrics();
+    private final RaftMetrics metrics;
     private final CacheStateMachine machine;
     private final Readiness readiness;
     private final Duties duties;
@@ -106,8 +106,9 @@ public final class ClusterNode implements ReplicatedCache {
     private volatile boolean leader;
 
     private ClusterNode(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host, HostedGroup hosted,
-            boolean ownsHost) {
+            RaftMetrics metrics, boolean ownsHost) {
         this.settings = settings;
+        this.metrics = metrics;
         this.host = host;
         this.hosted = hosted;
         this.ownsHost = ownsHost;
@@ -140,7 +141,7 @@ public final class ClusterNode implements ReplicatedCache {
             throws IOException, InterruptedException {
         RaftHost host = startHost(settings);
         try {
-            return start(settings, shape, fatal, host, HostedGroup.ONLY, true);
+            return start(settings, shape, fatal, host, HostedGroup.ONLY, new RaftMetrics(), true);
         } catch (IOException | InterruptedException | RuntimeException e) {
             host.close();
             throw e;
@@ -159,13 +160,13 @@ public final class ClusterNode implements ReplicatedCache {
      * the caller closes after the last group ({@link RaftSettings#forGroup}: its own directory and budgets).
      */
     static ClusterNode startHosted(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host,
-            HostedGroup hosted) throws IOException, InterruptedException {
-        return start(settings.forGroup(hosted), shape, fatal, host, hosted, false);
+            HostedGroup hosted, RaftMetrics metrics) throws IOException, InterruptedException {
+        return start(settings.forGroup(hosted), shape, fatal, host, hosted, metrics, false);
     }
 
     private static ClusterNode start(RaftSettings settings, StoreConfig shape, FatalStop fatal, RaftHost host,
-            HostedGroup hosted, boolean ownsHost) throws IOException, InterruptedException {
-        ClusterNode cluster = new ClusterNode(settings, shape, fatal, host, hosted, ownsHost);
+            HostedGroup hosted, RaftMetrics metrics, boolean ownsHost) throws IOException, InterruptedException {
+        ClusterNode cluster = new ClusterNode(settings, shape, fatal, host, hosted, metrics, ownsHost);
         try {
             cluster.startUp();
             return cluster;
@@ -195,7 +196,7 @@ public final class ClusterNode implements ReplicatedCache {
             LogStorageTuning.register(settings.dataDirectory());
         }
         group = new RaftGroupService(identity.raftGroup(), self,
-                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics, hosted.shared()),
+                JraftOptions.of(settings, machine, raftDirectory, outcome.initialConfiguration(), metrics, hosted),
                 host.server(), true);
         node = group.start(false);
         if (node == null) {

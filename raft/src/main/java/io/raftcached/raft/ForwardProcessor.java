@@ -4,7 +4,7 @@ import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.rpc.RpcContext;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
-import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.raftcached.proto.ForwardRequest;
 import io.raftcached.proto.ForwardResponse;
 import java.util.concurrent.Executor;
@@ -36,7 +36,7 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(ForwardProcessor.class);
     private final ClusterNode cluster;
     private final long budgetBytes;
-    private final Counter received;
+    private final CounterDataPoint received;
     private final AtomicLong admittedBytes = new AtomicLong();
     private final ExecutorService lane = Executors.newSingleThreadExecutor(ClusterNode.daemon("raftcached-forward-in"));
     /** Batches handed to the lane and not yet appended: while any are, later ones queue behind them. */
@@ -44,7 +44,7 @@ final class ForwardProcessor implements RpcProcessor<ForwardRequest> {
     private final LongAdder refusedOtherGroup = new LongAdder();
     private final OncePerHost refusalsLogged = new OncePerHost(System::nanoTime);
 
-    ForwardProcessor(ClusterNode cluster, long budgetBytes, Counter received) {
+    ForwardProcessor(ClusterNode cluster, long budgetBytes, CounterDataPoint received) {
         this.cluster = cluster;
         this.received = received;
         this.budgetBytes = budgetBytes;

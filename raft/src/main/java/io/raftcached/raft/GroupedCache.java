@@ -14,13 +14,15 @@ import io.raftcached.store.StoreTotals;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 
@@ -101,19 +103,23 @@ public final class GroupedCache implements ReplicatedCache {
         StoreConfig perGroup = groupShape(shape, map);
         RaftHost host = ClusterNode.startHost(settings);
         ExecutorService starters = Executors.newFixedThreadPool(groupCount, ClusterNode.daemon("raftcached-group-start"));
-        List<Future<ClusterNode>> starting = new ArrayList<>();
+        CompletionService<ClusterNode> starting = new ExecutorCompletionService<>(starters);
+        List<RaftMetrics> metrics = RaftMetrics.perGroup(groupCount);
         for (int ordinal = 1; ordinal <= groupCount; ordinal++) {
             HostedGroup hosted = new HostedGroup(ordinal, groupCount, map.group(ordinal).leader());
-            starting.add(starters.submit(() -> ClusterNode.startHosted(settings, perGroup, fatal, host, hosted)));
+            RaftMetrics groupMetrics = metrics.get(ordinal - 1);
+            starting.submit(() -> ClusterNode.startHosted(settings, perGroup, fatal, host, hosted, groupMetrics));
         }
         starters.shutdown();
         List<ClusterNode> started = new ArrayList<>();
         Exception failure = null;
-        for (Future<ClusterNode> group : starting) {
+        for (int done = 0; done < groupCount; done++) {
             try {
-                started.add(group.get());
+                started.add(starting.take().get());
             } catch (ExecutionException e) {
+                // The first group that cannot start stops the others (their waits for peers end when interrupted).
                 failure = failure == null ? asException(e.getCause()) : failure;
+                starters.shutdownNow();
             } catch (InterruptedException e) {
                 failure = failure == null ? e : failure;
                 starters.shutdownNow();
@@ -130,6 +136,7 @@ public final class GroupedCache implements ReplicatedCache {
             }
             throw (RuntimeException) failure;
         }
+        started.sort(Comparator.comparingInt(ClusterNode::ordinal));
         return new GroupedCache(host, map, started);
     }
 
@@ -245,8 +252,9 @@ public final class GroupedCache implements ReplicatedCache {
     // --- status and administration ---------------------------------------------------------------
 
     /**
-     * The first group's status (the node's identity, its Raft view and forwarding), with how many
-     * groups the node runs and leads, ready only when every group is, and the first failure of any.
+     * The node's status: the first group's Raft view (role, term, indexes, members; each group's
+     * is in {@link #groupStatuses}), the counters of every group summed, how many groups the node
+     * runs and leads, ready only when every group is, and the first failure of any.
      */
     @Override
     public RaftStatus status() {
@@ -255,6 +263,19 @@ public final class GroupedCache implements ReplicatedCache {
         for (ClusterNode group : groups.subList(1, groups.size())) {
             RaftStatus each = group.status();
             status.groupsLed += each.groupsLed;
+            status.pendingWrites += each.pendingWrites;
+            status.logBufferBytes += each.logBufferBytes;
+            status.forwardBufferBytes += each.forwardBufferBytes;
+            status.abandonedWriteStreams += each.abandonedWriteStreams;
+            status.duplicatesAnswered += each.duplicatesAnswered;
+            status.snapshotsSaved += each.snapshotsSaved;
+            status.snapshotsInstalled += each.snapshotsInstalled;
+            status.snapshotsDeferred += each.snapshotsDeferred;
+            status.forwardsRefusedOtherGroup += each.forwardsRefusedOtherGroup;
+            status.hintWrites += each.hintWrites;
+            status.hintKeys += each.hintKeys;
+            status.hintBytes += each.hintBytes;
+            status.hintKeysDropped += each.hintKeysDropped;
             status.ready &= each.ready;
             if (status.failure == null && each.failure != null) {
                 status.failure = "group g" + group.ordinal() + ": " + each.failure;
@@ -268,6 +289,7 @@ public final class GroupedCache implements ReplicatedCache {
         return groups.stream().map(ClusterNode::status).toList();
     }
 
+    /** The groups' shared families, each series labelled with its group. */
     @Override
     public RaftMetrics metrics() {
         return groups.get(0).metrics();

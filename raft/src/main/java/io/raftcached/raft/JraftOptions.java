@@ -50,9 +50,14 @@ final class JraftOptions {
 
     private JraftOptions() {}
 
-    /** @param sharedTimers whether the process runs several groups, whose timers then share jraft's pools */
+    /** jraft's pool for RPC answers a node receives (its default, stated), shared out among a node's groups. */
+    static final int RPC_PROCESSOR_THREADS = 80;
+    /** The least of that pool a group of several keeps (a third of it always runs). */
+    static final int RPC_PROCESSOR_THREADS_MIN = 12;
+
+    /** @param hosted which of the process's groups: several share jraft's timer pools and its RPC threads */
     static NodeOptions of(RaftSettings settings, StateMachine machine, Path raftDirectory, Configuration initial,
-            RaftMetrics metrics, boolean sharedTimers) {
+            RaftMetrics metrics, HostedGroup hosted) {
         NodeOptions options = new NodeOptions();
         options.setServiceFactory(TimedLogStorage.factory(settings, metrics.logAppendSeconds));
         options.setFsm(machine);
@@ -68,10 +73,14 @@ final class JraftOptions {
         options.setDisableCli(false);
         options.setSharedElectionTimer(false);
         // One group per process keeps its own timer threads; a node of many groups shares jraft's
-        // pools (as RheaKV's regions do) rather than run four timer threads per group.
-        options.setSharedVoteTimer(sharedTimers);
-        options.setSharedStepDownTimer(sharedTimers);
-        options.setSharedSnapshotTimer(sharedTimers);
+        // pools (as RheaKV's regions do) rather than run a scheduler of six threads and three timers
+        // per group, and splits the RPC answer pool (80 threads, a third always running, per group).
+        boolean shared = hosted.shared();
+        options.setSharedTimerPool(shared);
+        options.setSharedVoteTimer(shared);
+        options.setSharedStepDownTimer(shared);
+        options.setSharedSnapshotTimer(shared);
+        options.setRpcProcessorThreadPoolSize(Math.max(RPC_PROCESSOR_THREADS_MIN, RPC_PROCESSOR_THREADS / hosted.count()));
         RaftOptions raftOptions = new RaftOptions();
         raftOptions.setSync(settings.fsync());
         raftOptions.setSyncMeta(settings.fsync());

@@ -5,7 +5,7 @@ import com.alipay.sofa.jraft.entity.LogEntry;
 import com.alipay.sofa.jraft.option.LogStorageOptions;
 import com.alipay.sofa.jraft.option.RaftOptions;
 import com.alipay.sofa.jraft.storage.LogStorage;
-import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import java.util.List;
 
 /**
@@ -15,15 +15,15 @@ import java.util.List;
  */
 final class TimedLogStorage implements LogStorage {
     private final LogStorage storage;
-    private final Histogram appendSeconds;
+    private final DistributionDataPoint appendSeconds;
 
-    private TimedLogStorage(LogStorage storage, Histogram appendSeconds) {
+    private TimedLogStorage(LogStorage storage, DistributionDataPoint appendSeconds) {
         this.storage = storage;
         this.appendSeconds = appendSeconds;
     }
 
     /** jraft's default services with the chosen log storage, wrapped. */
-    static DefaultJRaftServiceFactory factory(RaftSettings settings, Histogram appendSeconds) {
+    static DefaultJRaftServiceFactory factory(RaftSettings settings, DistributionDataPoint appendSeconds) {
         return new DefaultJRaftServiceFactory() {
             @Override
             public LogStorage createLogStorage(String uri, RaftOptions raftOptions) {

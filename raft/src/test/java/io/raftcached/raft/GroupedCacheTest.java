@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.google.protobuf.ByteString;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.raftcached.placement.ClusterMap;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.Op;
@@ -22,8 +23,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,6 +114,23 @@ class GroupedCacheTest {
         } finally {
             again.close();
         }
+    }
+
+    @Test
+    void eachGroupsRaftSeriesCarryItsGroupLabelAndASingleGroupsNone() {
+        List<RaftMetrics> groups = RaftMetrics.perGroup(2);
+        groups.get(1).leaderChanges.inc();
+        groups.get(1).leaderChanges.inc();
+        groups.get(0).leaderChanges.inc();
+        CounterSnapshot changes = (CounterSnapshot) groups.get(0).all().stream()
+                .filter(collector -> collector.getPrometheusName().equals("raft_leader_changes_seen")).findFirst().orElseThrow().collect();
+        assertEquals(Map.of("g1", 1.0, "g2", 2.0), changes.getDataPoints().stream()
+                .collect(Collectors.toMap(point -> point.getLabels().get("group"), CounterSnapshot.CounterDataPointSnapshot::getValue)));
+        RaftMetrics single = new RaftMetrics();
+        single.leaderChanges.inc();
+        CounterSnapshot unlabelled = (CounterSnapshot) single.all().stream()
+                .filter(collector -> collector.getPrometheusName().equals("raft_leader_changes_seen")).findFirst().orElseThrow().collect();
+        assertTrue(unlabelled.getDataPoints().get(0).getLabels().isEmpty(), "a node of one group keeps its series unlabelled");
     }
 
     @Test

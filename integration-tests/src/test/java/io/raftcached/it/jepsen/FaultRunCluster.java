@@ -1,5 +1,7 @@
 package io.raftcached.it.jepsen;
 
+import io.raftcached.it.GroupStats;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -208,45 +210,62 @@ final class FaultRunCluster implements AutoCloseable {
     // --- convergence ----------------------------------------------------------------------------
 
     /**
-     * Waits until every member is running and has applied and committed the same index, then
-     * returns each member's {@code stats digest} ("index:sha256") by name. Null values never; a
-     * timeout throws with the last views.
+     * Waits until every member is running and, in each of its Raft groups, has applied and
+     * committed the same index as the others, then returns each member's {@code stats digest}
+     * ("index:sha256"; with several groups each group's, space separated) by name. Null values
+     * never; a timeout throws with the last views.
      */
     Map<String, String> convergedDigests(long timeoutMillis) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Map<String, String> lastViews = new LinkedHashMap<>();
         while (System.nanoTime() < deadline) {
             lastViews.clear();
-            Long first = null;
-            boolean same = true;
+            List<Map<String, String>> views = new ArrayList<>();
             for (FaultRunNode node : members()) {
                 Map<String, String> raft = node.statsOrNull("raft");
-                if (raft == null) {
-                    lastViews.put(node.name, "unreachable");
-                    same = false;
-                    continue;
-                }
-                long applied = Long.parseLong(raft.get("raft_applied_index"));
-                long committed = Long.parseLong(raft.get("raft_commit_index"));
-                lastViews.put(node.name, "applied " + applied + " committed " + committed + " role " + raft.get("raft_role")
-                        + " ready " + raft.get("raft_ready"));
-                first = first == null ? applied : first;
-                same &= applied == first && committed == first && "1".equals(raft.get("raft_ready"));
+                lastViews.put(node.name, raft == null ? "unreachable" : "applied " + raft.get("raft_applied_index") + " committed "
+                        + raft.get("raft_commit_index") + " role " + raft.get("raft_role") + " ready " + raft.get("raft_ready")
+                        + (GroupStats.count(raft) > 1 ? " groups " + GroupStats.count(raft) : ""));
+                views.add(raft);
             }
-            if (same && first != null) {
-                Map<String, String> digests = new LinkedHashMap<>();
-                for (FaultRunNode node : members()) {
-                    Map<String, String> digest = node.statsOrNull("digest");
-                    digests.put(node.name, digest == null ? "unreachable" : digest.get("digest"));
-                }
-                long index = first;
-                if (digests.values().stream().allMatch(d -> d != null && d.startsWith(index + ":"))) {
-                    return digests;
-                }
+            Map<String, String> digests = views.contains(null) ? null : digestsIfConverged(views);
+            if (digests != null) {
+                return digests;
             }
             Thread.sleep(200);
         }
         throw new IOException("members did not converge on one applied index within " + timeoutMillis + " ms: " + lastViews);
+    }
+
+    /** The members' digests if every group's replicas applied one committed index and digest at it; else null. */
+    private Map<String, String> digestsIfConverged(List<Map<String, String>> views) {
+        int groups = GroupStats.count(views.get(0));
+        long[] indexes = new long[groups + 1];
+        for (int group = 1; group <= groups; group++) {
+            indexes[group] = GroupStats.applied(views.get(0), group);
+            for (Map<String, String> raft : views) {
+                if (GroupStats.count(raft) != groups || GroupStats.applied(raft, group) != indexes[group]
+                        || GroupStats.committed(raft, group) != indexes[group] || !GroupStats.ready(raft, group)) {
+                    return null;
+                }
+            }
+        }
+        Map<String, String> digests = new LinkedHashMap<>();
+        for (FaultRunNode node : members()) {
+            Map<String, String> digest = node.statsOrNull("digest");
+            if (digest == null) {
+                return null;
+            }
+            List<String> each = GroupStats.digests(digest, groups);
+            for (int group = 1; group <= groups; group++) {
+                String one = each.get(group - 1);
+                if (one == null || !one.startsWith(indexes[group] + ":")) {
+                    return null;
+                }
+            }
+            digests.put(node.name, String.join(" ", each));
+        }
+        return digests;
     }
 
     String logTails(int lines) {

@@ -47,10 +47,13 @@ class FaultRunTest {
         Assumptions.abort("partition tests need network namespaces (run as root with iproute2): " + reason);
     }
 
+    /** A CI-sized run; {@code extraArguments} go to every node after the defaults. */
     static FaultRun.Config config(String name, long seed, int nodes, boolean namespaces, boolean linearizable, Schedule schedule,
-            java.util.function.IntFunction<Long> clocks) {
-        return new FaultRun.Config(name, seed, nodes, namespaces, linearizable, Workload.Options.ci(),
-                FaultRun.defaultNodeArguments(linearizable), clocks, schedule, 2_000, 60_000, 300);
+            java.util.function.IntFunction<Long> clocks, String... extraArguments) {
+        List<String> arguments = new java.util.ArrayList<>(FaultRun.defaultNodeArguments(linearizable));
+        arguments.addAll(List.of(extraArguments));
+        return new FaultRun.Config(name, seed, nodes, namespaces, linearizable, Workload.Options.ci(), arguments, clocks, schedule,
+                2_000, 60_000, 300);
     }
 
     static void assertPassed(FaultRun.Outcome outcome) {
@@ -65,6 +68,20 @@ class FaultRunTest {
         Schedule schedule = Schedule.of(seed, Schedule.faults(List.of(Fault.KILL_LEADER, Fault.PAUSE_LEADER, Fault.KILL_FOLLOWER,
                 Fault.PAUSE_FOLLOWER)), 3_000, 3_000, 4_000);
         assertPassed(FaultRun.run(config("local-kill-pause", seed, 3, false, false, schedule, id -> 0L)));
+    }
+
+    /**
+     * Three Raft groups on three nodes with local reads (every node a replica of every group, each
+     * leading one): kills and pauses hit the first group's leader and the others' leaders alike,
+     * and every group's replicas must end identical.
+     */
+    @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void localReadsAcrossGroupsUnderKillsAndPauses() throws Exception {
+        long seed = Schedule.seed(808);
+        Schedule schedule = Schedule.of(seed, Schedule.faults(List.of(Fault.KILL_LEADER, Fault.PAUSE_FOLLOWER, Fault.KILL_FOLLOWER,
+                Fault.PAUSE_LEADER)), 3_000, 3_000, 4_000);
+        assertPassed(FaultRun.run(config("local-groups-kill-pause", seed, 3, false, false, schedule, id -> 0L, "--groups", "3")));
     }
 
     /** Partitions in linearizable mode: the leader isolated, a 2/1 split each way, every link cut (1/1/1). */

@@ -31,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -224,12 +225,25 @@ public final class ClusterNode implements ReplicatedCache {
         if (raft == null || closed.get()) {
             return;
         }
-        PeerId target = leaderPreference.transferTarget(leader, self, currentConfiguration(), preferredEndpoint(),
-                System.nanoTime());
+        PeerId target = leaderPreference.transferTarget(leader, self, leader ? readyVoters(raft) : List.of(),
+                preferredEndpoint(), System.nanoTime());
         if (target != null) {
             Status status = raft.transferLeadershipTo(target);
             LOG.info("handing leadership of group {} to its preferred leader {}: {}", raftGroup(), target, status);
         }
+    }
+
+    /** On the leader: the voters it heard from within an election timeout that are caught up. */
+    private List<PeerId> readyVoters(Node raft) {
+        List<PeerId> alive;
+        try {
+            alive = raft.listAlivePeers();
+        } catch (IllegalStateException notLeader) {
+            return List.of();
+        }
+        Map<String, Long> lag = FollowerLag.of(raft, currentConfiguration(), self);
+        return alive.stream().filter(peer -> lag.getOrDefault(peer.getEndpoint().toString(), Long.MAX_VALUE)
+                <= LeaderPreference.CAUGHT_UP_ENTRIES).toList();
     }
 
     /** The Raft address of this group's preferred leader, from {@code --peers}; empty when it is none of them. */

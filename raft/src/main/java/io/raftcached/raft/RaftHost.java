@@ -103,8 +103,9 @@ final class RaftHost implements AutoCloseable {
      */
     ClusterNode groupFor(String raftGroup, int ordinal) {
         List<ClusterNode> hosted = List.copyOf(groups);
+        // A group still starting has no name yet: an empty name must not match it.
         for (ClusterNode group : hosted) {
-            if (group.raftGroup().equals(raftGroup)) {
+            if (!raftGroup.isEmpty() && group.raftGroup().equals(raftGroup)) {
                 return group;
             }
         }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.google.protobuf.ByteString;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -140,21 +139,23 @@ class GroupedCacheTest {
     }
 
     @Test
-    void aLeaderHandsOverToThePreferredVoterOnceSettledAndNotAgainTooSoon() {
+    void aLeaderHandsOverToThePreferredVoterOnceSettledAndReadyAndNotAgainTooSoon() {
         PeerId self = PeerId.parsePeer("127.0.0.1:7001");
         PeerId preferred = PeerId.parsePeer("127.0.0.1:7002::3");
-        Configuration conf = new Configuration(List.of(self, preferred, PeerId.parsePeer("127.0.0.1:7003")));
+        List<PeerId> ready = List.of(self, preferred, PeerId.parsePeer("127.0.0.1:7003"));
         LeaderPreference preference = new LeaderPreference();
         long settle = TimeUnit.MILLISECONDS.toNanos(LeaderPreference.SETTLE_MILLIS);
         preference.becameLeader(0);
-        assertNull(preference.transferTarget(true, self, conf, "127.0.0.1:7002", settle - 1), "a new leader serves first");
-        assertNull(preference.transferTarget(false, self, conf, "127.0.0.1:7002", settle), "only a leader hands over");
-        assertNull(preference.transferTarget(true, preferred, conf, "127.0.0.1:7002", settle), "the preferred leader keeps it");
-        assertNull(preference.transferTarget(true, self, conf, "127.0.0.1:7009", settle), "a preferred node that is no voter");
-        assertEquals(preferred, preference.transferTarget(true, self, conf, "127.0.0.1:7002", settle));
-        assertNull(preference.transferTarget(true, self, conf, "127.0.0.1:7002", settle + 1), "a transfer that did not happen waits");
+        assertNull(preference.transferTarget(true, self, ready, "127.0.0.1:7002", settle - 1), "a new leader serves first");
+        assertNull(preference.transferTarget(false, self, ready, "127.0.0.1:7002", settle), "only a leader hands over");
+        assertNull(preference.transferTarget(true, preferred, ready, "127.0.0.1:7002", settle), "the preferred leader keeps it");
+        assertNull(preference.transferTarget(true, self, ready, "127.0.0.1:7009", settle), "a preferred node that is no voter");
+        assertNull(preference.transferTarget(true, self, List.of(self), "127.0.0.1:7002", settle),
+                "a preferred voter that is down or behind is not asked (a transferring leader refuses writes)");
+        assertEquals(preferred, preference.transferTarget(true, self, ready, "127.0.0.1:7002", settle));
+        assertNull(preference.transferTarget(true, self, ready, "127.0.0.1:7002", settle + 1), "a transfer that did not happen waits");
         long retry = TimeUnit.MILLISECONDS.toNanos(LeaderPreference.RETRY_MILLIS);
-        assertEquals(preferred, preference.transferTarget(true, self, conf, "127.0.0.1:7002", settle + retry));
+        assertEquals(preferred, preference.transferTarget(true, self, ready, "127.0.0.1:7002", settle + retry));
     }
 
     private static long itemsIn(GroupedCache node, int group) {

@@ -84,6 +84,10 @@ final class ClusterCommand implements Callable<Integer> {
                 System.err.println("raftcached cluster: " + e.getMessage());
                 return Main.EXIT_USAGE;
             }
+            if (cluster.group < 0) {
+                System.err.println("raftcached cluster: --group is a group's number, from 1 (0 or none: every group)");
+                return Main.EXIT_USAGE;
+            }
             try (AdminClient client = quietly(() -> new AdminClient(cluster.timeoutMillis, peerTls))) {
                 int groups = client.groupCount(cluster.node);
                 if (cluster.group > groups) {
@@ -98,7 +102,7 @@ final class ClusterCommand implements Callable<Integer> {
                     run(client);
                 }
                 return 0;
-            } catch (AdminException | IOException | IllegalArgumentException e) {
+            } catch (AdminException | IOException e) {
                 System.err.println("raftcached cluster: " + e.getMessage());
                 return 1;
             }

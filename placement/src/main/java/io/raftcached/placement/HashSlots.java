@@ -1,5 +1,7 @@
 package io.raftcached.placement;
 
+import com.google.protobuf.ByteString;
+
 /**
  * The fixed hash slots keys fall into, Redis Cluster's: CRC16 (XMODEM) of the whole key, modulo
  * 16 384. Groups own slots, never keys, so moving the key space between groups moves slot numbers,
@@ -21,9 +23,22 @@ public final class HashSlots {
     public static int slotOf(byte[] key, int offset, int lengthBytes) {
         int crc = 0;
         for (int i = offset; i < offset + lengthBytes; i++) {
-            crc = ((crc << 8) ^ CRC16_TABLE[((crc >>> 8) ^ key[i]) & 0xff]) & 0xffff;
+            crc = update(crc, key[i]);
         }
         return crc & (SLOT_COUNT - 1);
+    }
+
+    /** The slot of a key held in a log entry's command, read in place rather than copied out. */
+    public static int slotOf(ByteString key) {
+        int crc = 0;
+        for (int i = 0; i < key.size(); i++) {
+            crc = update(crc, key.byteAt(i));
+        }
+        return crc & (SLOT_COUNT - 1);
+    }
+
+    private static int update(int crc, byte next) {
+        return ((crc << 8) ^ CRC16_TABLE[((crc >>> 8) ^ next) & 0xff]) & 0xffff;
     }
 
     /**

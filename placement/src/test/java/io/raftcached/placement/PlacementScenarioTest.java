@@ -1,5 +1,8 @@
 package io.raftcached.placement;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.protobuf.ByteString;
 import io.raftcached.testing.DataDriven;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -69,6 +72,7 @@ class PlacementScenarioTest {
                 case "show" -> map.toString();
                 case "slot" -> {
                     byte[] key = test.stringArg("key").getBytes(StandardCharsets.US_ASCII);
+                    assertEquals(HashSlots.slotOf(key), HashSlots.slotOf(ByteString.copyFrom(key)), "a key's slot read in place");
                     yield "slot " + HashSlots.slotOf(key) + ", g" + map.groupOfKey(key);
                 }
                 default -> throw new IllegalArgumentException(test.position() + ": unknown directive " + test.command());

@@ -1,6 +1,7 @@
 package io.raftcached.raft;
 
 import io.raftcached.placement.ClusterMap;
+import io.raftcached.placement.HashSlots;
 import io.raftcached.proto.Command;
 import io.raftcached.proto.Op;
 import io.raftcached.store.EvictionLog;
@@ -157,21 +158,12 @@ public final class GroupedCache implements ReplicatedCache {
         return groups.get(ordinal - 1);
     }
 
-    /** Which group (its ordinal) owns {@code key}. */
-    public int groupOrdinalOf(byte[] key) {
-        return map.groupOfKey(key);
-    }
-
-    public int groupCount() {
-        return groups.size();
-    }
-
     // --- writes ------------------------------------------------------------------------------
 
     @Override
     public CompletableFuture<StoreResult> submit(Command command) {
         if (command.getOp() != Op.FLUSH_ALL && command.getOp() != Op.MAINTENANCE) {
-            return groupOf(command.getKey().toByteArray()).submit(command);
+            return groups.get(map.groupOfSlot(HashSlots.slotOf(command.getKey())) - 1).submit(command);
         }
         List<CompletableFuture<StoreResult>> results = groups.stream().map(group -> group.submit(command)).toList();
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))

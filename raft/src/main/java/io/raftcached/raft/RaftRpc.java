@@ -45,10 +45,6 @@ final class RaftRpc implements AutoCloseable {
         return new Endpoint(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
-    NodeInfoResponse nodeInfo(String hostPort, int timeoutMillis) {
-        return nodeInfo(hostPort, 1, timeoutMillis);
-    }
-
     /** What the node at {@code hostPort} says of its Raft group at position {@code group}. */
     NodeInfoResponse nodeInfo(String hostPort, int group, int timeoutMillis) {
         return call(hostPort, NodeInfoRequest.newBuilder().setGroup(group).build(), NodeInfoResponse.class, timeoutMillis);

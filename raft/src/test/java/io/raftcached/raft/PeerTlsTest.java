@@ -75,17 +75,17 @@ class PeerTlsTest {
     @Test
     void onlyPeersWithACertificateOfThePeerCaAreAnswered() throws Exception {
         try (RaftRpc member = client(peer())) {
-            assertNotNull(member.nodeInfo(address, 5_000), "a member's certificate is accepted");
+            assertNotNull(member.nodeInfo(address, 1, 5_000), "a member's certificate is accepted");
         }
         long refused = PeerHandshakes.refused();
         try (RaftRpc plaintext = client(PeerTls.Files.NONE)) {
-            assertNull(plaintext.nodeInfo(address, 2_000), "a plaintext client gets no answer");
+            assertNull(plaintext.nodeInfo(address, 1, 2_000), "a plaintext client gets no answer");
         }
         assertTrue(PeerHandshakes.refused() > refused, "the plaintext connection was counted");
         refused = PeerHandshakes.refused();
         try (RaftRpc stranger = client(new PeerTls.Files(certificates.resolve("untrusted-client.crt"),
                 certificates.resolve("untrusted-client.key"), certificates.resolve("ca.crt")))) {
-            assertNull(stranger.nodeInfo(address, 2_000), "a certificate of another CA gets no answer");
+            assertNull(stranger.nodeInfo(address, 1, 2_000), "a certificate of another CA gets no answer");
         }
         assertTrue(PeerHandshakes.refused() > refused, "the untrusted certificate was counted");
         assertEquals(PeerHandshakes.refused(), node.status().peerTlsRefused);

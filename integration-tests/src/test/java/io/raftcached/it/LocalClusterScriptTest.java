@@ -117,9 +117,69 @@ class LocalClusterScriptTest {
         }
     }
 
+    /**
+     * {@code start --nodes 5}: five nodes on the next five ports of each base, every one in every
+     * node's peers, form one Raft group of five; status and stop cover all five. The sizes it
+     * refuses (fewer than 3 nodes, groups that leave a node without a replica) start nothing.
+     */
+    @Test
+    void startNodesFiveFormsOneGroupOfFive() throws Exception {
+        Path directory = NodeProcess.freshDirectory("local-cluster-nodes");
+        int clientBase = Ports.freeRangeBase(5);
+        int metricsBase = Ports.freeRangeBase(5);
+        Map<String, String> environment = new HashMap<>();
+        environment.put("RAFTCACHED_CLUSTER_DIR", directory.toString());
+        environment.put("RAFTCACHED_CLIENT_PORT_BASE", Integer.toString(clientBase));
+        environment.put("RAFTCACHED_RAFT_PORT_BASE", Integer.toString(Ports.freeRangeBase(5)));
+        environment.put("RAFTCACHED_METRICS_PORT_BASE", Integer.toString(metricsBase));
+        environment.put("RAFTCACHED_JAR", NodeProcess.privateJar().toString());
+        environment.put("JAVA_OPTS", "-Xmx192m -XX:ActiveProcessorCount=2");
+        try {
+            Map<java.util.List<String>, String> refusals = Map.of(
+                    java.util.List.of("--nodes", "2"), "start --nodes takes a number of nodes from 3 to 9",
+                    java.util.List.of("--nodes", "6", "--groups", "1"), "--groups 1 leaves some node without a group");
+            for (Map.Entry<java.util.List<String>, String> refusal : refusals.entrySet()) {
+                java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("bash", SCRIPT.toString(), "start"));
+                command.addAll(refusal.getKey());
+                ProcessRun.Result refused = ProcessRun.run(command, environment, Duration.ofSeconds(30));
+                assertEquals(64, refused.exitCode(), refused.toString());
+                assertTrue(refused.err().contains(refusal.getValue()), refused.toString());
+                assertTrue(Files.notExists(directory), "a refused start leaves nothing behind: " + refused);
+            }
+            ProcessRun.Result start = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "start", "--nodes", "5"),
+                    environment, SCRIPT_TIMEOUT);
+            assertEquals(0, start.exitCode(), start.toString());
+            assertTrue(start.out().contains("raftcached: 5 nodes on 127.0.0.1"), start.out());
+            assertTrue(start.out().contains("(nodes 1-5: ports " + (metricsBase + 1) + "-" + (metricsBase + 5) + ")"), start.out());
+            java.util.Set<String> leaders = new java.util.HashSet<>();
+            for (int id = 1; id <= 5; id++) {
+                try (TextClient client = new TextClient(clientBase + id)) {
+                    Map<String, String> raft = client.stats("raft");
+                    assertEquals(5, raft.get("raft_members").split(",").length, "node " + id + ": " + raft);
+                    assertEquals("1", raft.get("raft_ready"), "node " + id + ": " + raft);
+                    leaders.add(raft.get("raft_leader"));
+                    assertEquals("STORED", client.call("set five-" + id + " 0 0 2\r\nok\r\n"), "node " + id);
+                }
+            }
+            assertEquals(1, leaders.size(), "one leader for all five: " + leaders);
+            ProcessRun.Result status = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "status"), environment,
+                    Duration.ofSeconds(30));
+            assertEquals(0, status.exitCode(), status.toString());
+            java.util.List<String> lines = status.out().lines().toList();
+            assertEquals(5, lines.size(), status.out());
+            lines.forEach(line -> assertTrue(STATUS_LINE.matcher(line).matches(), line));
+            assertTrue(lines.get(4).startsWith("node 5: pid "), status.out());
+            ProcessRun.Result stop = ProcessRun.run(java.util.List.of("bash", SCRIPT.toString(), "stop"), environment, SCRIPT_TIMEOUT);
+            assertEquals(0, stop.exitCode(), stop.toString());
+            assertEquals(5, stop.out().lines().filter(line -> line.matches("node [1-5] stopped")).count(), stop.out());
+        } finally {
+            killLeftovers(directory);
+        }
+    }
+
     /** A node line of status: a role with a term and a leader, or electing; never a leader at term 0. */
     private static final java.util.regex.Pattern STATUS_LINE = java.util.regex.Pattern.compile(
-            "node [123]: pid \\d+, port \\d+, ((leader|follower|learner), term [1-9]\\d*, applied \\d+, leader (127\\.0\\.0\\.1:\\d+\\S*|none yet)"
+            "node [1-9]: pid \\d+, port \\d+, ((leader|follower|learner), term [1-9]\\d*, applied \\d+, leader (127\\.0\\.0\\.1:\\d+\\S*|none yet)"
             + "|electing \\(no term yet\\), applied \\d+, leader none yet)");
 
     /**
@@ -160,7 +220,7 @@ class LocalClusterScriptTest {
 
     /** Nodes the script started and a failed assertion left running, by the pids it recorded. */
     private static void killLeftovers(Path directory) throws Exception {
-        for (int id = 1; id <= 3; id++) {
+        for (int id = 1; id <= 9; id++) {
             Path pidFile = directory.resolve("node-" + id + ".pid");
             if (Files.exists(pidFile)) {
                 long pid = Long.parseLong(Files.readString(pidFile).strip());

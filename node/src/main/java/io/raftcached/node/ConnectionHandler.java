@@ -11,6 +11,7 @@ import io.raftcached.protocol.Request;
 import io.raftcached.protocol.TextProtocolDecoder;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -315,6 +316,18 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
             flush();
         }
         return outputRoom();
+    }
+
+    @Override
+    public void resumeWhen(CompletableFuture<?> ready) {
+        ready.whenComplete((ignored, failure) -> context.executor().execute(() -> {
+            if (context.channel().isActive()) {
+                advance();
+                if (!inRead) {
+                    flush();
+                }
+            }
+        }));
     }
 
     /**

@@ -31,8 +31,8 @@ final class RaftCollector implements MultiCollector {
         out.gauge("raft_node_info", "This node's id and cluster, always 1.", 1, "node_id", Integer.toString(raft.nodeId),
                 "cluster_id", raft.clusterId.isEmpty() ? "-" : raft.clusterId);
         List<RaftStatus> groups = cluster.groupStatuses();
-        for (int group = 1; group <= groups.size(); group++) {
-            groupFamilies(out, groups.get(group - 1), groups.size() == 1 ? new String[0] : new String[] {"group", "g" + group});
+        for (RaftStatus group : groups) {
+            groupFamilies(out, group, raft.groupsTotal == 1 ? new String[0] : new String[] {"group", "g" + group.group});
         }
         out.counter("raft_proposals_failed", "Writes answered SERVER_ERROR as not written (etcd: proposals_failed_total).",
                 stats.writesFailed.sum());

@@ -7,6 +7,9 @@ import io.raftcached.protocol.MetaResponseWriter;
 import io.raftcached.protocol.Replies;
 import io.raftcached.protocol.Request;
 import io.raftcached.raft.ReadPermission;
+import io.raftcached.raft.ReadRefusedException;
+import io.raftcached.raft.RelayedRead;
+import io.raftcached.raft.RelayedReads;
 import io.raftcached.raft.ReplicatedCache;
 import io.raftcached.store.SlabClasses;
 import io.raftcached.store.Store;
@@ -14,6 +17,7 @@ import io.raftcached.store.StoreResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -39,6 +43,12 @@ final class RequestExecutor {
          * reply may go on now. False: stop, and continue when {@link Reply#writeTo} is called again.
          */
         boolean room();
+
+        /**
+         * For a reply that stopped (returned false) to wait for {@code ready} rather than for room:
+         * it is written on once {@code ready} completes.
+         */
+        void resumeWhen(CompletableFuture<?> ready);
     }
 
     /** A reply; runs on the connection's event loop. */
@@ -61,6 +71,8 @@ final class RequestExecutor {
     }
 
     private static final Reply NOTHING = out -> true;
+    /** Keys of other nodes' groups a multi-get asks for in one relay. */
+    private static final int RELAYED_KEYS_PER_READ = 64;
 
     /** What executing gave: a reply now, or one once the log or a read barrier answers. */
     record Outcome(Reply now, CompletableFuture<Reply> later) {
@@ -171,8 +183,9 @@ final class RequestExecutor {
         return switch (request.type()) {
             case GET, GETS -> read(reply, () -> multiGet(reply, connection));
             case META_GET -> metaGetWrites(reply) ? Outcome.later(metaGetThroughLog(reply, MetaViews.LocalFacts.NONE, connection))
-                    : read(reply, () -> metaGet(reply, connection));
-            case META_DEBUG -> read(reply, () -> Outcome.now(whole(out -> metaDebug(reply, out))));
+                    : cluster.holds(reply.key()) ? read(reply, () -> metaGet(reply, connection)) : relayedMetaGet(reply, connection);
+            case META_DEBUG -> cluster.holds(reply.key()) ? read(reply, () -> Outcome.now(whole(out -> metaDebug(reply, out))))
+                    : relayedMetaDebug(reply);
             case META_NOOP -> Outcome.now(whole(MetaResponseWriter::writeNoop));
             case GAT, GATS -> Outcome.later(getAndTouch(reply, connection));
             case SET, ADD, REPLACE, APPEND, PREPEND, CAS -> {
@@ -304,7 +317,9 @@ final class RequestExecutor {
                 Replies.writeStat(out, "digest", digests.get(0));
             } else {
                 for (int group = 1; group <= digests.size(); group++) {
-                    Replies.writeStat(out, "digest_g" + group, digests.get(group - 1));
+                    if (digests.get(group - 1) != null) {   // a group held here
+                        Replies.writeStat(out, "digest_g" + group, digests.get(group - 1));
+                    }
                 }
             }
             Replies.writeLine(out, "END");
@@ -462,7 +477,9 @@ final class RequestExecutor {
     /**
      * The VALUE blocks of get/gets (every key) or gat/gats (the item versions the touches hit), read
      * from this node's replica key by key as the output has room, then END. Counts get stats for
-     * get/gets.
+     * get/gets. Keys of groups this node holds no replica of are read on a replica elsewhere, a
+     * batch of the following ones at a time ({@link ReplicatedCache#readElsewhere}): the reply
+     * waits for each batch and holds one at a time.
      */
     private final class KeysReply implements Reply {
         private final Request request;
@@ -472,6 +489,12 @@ final class RequestExecutor {
         /** The last item read, for a fetchers line: class and value length. */
         private int readClass;
         private int readLength;
+        /** Keys read elsewhere: the batch being written, the key indexes it answers, the next of them. */
+        private RelayedReads relayed;
+        private int[] relayedIndexes;
+        private int relayedNext;
+        /** The batch asked for and not yet written from, or null. */
+        private CompletableFuture<RelayedReads> relaying;
 
         KeysReply(Request request, StoreResult[] touched, int connection) {
             this.request = request;
@@ -485,14 +508,36 @@ final class RequestExecutor {
             boolean send = request.errorLine() == null;
             List<byte[]> keys = request.keys();
             while (next < keys.size()) {
-                byte[] key = keys.get(next++);
+                byte[] key = keys.get(next);
+                boolean elsewhere = !cluster.holds(key) && (touched == null || touched[next].status == StoreResult.Status.HIT);
+                RelayedRead read = null;
+                if (elsewhere) {
+                    if (relaying != null && !relaying.isDone()) {
+                        return false;   // resumed when the batch is here
+                    }
+                    String failure = takeBatch();
+                    if (failure != null) {
+                        close();
+                        Replies.writeLine(out.buffer(), failure);
+                        return true;
+                    }
+                    if (relayed == null || relayedNext == relayed.reads().size() || relayedIndexes[relayedNext] != next) {
+                        close();   // the batch before is written: its room goes back before the next is asked
+                        relaying = askBatch();
+                        out.resumeWhen(relaying);
+                        return false;
+                    }
+                    read = relayed.reads().get(relayedNext++);
+                }
+                next++;
                 ByteBuf buffer = out.buffer();
                 if (touched == null) {
                     stats.getCommands.increment();
-                    Store.ReadOutcome outcome = cluster.read(key, cluster.readClockMillis(), Store.Lookup.live(true), item -> {
-                        admin.countGetHit(item.slabClass());
-                        writeValue(buffer, key, item, withCas);
-                    });
+                    Store.ReadOutcome outcome = read != null ? writeRelayed(buffer, key, read, withCas)
+                            : cluster.read(key, cluster.readClockMillis(), Store.Lookup.live(true), item -> {
+                                admin.countGetHit(item.slabClass());
+                                writeValue(buffer, key, item, withCas);
+                            });
                     countRead(outcome);
                     stats.prefixes.recordGet(key, outcome == Store.ReadOutcome.HIT);
                     if (stats.watchers.watching(LogWatchers.FETCHERS)) {
@@ -507,7 +552,9 @@ final class RequestExecutor {
                         stats.watchers.itemGet(key, hit ? "found" : "not_found", hit ? result.slabClass : 0, connection,
                                 hit ? result.valueLength : 0);
                     }
-                    if (hit && send) {
+                    if (hit && send && read != null) {
+                        writeRelayed(buffer, key, read, withCas);
+                    } else if (hit && send) {
                         cluster.read(key, cluster.readClockMillis(), Store.Lookup.version(touched[next - 1].cas),
                                 item -> writeValue(buffer, key, item, withCas));
                     }
@@ -516,8 +563,78 @@ final class RequestExecutor {
                     return false;
                 }
             }
+            close();
             Replies.writeLine(out.buffer(), send ? "END" : request.errorLine());
             return true;
+        }
+
+        /** Makes the batch that arrived the current one; the line to end the reply with if it failed. */
+        private String takeBatch() {
+            if (relaying == null) {
+                return null;
+            }
+            CompletableFuture<RelayedReads> arrived = relaying;
+            relaying = null;
+            try {
+                close();
+                relayed = arrived.join();
+                relayedNext = 0;
+                return null;
+            } catch (CompletionException e) {
+                return relayFailureLine(e.getCause() != null ? e.getCause() : e);
+            }
+        }
+
+        /** Asks for the keys from {@link #next} on that are read elsewhere, up to a batch. */
+        private CompletableFuture<RelayedReads> askBatch() {
+            List<byte[]> keys = request.keys();
+            List<byte[]> batch = new ArrayList<>();
+            List<Integer> indexes = new ArrayList<>();
+            for (int i = next; i < keys.size() && batch.size() < RELAYED_KEYS_PER_READ; i++) {
+                if (!cluster.holds(keys.get(i)) && (touched == null || touched[i].status == StoreResult.Status.HIT)) {
+                    batch.add(keys.get(i));
+                    indexes.add(i);
+                }
+            }
+            relayedIndexes = indexes.stream().mapToInt(Integer::intValue).toArray();
+            relayedNext = 0;
+            long[] versions = touched == null ? new long[batch.size()] : indexes.stream().mapToLong(i -> touched[i].cas).toArray();
+            return cluster.readElsewhere(batch, versions, touched == null, linearizable);
+        }
+
+        /** A key read elsewhere: its VALUE block on a hit (a get counts the hit), and the read's outcome. */
+        private Store.ReadOutcome writeRelayed(ByteBuf buffer, byte[] key, RelayedRead read, boolean withCas) {
+            if (read.outcome() != Store.ReadOutcome.HIT) {
+                return read.outcome();
+            }
+            StoreResult item = read.item();
+            if (touched == null) {
+                admin.countGetHit(item.slabClass);
+            }
+            readClass = item.slabClass;
+            readLength = item.valueLength;
+            if (withCas) {
+                Replies.writeValueHeader(buffer, key, item.clientFlags, item.valueLength, item.cas);
+            } else {
+                Replies.writeValueHeader(buffer, key, item.clientFlags, item.valueLength);
+            }
+            Replies.writeDataBlock(buffer, item.value);
+            return Store.ReadOutcome.HIT;
+        }
+
+        private void close() {
+            if (relayed != null) {
+                relayed.close();
+                relayed = null;
+            }
+        }
+
+        @Override
+        public void abandon() {
+            close();
+            if (relaying != null) {
+                relaying.thenAccept(RelayedReads::close);
+            }
         }
 
         private void writeValue(ByteBuf buffer, byte[] key, io.raftcached.store.ItemView item, boolean withCas) {
@@ -530,6 +647,82 @@ final class RequestExecutor {
             }
             item.writeValueWithCrlf(copies.get().into(buffer));
         }
+    }
+
+    /** The line a read relayed to another node's replicas ends with when it got no items: as a local refusal would say. */
+    private static String relayFailureLine(Throwable failure) {
+        if (failure instanceof ReadRefusedException refused) {
+            if (refused.barrierFailed()) {
+                return SERVER_ERROR_NO_QUORUM_READ;
+            }
+            if (refused.permission() != null) {
+                return switch (refused.permission()) {
+                    case NOT_READY -> SERVER_ERROR_NOT_READY;
+                    case STALE -> SERVER_ERROR_STALE;
+                    default -> SERVER_ERROR_FAILED;
+                };
+            }
+        }
+        return "SERVER_ERROR " + failure.getMessage();
+    }
+
+    /** mg of a key held elsewhere: read on a replica; a stale item whose token is unsent goes through the log, as here. */
+    private Outcome relayedMetaGet(Request request, int connection) {
+        CompletableFuture<RelayedReads> relayed = cluster.readElsewhere(List.of(request.key()), new long[1],
+                !request.meta().noLruBump(), linearizable);
+        return Outcome.later(relayed.handle((reads, failure) -> {
+            if (failure != null) {
+                String line = relayFailureLine(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+                return CompletableFuture.completedFuture(whole(out -> Replies.writeLine(out, line)));
+            }
+            RelayedRead read = reads.reads().get(0);
+            reads.close();
+            if (read.outcome() == Store.ReadOutcome.HIT && read.item().stale && !read.item().tokenAlreadySent) {
+                return metaGetThroughLog(request, new MetaViews.LocalFacts(read.fetched(), read.secondsSinceLastAccess()), connection);
+            }
+            return CompletableFuture.completedFuture(whole(out -> {
+                stats.getCommands.increment();
+                countRead(read.outcome());
+                if (read.outcome() == Store.ReadOutcome.HIT) {
+                    StoreResult item = read.item();
+                    admin.countGetHit(item.slabClass);
+                    MetaResponseWriter.writeGetHit(out, request, MetaViews.of(request.key(), item,
+                            new MetaViews.LocalFacts(read.fetched(), read.secondsSinceLastAccess())));
+                    if (request.meta().returnValue()) {
+                        Replies.writeDataBlock(out, item.value);
+                    }
+                } else {
+                    MetaResponseWriter.writeGetMiss(out, request);
+                }
+                if (stats.watchers.watching(LogWatchers.FETCHERS)) {
+                    boolean hit = read.outcome() == Store.ReadOutcome.HIT;
+                    stats.watchers.itemGet(request.key(), getStatus(read.outcome()), hit ? read.item().slabClass : 0, connection,
+                            hit ? read.item().valueLength : 0);
+                }
+            }));
+        }).thenCompose(reply -> reply));
+    }
+
+    /** me of a key held elsewhere: the item as a replica has it. */
+    private Outcome relayedMetaDebug(Request request) {
+        return Outcome.later(cluster.readElsewhere(List.of(request.key()), new long[1], false, linearizable).handle((reads, failure) -> {
+            if (failure != null) {
+                String line = relayFailureLine(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+                return whole(out -> Replies.writeLine(out, line));
+            }
+            RelayedRead read = reads.reads().get(0);
+            reads.close();
+            return whole(out -> {
+                stats.metaCommands.increment();
+                if (read.outcome() == Store.ReadOutcome.HIT) {
+                    MetaResponseWriter.writeDebug(out, MetaViews.of(request.key(), read.item(),
+                            new MetaViews.LocalFacts(read.fetched(), read.secondsSinceLastAccess())),
+                            read.item().slabClass, read.item().totalSizeBytes);
+                } else {
+                    MetaResponseWriter.writeDebugMiss(out);
+                }
+            });
+        }));
     }
 
     private void countRead(Store.ReadOutcome outcome) {

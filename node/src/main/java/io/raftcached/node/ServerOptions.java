@@ -159,9 +159,9 @@ final class ServerOptions {
     List<String> peers = new ArrayList<>();
 
     @Option(names = "--groups", paramLabel = "<count>",
-            description = "Raft groups the keys are split into, each with its own log and leader and an equal share"
-                    + " of -m; every member holds every group (default: 1, a single group). Fixed when the cluster"
-                    + " is created; see docs/scale-out.md")
+            description = "Raft groups the keys are split into, each with its own log and leader, on 3 of --peers"
+                    + " (every member while there are at most 3); a node's -m is split among the groups it may hold"
+                    + " (default: 1, a single group). Fixed when the cluster is created; see docs/scale-out.md")
     int groups = 1;
 
     @Option(names = "--cluster-token", paramLabel = "<text>",
@@ -327,7 +327,8 @@ final class ServerOptions {
         try {
             long groupBytes = GroupedCache.groupShape(store, GroupedCache.placement(raft, store, groups)).memoryLimitBytes();
             refuse(store.itemSizeMaxBytes() > groupBytes / 2, "Cannot set item size limit higher than 1/2 of each group's memory"
-                    + " (-m " + store.memoryLimitBytes() / StoreConfig.MEGABYTE + " split into " + groups + " groups)");
+                    + " (-m " + store.memoryLimitBytes() / StoreConfig.MEGABYTE + " split into groups of "
+                    + groupBytes / StoreConfig.MEGABYTE + " MB)");
         } catch (IllegalArgumentException e) {
             throw new ServerConfig.InvalidFlagException(e.getMessage());
         }

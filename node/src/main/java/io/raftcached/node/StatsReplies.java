@@ -260,22 +260,22 @@ final class StatsReplies {
         if (!raft.promotion.isEmpty()) {
             Replies.writeStat(out, "raft_promotion", raft.promotion);
         }
-        if (raft.groups > 1) {
+        if (raft.groupsTotal > 1) {
             groups(out, raft);
         }
     }
 
     /**
-     * A node of several groups: the lines above are its first group's Raft view with the node's
-     * counters, then how many groups it runs and leads and one line per group.
+     * A node of a cluster of several groups: the lines above are the Raft view of the first group
+     * it holds with the node's counters, then how many groups the cluster has, how many the node
+     * holds and leads, and one line per group it holds.
      */
     private void groups(ByteBuf out, RaftStatus node) {
+        Replies.writeStat(out, "raft_groups_total", node.groupsTotal);
         Replies.writeStat(out, "raft_groups", node.groups);
         Replies.writeStat(out, "raft_groups_led", node.groupsLed);
-        List<RaftStatus> groups = cluster.groupStatuses();
-        for (int group = 1; group <= groups.size(); group++) {
-            RaftStatus each = groups.get(group - 1);
-            Replies.writeStat(out, "raft_group_g" + group, "role=" + each.role + " leader=" + (each.leader.isEmpty() ? "-" : each.leader)
+        for (RaftStatus each : cluster.groupStatuses()) {
+            Replies.writeStat(out, "raft_group_g" + each.group, "role=" + each.role + " leader=" + (each.leader.isEmpty() ? "-" : each.leader)
                     + " term=" + each.term + " commit=" + each.committedIndex + " applied=" + each.appliedIndex
                     + " ready=" + (each.ready ? 1 : 0) + " members=" + String.join(",", each.peers));
         }

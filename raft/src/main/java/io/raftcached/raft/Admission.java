@@ -1,18 +1,20 @@
 package io.raftcached.raft;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A count of things in progress with a bound: callers ask before they start one, and those told
- * to wait are called back once the count has drained to half the bound. Thread-safe.
+ * Units of things in progress (a count, or bytes) with a bound: callers ask before they start one,
+ * and those told to wait are called back once the units have drained to half the bound. A thing
+ * is admitted while the units are below the bound, so the most in progress is the bound plus one
+ * thing. Thread-safe.
  */
 final class Admission {
-    private final int max;
-    private final AtomicInteger inProgress = new AtomicInteger();
+    private final long max;
+    private final AtomicLong inProgress = new AtomicLong();
     private final ConcurrentLinkedQueue<Runnable> waiters = new ConcurrentLinkedQueue<>();
 
-    Admission(int max) {
+    Admission(long max) {
         this.max = max;
     }
 
@@ -29,12 +31,12 @@ final class Admission {
         return false;
     }
 
-    void enter() {
-        inProgress.incrementAndGet();
+    void enter(long units) {
+        inProgress.addAndGet(units);
     }
 
-    void leave() {
-        if (inProgress.decrementAndGet() <= max / 2 && !waiters.isEmpty()) {
+    void leave(long units) {
+        if (inProgress.addAndGet(-units) <= max / 2 && !waiters.isEmpty()) {
             wakeAll();
         }
     }
@@ -45,7 +47,7 @@ final class Admission {
         }
     }
 
-    int inProgress() {
+    long inProgress() {
         return inProgress.get();
     }
 }

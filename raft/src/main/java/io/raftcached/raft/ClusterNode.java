@@ -461,8 +461,8 @@ public final class ClusterNode implements ReplicatedCache {
             barrier.completeExceptionally(new IllegalStateException("not started"));
             return barrier;
         }
-        readsWaiting.enter();
-        barrier.whenComplete((ignored, failure) -> readsWaiting.leave());
+        readsWaiting.enter(1);
+        barrier.whenComplete((ignored, failure) -> readsWaiting.leave(1));
         raft.readIndex(new byte[0], new ReadIndexClosure() {
             @Override
             public void run(Status status, long index, byte[] context) {
@@ -508,6 +508,11 @@ public final class ClusterNode implements ReplicatedCache {
         return hosted.ordinal();
     }
 
+    /** How many groups the node's cluster has. */
+    int groupCount() {
+        return hosted.count();
+    }
+
     /** The jraft group this node runs in; empty while it starts. */
     String raftGroup() {
         NodeIdentity current = identity;
@@ -537,6 +542,8 @@ public final class ClusterNode implements ReplicatedCache {
         status.appliedIndex = replica.appliedIndex();
         status.ready = readiness.ready();
         status.groupsLed = leader ? 1 : 0;
+        status.group = hosted.ordinal();
+        status.groupsTotal = hosted.count();
         status.snapshotsInstalled = machine.snapshotsInstalled();
         status.snapshotsSaved = machine.snapshotsSaved();
         status.snapshotsDeferred = machine.snapshotsDeferred();

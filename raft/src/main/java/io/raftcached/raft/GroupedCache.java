@@ -15,10 +15,15 @@ import io.raftcached.store.StoreTotals;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutionException;
@@ -28,29 +33,58 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 
 /**
- * A node that runs several Raft groups (docs/scale-out.md, step 2): every node of the cluster is a
- * replica of every group, each group a {@link ClusterNode} with its own log, store, write stream
- * and dedupe table on the process's shared {@link RaftHost}. A key's writes and reads go to the
- * group owning its slot; keyless writes ({@code flush_all}, slab and crawler commands) go to
- * every group and answer once all have applied; node-wide figures are summed.
+ * A node of a cluster of several Raft groups (docs/scale-out.md, steps 2 and 3). Each group has
+ * up to three replicas among the members; the groups this node holds a replica of are each a
+ * {@link ClusterNode} with its own log, store, write stream and dedupe table on the process's
+ * shared {@link RaftHost}, and the others a {@link RemoteGroup} that relays their keys' commands
+ * to a replica. A key's writes and reads go to the group owning its slot; keyless writes
+ * ({@code flush_all}, slab and crawler commands) go to every group and answer once all have
+ * applied; node-wide figures are summed over the groups held here.
  *
  * <p>The placement is computed, not stored: from {@code --peers}, every node's {@code -m} and the
- * number of groups, {@link ClusterMap#withGroups} gives every node the same slot ranges and the
- * same preferred leader per group. The metadata group that will store it replaces this (step 3).
+ * number of groups, {@link ClusterMap#withGroups} gives every node the same replicas, slot ranges
+ * and preferred leader per group. The metadata group that will store it replaces this.
  */
 public final class GroupedCache implements ReplicatedCache {
+    /** Replicas per group: every member while there are at most this many, else this many. */
+    static final int REPLICAS_MAX = 3;
+    /** Bytes of writes relayed to other nodes' replicas and not yet answered, at most (plus one write). */
+    static final long RELAYED_WRITE_BYTES_MAX = 64L << 20;
+    /** Bytes of relayed read replies reserved or held until written, at most (plus one read). */
+    static final long RELAYED_READ_BYTES_MAX = 64L << 20;
+
     private final RaftHost host;
     private final ClusterMap map;
-    /** By group ordinal less one. */
-    private final List<ClusterNode> groups;
+    /** The groups this node holds a replica of, in group order. */
+    private final List<ClusterNode> held;
+    /** By group ordinal less one: the group if held here, else null. */
+    private final ClusterNode[] local;
+    /** By group ordinal less one: the relay to the group's replicas if not held here, else null. */
+    private final RemoteGroup[] remote;
+    private final Admission relayedWrites = new Admission(RELAYED_WRITE_BYTES_MAX);
+    private final Admission relayedReads = new Admission(RELAYED_READ_BYTES_MAX);
     private final RaftEvents events = new RaftEvents();
 
-    private GroupedCache(RaftHost host, ClusterMap map, List<ClusterNode> groups) {
+    private GroupedCache(RaftHost host, ClusterMap map, List<ClusterNode> held, List<RemoteGroup> remotes) {
         this.host = host;
         this.map = map;
-        this.groups = List.copyOf(groups);
-        for (ClusterNode group : this.groups) {
+        this.held = List.copyOf(held);
+        this.local = new ClusterNode[map.groups().size()];
+        this.remote = new RemoteGroup[map.groups().size()];
+        for (ClusterNode group : this.held) {
+            local[group.ordinal() - 1] = group;
             group.events().watch(line -> events.emit(tagged(line, group.ordinal())));
+        }
+        for (RemoteGroup group : remotes) {
+            remote[group.ordinal() - 1] = group;
+        }
+        for (int ordinal = 1; ordinal <= local.length; ordinal++) {
+            if ((local[ordinal - 1] == null) == (remote[ordinal - 1] == null)) {
+                throw new IllegalStateException("group g" + ordinal + " must be held here or relayed, exactly one");
+            }
+        }
+        if (this.held.isEmpty()) {
+            throw new IllegalStateException("a node must hold at least one group");
         }
     }
 
@@ -62,31 +96,39 @@ public final class GroupedCache implements ReplicatedCache {
     }
 
     /**
-     * The placement of {@code groupCount} groups of {@code shape}'s memory split evenly, on the
-     * members of {@code settings} (this node alone without {@code --peers}).
+     * The placement of {@code groupCount} groups on the members of {@code settings} (this node
+     * alone without {@code --peers}): each group on up to {@link #REPLICAS_MAX} of them, with the
+     * memory of {@code shape} split so that the node holding the most groups fits them all.
      *
-     * @throws IllegalArgumentException when the groups do not fit (too little memory per group, too many members)
+     * @throws IllegalArgumentException when the groups do not fit (too little memory per group, a member left without a group)
      */
     public static ClusterMap placement(RaftSettings settings, StoreConfig shape, int groupCount) {
         if (groupCount < 1 || groupCount > HostedGroup.COUNT_MAX) {
             throw new IllegalArgumentException("--groups must be 1 to " + HostedGroup.COUNT_MAX + ", got " + groupCount);
         }
-        long nodeMb = shape.memoryLimitBytes() / StoreConfig.MEGABYTE;
-        long groupMb = nodeMb / groupCount;
-        if (groupMb < 1) {
-            throw new IllegalArgumentException("-m " + nodeMb + " leaves less than 1 MB for each of " + groupCount + " groups");
-        }
         List<Integer> members = settings.singleMember() ? List.of(settings.nodeId())
                 : settings.peers().stream().map(RaftSettings.Peer::nodeId).sorted().toList();
-        if (members.size() > ClusterMap.REPLICATION_FACTOR_MAX) {
-            throw new IllegalArgumentException("--groups takes at most " + ClusterMap.REPLICATION_FACTOR_MAX
-                    + " --peers (every member holds every group), got " + members.size());
+        int replicas = Math.min(members.size(), REPLICAS_MAX);
+        if ((long) groupCount * replicas < members.size()) {
+            throw new IllegalArgumentException("--groups " + groupCount + " of " + replicas + " replicas leaves some of the "
+                    + members.size() + " members without a group: use at least " + ceilDiv(members.size(), replicas) + " groups");
         }
-        ClusterMap map = ClusterMap.empty(members.size());
+        long nodeMb = shape.memoryLimitBytes() / StoreConfig.MEGABYTE;
+        long groupsPerNode = ceilDiv((long) groupCount * replicas, members.size());
+        long groupMb = nodeMb / groupsPerNode;
+        if (groupMb < 1) {
+            throw new IllegalArgumentException("-m " + nodeMb + " leaves less than 1 MB for each of the " + groupsPerNode
+                    + " groups a node holds");
+        }
+        ClusterMap map = ClusterMap.empty(replicas);
         for (int member : members) {
             map = map.withNode(member, nodeMb);
         }
         return map.withGroups(groupCount, groupMb);
+    }
+
+    private static long ceilDiv(long dividend, long divisor) {
+        return (dividend + divisor - 1) / divisor;
     }
 
     /** The store shape of each group: the node's with its share of the memory. */
@@ -95,26 +137,34 @@ public final class GroupedCache implements ReplicatedCache {
     }
 
     /**
-     * Starts the node's groups at once (each waits for its peers' same group), on one Raft endpoint.
-     * Returns once every group's jraft runs.
+     * Starts the groups this node holds at once (each waits for its peers' same group), on one
+     * Raft endpoint, and relays for the others. Returns once every held group's jraft runs.
      */
     public static GroupedCache start(RaftSettings settings, StoreConfig shape, FatalStop fatal, int groupCount)
             throws IOException, InterruptedException {
         ClusterMap map = placement(settings, shape, groupCount);
         StoreConfig perGroup = groupShape(shape, map);
+        List<Integer> heldOrdinals = map.groups().values().stream().filter(group -> group.holds(settings.nodeId()))
+                .map(ClusterMap.Group::id).toList();
         RaftHost host = ClusterNode.startHost(settings);
-        ExecutorService starters = Executors.newFixedThreadPool(groupCount, ClusterNode.daemon("raftcached-group-start"));
+        ExecutorService starters = Executors.newFixedThreadPool(heldOrdinals.size(), ClusterNode.daemon("raftcached-group-start"));
         CompletionService<ClusterNode> starting = new ExecutorCompletionService<>(starters);
-        List<RaftMetrics> metrics = RaftMetrics.perGroup(groupCount);
-        for (int ordinal = 1; ordinal <= groupCount; ordinal++) {
-            HostedGroup hosted = new HostedGroup(ordinal, groupCount, map.group(ordinal).leader());
-            RaftMetrics groupMetrics = metrics.get(ordinal - 1);
+        List<RaftMetrics> metrics = RaftMetrics.perGroup(heldOrdinals);
+        List<RemoteGroup> remotes = new ArrayList<>();
+        for (ClusterMap.Group group : map.groups().values()) {
+            if (!heldOrdinals.contains(group.id())) {
+                remotes.add(new RemoteGroup(group.id(), groupCount, endpoints(settings, group), host.rpc(),
+                        settings.writeTimeoutMillis()));
+                continue;
+            }
+            HostedGroup hosted = new HostedGroup(group.id(), groupCount, group.leader(), group.replicas());
+            RaftMetrics groupMetrics = metrics.get(heldOrdinals.indexOf(group.id()));
             starting.submit(() -> ClusterNode.startHosted(settings, perGroup, fatal, host, hosted, groupMetrics));
         }
         starters.shutdown();
         List<ClusterNode> started = new ArrayList<>();
         Exception failure = null;
-        for (int done = 0; done < groupCount; done++) {
+        for (int done = 0; done < heldOrdinals.size(); done++) {
             try {
                 started.add(starting.take().get());
             } catch (ExecutionException e) {
@@ -138,7 +188,17 @@ public final class GroupedCache implements ReplicatedCache {
             throw (RuntimeException) failure;
         }
         started.sort(Comparator.comparingInt(ClusterNode::ordinal));
-        return new GroupedCache(host, map, started);
+        return new GroupedCache(host, map, started, remotes);
+    }
+
+    /** The Raft endpoints of {@code group}'s replicas, its preferred leader first. */
+    private static List<String> endpoints(RaftSettings settings, ClusterMap.Group group) {
+        List<Integer> order = new ArrayList<>(group.replicas());
+        order.remove(Integer.valueOf(group.leader()));
+        order.add(0, group.leader());
+        return order.stream().map(id -> settings.peers().stream().filter(peer -> peer.nodeId() == id).findFirst()
+                .orElseThrow(() -> new IllegalStateException("replica " + id + " of group g" + group.id() + " is not in --peers"))
+                .endpoint()).toList();
     }
 
     private static Exception asException(Throwable cause) {
@@ -148,14 +208,18 @@ public final class GroupedCache implements ReplicatedCache {
         throw (Error) cause;
     }
 
-    /** The group that owns {@code key}'s slot. */
+    /** The group that owns {@code key}'s slot, held here. */
     ClusterNode groupOf(byte[] key) {
-        return groups.get(map.groupOfKey(key) - 1);
+        ClusterNode group = local[map.groupOfKey(key) - 1];
+        if (group == null) {
+            throw new IllegalStateException("group g" + map.groupOfKey(key) + " is not held here: read it elsewhere");
+        }
+        return group;
     }
 
-    /** The group at position {@code ordinal}, 1..{@link #groupCount}. */
+    /** The group at position {@code ordinal} if held here, else null. */
     ClusterNode group(int ordinal) {
-        return groups.get(ordinal - 1);
+        return local[ordinal - 1];
     }
 
     // --- writes ------------------------------------------------------------------------------
@@ -163,11 +227,24 @@ public final class GroupedCache implements ReplicatedCache {
     @Override
     public CompletableFuture<StoreResult> submit(Command command) {
         if (command.getOp() != Op.FLUSH_ALL && command.getOp() != Op.MAINTENANCE) {
-            return groups.get(map.groupOfSlot(HashSlots.slotOf(command.getKey())) - 1).submit(command);
+            return submitTo(map.groupOfSlot(HashSlots.slotOf(command.getKey())), command);
         }
-        List<CompletableFuture<StoreResult>> results = groups.stream().map(group -> group.submit(command)).toList();
+        List<CompletableFuture<StoreResult>> results = new ArrayList<>(local.length);
+        for (int ordinal = 1; ordinal <= local.length; ordinal++) {
+            results.add(submitTo(ordinal, command));
+        }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
                 .thenApply(ignored -> keylessResult(results.stream().map(CompletableFuture::join).toList()));
+    }
+
+    private CompletableFuture<StoreResult> submitTo(int ordinal, Command command) {
+        ClusterNode group = local[ordinal - 1];
+        if (group != null) {
+            return group.submit(command);
+        }
+        long sizeBytes = command.getSerializedSize();
+        relayedWrites.enter(sizeBytes);
+        return remote[ordinal - 1].submit(command).whenComplete((result, failure) -> relayedWrites.leave(sizeBytes));
     }
 
     /**
@@ -183,24 +260,24 @@ public final class GroupedCache implements ReplicatedCache {
         return results.get(0);
     }
 
-    /** A write is admitted while every group has room: which group it is for is not known yet. */
+    /** A write is admitted while every group held here and the relays have room: which group it is for is not known yet. */
     @Override
     public boolean admitsWrite(long sizeBytes, Runnable onRoom) {
-        for (ClusterNode group : groups) {
+        for (ClusterNode group : held) {
             if (!group.admitsWrite(sizeBytes, onRoom)) {
                 return false;
             }
         }
-        return true;
+        return relayedWrites.admits(onRoom);
     }
 
     // --- reads ---------------------------------------------------------------------------------
 
-    /** The worst of the groups': a node serves local reads only while every group may. */
+    /** The worst of the held groups': a node serves local reads only while every group it holds may. */
     @Override
     public ReadPermission readPermission() {
         ReadPermission worst = ReadPermission.ALLOWED;
-        for (ClusterNode group : groups) {
+        for (ClusterNode group : held) {
             ReadPermission permission = group.readPermission();
             if (permission.ordinal() > worst.ordinal()) {
                 worst = permission;
@@ -209,10 +286,10 @@ public final class GroupedCache implements ReplicatedCache {
         return worst;
     }
 
-    /** The first group's clock: every group's follows its leaders' wall clocks, within their skew. */
+    /** The first held group's clock: every group's follows its leaders' wall clocks, within their skew. */
     @Override
     public long readClockMillis() {
-        return groups.get(0).readClockMillis();
+        return held.get(0).readClockMillis();
     }
 
     @Override
@@ -221,13 +298,75 @@ public final class GroupedCache implements ReplicatedCache {
     }
 
     @Override
+    public boolean holds(byte[] key) {
+        return local[map.groupOfKey(key) - 1] != null;
+    }
+
+    /**
+     * One relay per group the keys belong to, in parallel; each replica answers a prefix of its
+     * group's keys, so the answer is the keys up to the first one whose group's reply stopped
+     * short. Room for every group's reply is reserved before they are sent.
+     */
+    @Override
+    public CompletableFuture<RelayedReads> readElsewhere(List<byte[]> keys, long[] versions, boolean bump, boolean linearizable) {
+        if (keys.isEmpty() || keys.size() > RemoteGroup.READ_KEYS_MAX || versions.length != keys.size()) {
+            throw new IllegalArgumentException(keys.size() + " keys, " + versions.length + " versions");
+        }
+        int[] ordinals = new int[keys.size()];
+        SortedMap<Integer, List<Integer>> byGroup = new TreeMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            ordinals[i] = map.groupOfKey(keys.get(i));
+            if (remote[ordinals[i] - 1] == null) {
+                throw new IllegalArgumentException("group g" + ordinals[i] + " is held here: read it locally");
+            }
+            byGroup.computeIfAbsent(ordinals[i], ordinal -> new ArrayList<>()).add(i);
+        }
+        long reservedBytes = byGroup.size() * 2 * RemoteGroup.READ_REPLY_BYTES_MAX;
+        CompletableFuture<RelayedReads> result = new CompletableFuture<>();
+        whenAdmitted(reservedBytes, () -> {
+            SortedMap<Integer, CompletableFuture<List<RelayedRead>>> replies = new TreeMap<>();
+            byGroup.forEach((ordinal, indexes) -> replies.put(ordinal, remote[ordinal - 1].read(
+                    indexes.stream().map(keys::get).toList(), indexes.stream().mapToLong(i -> versions[i]).toArray(), bump,
+                    linearizable)));
+            CompletableFuture.allOf(replies.values().toArray(CompletableFuture[]::new)).whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    relayedReads.leave(reservedBytes);
+                    result.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure);
+                    return;
+                }
+                List<RelayedRead> inOrder = new ArrayList<>(keys.size());
+                Map<Integer, Integer> taken = new HashMap<>();
+                for (int ordinal : ordinals) {
+                    List<RelayedRead> reads = replies.get(ordinal).join();
+                    int next = taken.merge(ordinal, 1, Integer::sum) - 1;
+                    if (next >= reads.size()) {
+                        break;
+                    }
+                    inOrder.add(reads.get(next));
+                }
+                result.complete(new RelayedReads(inOrder, () -> relayedReads.leave(reservedBytes)));
+            });
+        });
+        return result;
+    }
+
+    /** Runs {@code send} once the relayed reads' budget has room for {@code sizeBytes} more, holding them. */
+    private void whenAdmitted(long sizeBytes, Runnable send) {
+        if (relayedReads.admits(() -> whenAdmitted(sizeBytes, send))) {
+            relayedReads.enter(sizeBytes);
+            send.run();
+        }
+    }
+
+    @Override
     public StoreCounters store() {
-        return new StoreTotals(groups.stream().map(ClusterNode::store).toList());
+        return new StoreTotals(held.stream().map(ClusterNode::store).toList());
     }
 
     @Override
     public boolean admitsRead(Runnable onRoom) {
-        for (ClusterNode group : groups) {
+        for (ClusterNode group : held) {
             if (!group.admitsRead(onRoom)) {
                 return false;
             }
@@ -235,24 +374,24 @@ public final class GroupedCache implements ReplicatedCache {
         return true;
     }
 
-    /** Every group's barrier: the read that follows may be for any key. */
+    /** Every held group's barrier: the read that follows may be for any key (relayed reads take theirs on the replica). */
     @Override
     public CompletableFuture<Void> linearizableBarrier() {
-        return CompletableFuture.allOf(groups.stream().map(ClusterNode::linearizableBarrier).toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(held.stream().map(ClusterNode::linearizableBarrier).toArray(CompletableFuture[]::new));
     }
 
     // --- status and administration ---------------------------------------------------------------
 
     /**
-     * The node's status: the first group's Raft view (role, term, indexes, members; each group's
-     * is in {@link #groupStatuses}), the counters of every group summed, how many groups the node
-     * runs and leads, ready only when every group is, and the first failure of any.
+     * The node's status: the first held group's Raft view (role, term, indexes, members; each
+     * group's is in {@link #groupStatuses}), the counters of the held groups summed, how many
+     * groups the node holds and leads, ready only when every held group is, and the first failure of any.
      */
     @Override
     public RaftStatus status() {
-        RaftStatus status = groups.get(0).status();
-        status.groups = groups.size();
-        for (ClusterNode group : groups.subList(1, groups.size())) {
+        RaftStatus status = held.get(0).status();
+        status.groups = held.size();
+        for (ClusterNode group : held.subList(1, held.size())) {
             RaftStatus each = group.status();
             status.groupsLed += each.groupsLed;
             status.pendingWrites += each.pendingWrites;
@@ -278,18 +417,20 @@ public final class GroupedCache implements ReplicatedCache {
 
     @Override
     public List<RaftStatus> groupStatuses() {
-        return groups.stream().map(ClusterNode::status).toList();
+        return held.stream().map(ClusterNode::status).toList();
     }
 
     /** The groups' shared families, each series labelled with its group. */
     @Override
     public RaftMetrics metrics() {
-        return groups.get(0).metrics();
+        return held.get(0).metrics();
     }
 
     @Override
     public List<String> digests() {
-        return groups.stream().map(ClusterNode::digest).toList();
+        List<String> digests = new ArrayList<>(Collections.nCopies(local.length, (String) null));
+        held.forEach(group -> digests.set(group.ordinal() - 1, group.digest()));
+        return digests;
     }
 
     @Override
@@ -305,18 +446,18 @@ public final class GroupedCache implements ReplicatedCache {
 
         GroupsWalk(long classBits) throws IOException {
             this.classBits = classBits;
-            this.current = groups.get(nextGroup++).metadump(classBits);
+            this.current = held.get(nextGroup++).metadump(classBits);
         }
 
         @Override
         public boolean next(ItemLine line) {
             while (!current.next(line)) {
-                if (nextGroup == groups.size()) {
+                if (nextGroup == held.size()) {
                     return false;
                 }
                 current.close();
                 try {
-                    current = groups.get(nextGroup++).metadump(classBits);
+                    current = held.get(nextGroup++).metadump(classBits);
                 } catch (IOException e) {
                     throw new UncheckedIOException("could not image group g" + nextGroup + " for the walk", e);
                 }
@@ -332,7 +473,7 @@ public final class GroupedCache implements ReplicatedCache {
 
     @Override
     public void trackSizes() {
-        groups.forEach(ClusterNode::trackSizes);
+        held.forEach(ClusterNode::trackSizes);
     }
 
     @Override
@@ -343,7 +484,7 @@ public final class GroupedCache implements ReplicatedCache {
     /** Every group's evictions go to {@code sink}, from each group's apply thread. */
     @Override
     public void watchEvictions(EvictionLog.Sink sink, LongConsumer dropped) {
-        groups.forEach(group -> group.watchEvictions(sink, dropped));
+        held.forEach(group -> group.watchEvictions(sink, dropped));
     }
 
     /** Every group's events, each line tagged {@code group=g<N>} ({@link #tagged}). */
@@ -354,21 +495,21 @@ public final class GroupedCache implements ReplicatedCache {
 
     @Override
     public CompletableFuture<Void> snapshotNow() {
-        return CompletableFuture.allOf(groups.stream().map(ClusterNode::snapshotNow).toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(held.stream().map(ClusterNode::snapshotNow).toArray(CompletableFuture[]::new));
     }
 
     /** Each group hands over within what is left of {@code timeoutMillis}. */
     @Override
     public void handOver(long timeoutMillis) throws InterruptedException {
         long deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        for (ClusterNode group : groups) {
+        for (ClusterNode group : held) {
             group.handOver(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
         }
     }
 
     @Override
     public void close() {
-        groups.forEach(ClusterNode::close);
+        held.forEach(ClusterNode::close);
         host.close();
     }
 }

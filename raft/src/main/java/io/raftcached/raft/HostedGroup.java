@@ -1,6 +1,7 @@
 package io.raftcached.raft;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Which of a node's Raft groups one {@link ClusterNode} is (docs/scale-out.md): the first group is
@@ -10,10 +11,11 @@ import java.nio.file.Path;
  * @param ordinal the group's position, 1..{@code count}
  * @param count how many groups the node runs
  * @param preferredLeader the node id that should lead the group while it is a voter, 0 for none
+ * @param replicas the node ids of the group's members among {@code --peers}, empty for all of them
  */
-record HostedGroup(int ordinal, int count, int preferredLeader) {
+record HostedGroup(int ordinal, int count, int preferredLeader, List<Integer> replicas) {
     /** A node of one group, as every node was before groups. */
-    static final HostedGroup ONLY = new HostedGroup(1, 1, 0);
+    static final HostedGroup ONLY = new HostedGroup(1, 1, 0, List.of());
     /** Groups one node may run: each has its own log, threads and store. */
     static final int COUNT_MAX = 64;
 
@@ -21,6 +23,7 @@ record HostedGroup(int ordinal, int count, int preferredLeader) {
         if (count < 1 || count > COUNT_MAX || ordinal < 1 || ordinal > count || preferredLeader < 0) {
             throw new IllegalArgumentException("group " + ordinal + " of " + count + " preferring " + preferredLeader);
         }
+        replicas = List.copyOf(replicas);
     }
 
     /** Appended to the first group's jraft group id to name this one. */

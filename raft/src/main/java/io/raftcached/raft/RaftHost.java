@@ -13,6 +13,10 @@ import io.raftcached.proto.NodeInfoRequest;
 import io.raftcached.proto.NodeInfoResponse;
 import io.raftcached.proto.PromoteRequest;
 import io.raftcached.proto.PromoteResponse;
+import io.raftcached.proto.RelayReadRequest;
+import io.raftcached.proto.RelayReadResponse;
+import io.raftcached.proto.RelayWriteRequest;
+import io.raftcached.proto.RelayWriteResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -53,6 +57,7 @@ final class RaftHost implements AutoCloseable {
                 request -> raftHost.groupFor(request.getRaftGroup(), 0),
                 (group, context, request) -> group.forwardProcessor().handleRequest(context, request)));
         ControlProcessors.all(raftHost, raftHost.controlExecutor).forEach(raftHost.server::registerProcessor);
+        RelayProcessors.all(raftHost).forEach(raftHost.server::registerProcessor);
         if (!raftHost.server.init(null)) {
             raftHost.close();
             throw new IOException("cannot listen for Raft on " + raftHost.address);
@@ -70,6 +75,10 @@ final class RaftHost implements AutoCloseable {
         ProtoSerializer.register(JoinResponse.getDefaultInstance());
         ProtoSerializer.register(PromoteRequest.getDefaultInstance());
         ProtoSerializer.register(PromoteResponse.getDefaultInstance());
+        ProtoSerializer.register(RelayWriteRequest.getDefaultInstance());
+        ProtoSerializer.register(RelayWriteResponse.getDefaultInstance());
+        ProtoSerializer.register(RelayReadRequest.getDefaultInstance());
+        ProtoSerializer.register(RelayReadResponse.getDefaultInstance());
     }
 
     RpcServer server() {
@@ -120,6 +129,19 @@ final class RaftHost implements AutoCloseable {
         }
         throw new IllegalStateException("no Raft group " + (raftGroup.isEmpty() ? "at position " + position : raftGroup)
                 + " at " + address + " (hosting " + hosted.size() + ")");
+    }
+
+    /**
+     * The group at position {@code ordinal} of a node of {@code count} groups if this node holds a
+     * replica of it, else null (relays: no fallback to another group).
+     */
+    ClusterNode hostingAt(int ordinal, int count) {
+        for (ClusterNode group : groups) {
+            if (group.ordinal() == ordinal && group.groupCount() == count) {
+                return group;
+            }
+        }
+        return null;
     }
 
     /** Shuts the server and the clients down, once; the groups are closed first, by their owner. */

@@ -6,7 +6,6 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.Collector;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * What the Raft path measures as it runs: the timings (log append with its fsync, apply, snapshots,
@@ -92,10 +91,10 @@ public final class RaftMetrics {
         forwardedBatchesReceived = families.forwardedBatchesReceived.labelValues(labelValues);
     }
 
-    /** The metrics of a node's {@code count} groups, in group order, over one set of families labelled by group. */
-    static List<RaftMetrics> perGroup(int count) {
+    /** The metrics of the groups a node holds, in the order given, over one set of families labelled by group. */
+    static List<RaftMetrics> perGroup(List<Integer> ordinals) {
         Families families = new Families("group");
-        return IntStream.rangeClosed(1, count).mapToObj(group -> new RaftMetrics(families, "g" + group)).toList();
+        return ordinals.stream().map(group -> new RaftMetrics(families, "g" + group)).toList();
     }
 
     /** Every family, for the registry that serves them (for all the groups sharing them). */

@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * raftcached's own calls to other nodes over jraft's bolt transport, on connections of their own:
- * one client for forwarded writes, one for control calls, so neither queues behind the other or
- * behind jraft's replication and heartbeats. Every call has a timeout; a dead peer answers null.
+ * one client for forwarded writes, one for control calls, one for commands relayed to a replica of
+ * a group this node does not hold, so none queues behind another or behind jraft's replication and
+ * heartbeats. Every call has a timeout; a dead peer answers null.
  */
 final class RaftRpc implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftRpc.class);
@@ -26,10 +27,17 @@ final class RaftRpc implements AutoCloseable {
 
     private RpcClient forwardClient;
     private RpcClient controlClient;
+    private RpcClient relayClient;
+
+    /** How a relayed call ended: its response, or null and whether the peer may have run it. */
+    interface RelayCallback {
+        void done(Message response, boolean maybeRun);
+    }
 
     void start() {
         forwardClient = newClient();
         controlClient = newClient();
+        relayClient = newClient();
     }
 
     private static RpcClient newClient() {
@@ -87,6 +95,33 @@ final class RaftRpc implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a relayed command. Requests to one peer travel on one connection and are handled in
+     * the order sent, which keeps a client connection's commands in order.
+     */
+    void relay(String hostPort, Message request, long timeoutMillis, RelayCallback done) {
+        try {
+            relayClient.invokeAsync(endpoint(hostPort), request, new InvokeCallback() {
+                @Override
+                public void complete(Object result, Throwable error) {
+                    boolean answered = error == null && result instanceof Message;
+                    done.done(answered ? (Message) result : null, !answered);
+                }
+
+                @Override
+                public Executor executor() {
+                    return null;   // bolt's callback thread: completing a future hands the rest to the client's event loop
+                }
+            }, timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            done.done(null, false);
+        } catch (Exception e) {
+            // Not connected: the request never left.
+            done.done(null, false);
+        }
+    }
+
     @Override
     public void close() {
         if (forwardClient != null) {
@@ -94,6 +129,9 @@ final class RaftRpc implements AutoCloseable {
         }
         if (controlClient != null) {
             controlClient.shutdown();
+        }
+        if (relayClient != null) {
+            relayClient.shutdown();
         }
     }
 }

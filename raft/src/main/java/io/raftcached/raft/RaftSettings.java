@@ -89,7 +89,9 @@ public record RaftSettings(
 
     /** The settings of one of a node's groups: its own data directory and its share of the budgets. */
     RaftSettings forGroup(HostedGroup group) {
-        return new RaftSettings(nodeId, raftHost, raftPort, peers, group.dataDirectory(dataDirectory), electionTimeoutMillis,
+        List<Peer> members = group.replicas().isEmpty() ? peers
+                : peers.stream().filter(peer -> group.replicas().contains(peer.nodeId())).toList();
+        return new RaftSettings(nodeId, raftHost, raftPort, members, group.dataDirectory(dataDirectory), electionTimeoutMillis,
                 fsync, logStore, snapshotIntervalSeconds, snapshotLogBytes, writeTimeoutMillis, maxStalenessMillis,
                 clientAddress, clusterToken, budgets.perGroup(group.count()), peerTls, faults);
     }

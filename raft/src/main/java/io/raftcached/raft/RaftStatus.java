@@ -17,8 +17,14 @@ public final class RaftStatus {
     public long appliedIndex;
     public long lastLogIndex;
     public boolean ready;
-    /** Raft groups this node runs and leads (one, and it or not, before groups). */
+    /**
+     * Raft groups this node runs (holds a replica of) and leads (one, and it or not, before
+     * groups), and the cluster's groups: a node of more than three may hold some of them only.
+     */
     public int groups = 1;
+    public int groupsTotal = 1;
+    /** Which group this status is of, 1..groupsTotal (the first group a node holds, for a node's summed status). */
+    public int group = 1;
     public int groupsLed;
     public List<String> peers = List.of();
     public List<String> learners = List.of();

@@ -41,6 +41,27 @@ public interface ReplicatedCache extends AutoCloseable {
     /** Reads a key from this node's replica ({@link Store#read}): the live item, or an applied version. */
     Store.ReadOutcome read(byte[] key, long readNowMillis, Store.Lookup lookup, Store.ItemVisitor visitor);
 
+    /**
+     * Whether this node holds a replica of {@code key}'s group, so {@link #read} serves it; the
+     * rest go through {@link #readElsewhere}. A node of one group holds every key.
+     */
+    default boolean holds(byte[] key) {
+        return true;
+    }
+
+    /**
+     * Reads keys this node holds no replica of ({@link #holds} false for each) on replicas of their
+     * groups elsewhere: completes with the items of a prefix of {@code keys} (at least the first),
+     * in order, or fails with {@link ReadRefusedException}. The relayed bytes count against the
+     * node's budget until the result is closed, and the future may wait for room in it.
+     *
+     * @param versions per key, 0 for the live item or the version (cas) a touch returned
+     * @param bump whether the reads count as accesses (LRU, hints), as a get's do
+     */
+    default CompletableFuture<RelayedReads> readElsewhere(List<byte[]> keys, long[] versions, boolean bump, boolean linearizable) {
+        throw new IllegalStateException("this node holds every key");
+    }
+
     /** The current store's counters (stats), summed over a node's groups; read items through {@link #read} only. */
     StoreCounters store();
 
@@ -69,7 +90,10 @@ public interface ReplicatedCache extends AutoCloseable {
     /** The Raft path's timings and events, for the node's {@code /metrics}. */
     RaftMetrics metrics();
 
-    /** Digest of each group's replicated state at its applied index ("index:sha256"), in group order. */
+    /**
+     * Digest of each group's replicated state at its applied index ("index:sha256"), in group
+     * order; null for a group this node holds no replica of.
+     */
     List<String> digests();
 
     /**

@@ -62,6 +62,29 @@ class GroupedCacheTest {
     }
 
     @Test
+    void placementOnSixMembersGivesEachGroupThreeAndEachNodeTwo() {
+        StoreConfig shape = StoreConfig.withMemory(128L * StoreConfig.MEGABYTE);
+        ClusterMap map = GroupedCache.placement(settings(5, 7005, peers(6), directory), shape, 4);
+        assertEquals(64L * StoreConfig.MEGABYTE, GroupedCache.groupShape(shape, map).memoryLimitBytes(),
+                "12 replicas on 6 nodes: two groups a node, each half its -m");
+        Set<Integer> leaders = new HashSet<>();
+        for (int group = 1; group <= 4; group++) {
+            assertEquals(3, Set.copyOf(map.group(group).replicas()).size());
+            leaders.add(map.group(group).leader());
+        }
+        for (int node = 1; node <= 6; node++) {
+            assertEquals(2, map.replicaCount(node), "node " + node + " holds two groups");
+        }
+        assertEquals(4, leaders.size(), "each group prefers a different leader");
+        RaftSettings five = settings(1, 7001, peers(5), directory);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GroupedCache.placement(five, shape, 1)).getMessage()
+                .contains("use at least 2 groups"));
+        ClusterMap uneven = GroupedCache.placement(five, StoreConfig.withMemory(96L * StoreConfig.MEGABYTE), 4);
+        assertEquals(32L * StoreConfig.MEGABYTE, GroupedCache.groupShape(shape, uneven).memoryLimitBytes(),
+                "12 replicas on 5 nodes: up to three groups a node, each a third of its -m");
+    }
+
+    @Test
     void placementRefusesGroupsThatDoNotFit() {
         StoreConfig small = StoreConfig.withMemory(2L * StoreConfig.MEGABYTE);
         RaftSettings three = settings(1, 7001, peers(3), directory);
@@ -117,7 +140,7 @@ class GroupedCacheTest {
 
     @Test
     void eachGroupsRaftSeriesCarryItsGroupLabelAndASingleGroupsNone() {
-        List<RaftMetrics> groups = RaftMetrics.perGroup(2);
+        List<RaftMetrics> groups = RaftMetrics.perGroup(List.of(1, 2));
         groups.get(1).leaderChanges.inc();
         groups.get(1).leaderChanges.inc();
         groups.get(0).leaderChanges.inc();

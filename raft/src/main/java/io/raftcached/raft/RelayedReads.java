@@ -1,0 +1,31 @@
+package io.raftcached.raft;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Items read on other nodes' replicas ({@link ReplicatedCache#readElsewhere}), for a prefix of the
+ * keys asked, in their order. They hold part of the node's budget for relayed reads until closed:
+ * close once the reply has written them (or was abandoned).
+ */
+public final class RelayedReads implements AutoCloseable {
+    private final List<RelayedRead> reads;
+    private final Runnable release;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    RelayedReads(List<RelayedRead> reads, Runnable release) {
+        this.reads = List.copyOf(reads);
+        this.release = release;
+    }
+
+    public List<RelayedRead> reads() {
+        return reads;
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            release.run();
+        }
+    }
+}

@@ -12,6 +12,14 @@ import java.util.Map;
 public final class GroupStats {
     private GroupStats() {}
 
+    /**
+     * Whether the node holds a replica of {@code group}: a node of several groups lists the ones
+     * it holds; a node of one group holds it.
+     */
+    public static boolean holds(Map<String, String> raft, int group) {
+        return raft.containsKey("raft_group_g" + group) || !raft.containsKey("raft_groups_total") && group == 1;
+    }
+
     /** How many groups the node runs. */
     public static int count(Map<String, String> raft) {
         return Integer.parseInt(raft.getOrDefault("raft_groups", "1"));
@@ -51,7 +59,7 @@ public final class GroupStats {
     private static String field(Map<String, String> raft, int group, String name, String plain) {
         String line = raft.get("raft_group_g" + group);
         if (line == null) {
-            if (group != 1 || !raft.containsKey(plain)) {
+            if (!holds(raft, group) || !raft.containsKey(plain)) {
                 throw new IllegalArgumentException("no group " + group + " in " + raft.keySet());
             }
             return raft.get(plain);

@@ -476,6 +476,15 @@ public final class ClusterNode implements ReplicatedCache {
         return barrier.orTimeout(settings.writeTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Completes once this replica has applied {@code index}, or fails after the write timeout. */
+    CompletableFuture<Void> awaitApplied(long index) {
+        return machine.appliedWaiters().await(index).orTimeout(settings.writeTimeoutMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    long appliedIndex() {
+        return replica.appliedIndex();
+    }
+
     // --- what the membership RPCs and the forward lane need -----------------------------------
 
     boolean isLeader() {

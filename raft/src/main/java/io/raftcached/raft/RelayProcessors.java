@@ -18,8 +18,10 @@ import java.util.concurrent.CompletionException;
  * runs the key's writes and reads here. A write goes through this replica's own write stream, so
  * it reaches the leader with the exactly-once forwarding every write has and answers with the
  * result this replica applied; a read is served from this replica's store under its read
- * permission, as a client's read here would be. Both are handled where bolt decoded them, in the
- * order they arrived (a connection's commands stay in order); neither waits.
+ * permission, as a client's read here would be, once this replica has applied the writes the
+ * relaying node saw applied (read-your-writes when relays move to another replica). Both are
+ * handled where bolt decoded them, in the order they arrived (a connection's commands stay in
+ * order), and wait only on futures.
  */
 final class RelayProcessors {
     private RelayProcessors() {}
@@ -48,7 +50,7 @@ final class RelayProcessors {
         group.submit(command).whenComplete((result, failure) -> {
             if (failure == null) {
                 context.sendResponse(RelayWriteResponse.newBuilder().setStatus(RelayWriteResponse.Status.OK)
-                        .setResult(RelayedResults.of(result)).build());
+                        .setResult(RelayedResults.of(result)).setAppliedIndex(group.appliedIndex()).build());
                 return;
             }
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
@@ -69,6 +71,22 @@ final class RelayProcessors {
                     .setReadPermission(permission.ordinal()).build());
             return;
         }
+        if (request.getMinAppliedIndex() > group.appliedIndex()) {
+            // Behind a write the relaying node saw applied on another replica: read once it is here too.
+            group.awaitApplied(request.getMinAppliedIndex()).whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    context.sendResponse(RelayReadResponse.newBuilder().setStatus(RelayReadResponse.Status.REFUSED)
+                            .setReadPermission(ReadPermission.NOT_READY.ordinal()).build());
+                } else {
+                    readAfterBarrier(group, context, request);
+                }
+            });
+            return;
+        }
+        readAfterBarrier(group, context, request);
+    }
+
+    private static void readAfterBarrier(ClusterNode group, RpcContext context, RelayReadRequest request) {
         if (!request.getLinearizable()) {
             context.sendResponse(readNow(group, request));
             return;

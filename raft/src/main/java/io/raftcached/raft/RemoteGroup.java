@@ -11,14 +11,15 @@ import io.raftcached.store.StoreResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A group this node holds no replica of (docs/scale-out.md, "Any node serves any key"): its keys'
  * commands are relayed to one of its replicas ({@link RelayProcessors}), which runs them as it
  * runs its own clients' and answers with the result. Relays go to one replica at a time, the
  * group's preferred leader first, so a connection's commands for the group arrive in order on one
- * link and a read sees the writes this node relayed before it; a replica that does not answer,
- * holds no replica or refuses reads hands the relays on to the next.
+ * link; a replica that does not answer, holds no replica or refuses reads hands the relays on to
+ * the next, and reads carry the index this node's writes were applied at, so they see them there too.
  *
  * <p>A write whose relay surely did not leave is tried on the next replica; one that left and got
  * no answer fails with "outcome unknown", as a write does whose log entry timed out.
@@ -37,6 +38,12 @@ final class RemoteGroup {
     private final long timeoutMillis;
     /** Index into {@link #replicas} of the one relays go to now. */
     private volatile int current;
+    /**
+     * The highest index of the group a replica had applied when it answered one of this node's
+     * writes: reads wait for it wherever they go, so a read sees every write this node relayed
+     * before it even after relays moved to another replica.
+     */
+    private final AtomicLong writtenIndex = new AtomicLong();
 
     RemoteGroup(int ordinal, int count, List<String> replicas, RaftRpc rpc, long timeoutMillis) {
         if (replicas.isEmpty() || ordinal < 1 || ordinal > count) {
@@ -66,6 +73,7 @@ final class RemoteGroup {
         rpc.relay(replicas.get(replica), request, timeoutMillis, (response, maybeRun) -> {
             if (response instanceof RelayWriteResponse answer && answer.getStatus() != RelayWriteResponse.Status.NOT_HOSTED) {
                 if (answer.getStatus() == RelayWriteResponse.Status.OK) {
+                    writtenIndex.accumulateAndGet(answer.getAppliedIndex(), Math::max);
                     result.complete(RelayedResults.toStoreResult(answer.getResult()));
                 } else {
                     result.completeExceptionally(new WriteFailedException(answer.getMessage(), answer.getOutcomeUnknown()));
@@ -96,7 +104,7 @@ final class RemoteGroup {
             throw new IllegalArgumentException(keys.size() + " keys, " + versions.length + " versions");
         }
         RelayReadRequest.Builder request = RelayReadRequest.newBuilder().setGroup(ordinal).setGroups(count).setBump(bump)
-                .setLinearizable(linearizable).setReplyBytesMax(READ_REPLY_BYTES_MAX);
+                .setLinearizable(linearizable).setReplyBytesMax(READ_REPLY_BYTES_MAX).setMinAppliedIndex(writtenIndex.get());
         for (int i = 0; i < keys.size(); i++) {
             request.addKeys(ByteString.copyFrom(keys.get(i))).addVersions(versions[i]);
         }

@@ -20,9 +20,9 @@ public final class GroupStats {
         return raft.containsKey("raft_group_g" + group) || !raft.containsKey("raft_groups_total") && group == 1;
     }
 
-    /** How many groups the node runs. */
+    /** How many groups the cluster has (a node may hold some of them only). */
     public static int count(Map<String, String> raft) {
-        return Integer.parseInt(raft.getOrDefault("raft_groups", "1"));
+        return Integer.parseInt(raft.getOrDefault("raft_groups_total", "1"));
     }
 
     public static long applied(Map<String, String> raft, int group) {

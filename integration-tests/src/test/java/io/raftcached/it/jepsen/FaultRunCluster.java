@@ -210,10 +210,11 @@ final class FaultRunCluster implements AutoCloseable {
     // --- convergence ----------------------------------------------------------------------------
 
     /**
-     * Waits until every member is running and, in each of its Raft groups, has applied and
-     * committed the same index as the others, then returns each member's {@code stats digest}
-     * ("index:sha256"; with several groups each group's, space separated) by name. Null values
-     * never; a timeout throws with the last views.
+     * Waits until every member is running and, in each Raft group it holds, has applied and
+     * committed the same index as the group's other replicas, then returns each member's
+     * {@code stats digest} ("index:sha256") by name, or with several groups by
+     * {@code g<N>@<name>} for each group the member holds (compared within each group). Null
+     * values never; a timeout throws with the last views.
      */
     Map<String, String> convergedDigests(long timeoutMillis) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
@@ -242,28 +243,39 @@ final class FaultRunCluster implements AutoCloseable {
         int groups = GroupStats.count(views.get(0));
         long[] indexes = new long[groups + 1];
         for (int group = 1; group <= groups; group++) {
-            indexes[group] = GroupStats.applied(views.get(0), group);
+            indexes[group] = -1;
             for (Map<String, String> raft : views) {
-                if (GroupStats.count(raft) != groups || GroupStats.applied(raft, group) != indexes[group]
-                        || GroupStats.committed(raft, group) != indexes[group] || !GroupStats.ready(raft, group)) {
+                if (GroupStats.count(raft) != groups) {
+                    return null;
+                }
+                if (!GroupStats.holds(raft, group)) {
+                    continue;
+                }
+                long applied = GroupStats.applied(raft, group);
+                indexes[group] = indexes[group] < 0 ? applied : indexes[group];
+                if (applied != indexes[group] || GroupStats.committed(raft, group) != indexes[group] || !GroupStats.ready(raft, group)) {
                     return null;
                 }
             }
         }
         Map<String, String> digests = new LinkedHashMap<>();
-        for (FaultRunNode node : members()) {
+        List<FaultRunNode> members = members();
+        for (int i = 0; i < members.size(); i++) {
+            FaultRunNode node = members.get(i);
             Map<String, String> digest = node.statsOrNull("digest");
             if (digest == null) {
                 return null;
             }
-            List<String> each = GroupStats.digests(digest, groups);
             for (int group = 1; group <= groups; group++) {
-                String one = each.get(group - 1);
+                if (!GroupStats.holds(views.get(i), group)) {
+                    continue;
+                }
+                String one = GroupStats.digest(digest, group);
                 if (one == null || !one.startsWith(indexes[group] + ":")) {
                     return null;
                 }
+                digests.put(groups == 1 ? node.name : "g" + group + "@" + node.name, one);
             }
-            digests.put(node.name, String.join(" ", each));
         }
         return digests;
     }

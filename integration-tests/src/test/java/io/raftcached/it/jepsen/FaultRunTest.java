@@ -84,6 +84,22 @@ class FaultRunTest {
         assertPassed(FaultRun.run(config("local-groups-kill-pause", seed, 3, false, false, schedule, id -> 0L, "--groups", "3")));
     }
 
+    /**
+     * Six nodes in namespaces and four Raft groups of three replicas (each node holds two and
+     * relays the other two's commands): partitions that leave one group without a majority
+     * anywhere while the groups on the other nodes keep theirs, a killed leader, a paused
+     * follower. Every key's history is judged, and each group's replicas must end identical.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void localReadsSixNodesFourGroupsUnderGroupSplits() throws Exception {
+        requireNamespaces();
+        long seed = Schedule.seed(909);
+        Schedule schedule = Schedule.of(seed, Schedule.faults(List.of(Fault.PARTITION_GROUP_SPLIT, Fault.KILL_LEADER,
+                Fault.PAUSE_FOLLOWER, Fault.PARTITION_GROUP_SPLIT)), 3_000, 3_000, 5_000);
+        assertPassed(FaultRun.run(config("local-six-groups", seed, 6, true, false, schedule, id -> 0L, "--groups", "4")));
+    }
+
     /** Partitions in linearizable mode: the leader isolated, a 2/1 split each way, every link cut (1/1/1). */
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)

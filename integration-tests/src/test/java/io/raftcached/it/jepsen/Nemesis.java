@@ -4,6 +4,7 @@ import io.raftcached.testing.jepsen.CheckResult;
 import io.raftcached.testing.jepsen.Op;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -142,7 +143,7 @@ final class Nemesis {
             }
             case TTL_ACROSS_LEADER_CHANGE -> ttlAcrossLeaderChange(event, start, leaderName, load);
             case PARTITION_ISOLATE_LEADER, PARTITION_LEADER_MINORITY, PARTITION_LEADER_MAJORITY, PARTITION_SPLIT_ALL,
-                    PARTITION_BRIDGE -> partition(event, start, leader, load);
+                    PARTITION_BRIDGE, PARTITION_GROUP_SPLIT -> partition(event, start, leader, load);
             case MEMBERSHIP_GROW_REMOVE_LEADER, MEMBERSHIP_GROW_REMOVE_FOLLOWER -> membership(event, start, leaderName, load);
         };
     }
@@ -504,6 +505,17 @@ final class Nemesis {
                 cluster.lab.cutLinks(links);
                 shape = names(List.of(l, a)) + " <- " + bridge.name + " -> " + names(far) + " (cut " + links + ")";
             }
+            case PARTITION_GROUP_SPLIT -> {
+                List<FaultRunNode> replicas = firstGroupReplicas(l, members);
+                List<FaultRunNode> last = new ArrayList<>(members);
+                last.removeAll(replicas.subList(0, replicas.size() - 1));
+                List<Set<Integer>> sides = new ArrayList<>();
+                replicas.subList(0, replicas.size() - 1).forEach(r -> sides.add(Set.of(r.slot)));
+                sides.add(slots(last));
+                cluster.lab.partition(sides);
+                shape = "the group of " + l.name + " split: " + names(replicas.subList(0, replicas.size() - 1)) + " alone | "
+                        + names(last);
+            }
             default -> throw new IllegalArgumentException(event.fault().name());
         }
         List<FaultRunNode> targets = new ArrayList<>(members);
@@ -512,6 +524,30 @@ final class Nemesis {
         cluster.lab.heal();
         return done(event, start, leader == null ? "none" : leader.name, hit ? List.of(l) : targets, hit && leader != null, load, true,
                 shape + "; leader just before the heal: " + (during == null ? "none" : during.name));
+    }
+
+    /**
+     * The members of {@code node}'s first Raft group ({@code stats raft}: the first
+     * {@code raft_group_g<N>} line's members, or every member with one group), in member order.
+     */
+    private static List<FaultRunNode> firstGroupReplicas(FaultRunNode node, List<FaultRunNode> members) throws IOException {
+        Map<String, String> raft = node.statsOrNull("raft");
+        if (raft == null) {
+            throw new IOException(node.name + " did not answer stats raft");
+        }
+        String line = raft.entrySet().stream().filter(e -> e.getKey().startsWith("raft_group_g")).map(Map.Entry::getValue)
+                .findFirst().orElse(null);
+        if (line == null) {
+            return members;
+        }
+        String peers = Arrays.stream(line.split(" ")).filter(f -> f.startsWith("members=")).findFirst()
+                .orElseThrow(() -> new IOException("no members in " + line)).substring("members=".length());
+        List<FaultRunNode> replicas = members.stream()
+                .filter(m -> Arrays.stream(peers.split(",")).anyMatch(p -> p.equals(m.host + ":" + m.raftPort) || p.startsWith(m.host + ":" + m.raftPort + ":"))).toList();
+        if (replicas.size() < 2) {
+            throw new IOException("the members " + peers + " of " + node.name + "'s first group match " + names(replicas));
+        }
+        return replicas;
     }
 
     private static Set<Integer> slots(List<FaultRunNode> nodes) {

@@ -30,6 +30,8 @@ record Schedule(long seed, List<Event> events) {
         PARTITION_LEADER_MAJORITY("split the nodes in two; the leader on the majority side"),
         PARTITION_SPLIT_ALL("cut every link: each node alone (1/1/1)"),
         PARTITION_BRIDGE("five nodes: two sides that each reach one bridge node but not each other; the leader on a side"),
+        PARTITION_GROUP_SPLIT("groups on some nodes: the replicas of the leader's first group each on a side of their own (the"
+                + " last with the nodes outside the group), so that group has a majority nowhere while the others keep theirs"),
         MEMBERSHIP_GROW_REMOVE_LEADER("grow by one node (empty data directory, --peers), then remove the leader with the CLI"),
         MEMBERSHIP_GROW_REMOVE_FOLLOWER("grow by one node, then remove a follower with the CLI");
 
@@ -59,6 +61,9 @@ record Schedule(long seed, List<Event> events) {
             }
             if (nodes < 5) {
                 faults.remove(PARTITION_BRIDGE);
+            }
+            if (nodes < 6) {
+                faults.remove(PARTITION_GROUP_SPLIT);
             }
             return faults;
         }

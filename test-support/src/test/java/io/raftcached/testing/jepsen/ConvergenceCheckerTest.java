@@ -23,6 +23,18 @@ class ConvergenceCheckerTest {
     }
 
     @Test
+    void groupsAreComparedAmongTheirOwnReplicas() {
+        CheckResult same = ConvergenceChecker.check(Map.of("g1@n1", "9:abc", "g1@n2", "9:abc", "g2@n2", "4:fff", "g2@n3", "4:fff"));
+        assertTrue(same.valid(), same.toString());
+        assertTrue(same.explanation().contains("group g1: 2 nodes hold the same state: 9:abc"), same.explanation());
+        CheckResult differ = ConvergenceChecker.check(Map.of("g1@n1", "9:abc", "g1@n2", "9:abc", "g2@n2", "4:fff", "g2@n3", "4:ffe",
+                "g2@n4", "4:fff"));
+        assertFalse(differ.valid());
+        assertTrue(differ.explanation().contains("group g2: the nodes hold 2 different states: [g2@n2, g2@n4] hold 4:fff, but [g2@n3]"),
+                differ.explanation());
+    }
+
+    @Test
     void nothingToCompareFails() {
         assertFalse(ConvergenceChecker.check(Map.of()).valid());
         assertFalse(ConvergenceChecker.check(null).valid());

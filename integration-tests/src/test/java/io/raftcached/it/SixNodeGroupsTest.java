@@ -85,8 +85,55 @@ class SixNodeGroupsTest {
         }, () -> ClusterChecks.logs(cluster));
     }
 
+    /**
+     * 1 MB values ride the relays both ways, pipelined; clients that ask for many of them and do
+     * not read hold up nobody else's relayed reads (a reply holds no relay budget while it waits
+     * for its client), and every one of them gets every value once it reads.
+     */
     @Test
     @Order(2)
+    void megabyteValuesRideTheRelaysAndSlowReadersHoldUpNoOne() throws Exception {
+        NodeProcess through = cluster.node(1);
+        Map<String, String> values = ClusterChecks.values("mb", 8, 1024 * 1024 - 512);
+        ClusterChecks.storeAll(through, values);
+        String getAll = "get " + String.join(" ", values.keySet()) + "\r\n";
+        List<TextClient> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 40; i++) {
+                TextClient client = new TextClient(through.port);
+                client.readTimeout(60_000);
+                slow.add(client.send(getAll));
+            }
+            Thread.sleep(1_000);
+            TextClient fresh = new TextClient(through.port);
+            fresh.readTimeout(20_000);
+            assertGetsAll(fresh.send(getAll), values, "a client while 40 others do not read theirs");
+            for (TextClient client : slow) {
+                assertGetsAll(client, values, "a slow client once it reads");
+            }
+        } finally {
+            for (TextClient client : slow) {
+                client.close();
+            }
+        }
+        ClusterChecks.assertAllReadable(cluster.node(NODES), values, 30_000, "1 MB values through another node");
+    }
+
+    /** Reads the reply to a get of every key of {@code values} sent on {@code client}: every value, in order. */
+    private static void assertGetsAll(TextClient client, Map<String, String> values, String who) throws IOException {
+        try (client) {
+            for (Map.Entry<String, String> entry : values.entrySet()) {
+                String header = client.line();
+                assertTrue(header.startsWith("VALUE " + entry.getKey() + " "), who + ": expected " + entry.getKey() + ", got " + header);
+                byte[] data = client.bytes(Integer.parseInt(header.split(" ")[3]) + 2);
+                assertEquals(entry.getValue(), new String(data, 0, data.length - 2, StandardCharsets.ISO_8859_1), who);
+            }
+            assertEquals("END", client.line(), who);
+        }
+    }
+
+    @Test
+    @Order(3)
     void aNodeKilledUnderLoadThroughEveryNodeLosesNoAcknowledgedWrite() throws Exception {
         WriteLoad load = new WriteLoad("six", cluster.nodes, 1, 100, 5).start();
         NodeProcess victim;
@@ -108,7 +155,7 @@ class SixNodeGroupsTest {
     }
 
     @TestFactory
-    @Order(3)
+    @Order(4)
     Stream<DynamicNode> transcriptsThroughANodeHoldingHalfTheGroups() throws Exception {
         NodeProcess node = cluster.node(NODES);
         List<DropInServers.Target> targets = List.of(new DropInServers.Target(node.name, node.port, node.pid()));
@@ -133,7 +180,7 @@ class SixNodeGroupsTest {
      * than answer from before it.
      */
     @Test
-    @Order(4)
+    @Order(5)
     void aReadAfterAWriteNeverSeesTheValueBeforeItFromALaggingReplica() throws Exception {
         int group = 2;
         ClusterMap slots = ClusterMap.empty(3).withNode(1, 64).withNode(2, 64).withNode(3, 64).withGroups(GROUPS, 1);

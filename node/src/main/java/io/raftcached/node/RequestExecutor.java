@@ -15,6 +15,7 @@ import io.raftcached.store.SlabClasses;
 import io.raftcached.store.Store;
 import io.raftcached.store.StoreResult;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -477,9 +478,10 @@ final class RequestExecutor {
     /**
      * The VALUE blocks of get/gets (every key) or gat/gats (the item versions the touches hit), read
      * from this node's replica key by key as the output has room, then END. Counts get stats for
-     * get/gets. Keys of groups this node holds no replica of are read on a replica elsewhere, a
-     * batch of the following ones at a time ({@link ReplicatedCache#readElsewhere}): the reply
-     * waits for each batch and holds one at a time.
+     * get/gets. Keys of groups this node holds no replica of are read on replicas elsewhere
+     * ({@link ReplicatedCache#readElsewhere}), a run of consecutive such keys at a time: the reply
+     * waits for the run's items and writes them all at once, so it holds none while the client
+     * is slow to read and the node's budget for relayed reads covers only reads in flight.
      */
     private final class KeysReply implements Reply {
         private final Request request;
@@ -489,11 +491,10 @@ final class RequestExecutor {
         /** The last item read, for a fetchers line: class and value length. */
         private int readClass;
         private int readLength;
-        /** Keys read elsewhere: the batch being written, the key indexes it answers, the next of them. */
-        private RelayedReads relayed;
-        private int[] relayedIndexes;
+        /** Items read elsewhere for the keys from {@link #next} on, and the next of them; null when none are in hand. */
+        private List<RelayedRead> relayed;
         private int relayedNext;
-        /** The batch asked for and not yet written from, or null. */
+        /** The run of keys asked for elsewhere and not yet arrived, or null. */
         private CompletableFuture<RelayedReads> relaying;
 
         KeysReply(Request request, StoreResult[] touched, int connection) {
@@ -509,25 +510,27 @@ final class RequestExecutor {
             List<byte[]> keys = request.keys();
             while (next < keys.size()) {
                 byte[] key = keys.get(next);
-                boolean elsewhere = !cluster.holds(key) && (touched == null || touched[next].status == StoreResult.Status.HIT);
                 RelayedRead read = null;
-                if (elsewhere) {
-                    if (relaying != null && !relaying.isDone()) {
-                        return false;   // resumed when the batch is here
+                if (elsewhere(next)) {
+                    if (relayed == null) {
+                        if (relaying == null) {
+                            relaying = askRun();
+                            out.resumeWhen(relaying);
+                            return false;
+                        }
+                        if (!relaying.isDone()) {
+                            return false;   // resumed when the run's items are here
+                        }
+                        String failure = takeRun();
+                        if (failure != null) {
+                            Replies.writeLine(out.buffer(), failure);
+                            return true;
+                        }
                     }
-                    String failure = takeBatch();
-                    if (failure != null) {
-                        close();
-                        Replies.writeLine(out.buffer(), failure);
-                        return true;
+                    read = relayed.get(relayedNext++);
+                    if (relayedNext == relayed.size()) {
+                        relayed = null;
                     }
-                    if (relayed == null || relayedNext == relayed.reads().size() || relayedIndexes[relayedNext] != next) {
-                        close();   // the batch before is written: its room goes back before the next is asked
-                        relaying = askBatch();
-                        out.resumeWhen(relaying);
-                        return false;
-                    }
-                    read = relayed.reads().get(relayedNext++);
                 }
                 next++;
                 ByteBuf buffer = out.buffer();
@@ -559,47 +562,43 @@ final class RequestExecutor {
                                 item -> writeValue(buffer, key, item, withCas));
                     }
                 }
-                if (next < keys.size() && !out.room()) {
+                boolean room = out.room();
+                if (next < keys.size() && relayed == null && !room) {
                     return false;
                 }
             }
-            close();
             Replies.writeLine(out.buffer(), send ? "END" : request.errorLine());
             return true;
         }
 
-        /** Makes the batch that arrived the current one; the line to end the reply with if it failed. */
-        private String takeBatch() {
-            if (relaying == null) {
-                return null;
+        /** Whether key {@code index} is read elsewhere: its group is not held here (and, for gat, the touch hit it). */
+        private boolean elsewhere(int index) {
+            return !cluster.holds(request.keys().get(index)) && (touched == null || touched[index].status == StoreResult.Status.HIT);
+        }
+
+        /** Asks for the run of keys from {@link #next} on that are read elsewhere, up to a batch. */
+        private CompletableFuture<RelayedReads> askRun() {
+            List<byte[]> keys = request.keys();
+            List<byte[]> run = new ArrayList<>();
+            long[] versions = new long[Math.min(RELAYED_KEYS_PER_READ, keys.size() - next)];
+            for (int i = next; i < keys.size() && run.size() < versions.length && elsewhere(i); i++) {
+                versions[run.size()] = touched == null ? 0 : touched[i].cas;
+                run.add(keys.get(i));
             }
+            return cluster.readElsewhere(run, Arrays.copyOf(versions, run.size()), touched == null, linearizable);
+        }
+
+        /** Takes the run's items (its room in the relay budget goes back now); the line to end the reply with if it failed. */
+        private String takeRun() {
             CompletableFuture<RelayedReads> arrived = relaying;
             relaying = null;
-            try {
-                close();
-                relayed = arrived.join();
+            try (RelayedReads reads = arrived.join()) {
+                relayed = reads.reads();
                 relayedNext = 0;
                 return null;
             } catch (CompletionException e) {
                 return relayFailureLine(e.getCause() != null ? e.getCause() : e);
             }
-        }
-
-        /** Asks for the keys from {@link #next} on that are read elsewhere, up to a batch. */
-        private CompletableFuture<RelayedReads> askBatch() {
-            List<byte[]> keys = request.keys();
-            List<byte[]> batch = new ArrayList<>();
-            List<Integer> indexes = new ArrayList<>();
-            for (int i = next; i < keys.size() && batch.size() < RELAYED_KEYS_PER_READ; i++) {
-                if (!cluster.holds(keys.get(i)) && (touched == null || touched[i].status == StoreResult.Status.HIT)) {
-                    batch.add(keys.get(i));
-                    indexes.add(i);
-                }
-            }
-            relayedIndexes = indexes.stream().mapToInt(Integer::intValue).toArray();
-            relayedNext = 0;
-            long[] versions = touched == null ? new long[batch.size()] : indexes.stream().mapToLong(i -> touched[i].cas).toArray();
-            return cluster.readElsewhere(batch, versions, touched == null, linearizable);
         }
 
         /** A key read elsewhere: its VALUE block on a hit (a get counts the hit), and the read's outcome. */
@@ -622,16 +621,8 @@ final class RequestExecutor {
             return Store.ReadOutcome.HIT;
         }
 
-        private void close() {
-            if (relayed != null) {
-                relayed.close();
-                relayed = null;
-            }
-        }
-
         @Override
         public void abandon() {
-            close();
             if (relaying != null) {
                 relaying.thenAccept(RelayedReads::close);
             }

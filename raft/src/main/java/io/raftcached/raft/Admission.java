@@ -1,5 +1,7 @@
 package io.raftcached.raft;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -41,10 +43,16 @@ final class Admission {
         }
     }
 
+    /**
+     * Runs the waiters there are now. One that finds no room again waits for the next leave: were
+     * it run again in this loop, a full budget would spin the thread that has to free it.
+     */
     private void wakeAll() {
+        List<Runnable> woken = new ArrayList<>();
         for (Runnable waiter = waiters.poll(); waiter != null; waiter = waiters.poll()) {
-            waiter.run();
+            woken.add(waiter);
         }
+        woken.forEach(Runnable::run);
     }
 
     long inProgress() {

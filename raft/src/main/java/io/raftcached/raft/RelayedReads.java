@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Items read on other nodes' replicas ({@link ReplicatedCache#readElsewhere}), for a prefix of the
  * keys asked, in their order. They hold part of the node's budget for relayed reads until closed:
- * close once the reply has written them (or was abandoned).
+ * close once the items are taken into the reply, which then holds them as it holds any value it
+ * writes, so a client slow to read holds none of the budget others wait for.
  */
 public final class RelayedReads implements AutoCloseable {
     private final List<RelayedRead> reads;

@@ -241,4 +241,44 @@ final class ClusterChecks {
         }
         return arguments;
     }
+
+    /** The node leading group {@code group} (holding a replica of it), waiting up to 20 s for one. */
+    static NodeProcess leaderOf(LocalCluster cluster, int group) throws InterruptedException {
+        return Await.value("a leader of group g" + group, Duration.ofSeconds(20), () -> {
+            for (NodeProcess node : cluster.alive()) {
+                Map<String, String> raft = node.stats("raft");
+                if (GroupStats.holds(raft, group) && "leader".equals(GroupStats.role(raft, group))) {
+                    return node;
+                }
+            }
+            return null;
+        }, leader -> leader != null, () -> logs(cluster));
+    }
+
+    /**
+     * Waits until, in each of the cluster's {@code groups}, the nodes holding a replica of it
+     * (three, or every node of a smaller cluster) applied and committed one index, with one digest at it.
+     */
+    static void awaitGroupsConverged(LocalCluster cluster, int groups) throws InterruptedException {
+        int replicas = Math.min(cluster.nodes.size(), 3);
+        for (int group = 1; group <= groups; group++) {
+            int g = group;
+            Await.until("group g" + g + "'s replicas to apply one index with one digest", Duration.ofSeconds(60), () -> {
+                List<String> digests = new ArrayList<>();
+                for (NodeProcess node : cluster.nodes) {
+                    Map<String, String> raft = node.stats("raft");
+                    if (!GroupStats.holds(raft, g)) {
+                        continue;
+                    }
+                    long applied = GroupStats.applied(raft, g);
+                    String digest = GroupStats.digest(node.stats("digest"), g);
+                    if (applied != GroupStats.committed(raft, g) || digest == null || !digest.startsWith(applied + ":")) {
+                        return false;
+                    }
+                    digests.add(digest);
+                }
+                return digests.size() == replicas && digests.stream().distinct().count() == 1;
+            }, () -> logs(cluster));
+        }
+    }
 }

@@ -47,7 +47,7 @@ class RaftGroupsTest {
             NodeProcess victim;
             try {
                 load.awaitMoreAcks("the load to get going", 300, 20_000);
-                victim = leaderOf(cluster, 2);
+                victim = ClusterChecks.leaderOf(cluster, 2);
                 victim.kill();
                 load.awaitMoreAcks("writes to go on, in every group, after " + victim.name + " was killed", 400, 30_000);
                 victim.start().awaitReady();
@@ -60,7 +60,7 @@ class RaftGroupsTest {
             for (NodeProcess node : cluster.nodes) {
                 ClusterChecks.assertAllReadable(node, acked, 30_000, "after " + victim.name + " was killed and restarted");
             }
-            awaitGroupsConverged(cluster);
+            ClusterChecks.awaitGroupsConverged(cluster, GROUPS);
 
             try (TextClient client = new TextClient(cluster.node(1).port)) {
                 assertEquals("OK", client.call("flush_all\r\n"));
@@ -97,7 +97,7 @@ class RaftGroupsTest {
                         () -> List.of("follower", "leader").contains(GroupStats.role(wiped.stats("raft"), g)),
                         () -> ClusterChecks.logs(cluster));
             }
-            awaitGroupsConverged(cluster);
+            ClusterChecks.awaitGroupsConverged(cluster, GROUPS);
 
             for (NodeProcess node : cluster.nodes) {
                 node.stop();
@@ -123,17 +123,6 @@ class RaftGroupsTest {
         return applied;
     }
 
-    private static NodeProcess leaderOf(LocalCluster cluster, int group) throws InterruptedException {
-        return Await.value("a leader of group g" + group, Duration.ofSeconds(20), () -> {
-            for (NodeProcess node : cluster.alive()) {
-                if ("leader".equals(GroupStats.role(node.stats("raft"), group))) {
-                    return node;
-                }
-            }
-            return null;
-        }, leader -> leader != null, () -> ClusterChecks.logs(cluster));
-    }
-
     /** One {@code get} of 100 keys, which belong to every group, answered in the order asked. */
     private static void assertMultiGetInRequestOrder(NodeProcess node, Map<String, String> values) throws IOException {
         List<String> keys = new ArrayList<>(values.keySet()).subList(0, 100);
@@ -146,29 +135,6 @@ class RaftGroupsTest {
                 assertEquals(values.get(key), new String(data, 0, data.length - 2, StandardCharsets.ISO_8859_1));
             }
             assertEquals("END", client.line());
-        }
-    }
-
-    /** Every group applied and committed one index on every node, with one digest there. */
-    private static void awaitGroupsConverged(LocalCluster cluster) throws InterruptedException {
-        for (int group = 1; group <= GROUPS; group++) {
-            int g = group;
-            Await.until("group g" + g + "'s replicas to apply one index with one digest", Duration.ofSeconds(60), () -> {
-                List<String> digests = new ArrayList<>();
-                for (NodeProcess node : cluster.nodes) {
-                    Map<String, String> raft = node.stats("raft");
-                    long applied = GroupStats.applied(raft, g);
-                    if (applied != GroupStats.committed(raft, g)) {
-                        return false;
-                    }
-                    String digest = GroupStats.digest(node.stats("digest"), g);
-                    if (!digest.startsWith(applied + ":")) {
-                        return false;
-                    }
-                    digests.add(digest);
-                }
-                return digests.stream().distinct().count() == 1;
-            }, () -> ClusterChecks.logs(cluster));
         }
     }
 }

@@ -139,7 +139,7 @@ class SixNodeGroupsTest {
         NodeProcess victim;
         try {
             load.awaitMoreAcks("the load to get going", 300, 30_000);
-            victim = leaderOf(2);
+            victim = ClusterChecks.leaderOf(cluster, 2);
             victim.kill();
             load.awaitMoreAcks("writes to go on, in every group, after " + victim.name + " was killed", 400, 40_000);
             victim.start().awaitReady();
@@ -151,7 +151,7 @@ class SixNodeGroupsTest {
         for (NodeProcess node : cluster.nodes) {
             ClusterChecks.assertAllReadable(node, acked, 60_000, "after " + victim.name + " was killed and restarted");
         }
-        awaitReplicasIdentical();
+        ClusterChecks.awaitGroupsConverged(cluster, GROUPS);
     }
 
     @TestFactory
@@ -232,38 +232,4 @@ class SixNodeGroupsTest {
         }
     }
 
-    private NodeProcess leaderOf(int group) throws InterruptedException {
-        return Await.value("a leader of group g" + group, Duration.ofSeconds(20), () -> {
-            for (NodeProcess node : cluster.alive()) {
-                Map<String, String> raft = node.stats("raft");
-                if (GroupStats.holds(raft, group) && "leader".equals(GroupStats.role(raft, group))) {
-                    return node;
-                }
-            }
-            return null;
-        }, leader -> leader != null, () -> ClusterChecks.logs(cluster));
-    }
-
-    /** Every group's replicas (and only they) applied and committed one index, with one digest there. */
-    private void awaitReplicasIdentical() throws InterruptedException {
-        for (int group = 1; group <= GROUPS; group++) {
-            int g = group;
-            Await.until("group g" + g + "'s three replicas to apply one index with one digest", Duration.ofSeconds(60), () -> {
-                List<String> digests = new ArrayList<>();
-                for (NodeProcess node : cluster.nodes) {
-                    Map<String, String> raft = node.stats("raft");
-                    if (!GroupStats.holds(raft, g)) {
-                        continue;
-                    }
-                    long applied = GroupStats.applied(raft, g);
-                    String digest = GroupStats.digest(node.stats("digest"), g);
-                    if (applied != GroupStats.committed(raft, g) || digest == null || !digest.startsWith(applied + ":")) {
-                        return false;
-                    }
-                    digests.add(digest);
-                }
-                return digests.size() == 3 && digests.stream().distinct().count() == 1;
-            }, () -> ClusterChecks.logs(cluster));
-        }
-    }
 }

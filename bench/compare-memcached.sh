@@ -20,11 +20,12 @@
 #   PLAN="profile:server,server ..."       which servers run which profile; default: every PROFILES
 #                                          entry on memcached,raftcached. Servers: memcached,
 #                                          raftcached (one node: a one-member Raft group), raftcached-3
-#                                          (3 nodes; connections spread over them), etcd-3 (3 members,
+#                                          (3 nodes; connections spread over them), raftcached-6 (6
+#                                          nodes, for --groups in RAFTCACHED_CMD), etcd-3 (3 members,
 #                                          driven with --protocol=etcd-http; skipped if etcd is missing)
 #   THREADS=2 CONNECTIONS=50 VALUE_SIZE=100 KEY_SPACE=100000 SEED=1
-#   MEMCACHED_PORT=22122 RAFTCACHED_PORT=22123 RAFTCACHED3_PORT=22124 ETCD_PORT=22127
-#                                          client ports; a cluster uses this one and the next two. Raft
+#   MEMCACHED_PORT=22122 RAFTCACHED_PORT=22123 RAFTCACHED3_PORT=22124 ETCD_PORT=22127 RAFTCACHED6_PORT=22130
+#                                          client ports; a cluster uses this one and the next ones. Raft
 #                                          and etcd peer ports are client port + PEER_PORT_OFFSET (1000).
 #                                          All must be free; checked before anything starts
 #   MEMCACHED_BIN=memcached ETCD_BIN=etcd ETCDCTL_BIN=etcdctl ETCD_EXTRA=   (extra etcd flags)
@@ -98,6 +99,7 @@ MEMCACHED_PORT=${MEMCACHED_PORT:-22122}
 RAFTCACHED_PORT=${RAFTCACHED_PORT:-22123}
 RAFTCACHED3_PORT=${RAFTCACHED3_PORT:-22124}
 ETCD_PORT=${ETCD_PORT:-22127}
+RAFTCACHED6_PORT=${RAFTCACHED6_PORT:-22130}
 PEER_PORT_OFFSET=${PEER_PORT_OFFSET:-1000}
 TLS_PORT_OFFSET=${TLS_PORT_OFFSET:-100}
 MEMCACHED_BIN=${MEMCACHED_BIN:-memcached}
@@ -157,7 +159,7 @@ TSV_HEADER+='\tgeneratorCpuMicrosPerOp\tgeneratorCores\trssKB\totherCores\tattem
 TSV_HEADER+='\tsyncFileRanges\tgcPauseMaxMs\tgcPauseTotalMs\tsnapshots\twakeupsPerOp\twakeupsPerOpLeader\twakeupsPerOpFollower\n'
 
 short_name() {
-  case $1 in memcached) echo mc ;; raftcached) echo rc ;; raftcached-3) echo rc3 ;; etcd-3) echo etcd3 ;; *) echo "$1" ;; esac
+  case $1 in memcached) echo mc ;; raftcached) echo rc ;; raftcached-3) echo rc3 ;; raftcached-6) echo rc6 ;; etcd-3) echo etcd3 ;; *) echo "$1" ;; esac
 }
 
 # --- table -------------------------------------------------------------------------------------
@@ -352,7 +354,7 @@ print_table() {
     echo "latencies in µs; CPU in µs per op over the measured window; genCores = CPUs the generator used;"
     echo "medians over the repeats during which other processes used <= $OTHER_CORES_MAX cores (clean = how many; '!' = none, all used)"
     echo "spread = (max-min)/mid of ops/s over those repeats; other = most CPUs other processes used during one of them"
-    echo "cluster rows (raftcached-3, etcd-3): RSS and CPU summed over the 3 processes; GC = longest pause / median total"
+    echo "cluster rows (raftcached-3, raftcached-6, etcd-3): RSS and CPU summed over the processes; GC = longest pause / median total"
     echo "pause time in the window (raftcached JVMs); fsyncs/s, fsync/op, ops/fsync: fsync+fdatasync calls in the window;"
     echo "wake/op = the server threads' voluntary context switches (each a sleep and a wake-up: hand-offs, I/O waits) per op;"
     echo "elections = Raft term increases during the runs (sum over all runs; 0 expected); errors summed over all runs"
@@ -452,7 +454,7 @@ for entry in $PLAN; do
   list=${entry#*:}
   for server in ${list//,/ }; do
     case $server in
-      memcached | raftcached | raftcached-3) ;;
+      memcached | raftcached | raftcached-3 | raftcached-6) ;;
       etcd-3)
         if ! command -v "$ETCD_BIN" >/dev/null || ! command -v "$ETCDCTL_BIN" >/dev/null; then
           etcd_missing=1
@@ -487,6 +489,7 @@ for server in "${SERVERS[@]}"; do
     memcached) base=$MEMCACHED_PORT count=1 ;;
     raftcached) base=$RAFTCACHED_PORT count=1 ;;
     raftcached-3) base=$RAFTCACHED3_PORT count=3 ;;
+    raftcached-6) base=$RAFTCACHED6_PORT count=6 ;;
     etcd-3) base=$ETCD_PORT count=3 ;;
   esac
   PROTO[$server]=memcached
@@ -495,7 +498,7 @@ for server in "${SERVERS[@]}"; do
     member=$server
     ((count == 1)) || member=$server.$n
     MEMBERS[$server]+="$member "
-    KIND[$member]=${server%-3}
+    KIND[$member]=${server%-[36]}
     PORT[$member]=$((base + n - 1))
     [[ $server == memcached ]] || PEER_PORT[$member]=$((base + n - 1 + PEER_PORT_OFFSET))
     ENDPOINTS[$server]+="${ENDPOINTS[$server]:+,}127.0.0.1:${PORT[$member]}"
@@ -518,7 +521,7 @@ for member in "${!PORT[@]}"; do
     [[ $port =~ ^[0-9]+$ ]] && ((port >= 1024 && port <= 65535)) || die "bad port $port ($member)"
     [[ -z ${port_owner[$port]:-} ]] || die "$member and ${port_owner[$port]} would both use port $port; set the *_PORT settings apart"
     port_owner[$port]=$member
-    ! port_in_use "$port" || die "port $port ($member) is already in use on 127.0.0.1; set MEMCACHED_PORT/RAFTCACHED_PORT/RAFTCACHED3_PORT/ETCD_PORT"
+    ! port_in_use "$port" || die "port $port ($member) is already in use on 127.0.0.1; set MEMCACHED_PORT/RAFTCACHED_PORT/RAFTCACHED3_PORT/RAFTCACHED6_PORT/ETCD_PORT"
   done
 done
 
@@ -648,7 +651,7 @@ rss_kb() { # server: VmRSS summed over its processes
 raft_state() { # server: "<highest term> <snapshots saved>" over its members, "- -" where it has none
   local member
   case $1 in
-    raftcached | raftcached-3)
+    raftcached | raftcached-3 | raftcached-6)
       for member in ${MEMBERS[$1]}; do ask "${PORT[$member]}" "stats raft"; done |
         awk '$2 == "raft_term" {n++; if ($3 + 0 > t) t = $3 + 0} $2 == "raft_snapshots_saved" {s += $3}
              END {if (n) print t, s + 0; else print "- -"}' ;;
@@ -748,7 +751,7 @@ fsync_count_stop() { # file json: "<fsync+fdatasync> <per op> <sync_file_range>"
 }
 wakeups_by_role() { # json server: "<leader's wake-ups/op> <a follower's, mean>", "- -" for a server without followers
   local member role leader=- followers=() per_op
-  [[ $2 == raftcached-3 ]] || { echo "- -"; return 0; }
+  [[ $2 == raftcached-[36] ]] || { echo "- -"; return 0; }
   for member in ${MEMBERS[$2]}; do
     role=$(ask "${PORT[$member]}" "stats raft" | awk '$2 == "raft_role" {print $3}')
     per_op=$(jq -r --arg pid "${PID[$member]}" '.server.wakeupsPerOpByProcess[$pid] // "-"' "$1")

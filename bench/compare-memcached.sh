@@ -661,14 +661,20 @@ raft_state() { # server: "<highest term> <snapshots saved>" over its members, "-
     *) echo "- -" ;;
   esac
 }
-raft_leader_known() { # server: every raftcached member names the same leader (etcd: /health said so already)
+raft_leader_known() { # server: every raftcached member names the same leader (etcd: /health said so already);
+  # with --groups, each member's groups have leaders and are ready (members hold different groups)
   [[ $1 == raftcached* ]] || return 0
   local member stats leaders=() raft=0
   for member in ${MEMBERS[$1]}; do
     stats=$(ask "${PORT[$member]}" "stats raft")
     [[ $stats != *"STAT raft_"* ]] || raft=1
+    if [[ $stats == *"STAT raft_groups_total "* ]]; then
+      [[ $stats == *"STAT raft_ready 1"* && $stats != *"leader=- "* ]] || return 1
+      continue
+    fi
     leaders+=("$(awk '$2 == "raft_leader" && $3 != "-" {print $3}' <<<"$stats")")
   done
+  ((${#leaders[@]})) || return 0
   ((raft)) || return 0 # not Raft: the RAFTCACHED_CMD=memcached sanity check
   [[ -n ${leaders[0]} ]] && (($(printf '%s\n' "${leaders[@]}" | sort -u | wc -l) == 1))
 }

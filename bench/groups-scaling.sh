@@ -59,8 +59,10 @@ for g in $GROUP_COUNTS; do
   cluster=$OUT_DIR/idle-g$g
   export RAFTCACHED_CLUSTER_DIR=$cluster RAFTCACHED_CLIENT_PORT_BASE=$IDLE_PORT_BASE \
     RAFTCACHED_RAFT_PORT_BASE=$((IDLE_PORT_BASE + 5790)) RAFTCACHED_METRICS_PORT_BASE=$((IDLE_PORT_BASE + 11890))
-  "$ROOT/deploy/local-cluster.sh" start --nodes "$NODES" --groups "$g" >"$OUT_DIR/idle-g$g.out" 2>&1 ||
+  if ! "$ROOT/deploy/local-cluster.sh" start --nodes "$NODES" --groups "$g" >"$OUT_DIR/idle-g$g.out" 2>&1; then
+    "$ROOT/deploy/local-cluster.sh" stop >>"$OUT_DIR/idle-g$g.out" 2>&1 || true   # the nodes that did start
     fail "idle cluster of $g groups did not start"
+  fi
   sleep "$IDLE_SETTLE"
   pids=$(cat "$cluster"/node-*.pid)
   ticks() { local total=0 p; for p in $pids; do read -r -a stat <"/proc/$p/stat"; total=$((total + stat[13] + stat[14])); done; echo $total; }

@@ -63,6 +63,18 @@ class SixNodeGroupsTest {
             assertEquals(GROUPS, Integer.parseInt(raft.get("raft_groups_total")));
             assertEquals(2, Integer.parseInt(raft.get("raft_groups")), node.name + " holds two of the four groups: " + raft);
         }
+        // The admin CLI asked through any node shows every group, each with its three members
+        // (a node holding no replica of a group names the members to ask).
+        ProcessRun.Result status = ProcessRun.clusterCli("status", "--json", "--node", ClusterChecks.raftEndpoint(cluster.node(NODES)));
+        assertEquals(0, status.exitCode(), status.toString());
+        List<String> documents = status.out().lines().filter(line -> line.startsWith("{")).toList();
+        assertEquals(GROUPS, documents.size(), status.out());
+        for (int group = 1; group <= GROUPS; group++) {
+            String document = documents.get(group - 1);
+            assertTrue(document.startsWith("{\"group\":" + group + ","), document);
+            assertEquals(3, document.split("\"voter\":true", -1).length - 1, "three voters in group g" + group + ": " + document);
+            assertEquals(3, document.split("\"reachable\":true", -1).length - 1, document);
+        }
         // 1 100 values of 16 KB: 17.6 MB, more than the 16 MB any one node has for all its groups.
         Map<String, String> values = ClusterChecks.values("big", 1_100, 16 * 1024);
         long valueBytes = values.values().stream().mapToLong(String::length).sum();

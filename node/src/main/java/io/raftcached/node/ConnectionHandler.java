@@ -368,6 +368,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter implements Re
         context.writeAndFlush(buffer).addListener(future -> {
             outputPendingBytes -= bytes;
             output.release(bytes);
+            if (outputPendingBytes == 0 && waitingForOutput) {
+                // Holding none of the budget now, it may always go on (outputRoom); the budget's own
+                // wake-up comes only once the others release theirs, which slow clients may never do.
+                waitingForOutput = false;
+                resume();
+            }
         });
     }
 

@@ -274,6 +274,8 @@ final class StatsReplies {
         Replies.writeStat(out, "raft_groups_total", node.groupsTotal);
         Replies.writeStat(out, "raft_groups", node.groups);
         Replies.writeStat(out, "raft_groups_led", node.groupsLed);
+        Replies.writeStat(out, "raft_relayed_write_bytes", node.relayedWriteBytes);
+        Replies.writeStat(out, "raft_relayed_read_bytes", node.relayedReadBytes);
         for (RaftStatus each : cluster.groupStatuses()) {
             Replies.writeStat(out, "raft_group_g" + each.group, "role=" + each.role + " leader=" + (each.leader.isEmpty() ? "-" : each.leader)
                     + " term=" + each.term + " commit=" + each.committedIndex + " applied=" + each.appliedIndex

@@ -69,7 +69,10 @@ public final class AdminClient implements AutoCloseable {
         return Math.max(1, nodeInfo(raftAddress).getGroups());
     }
 
-    /** The node's own view (of the group in use); fails if it cannot be reached. */
+    /**
+     * The node's own view (of the group in use), or, when it holds no replica of that group, the
+     * view of the first of the group's members it names that answers; fails if none can be reached.
+     */
     public NodeInfoResponse nodeInfo(String raftAddress) throws AdminException {
         NodeInfoResponse info = rpc.nodeInfo(raftAddress, group, timeoutMillis);
         if (info == null) {
@@ -77,6 +80,16 @@ public final class AdminClient implements AutoCloseable {
                     + " (is it running, and is that its Raft address, not its client port?"
                     + (PeerTls.enabled() ? " Do its --peer-ca and this command's trust each other's certificates?)"
                             : " If its members use peer TLS, pass --peer-cert, --peer-key and --peer-ca.)"));
+        }
+        for (String replica : info.getReplicasList()) {
+            NodeInfoResponse member = rpc.nodeInfo(replica, group, timeoutMillis);
+            if (member != null && member.getReplicasCount() == 0) {
+                return member;
+            }
+        }
+        if (info.getReplicasCount() > 0) {
+            throw new AdminException(raftAddress + " holds no replica of group g" + group + ", and none of its members "
+                    + info.getReplicasList() + " answered");
         }
         return info;
     }

@@ -28,8 +28,8 @@ final class ControlProcessors {
     /** The processors, registered once on {@code host}'s server; each request runs on its group. */
     static List<RpcProcessor<?>> all(RaftHost host, Executor executor) {
         return List.of(
-                host.new Dispatch<>(NodeInfoRequest.class, executor, request -> host.groupFor("", request.getGroup()),
-                        (cluster, context, request) -> context.sendResponse(cluster.nodeInfo())),
+                host.new Dispatch<>(NodeInfoRequest.class, executor, request -> null,
+                        (ignored, context, request) -> context.sendResponse(host.nodeInfo(request.getGroup()))),
                 host.new Dispatch<>(JoinRequest.class, executor, request -> host.groupFor(request.getRaftGroup(), 0),
                         ControlProcessors::join),
                 host.new Dispatch<>(PromoteRequest.class, executor, request -> host.groupFor(request.getRaftGroup(), 0),

@@ -153,8 +153,9 @@ public final class GroupedCache implements ReplicatedCache {
         List<RemoteGroup> remotes = new ArrayList<>();
         for (ClusterMap.Group group : map.groups().values()) {
             if (!heldOrdinals.contains(group.id())) {
-                remotes.add(new RemoteGroup(group.id(), groupCount, endpoints(settings, group), host.rpc(),
-                        settings.writeTimeoutMillis()));
+                List<String> replicas = endpoints(settings, group);
+                host.heldElsewhere(settings.nodeId(), groupCount, group.id(), replicas);
+                remotes.add(new RemoteGroup(group.id(), groupCount, replicas, host.rpc(), settings.writeTimeoutMillis()));
                 continue;
             }
             HostedGroup hosted = new HostedGroup(group.id(), groupCount, group.leader(), group.replicas());
@@ -391,6 +392,8 @@ public final class GroupedCache implements ReplicatedCache {
     public RaftStatus status() {
         RaftStatus status = held.get(0).status();
         status.groups = held.size();
+        status.relayedWriteBytes = relayedWrites.inProgress();
+        status.relayedReadBytes = relayedReads.inProgress();
         for (ClusterNode group : held.subList(1, held.size())) {
             RaftStatus each = group.status();
             status.groupsLed += each.groupsLed;

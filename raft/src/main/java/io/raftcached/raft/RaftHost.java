@@ -19,6 +19,8 @@ import io.raftcached.proto.RelayWriteRequest;
 import io.raftcached.proto.RelayWriteResponse;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -32,8 +34,8 @@ import java.util.function.Function;
  * {@code NodeManager} routes by group id) and raftcached's, the clients raftcached calls other nodes
  * with, and the threads control calls run on. raftcached's processors are registered once and hand
  * each request to the group it names; a request that names none, or a group not hosted here, goes
- * to the only group when there is one (which refuses a stranger's writes and joins itself, as it
- * always did). See docs/scale-out.md.
+ * to the only group of a single-group node (which refuses a stranger's writes and joins itself, as
+ * it always did). See docs/scale-out.md.
  */
 final class RaftHost implements AutoCloseable {
     private final String address;
@@ -41,6 +43,10 @@ final class RaftHost implements AutoCloseable {
     private final RaftRpc rpc = new RaftRpc();
     private final ExecutorService controlExecutor = Executors.newFixedThreadPool(2, ClusterNode.daemon("raftcached-control"));
     private final List<ClusterNode> groups = new CopyOnWriteArrayList<>();
+    /** By position: the groups of a several-group node it holds no replica of, with their members' Raft addresses. */
+    private final Map<Integer, List<String>> heldElsewhere = new ConcurrentHashMap<>();
+    private volatile int nodeId;
+    private volatile int groupCount = 1;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private RaftHost(String host, int port) {
@@ -103,6 +109,26 @@ final class RaftHost implements AutoCloseable {
     }
 
     /**
+     * Node {@code nodeId} of a cluster of {@code count} groups holds no replica of group
+     * {@code ordinal}, whose members are at {@code replicas}: a probe for it is told where to ask.
+     */
+    void heldElsewhere(int nodeId, int count, int ordinal, List<String> replicas) {
+        this.nodeId = nodeId;
+        this.groupCount = count;
+        heldElsewhere.put(ordinal, List.copyOf(replicas));
+    }
+
+    /** What a probe for group {@code ordinal} gets: that group's view, or where its replicas are. */
+    NodeInfoResponse nodeInfo(int ordinal) {
+        List<String> replicas = heldElsewhere.get(Math.max(1, ordinal));
+        if (replicas != null) {
+            return NodeInfoResponse.newBuilder().setNodeId(nodeId).setGroup(Math.max(1, ordinal)).setGroups(groupCount)
+                    .addAllReplicas(replicas).build();
+        }
+        return groupFor("", ordinal).nodeInfo();
+    }
+
+    /**
      * The hosted group named {@code raftGroup}, else the one at position {@code ordinal} (a probe
      * knows a position before it knows a name; 0, from an older sender, means the first), else the
      * only group (an older sender or a stranger names another, which that group refuses).
@@ -124,7 +150,7 @@ final class RaftHost implements AutoCloseable {
                 return group;
             }
         }
-        if (hosted.size() == 1) {
+        if (hosted.size() == 1 && hosted.get(0).groupCount() == 1) {
             return hosted.get(0);
         }
         throw new IllegalStateException("no Raft group " + (raftGroup.isEmpty() ? "at position " + position : raftGroup)

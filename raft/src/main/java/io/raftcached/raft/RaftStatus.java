@@ -25,6 +25,9 @@ public final class RaftStatus {
     public int groupsTotal = 1;
     /** Which group this status is of, 1..groupsTotal (the first group a node holds, for a node's summed status). */
     public int group = 1;
+    /** Relayed writes in flight and relayed read replies reserved, in bytes (a node of several groups). */
+    public long relayedWriteBytes;
+    public long relayedReadBytes;
     public int groupsLed;
     public List<String> peers = List.of();
     public List<String> learners = List.of();
